@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace NewsletterMigrator.Common;
+
+/// <summary>
+/// Derives every purpose key from one master secret by HKDF, so one value in the environment
+/// (App:MasterKey) protects phone numbers, tokens and suppression hashes.
+/// </summary>
+public sealed class KeyRing
+{
+    public KeyRing(byte[] masterKey)
+    {
+        if (masterKey.Length != 32) throw new ArgumentException("The master key must be 32 bytes.", nameof(masterKey));
+        PhoneHmacKey = Derive(masterKey, "phone-hmac");
+        PhoneEncryptionKey = Derive(masterKey, "phone-aes-gcm");
+        TokenKey = Derive(masterKey, "tokens");
+        EmailHashKey = Derive(masterKey, "email-hash");
+    }
+
+    public byte[] PhoneHmacKey { get; }
+    public byte[] PhoneEncryptionKey { get; }
+    public byte[] TokenKey { get; }
+    public byte[] EmailHashKey { get; }
+
+    private static byte[] Derive(byte[] master, string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));
+
+    /// <summary>Reads App:MasterKey, or in Development creates one once in the data folder.</summary>
+    public static KeyRing Load(IOptions<AppOptions> options, IHostEnvironment environment, ILogger<KeyRing> logger)
+    {
+        var app = options.Value;
+        if (!string.IsNullOrEmpty(app.MasterKey)) return new KeyRing(Convert.FromBase64String(app.MasterKey));
+
+        if (!environment.IsDevelopment())
+            throw new InvalidOperationException("App:MasterKey is not set. Generate one with 'openssl rand -base64 32' and pass it as the environment variable App__MasterKey.");
+
+        var path = Path.Combine(app.DataDirectory, "master.key");
+        if (!File.Exists(path))
+        {
+            Directory.CreateDirectory(app.DataDirectory);
+            File.WriteAllText(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            logger.LogWarning("App:MasterKey is not set: generated a development key in {Path}. Back it up with the database; set App__MasterKey in production.", path);
+        }
+        return new KeyRing(Convert.FromBase64String(File.ReadAllText(path).Trim()));
+    }
+}

@@ -1,0 +1,73 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NewsletterMigrator.Common;
+
+public sealed class AppOptions
+{
+    public const string Section = "App";
+
+    /// <summary>Every link in a mail is built from this, never from the request's Host header (C29).</summary>
+    public string PublicBaseUrl { get; set; } = "http://localhost:5000";
+
+    /// <summary>Holds the SQLite file, the key ring, the master key (Development) and the mail pickup folder.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>32 random bytes, base64. From the environment in production; generated in Development.</summary>
+    public string? MasterKey { get; set; }
+
+    /// <summary>Proxies whose X-Forwarded-For / -Proto headers are trusted (IP addresses).</summary>
+    public string[] KnownProxies { get; set; } = [];
+
+    /// <summary>Send Strict-Transport-Security (behind an HTTPS reverse proxy).</summary>
+    public bool UseHsts { get; set; }
+
+    public Uri BaseUri => new(PublicBaseUrl.TrimEnd('/') + "/");
+
+    public string Link(string relative) => new Uri(BaseUri, relative.TrimStart('/')).ToString();
+}
+
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    public string ConnectionString { get; set; } = "Data Source=data/newsletter.db";
+}
+
+public enum SmtpSecurity { None, StartTls, SslOnConnect }
+
+public sealed class SmtpOptions
+{
+    public const string Section = "Smtp";
+
+    /// <summary>Empty: mails are written as .eml files to <see cref="PickupDirectory"/>.</summary>
+    public string? Host { get; set; }
+    public int Port { get; set; } = 587;
+    public SmtpSecurity Security { get; set; } = SmtpSecurity.StartTls;
+    public string? UserName { get; set; }
+    public string? Password { get; set; }
+    public string? PickupDirectory { get; set; }
+    public int MaxConnections { get; set; } = 2;
+    public double MessagesPerSecond { get; set; } = 20;
+
+    public bool UsesPickup => string.IsNullOrWhiteSpace(Host);
+}
+
+public sealed class SendingOptions
+{
+    public const string Section = "Sending";
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public int BatchSize { get; set; } = 100;
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(72);
+}
+
+public sealed class ConsentOptions
+{
+    public const string Section = "Consent";
+
+    public TimeSpan ConfirmLinkLifetime { get; set; } = TimeSpan.FromHours(72);
+    /// <summary>A pending address gets at most one fresh DOI mail per interval (C30).</summary>
+    public TimeSpan DoiResendInterval { get; set; } = TimeSpan.FromMinutes(10);
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Options;
+
+namespace NewsletterMigrator.Common;
+
+// Each failure names the configuration key, so a wrong value is fixed without reading code.
+
+public sealed class AppOptionsValidator : IValidateOptions<AppOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AppOptions o)
+    {
+        var errors = new List<string>();
+        if (!Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            errors.Add($"App:PublicBaseUrl must be an absolute http(s) URL (was '{o.PublicBaseUrl}').");
+        if (string.IsNullOrWhiteSpace(o.DataDirectory))
+            errors.Add("App:DataDirectory must not be empty.");
+        if (!string.IsNullOrEmpty(o.MasterKey) && !MasterKeyIsValid(o.MasterKey))
+            errors.Add("App:MasterKey must be 32 bytes encoded as base64 (generate one with: openssl rand -base64 32).");
+        foreach (var proxy in o.KnownProxies)
+        {
+            if (!System.Net.IPAddress.TryParse(proxy, out _))
+                errors.Add($"App:KnownProxies contains '{proxy}', which is not an IP address.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static bool MasterKeyIsValid(string value)
+    {
+        var buffer = new byte[64];
+        return Convert.TryFromBase64String(value, buffer, out var written) && written == 32;
+    }
+}
+
+public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions o)
+    {
+        if (string.IsNullOrWhiteSpace(o.ConnectionString))
+            return ValidateOptionsResult.Fail("Database:ConnectionString must not be empty.");
+        try
+        {
+            _ = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(o.ConnectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidateOptionsResult.Fail($"Database:ConnectionString is not a valid SQLite connection string: {ex.Message}");
+        }
+        return ValidateOptionsResult.Success;
+    }
+}
+
+public sealed class SmtpOptionsValidator(IHostEnvironment environment) : IValidateOptions<SmtpOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SmtpOptions o)
+    {
+        var errors = new List<string>();
+        if (o.Port is < 1 or > 65535)
+            errors.Add($"Smtp:Port must be between 1 and 65535 (was {o.Port}).");
+        if (!Enum.IsDefined(o.Security))
+            errors.Add("Smtp:Security must be None, StartTls or SslOnConnect.");
+        if (o.MaxConnections is < 1 or > 50)
+            errors.Add($"Smtp:MaxConnections must be between 1 and 50 (was {o.MaxConnections}).");
+        if (o.MessagesPerSecond is <= 0 or > 10_000 || double.IsNaN(o.MessagesPerSecond))
+            errors.Add($"Smtp:MessagesPerSecond must be greater than 0 and at most 10000 (was {o.MessagesPerSecond}).");
+        if (!string.IsNullOrEmpty(o.UserName) && string.IsNullOrEmpty(o.Password))
+            errors.Add("Smtp:Password must be set when Smtp:UserName is set.");
+        // Production has no silent fallback: without a host, the pickup folder must be chosen on purpose.
+        if (o.UsesPickup && environment.IsProduction() && string.IsNullOrWhiteSpace(o.PickupDirectory))
+            errors.Add("Smtp:Host is empty. Set Smtp:Host to your SMTP server, or set Smtp:PickupDirectory to write mails to a folder.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,44 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace NewsletterMigrator.Common;
+
+public static class TokenPurpose
+{
+    public const string Invitation = "invite";
+    public const string Confirm = "confirm";
+    public const string Unsubscribe = "unsubscribe";
+}
+
+/// <summary>
+/// Tokens per C29: HMAC-SHA256 over purpose, record id and generation (256 bits, base64url).
+/// Only the SHA-256 of a token is stored; a link is derived again when it must be shown,
+/// and bumping the generation revokes it.
+/// </summary>
+public sealed class TokenService(KeyRing keys)
+{
+    public string Create(string purpose, Guid recordId, int generation)
+    {
+        var mac = HMACSHA256.HashData(keys.TokenKey, Encoding.UTF8.GetBytes($"{purpose}|{recordId:N}|{generation}"));
+        return Base64Url.EncodeToString(mac);
+    }
+
+    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>The lookup key for a token from a URL; null when it cannot be one of ours.</summary>
+    public static byte[]? TryHash(string? token) =>
+        token is { Length: 43 } && IsBase64Url(token) ? Hash(token) : null;
+
+    public static bool Matches(string token, byte[] storedHash) =>
+        CryptographicOperations.FixedTimeEquals(Hash(token), storedHash);
+
+    private static bool IsBase64Url(string value)
+    {
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
+        }
+        return true;
+    }
+}

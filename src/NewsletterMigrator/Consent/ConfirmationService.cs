@@ -1,0 +1,75 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
+
+namespace NewsletterMigrator.Consent;
+
+public enum ConfirmState { Unknown, Ready, Expired, AlreadyConfirmed }
+
+/// <summary>The second step of the double opt-in: only an explicit POST confirms (C9); links expire and work once (C29).</summary>
+public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, Outbox outbox, KeyRing keys,
+    IOptions<ConsentOptions> options, TimeProvider clock, ILogger<ConfirmationService> logger)
+{
+    public async Task<(ConfirmState State, Subscriber? Subscriber)> InspectAsync(string token, CancellationToken ct = default)
+    {
+        var hash = TokenService.TryHash(token);
+        if (hash is null) return (ConfirmState.Unknown, null);
+        var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.ConfirmTokenHash == hash, ct);
+        // The index finds the row; the constant-time comparison is what decides.
+        if (subscriber?.ConfirmTokenHash is null || !TokenService.Matches(token, subscriber.ConfirmTokenHash))
+            return (ConfirmState.Unknown, null);
+        if (subscriber.Status == SubscriberStatus.Confirmed) return (ConfirmState.AlreadyConfirmed, subscriber);
+        if (subscriber.Status != SubscriberStatus.Pending) return (ConfirmState.Unknown, null);
+        if (subscriber.ConfirmTokenExpiresAtUtc < clock.GetUtcNow().UtcDateTime) return (ConfirmState.Expired, subscriber);
+        return (ConfirmState.Ready, subscriber);
+    }
+
+    public async Task<ConfirmState> ConfirmAsync(string token, string? ipAddress, string? userAgent, CancellationToken ct = default)
+    {
+        var (state, subscriber) = await InspectAsync(token, ct);
+        if (state != ConfirmState.Ready || subscriber is null) return state;
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        subscriber.Status = SubscriberStatus.Confirmed;
+        subscriber.ConfirmedAtUtc = now;
+        subscriber.ConfirmTokenExpiresAtUtc = now; // used once: a second click only reads "already confirmed"
+        db.ConsentEvents.Add(new ConsentEvent
+        {
+            SubscriberId = subscriber.Id,
+            NewsletterId = subscriber.NewsletterId,
+            Kind = ConsentEventKind.Confirmed,
+            OccurredAtUtc = now,
+            IpAddress = ipAddress,
+            UserAgent = userAgent is { Length: > 512 } ? userAgent[..512] : userAgent,
+            Page = "confirm",
+        });
+
+        // The reader's own confirmed DOI lifts an earlier suppression of the address (C18).
+        var emailHash = SuppressionHash.Email(keys, subscriber.EmailKey);
+        await db.Suppressions.Where(s => s.Kind == SuppressionKind.Email && s.Hash == emailHash).ExecuteDeleteAsync(ct);
+
+        if (subscriber.ContactId is { } contactId)
+        {
+            // The phone number has done its job once the reader confirmed (C16).
+            await db.Contacts.Where(c => c.Id == contactId)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.PhoneEncrypted, (byte[]?)null).SetProperty(c => c.ConfirmedAtUtc, now), ct);
+        }
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("Subscriber {SubscriberId} confirmed", subscriber.Id);
+        return ConfirmState.Ready;
+    }
+
+    /// <summary>An expired link offers a new mail; the resend interval still applies (C30).</summary>
+    public async Task ResendAsync(string token, CancellationToken ct = default)
+    {
+        var (state, subscriber) = await InspectAsync(token, ct);
+        if (state != ConfirmState.Expired || subscriber is null) return;
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (subscriber.LastDoiQueuedAtUtc > now - options.Value.DoiResendInterval) return;
+        signUps.QueueDoi(subscriber, now);
+        await db.SaveChangesAsync(ct);
+        outbox.Wake();
+    }
+}

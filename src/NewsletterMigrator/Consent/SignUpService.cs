@@ -1,0 +1,121 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
+
+namespace NewsletterMigrator.Consent;
+
+/// <summary>What a sign-up request carries as proof (C7).</summary>
+public sealed record SignUpRequest(
+    Newsletter Newsletter,
+    ConsentText ConsentText,
+    string Email,
+    string Language,
+    Guid? InvitationContactId,
+    string? IpAddress,
+    string? UserAgent,
+    string Page);
+
+public enum SignUpOutcome { Accepted, InvalidEmail }
+
+/// <summary>
+/// A sign-up stores the subscriber, the consent event and the queued DOI mail in one transaction.
+/// The outcome is the same for new, pending, confirmed and suppressed addresses (C30).
+/// </summary>
+public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService tokens, IOptions<ConsentOptions> options,
+    TimeProvider clock, ILogger<SignUpService> logger)
+{
+    public const string DoiTemplateVersion = "doi-v1";
+
+    public async Task<SignUpOutcome> SignUpAsync(SignUpRequest request, CancellationToken ct = default)
+    {
+        if (!EmailAddress.TryNormalize(request.Email, out var email)) return SignUpOutcome.InvalidEmail;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var key = EmailAddress.Key(email);
+        var newsletter = request.Newsletter;
+
+        var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.NewsletterId == newsletter.Id && s.EmailKey == key, ct);
+        var sendDoi = true;
+        if (subscriber is null)
+        {
+            var id = Guid.CreateVersion7();
+            subscriber = new Subscriber
+            {
+                Id = id,
+                NewsletterId = newsletter.Id,
+                Email = email,
+                EmailKey = key,
+                Language = request.Language,
+                Status = SubscriberStatus.Pending,
+                ContactId = request.InvitationContactId,
+                UnsubscribeTokenHash = TokenService.Hash(tokens.Create(TokenPurpose.Unsubscribe, id, 0)),
+                CreatedAtUtc = now,
+            };
+            db.Subscribers.Add(subscriber);
+        }
+        else if (subscriber.Status == SubscriberStatus.Confirmed)
+        {
+            sendDoi = false; // already subscribed: no mail, and the page says nothing different
+        }
+        else if (subscriber.Status == SubscriberStatus.Pending
+                 && subscriber.LastDoiQueuedAtUtc > now - options.Value.DoiResendInterval)
+        {
+            sendDoi = false; // nobody can flood an inbox through this form
+        }
+        else
+        {
+            // Pending (interval passed), unsubscribed or bounced: a fresh consent starts a fresh DOI.
+            subscriber.Status = SubscriberStatus.Pending;
+            subscriber.Language = request.Language;
+            subscriber.ContactId ??= request.InvitationContactId;
+        }
+
+        db.ConsentEvents.Add(new ConsentEvent
+        {
+            SubscriberId = subscriber.Id,
+            NewsletterId = newsletter.Id,
+            Kind = ConsentEventKind.SignUp,
+            OccurredAtUtc = now,
+            IpAddress = request.IpAddress,
+            UserAgent = Truncate(request.UserAgent, 512),
+            Page = request.Page,
+            InvitationContactId = request.InvitationContactId,
+            ConsentTextId = request.ConsentText.Id,
+            ConsentTextSha256 = request.ConsentText.Sha256,
+        });
+
+        if (request.InvitationContactId is { } contactId)
+        {
+            await db.Contacts.Where(c => c.Id == contactId && c.SignedUpAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.SignedUpAtUtc, now), ct);
+        }
+
+        if (sendDoi) QueueDoi(subscriber, now);
+        await db.SaveChangesAsync(ct);
+        if (sendDoi) outbox.Wake();
+        logger.LogInformation("Sign-up for newsletter {NewsletterId}: {Address}, DOI queued: {Queued}", newsletter.Id, Redact.Email(email), sendDoi);
+        return SignUpOutcome.Accepted;
+    }
+
+    /// <summary>Issues a new confirm link (the old one stops working) and queues the DOI mail.</summary>
+    internal void QueueDoi(Subscriber subscriber, DateTime now)
+    {
+        subscriber.ConfirmGeneration++;
+        subscriber.ConfirmTokenHash = TokenService.Hash(tokens.Create(TokenPurpose.Confirm, subscriber.Id, subscriber.ConfirmGeneration));
+        subscriber.ConfirmTokenExpiresAtUtc = now + options.Value.ConfirmLinkLifetime;
+        subscriber.LastDoiQueuedAtUtc = now;
+        var message = outbox.Queue(MessageKind.DoubleOptIn, subscriber.NewsletterId, subscriber.Email, subscriber.Language, subscriber.Id);
+        db.ConsentEvents.Add(new ConsentEvent
+        {
+            SubscriberId = subscriber.Id,
+            NewsletterId = subscriber.NewsletterId,
+            Kind = ConsentEventKind.DoiQueued,
+            OccurredAtUtc = now,
+            MessageId = message.MessageId,
+            TemplateVersion = DoiTemplateVersion,
+        });
+    }
+
+    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+}

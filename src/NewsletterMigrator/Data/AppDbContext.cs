@@ -1,0 +1,110 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+
+namespace NewsletterMigrator.Data;
+
+public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<IdentityUser>(options)
+{
+    public DbSet<Newsletter> Newsletters => Set<Newsletter>();
+    public DbSet<ConsentText> ConsentTexts => Set<ConsentText>();
+    public DbSet<ImportBatch> ImportBatches => Set<ImportBatch>();
+    public DbSet<ImportIssue> ImportIssues => Set<ImportIssue>();
+    public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<Subscriber> Subscribers => Set<Subscriber>();
+    public DbSet<ConsentEvent> ConsentEvents => Set<ConsentEvent>();
+    public DbSet<Campaign> Campaigns => Set<Campaign>();
+    public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
+    public DbSet<Suppression> Suppressions => Set<Suppression>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+
+        builder.Entity<Newsletter>(e =>
+        {
+            e.HasIndex(n => n.Slug).IsUnique();
+            e.Property(n => n.Slug).HasMaxLength(64);
+            e.Property(n => n.Name).HasMaxLength(200);
+            e.Property(n => n.SenderName).HasMaxLength(200);
+            e.Property(n => n.SenderAddress).HasMaxLength(320);
+            e.Property(n => n.ReplyTo).HasMaxLength(320);
+            e.Property(n => n.DefaultRegion).HasMaxLength(2);
+            e.Property(n => n.DefaultLanguage).HasMaxLength(8);
+        });
+        builder.Entity<ConsentText>(e =>
+        {
+            e.HasIndex(c => new { c.NewsletterId, c.Language, c.Version }).IsUnique();
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
+        });
+        builder.Entity<ImportBatch>(e =>
+        {
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(b => b.NewsletterId);
+            e.HasMany(b => b.Issues).WithOne().HasForeignKey(i => i.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<Contact>(e =>
+        {
+            e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
+            e.HasIndex(c => c.InviteTokenHash).IsUnique();
+            e.HasIndex(c => c.ImportBatchId);
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
+            e.HasOne<ImportBatch>().WithMany().HasForeignKey(c => c.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<Subscriber>(e =>
+        {
+            e.HasIndex(s => new { s.NewsletterId, s.EmailKey }).IsUnique();
+            e.HasIndex(s => new { s.NewsletterId, s.Status });
+            e.HasIndex(s => s.UnsubscribeTokenHash).IsUnique();
+            e.HasIndex(s => s.ConfirmTokenHash);
+            e.Property(s => s.Email).HasMaxLength(320);
+            e.Property(s => s.EmailKey).HasMaxLength(320);
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(s => s.NewsletterId);
+            e.HasOne<Contact>().WithMany().HasForeignKey(s => s.ContactId).OnDelete(DeleteBehavior.SetNull);
+        });
+        builder.Entity<ConsentEvent>(e =>
+        {
+            e.HasIndex(c => c.SubscriberId);
+            // No foreign key to Subscriber on purpose: proof outlives the subscriber row (C17, C18).
+        });
+        builder.Entity<Campaign>(e =>
+        {
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
+        });
+        builder.Entity<OutboundMessage>(e =>
+        {
+            // A campaign fan-out can be repeated safely: one row per (campaign, subscriber).
+            e.HasIndex(m => new { m.CampaignId, m.SubscriberId }).IsUnique();
+            e.HasIndex(m => new { m.Status, m.Priority, m.NextAttemptAtUtc });
+            e.HasIndex(m => m.SubscriberId);
+            e.Property(m => m.ToAddress).HasMaxLength(320);
+        });
+        builder.Entity<Suppression>(e => e.HasIndex(s => new { s.Kind, s.Hash }).IsUnique());
+        builder.Entity<AuditEntry>(e => e.HasIndex(a => a.AtUtc));
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        GuardAppendOnly();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        GuardAppendOnly();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    // The consent ledger and the audit log are evidence: rows are added, never changed.
+    private void GuardAppendOnly()
+    {
+        foreach (var entry in ChangeTracker.Entries())
+        {
+            if (entry.Entity is ConsentEvent or AuditEntry
+                && entry.State is EntityState.Modified or EntityState.Deleted)
+            {
+                throw new InvalidOperationException($"{entry.Entity.GetType().Name} rows are append-only.");
+            }
+        }
+    }
+}

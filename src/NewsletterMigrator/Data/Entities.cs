@@ -1,0 +1,201 @@
+namespace NewsletterMigrator.Data;
+
+// All times are UTC DateTime: SQLite cannot compare DateTimeOffset in SQL and Npgsql wants UTC.
+
+public sealed class Newsletter
+{
+    public int Id { get; set; }
+    public required string Slug { get; set; }
+    public required string Name { get; set; }
+    public required string SenderName { get; set; }
+    public required string SenderAddress { get; set; }
+    public string? ReplyTo { get; set; }
+    public string Impressum { get; set; } = "";
+    public string PrivacyNoticeUrl { get; set; } = "";
+    public string DefaultRegion { get; set; } = "DE";
+    public string DefaultLanguage { get; set; } = "de";
+    /// <summary>Neutral WhatsApp invitation with the placeholders {name} and {link} (C11).</summary>
+    public string InvitationMessage { get; set; } = "";
+    /// <summary>End of the migration: invitation links stop working, phone numbers are deleted (C16).</summary>
+    public DateTime? MigrationEndsAtUtc { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+}
+
+/// <summary>One immutable version of the consent statement and Art. 13 block as rendered (C7).</summary>
+public sealed class ConsentText
+{
+    public int Id { get; set; }
+    public int NewsletterId { get; set; }
+    public required string Language { get; set; }
+    public int Version { get; set; }
+    public required string Statement { get; set; }
+    public required string PrivacyInformation { get; set; }
+    public string PrivacyNoticeUrl { get; set; } = "";
+    public string PrivacyNoticeVersion { get; set; } = "";
+    public required string Sha256 { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+    /// <summary>Set when a reader first sees this version; from then on it must never change.</summary>
+    public DateTime? FirstShownAtUtc { get; set; }
+}
+
+public enum ImportStatus { Running, Completed, Failed }
+
+public sealed class ImportBatch
+{
+    public int Id { get; set; }
+    public int NewsletterId { get; set; }
+    public required string FileName { get; set; }
+    public string LegalBasis { get; set; } = "";
+    public string CreatedBy { get; set; } = "";
+    public DateTime CreatedAtUtc { get; set; }
+    public ImportStatus Status { get; set; }
+    public int RowsRead { get; set; }
+    public int Imported { get; set; }
+    public int Duplicates { get; set; }
+    public int Invalid { get; set; }
+    public List<ImportIssue> Issues { get; set; } = [];
+}
+
+/// <summary>A row the import did not use: its line, the reason code and the original value.</summary>
+public sealed class ImportIssue
+{
+    public long Id { get; set; }
+    public int ImportBatchId { get; set; }
+    public int Line { get; set; }
+    public required string Reason { get; set; }
+    public string OriginalValue { get; set; } = "";
+}
+
+/// <summary>One WhatsApp reader. The number is encrypted; the HMAC de-duplicates without revealing it (C19).</summary>
+public sealed class Contact
+{
+    public Guid Id { get; set; }
+    public int NewsletterId { get; set; }
+    public int ImportBatchId { get; set; }
+    public required byte[] PhoneHmac { get; set; }
+    public byte[]? PhoneEncrypted { get; set; }
+    public string? DisplayName { get; set; }
+    public required byte[] InviteTokenHash { get; set; }
+    public int TokenGeneration { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+    public DateTime? InvitedAtUtc { get; set; }
+    public DateTime? OpenedAtUtc { get; set; }
+    public DateTime? SignedUpAtUtc { get; set; }
+    public DateTime? ConfirmedAtUtc { get; set; }
+    public DateTime? UnsubscribedAtUtc { get; set; }
+}
+
+public enum SubscriberStatus { Pending, Confirmed, Unsubscribed, Bounced }
+
+public sealed class Subscriber
+{
+    public Guid Id { get; set; }
+    public int NewsletterId { get; set; }
+    /// <summary>The address as the reader typed it, with the domain normalised.</summary>
+    public required string Email { get; set; }
+    /// <summary>The whole address lower-cased: the unique key per newsletter.</summary>
+    public required string EmailKey { get; set; }
+    public required string Language { get; set; }
+    public SubscriberStatus Status { get; set; }
+    public Guid? ContactId { get; set; }
+    public int TokenGeneration { get; set; }
+    public required byte[] UnsubscribeTokenHash { get; set; }
+    public byte[]? ConfirmTokenHash { get; set; }
+    public int ConfirmGeneration { get; set; }
+    public DateTime? ConfirmTokenExpiresAtUtc { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+    public DateTime? LastDoiQueuedAtUtc { get; set; }
+    public DateTime? ConfirmedAtUtc { get; set; }
+    public DateTime? UnsubscribedAtUtc { get; set; }
+    public DateTime? FirstNewsletterSentAtUtc { get; set; }
+}
+
+public enum ConsentEventKind { SignUp, DoiQueued, DoiSent, Confirmed, Withdrawn, Erased }
+
+/// <summary>Append-only proof of consent (C7). AppDbContext refuses to update or delete these rows.</summary>
+public sealed class ConsentEvent
+{
+    public long Id { get; set; }
+    public Guid SubscriberId { get; set; }
+    public int NewsletterId { get; set; }
+    public ConsentEventKind Kind { get; set; }
+    public DateTime OccurredAtUtc { get; set; }
+    public string? IpAddress { get; set; }
+    public string? UserAgent { get; set; }
+    /// <summary>The route name, never a URL with a token.</summary>
+    public string? Page { get; set; }
+    public Guid? InvitationContactId { get; set; }
+    public int? ConsentTextId { get; set; }
+    public string? ConsentTextSha256 { get; set; }
+    public string? MessageId { get; set; }
+    public string? TemplateVersion { get; set; }
+    /// <summary>For withdrawal and erasure: link, one-click header or admin.</summary>
+    public string? Channel { get; set; }
+}
+
+public enum CampaignStatus { Draft, Scheduled, Sending, Paused, Sent, Cancelled }
+
+public sealed class Campaign
+{
+    public int Id { get; set; }
+    public int NewsletterId { get; set; }
+    public required string Subject { get; set; }
+    public string Preheader { get; set; } = "";
+    public string BodyMarkdown { get; set; } = "";
+    /// <summary>Sanitised HTML of the body, rendered once when sending starts.</summary>
+    public string? BodyHtml { get; set; }
+    public CampaignStatus Status { get; set; }
+    public string CreatedBy { get; set; } = "";
+    public DateTime CreatedAtUtc { get; set; }
+    public DateTime? StartedAtUtc { get; set; }
+    public DateTime? CompletedAtUtc { get; set; }
+    public int RecipientCount { get; set; }
+}
+
+public enum MessageKind { DoubleOptIn, Campaign, Test }
+
+public enum MessageStatus { Queued, Leased, Sent, Failed, Cancelled }
+
+/// <summary>The outbox: every mail is a row here first, delivered by the worker, never inside a request.</summary>
+public sealed class OutboundMessage
+{
+    public long Id { get; set; }
+    public MessageKind Kind { get; set; }
+    /// <summary>Lower goes first: DOI and test mails before campaign rows.</summary>
+    public int Priority { get; set; }
+    public MessageStatus Status { get; set; }
+    public int NewsletterId { get; set; }
+    public int? CampaignId { get; set; }
+    public Guid? SubscriberId { get; set; }
+    public required string ToAddress { get; set; }
+    public string Language { get; set; } = "de";
+    /// <summary>Stable across retries, so a rare resend after a crash is recognisable.</summary>
+    public required string MessageId { get; set; }
+    public int Attempts { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+    public DateTime NextAttemptAtUtc { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTime? LeaseExpiresAtUtc { get; set; }
+    public DateTime? SentAtUtc { get; set; }
+    public string? LastReply { get; set; }
+}
+
+public enum SuppressionKind { Email, Phone }
+
+public sealed class Suppression
+{
+    public long Id { get; set; }
+    public SuppressionKind Kind { get; set; }
+    public required byte[] Hash { get; set; }
+    public string Reason { get; set; } = "";
+    public DateTime CreatedAtUtc { get; set; }
+}
+
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    public DateTime AtUtc { get; set; }
+    public required string UserName { get; set; }
+    public required string Action { get; set; }
+    public string Details { get; set; } = "";
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+
+namespace NewsletterMigrator.Data;
+
+public static class StorageSetup
+{
+    public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddDbContext<AppDbContext>((sp, options) =>
+            options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+
+        var dataDirectory = builder.Configuration["App:DataDirectory"] is { Length: > 0 } d ? d : "data";
+        services.AddDataProtection()
+            .SetApplicationName("NewsletterMigrator")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+
+        services.AddSingleton(sp => KeyRing.Load(sp.GetRequiredService<IOptions<AppOptions>>(),
+            sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<KeyRing>>()));
+        services.AddSingleton<PhoneProtector>();
+        services.AddSingleton<TokenService>();
+
+        services.AddHealthChecks()
+            .AddDbContextCheck<AppDbContext>("database")
+            .AddCheck<KeyHealthCheck>("master-key");
+        return builder;
+    }
+
+    /// <summary>Applies EF migrations (never EnsureCreated) and switches SQLite to WAL.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var connectionString = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString;
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder) Directory.CreateDirectory(folder);
+        await db.Database.MigrateAsync();
+        // EF sets WAL only for files it creates itself; readers must never wait for the sending worker.
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        _ = app.Services.GetRequiredService<KeyRing>(); // a missing master key stops start-up here, not at the first sign-up
+    }
+}

@@ -1,0 +1,31 @@
+using NewsletterMigrator.Campaigns;
+using NewsletterMigrator.Consent;
+using NewsletterMigrator.Importing;
+using NewsletterMigrator.Newsletters;
+using NewsletterMigrator.Sending;
+using NewsletterMigrator.Subscribers;
+
+namespace NewsletterMigrator;
+
+public static class FeatureSetup
+{
+    public static WebApplicationBuilder AddNewsletterFeatures(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddScoped<NewsletterService>();
+        services.AddScoped<ContactImporter>();
+        services.AddScoped<ConsentTextService>();
+        services.AddScoped<SignUpService>();
+        services.AddScoped<ConfirmationService>();
+        services.AddScoped<CampaignService>();
+        services.AddScoped<UnsubscribeService>();
+        services.AddScoped<Outbox>();
+        services.AddSingleton<Inviting.InvitationLinks>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<MailLayout>();
+        services.AddSingleton<MessageFactory>();
+        services.AddSingleton<MailTransportFactory>();
+        services.AddHostedService<DeliveryWorker>();
+        return builder;
+    }
+}

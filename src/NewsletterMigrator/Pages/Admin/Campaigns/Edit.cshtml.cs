@@ -1,0 +1,103 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Campaigns;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Pages.Admin.Campaigns;
+
+public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStringLocalizer<SharedResource> text) : PageModel
+{
+    [FromRoute] public int NewsletterId { get; set; }
+    [FromRoute] public int? Id { get; set; }
+    [BindProperty] public CampaignInput Input { get; set; } = new();
+    public CampaignStatus Status { get; private set; } = CampaignStatus.Draft;
+    public int Recipients { get; private set; }
+    public int ConfirmedCount { get; private set; }
+    public string? TestAddresses { get; private set; }
+    /// <summary>Sanitised HTML (Markdig + HtmlSanitizer), safe to embed.</summary>
+    public string PreviewHtml { get; private set; } = "";
+
+    public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostSaveAsync()
+    {
+        if (!await db.Newsletters.AnyAsync(n => n.Id == NewsletterId)) return NotFound();
+        if (string.IsNullOrWhiteSpace(Input.Subject)) ModelState.AddModelError("Input.Subject", text["Campaign_SubjectRequired"]);
+        if (!ModelState.IsValid)
+        {
+            PreviewHtml = MarkdownRenderer.ToHtml(Input.Body ?? "");
+            return Page();
+        }
+        try
+        {
+            var id = await campaigns.SaveDraftAsync(Id, NewsletterId, Input.Subject!.Trim(), Input.Preheader?.Trim() ?? "", Input.Body ?? "", User.Identity!.Name!);
+            TempData["Message"] = text["Saved"].Value;
+            return RedirectToPage(new { newsletterId = NewsletterId, id });
+        }
+        catch (InvalidOperationException)
+        {
+            ModelState.AddModelError("", text["Campaign_NotEditable"]);
+            await LoadAsync();
+            return Page();
+        }
+    }
+
+    public async Task<IActionResult> OnPostTestAsync(string? testAddresses)
+    {
+        if (!await LoadAsync()) return NotFound();
+        var addresses = (testAddresses ?? "").Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries);
+        var queued = addresses.Length == 0 ? 0 : await campaigns.SendTestAsync(Id!.Value, addresses, User.Identity!.Name!);
+        if (queued == 0 || queued != addresses.Length)
+        {
+            TestAddresses = testAddresses;
+            ModelState.AddModelError("", text["Campaign_TestInvalid"]);
+            return Page();
+        }
+        TempData["Message"] = text["Campaign_TestQueued", queued].Value;
+        return RedirectToPage(new { newsletterId = NewsletterId, id = Id });
+    }
+
+    public async Task<IActionResult> OnPostSendAsync(bool confirmSend)
+    {
+        if (!await LoadAsync()) return NotFound();
+        if (!confirmSend)
+        {
+            ModelState.AddModelError("", text["Campaign_ConfirmRequired"]);
+            return Page();
+        }
+        try
+        {
+            var count = await campaigns.StartAsync(Id!.Value, User.Identity!.Name!);
+            TempData["Message"] = text["Campaign_Started", count].Value;
+        }
+        catch (InvalidOperationException)
+        {
+            TempData["Message"] = text["Campaign_NotEditable"].Value;
+        }
+        return RedirectToPage("Index", new { newsletterId = NewsletterId });
+    }
+
+    private async Task<bool> LoadAsync()
+    {
+        if (!await db.Newsletters.AnyAsync(n => n.Id == NewsletterId)) return false;
+        ConfirmedCount = await db.Subscribers.CountAsync(s => s.NewsletterId == NewsletterId && s.Status == SubscriberStatus.Confirmed);
+        if (Id is null) return true;
+        var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Id && c.NewsletterId == NewsletterId);
+        if (campaign is null) return false;
+        Input = new CampaignInput { Subject = campaign.Subject, Preheader = campaign.Preheader, Body = campaign.BodyMarkdown };
+        Status = campaign.Status;
+        Recipients = campaign.RecipientCount;
+        PreviewHtml = campaign.BodyHtml ?? MarkdownRenderer.ToHtml(campaign.BodyMarkdown);
+        return true;
+    }
+}
+
+public sealed class CampaignInput
+{
+    [StringLength(200)] public string? Subject { get; set; }
+    [StringLength(200)] public string? Preheader { get; set; }
+    public string? Body { get; set; }
+}

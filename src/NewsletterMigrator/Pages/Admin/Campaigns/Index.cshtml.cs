@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Pages.Admin.Campaigns;
+
+public sealed class IndexModel(AppDbContext db) : PageModel
+{
+    public sealed record Row(int Id, string Subject, CampaignStatus Status, int Recipients, int Sent, int Failed);
+
+    [FromRoute] public int NewsletterId { get; set; }
+    public string NewsletterName { get; private set; } = "";
+    public List<Row> Rows { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        NewsletterName = await db.Newsletters.Where(n => n.Id == NewsletterId).Select(n => n.Name).SingleOrDefaultAsync() ?? "";
+        if (NewsletterName.Length == 0) return NotFound();
+        Rows = await db.Campaigns.Where(c => c.NewsletterId == NewsletterId).OrderByDescending(c => c.Id)
+            .Select(c => new Row(c.Id, c.Subject, c.Status, c.RecipientCount,
+                db.OutboundMessages.Count(m => m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Sent),
+                db.OutboundMessages.Count(m => m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Failed)))
+            .ToListAsync();
+        return Page();
+    }
+}

@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Pages.Admin;
+
+public sealed class IndexModel(AppDbContext db) : PageModel
+{
+    public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending);
+
+    public List<Row> Rows { get; private set; } = [];
+
+    public async Task OnGetAsync()
+    {
+        Rows = await db.Newsletters.OrderBy(n => n.Name).Select(n => new Row(n.Id, n.Name, n.Slug,
+            db.Contacts.Count(c => c.NewsletterId == n.Id),
+            db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Confirmed),
+            db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Pending))).ToListAsync();
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Consent;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Pages.Join;
+
+/// <summary>The newsletter's public sign-up page, for the website, a QR code or a WhatsApp Channel.</summary>
+public sealed class GeneralModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
+    IStringLocalizer<SharedResource> text) : SignUpPageModel(db, consentTexts, signUps, text)
+{
+    protected override string PageName => "general";
+
+    public async Task<IActionResult> OnGetAsync(string slug)
+    {
+        Newsletter = await Db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
+        return await ShowFormAsync();
+    }
+
+    public async Task<IActionResult> OnPostAsync(string slug)
+    {
+        Newsletter = await Db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
+        return await SubmitAsync();
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Consent;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Pages.Join;
+
+/// <summary>A personal invitation. An unknown, forged or expired token shows the general sign-up and reveals nothing.</summary>
+public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
+    IStringLocalizer<SharedResource> text, TimeProvider clock) : SignUpPageModel(db, consentTexts, signUps, text)
+{
+    // Link previews are not readers (C35).
+    private static readonly string[] PreviewAgents = ["WhatsApp", "facebookexternalhit", "Facebot", "Slackbot", "Twitterbot", "TelegramBot", "Discordbot", "LinkedInBot", "SkypeUriPreview", "Googlebot", "bingbot"];
+
+    protected override string PageName => "invitation";
+
+    public async Task<IActionResult> OnGetAsync(string token)
+    {
+        await ResolveAsync(token, countOpen: true);
+        return await ShowFormAsync();
+    }
+
+    public async Task<IActionResult> OnPostAsync(string token)
+    {
+        await ResolveAsync(token, countOpen: false);
+        return await SubmitAsync();
+    }
+
+    private async Task ResolveAsync(string token, bool countOpen)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var hash = TokenService.TryHash(token);
+        var contact = hash is null ? null : await Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.InviteTokenHash == hash);
+        if (contact is not null)
+        {
+            Newsletter = await Db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == contact.NewsletterId);
+            if (Newsletter.MigrationEndsAtUtc is { } end && end < now) contact = null; // the link lived until the end date
+        }
+        if (contact is null)
+        {
+            // Which newsletter a forged link meant is unknowable; with one newsletter its general page is the answer.
+            var only = await Db.Newsletters.AsNoTracking().Take(2).ToListAsync();
+            Newsletter = only.Count == 1 ? only[0] : null;
+            return;
+        }
+        InvitationContactId = contact.Id;
+        if (countOpen && contact.OpenedAtUtc is null && !IsPreviewFetcher())
+        {
+            await Db.Contacts.Where(c => c.Id == contact.Id && c.OpenedAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.OpenedAtUtc, now));
+        }
+    }
+
+    private bool IsPreviewFetcher()
+    {
+        var agent = Request.Headers.UserAgent.ToString();
+        return agent.Length == 0 || PreviewAgents.Any(p => agent.Contains(p, StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,87 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Consent;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Pages.Join;
+
+/// <summary>
+/// The consent page behind /i/{token} and /n/{slug}. It never shows the invited contact's name or
+/// number (C34): invitation links get forwarded.
+/// </summary>
+public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
+    IStringLocalizer<SharedResource> text) : PageModel
+{
+    protected AppDbContext Db { get; } = db;
+
+    public Newsletter? Newsletter { get; protected set; }
+    public ConsentText? ConsentText { get; private set; }
+    public bool Submitted { get; private set; }
+
+    [BindProperty] public SignUpInput Input { get; set; } = new();
+
+    protected abstract string PageName { get; }
+    protected Guid? InvitationContactId { get; set; }
+
+    /// <summary>Loads the consent text in the reader's language and fixes that version as seen.</summary>
+    protected async Task<IActionResult> ShowFormAsync()
+    {
+        if (Newsletter is null) return NotFound();
+        ConsentText = await consentTexts.ForReaderAsync(Newsletter, Languages.Current);
+        if (ConsentText is null) return NotFound();
+        await consentTexts.MarkShownAsync(ConsentText);
+        Input.ConsentTextId = ConsentText.Id;
+        ViewData["Brand"] = Newsletter.Name;
+        return Page();
+    }
+
+    protected async Task<IActionResult> SubmitAsync()
+    {
+        if (Newsletter is null) return NotFound();
+        ViewData["Brand"] = Newsletter.Name;
+        // A bot fills every field; a person never sees this one. Answer as if it worked.
+        if (!string.IsNullOrEmpty(Input.Website))
+        {
+            Submitted = true;
+            return Page();
+        }
+        // Record the version the reader saw, provided it belongs to this newsletter; else show the current one again.
+        ConsentText = await Db.ConsentTexts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Input.ConsentTextId && c.NewsletterId == Newsletter.Id)
+                      ?? await consentTexts.ForReaderAsync(Newsletter, Languages.Current);
+        if (ConsentText is null) return NotFound();
+        Input.ConsentTextId = ConsentText.Id;
+
+        if (!Input.Consent) ModelState.AddModelError($"{nameof(Input)}.{nameof(Input.Consent)}", text["SignUp_ConsentRequired"]);
+        if (!Input.AgeConfirmed) ModelState.AddModelError($"{nameof(Input)}.{nameof(Input.AgeConfirmed)}", text["SignUp_AgeRequired"]);
+        if (!ModelState.IsValid) return Page();
+
+        var outcome = await signUps.SignUpAsync(new SignUpRequest(Newsletter, ConsentText, Input.Email!, Languages.Current,
+            InvitationContactId, HttpContext.Connection.RemoteIpAddress?.ToString(), Request.Headers.UserAgent.ToString(), PageName));
+        if (outcome == SignUpOutcome.InvalidEmail)
+        {
+            ModelState.AddModelError($"{nameof(Input)}.{nameof(Input.Email)}", text["SignUp_EmailInvalid"]);
+            return Page();
+        }
+        Submitted = true;
+        return Page();
+    }
+}
+
+public sealed class SignUpInput
+{
+    [Required(ErrorMessage = "SignUp_EmailRequired")]
+    [StringLength(254, ErrorMessage = "SignUp_EmailInvalid")]
+    [Display(Name = "SignUp_Email")]
+    public string? Email { get; set; }
+
+    public bool Consent { get; set; }
+    public bool AgeConfirmed { get; set; }
+    public int ConsentTextId { get; set; }
+
+    /// <summary>The honeypot (C31).</summary>
+    public string? Website { get; set; }
+}

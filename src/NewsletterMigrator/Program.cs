@@ -1,0 +1,40 @@
+using NewsletterMigrator;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Staff;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // `dotnet run` starts in the repository root (RunWorkingDirectory); a published app runs from its folder.
+    ContentRootPath = Directory.GetCurrentDirectory(),
+});
+
+// Configuration, validated at start-up: a wrong value stops the app with a message naming the key.
+builder.AddValidatedOptions();
+
+// Storage: SQLite through EF Core, ASP.NET Data Protection keys in the data folder, health checks.
+builder.AddStorage();
+
+// Staff sign-in: ASP.NET Core Identity with the roles Admin and Editor.
+builder.AddStaffIdentity();
+
+// The journey: import, invitations, consent, sending, campaigns, subscribers.
+builder.AddNewsletterFeatures();
+
+// Web: Razor Pages in German and English, security headers, reverse-proxy support.
+builder.AddWebFrontEnd();
+
+var app = builder.Build();
+
+// Command-line verbs (create-admin, create-newsletter, import, migrate) run instead of the web app.
+if (args.Length > 0 && !args[0].StartsWith('-'))
+    return await CommandLine.RunAsync(app, args);
+
+await app.MigrateDatabaseAsync();
+app.UseWebFrontEnd();
+await app.RunAsync();
+return 0;
+
+/// <summary>Lets the test projects start the app through WebApplicationFactory.</summary>
+public partial class Program;

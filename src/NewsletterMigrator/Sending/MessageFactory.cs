@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using NewsletterMigrator.Campaigns;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using static NewsletterMigrator.Sending.MailLayout;
+
+namespace NewsletterMigrator.Sending;
+
+/// <summary>
+/// Builds the MIME message for an outbox row. Links carrying tokens are derived here, at send time,
+/// so the database never holds a usable token (C29).
+/// </summary>
+public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOptions<AppOptions> app, IStringLocalizer<SharedResource> text)
+{
+    // A campaign's body is rendered once per campaign, not once per recipient.
+    private readonly ConcurrentDictionary<int, (string Html, string Text)> _campaignBodies = new();
+
+    public MimeMessage DoubleOptIn(OutboundMessage row, Newsletter newsletter, Subscriber subscriber)
+    {
+        using var culture = new CultureScope(row.Language);
+        var confirmUrl = app.Value.Link($"confirm/{tokens.Create(TokenPurpose.Confirm, subscriber.Id, subscriber.ConfirmGeneration)}");
+        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl: null);
+        var bodyHtml = $"""
+            <p>{Enc(text["Doi_Request", newsletter.Name])}</p>
+            <p style="margin:24px 0;"><a href="{Enc(confirmUrl)}" style="background:#0d3b66;color:#ffffff;padding:12px 20px;border-radius:4px;text-decoration:none;display:inline-block;">{Enc(text["Doi_ConfirmButton"])}</a></p>
+            <p>{Enc(text["Doi_LinkFallback"])}<br><a href="{Enc(confirmUrl)}">{Enc(confirmUrl)}</a></p>
+            <p>{Enc(text["Doi_Ignore"])}</p>
+            """;
+        var plain = $"{text["Doi_Request", newsletter.Name]}\n\n{text["Doi_ConfirmButton"]}:\n{confirmUrl}\n\n{text["Doi_Ignore"]}\n\n-- \n{footerText}";
+        var message = Envelope(row, newsletter, text["Doi_Subject", newsletter.Name]);
+        message.Body = new BodyBuilder { TextBody = plain, HtmlBody = layout.Html(newsletter, text["Doi_Subject", newsletter.Name], bodyHtml, footerHtml) }.ToMessageBody();
+        return message;
+    }
+
+    public MimeMessage Newsletter(OutboundMessage row, Newsletter newsletter, Campaign campaign, Subscriber? subscriber)
+    {
+        using var culture = new CultureScope(row.Language);
+        var body = _campaignBodies.GetOrAdd(campaign.Id, _ => (campaign.BodyHtml ?? MarkdownRenderer.ToHtml(campaign.BodyMarkdown), campaign.BodyMarkdown));
+        // A test mail has no subscriber: its unsubscribe link leads to a page that explains it was a test.
+        var unsubscribeUrl = app.Value.Link(subscriber is null
+            ? "u/test"
+            : $"u/{tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration)}");
+        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl);
+        var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
+        var message = Envelope(row, newsletter, subject);
+        // RFC 8058 one-click unsubscribe (C21) and RFC 2919 List-Id (C23).
+        message.Headers.Add("List-Unsubscribe", $"<{unsubscribeUrl}>");
+        message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        message.Headers.Add(HeaderId.ListId, $"{newsletter.Name.Replace('"', '\'')} <{newsletter.Slug}.{app.Value.BaseUri.Host}>");
+        message.Body = new BodyBuilder
+        {
+            TextBody = $"{body.Text}\n\n-- \n{footerText}",
+            HtmlBody = layout.Html(newsletter, campaign.Preheader, body.Html, footerHtml),
+        }.ToMessageBody();
+        return message;
+    }
+
+    public void ForgetCampaign(int campaignId) => _campaignBodies.TryRemove(campaignId, out _);
+
+    private static MimeMessage Envelope(OutboundMessage row, Newsletter newsletter, string subject)
+    {
+        var message = new MimeMessage
+        {
+            MessageId = row.MessageId,
+            Date = DateTimeOffset.UtcNow,
+            Subject = subject,
+        };
+        message.From.Add(new MailboxAddress(newsletter.SenderName, newsletter.SenderAddress));
+        if (!string.IsNullOrWhiteSpace(newsletter.ReplyTo)) message.ReplyTo.Add(MailboxAddress.Parse(newsletter.ReplyTo));
+        message.To.Add(MailboxAddress.Parse(row.ToAddress));
+        return message;
+    }
+}

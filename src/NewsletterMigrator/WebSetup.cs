@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Localization;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Sending;
+using NewsletterMigrator.Staff;
+
+namespace NewsletterMigrator;
+
+public static class WebSetup
+{
+    public static WebApplicationBuilder AddWebFrontEnd(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddLocalization(options => options.ResourcesPath = "Resources");
+        services.Configure<RequestLocalizationOptions>(options =>
+        {
+            var cultures = Languages.Supported.Select(CultureInfo.GetCultureInfo).ToList();
+            options.DefaultRequestCulture = new RequestCulture("de");
+            options.SupportedCultures = cultures;
+            options.SupportedUICultures = cultures;
+            // A reader's explicit choice (cookie) wins over the browser's Accept-Language.
+            options.RequestCultureProviders = [new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
+        });
+        services.AddRazorPages(options =>
+            {
+                options.Conventions.AuthorizeFolder("/Admin");
+                options.Conventions.AuthorizeFolder("/Admin/Newsletters", Roles.Admin);
+            })
+            .AddViewLocalization()
+            .AddDataAnnotationsLocalization(o => o.DataAnnotationLocalizerProvider = (_, factory) => factory.Create(typeof(SharedResource)));
+        services.AddAntiforgery(options => options.Cookie.Name = "nm.af");
+
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in builder.Configuration.GetSection("App:KnownProxies").Get<string[]>() ?? [])
+            {
+                if (IPAddress.TryParse(proxy, out var address)) options.KnownProxies.Add(address);
+            }
+        });
+        services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+        return builder;
+    }
+
+    public static WebApplication UseWebFrontEnd(this WebApplication app)
+    {
+        app.UseForwardedHeaders();
+        if (app.Environment.IsDevelopment()) app.UseDeveloperExceptionPage();
+        else app.UseExceptionHandler("/error");
+        if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.UseHsts) app.UseHsts();
+        app.UseMiddleware<SecurityHeaders>();
+        app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
+
+        // The root wwwroot (the content root's) is served directly; MapStaticAssets only knows the project folder.
+        app.UseStaticFiles();
+        app.UseRequestLocalization();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapRazorPages();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();
+        app.MapGet("/language/{culture}", SetLanguage);
+        if (app.Environment.IsDevelopment()) app.MapDevMailbox();
+
+        if (app.Services.GetRequiredService<IOptions<SmtpOptions>>().Value.UsesPickup)
+        {
+            var pickup = MailTransportFactory.PickupDirectory(app.Services.GetRequiredService<IOptions<SmtpOptions>>().Value,
+                app.Services.GetRequiredService<IOptions<AppOptions>>().Value);
+            app.Logger.LogWarning("Smtp:Host is not set: mails are written to the pickup folder {Folder}", Path.GetFullPath(pickup));
+        }
+        app.Lifetime.ApplicationStarted.Register(() => AnnounceSetupCode(app));
+        return app;
+    }
+
+    private static IResult SetLanguage(string culture, string? returnUrl, HttpContext context)
+    {
+        var language = Languages.Normalize(culture);
+        context.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
+            CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(language)),
+            new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
+        // Only local paths: the switcher must not become an open redirect.
+        var target = returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//") && !returnUrl.StartsWith("/\\") ? returnUrl : "/";
+        return Results.LocalRedirect(target);
+    }
+
+    private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => e.Value.Status.ToString()),
+        }));
+    }
+
+    private static void AnnounceSetupCode(WebApplication app)
+    {
+        using var scope = app.Services.CreateScope();
+        if (scope.ServiceProvider.GetRequiredService<StaffAccounts>().AnyAsync().GetAwaiter().GetResult()) return;
+        var code = app.Services.GetRequiredService<SetupCode>().Value;
+        app.Logger.LogWarning("No staff account exists yet. Open /setup and enter the one-time setup code {SetupCode}, or run: dotnet run --project src/NewsletterMigrator -- create-admin <email>", code);
+    }
+}
