@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Testing;
+
+/// <summary>
+/// The real app on a temporary SQLite file, delivering to a loopback SMTP server. With
+/// <c>kestrel: true</c> it listens on a real port for the browser tests.
+/// </summary>
+public sealed class AppFactory : WebApplicationFactory<Program>
+{
+    private readonly bool _kestrel;
+
+    public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null)
+    {
+        _kestrel = kestrel;
+        Smtp = new TestSmtpServer();
+        DataDirectory = Directory.CreateTempSubdirectory("nm-test-").FullName;
+        Port = kestrel ? TestSmtpServer.FreePort() : 0;
+        Settings = new Dictionary<string, string?>
+        {
+            ["App:PublicBaseUrl"] = kestrel ? $"http://127.0.0.1:{Port}" : "http://localhost",
+            ["App:DataDirectory"] = DataDirectory,
+            ["App:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Database:ConnectionString"] = $"Data Source={Path.Combine(DataDirectory, "test.db")}",
+            ["Smtp:Host"] = "127.0.0.1",
+            ["Smtp:Port"] = Smtp.Port.ToString(),
+            ["Smtp:Security"] = "None",
+            ["Smtp:MessagesPerSecond"] = "1000",
+            ["Sending:PollInterval"] = "00:00:00.200",
+            ["Sending:FirstRetryDelay"] = "00:00:01",
+        };
+        foreach (var (key, value) in settings ?? []) Settings[key] = value;
+        if (kestrel)
+        {
+            UseKestrel(Port);
+        }
+    }
+
+    public TestSmtpServer Smtp { get; }
+    public string DataDirectory { get; }
+    public int Port { get; }
+    public Dictionary<string, string?> Settings { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseContentRoot(RepositoryRoot());
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
+        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(Settings));
+    }
+
+    public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>A scope for reading the database the way the app writes it.</summary>
+    public async Task<TResult> WithDbAsync<TResult>(Func<AppDbContext, Task<TResult>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<AppDbContext>());
+    }
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "NewsletterMigrator.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("NewsletterMigrator.sln not found above the test folder.");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Smtp.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+    }
+}
