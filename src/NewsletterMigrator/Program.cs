@@ -1,14 +1,12 @@
+using Microsoft.Extensions.Options;
 using NewsletterMigrator;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Staff;
 
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-{
-    Args = args,
-    // `dotnet run` starts in the repository root (RunWorkingDirectory); a published app runs from its folder.
-    ContentRootPath = Directory.GetCurrentDirectory(),
-});
+// The content root is the working directory: the repository root under `dotnet run` (RunWorkingDirectory),
+// the publish folder in a container.
+var builder = WebApplication.CreateBuilder(args);
 
 // Configuration, validated at start-up: a wrong value stops the app with a message naming the key.
 builder.AddValidatedOptions();
@@ -27,14 +25,28 @@ builder.AddWebFrontEnd();
 
 var app = builder.Build();
 
-// Command-line verbs (create-admin, create-newsletter, import, migrate) run instead of the web app.
-if (args.Length > 0 && !args[0].StartsWith('-'))
-    return await CommandLine.RunAsync(app, args);
+try
+{
+    // Command-line verbs (create-admin, create-newsletter, import, migrate) run instead of the web app.
+    if (args.Length > 0 && !args[0].StartsWith('-'))
+        return await CommandLine.RunAsync(app, args);
 
-await app.MigrateDatabaseAsync();
-app.UseWebFrontEnd();
-await app.RunAsync();
-return 0;
+    await app.MigrateDatabaseAsync();
+    app.UseWebFrontEnd();
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // A wrong setting stops start-up with the key named, not with a stack trace.
+    Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, ex.Failures));
+    return 1;
+}
+catch (InvalidOperationException ex) when (ex.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
+{
+    Console.Error.WriteLine("Configuration error: " + ex.Message);
+    return 1;
+}
 
 /// <summary>Lets the test projects start the app through WebApplicationFactory.</summary>
 public partial class Program;

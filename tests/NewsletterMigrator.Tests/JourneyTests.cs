@@ -31,7 +31,7 @@ public sealed class JourneyTests : IAsyncLifetime
 
         // First run: the setup code from the console creates the first admin.
         var setup = await staff.GetStringAsync("/setup");
-        var response = await PostFormAsync(staff, "/setup", setup, new()
+        var response = await staff.PostFormAsync("/setup", setup, new()
         {
             ["Code"] = _app.Service<SetupCode>().Value,
             ["Email"] = Editor,
@@ -41,7 +41,7 @@ public sealed class JourneyTests : IAsyncLifetime
 
         // The admin creates a newsletter.
         var form = await staff.GetStringAsync("/admin/newsletters/edit");
-        response = await PostFormAsync(staff, "/admin/newsletters/edit", form, new()
+        response = await staff.PostFormAsync("/admin/newsletters/edit", form, new()
         {
             ["Input.Name"] = "Tagblatt Eilmeldungen",
             ["Input.Slug"] = "eilmeldungen",
@@ -90,7 +90,7 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.DoesNotContain("Anna", page); // a forwarded invitation must not reveal the contact (C34)
         Assert.Contains("type=\"checkbox\"", page);
         Assert.DoesNotContain("checked", page); // the consent box is unticked (C2)
-        response = await PostFormAsync(reader, invitationPath, page, new()
+        response = await reader.PostFormAsync(invitationPath, page, new()
         {
             ["Input.Email"] = "  Leserin@EXAMPLE.test ",
             ["Input.Consent"] = "true",
@@ -122,7 +122,7 @@ public sealed class JourneyTests : IAsyncLifetime
         var confirmPath = new Uri(confirmLink).AbsolutePath;
         var confirmPage = await reader.GetStringAsync(confirmPath);
         Assert.Equal(SubscriberStatus.Pending, (await _app.WithDbAsync(db => db.Subscribers.SingleAsync())).Status);
-        response = await PostFormAsync(reader, confirmPath, confirmPage, []);
+        response = await reader.PostFormAsync(confirmPath, confirmPage, []);
         Assert.Contains("Anmeldung bestätigt", await response.Content.ReadAsStringAsync());
         subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync());
         Assert.Equal(SubscriberStatus.Confirmed, subscriber.Status);
@@ -133,7 +133,7 @@ public sealed class JourneyTests : IAsyncLifetime
 
         // Step 6: the editor writes a campaign, sends a test, then sends it to all confirmed subscribers.
         var editor = await staff.GetStringAsync($"/admin/campaigns/{newsletter.Id}/edit");
-        response = await PostFormAsync(staff, $"/admin/campaigns/{newsletter.Id}/edit?handler=Save", editor, new()
+        response = await staff.PostFormAsync($"/admin/campaigns/{newsletter.Id}/edit?handler=Save", editor, new()
         {
             ["Input.Subject"] = "Eilmeldung: Brücke gesperrt",
             ["Input.Preheader"] = "Was Pendler jetzt wissen müssen",
@@ -143,12 +143,12 @@ public sealed class JourneyTests : IAsyncLifetime
         var campaignPage = await staff.GetStringAsync(campaignUrl);
         Assert.Contains("<strong>Mainbrücke</strong>", campaignPage);
         Assert.DoesNotContain("<script>alert", campaignPage);
-        await PostFormAsync(staff, campaignUrl + "?handler=Test", campaignPage, new() { ["TestAddresses"] = Editor });
+        await staff.PostFormAsync(campaignUrl + "?handler=Test", campaignPage, new() { ["TestAddresses"] = Editor });
         var test = await _app.Smtp.WaitForAsync(Editor, "Brücke gesperrt");
         Assert.StartsWith("[TEST]", test.Subject);
 
         campaignPage = await staff.GetStringAsync(campaignUrl);
-        response = await PostFormAsync(staff, campaignUrl + "?handler=Send", campaignPage, new() { ["ConfirmSend"] = "true" });
+        response = await staff.PostFormAsync(campaignUrl + "?handler=Send", campaignPage, new() { ["ConfirmSend"] = "true" });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var issue = await _app.Smtp.WaitForAsync(m => m.To.Mailboxes.Any(b => b.Address == "Leserin@example.test") && m.Subject == "Eilmeldung: Brücke gesperrt");
 
@@ -178,12 +178,6 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Equal(SubscriberStatus.Unsubscribed, subscriber.Status);
         var withdrawal = await _app.WithDbAsync(db => db.ConsentEvents.SingleAsync(e => e.Kind == ConsentEventKind.Withdrawn));
         Assert.Equal("one-click", withdrawal.Channel);
-    }
-
-    private static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string url, string pageWithForm, Dictionary<string, string> fields)
-    {
-        fields["__RequestVerificationToken"] = Html.AntiforgeryToken(pageWithForm);
-        return await client.PostAsync(url, new FormUrlEncodedContent(fields));
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

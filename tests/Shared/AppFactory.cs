@@ -13,11 +13,11 @@ namespace NewsletterMigrator.Testing;
 /// </summary>
 public sealed class AppFactory : WebApplicationFactory<Program>
 {
-    private readonly bool _kestrel;
+    private readonly string _environment;
 
-    public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null)
+    public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null, string environment = "Testing")
     {
-        _kestrel = kestrel;
+        _environment = environment;
         Smtp = new TestSmtpServer();
         DataDirectory = Directory.CreateTempSubdirectory("nm-test-").FullName;
         Port = kestrel ? TestSmtpServer.FreePort() : 0;
@@ -48,7 +48,7 @@ public sealed class AppFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         builder.UseContentRoot(RepositoryRoot());
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(Settings));

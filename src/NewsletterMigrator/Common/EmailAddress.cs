@@ -29,7 +29,7 @@ public static class EmailAddress
             || local.StartsWith('.') || local.EndsWith('.') || local.Contains('"'))
             return false;
         var candidate = $"{local}@{domain}";
-        if (!MailboxAddress.TryParse(candidate, out var mailbox) || mailbox.Address != candidate) return false;
+        if (!MailboxAddress.TryParse(candidate, out var mailbox) || mailbox.LocalPart != local) return false;
         normalized = candidate;
         return true;
     }

@@ -9,7 +9,7 @@ namespace NewsletterMigrator.Consent;
 public sealed class ConsentTextService(AppDbContext db, TimeProvider clock)
 {
     public Task<ConsentText?> CurrentAsync(int newsletterId, string language, CancellationToken ct = default) =>
-        db.ConsentTexts.Where(c => c.NewsletterId == newsletterId && c.Language == language)
+        db.ConsentTexts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.Language == language)
             .OrderByDescending(c => c.Version).FirstOrDefaultAsync(ct);
 
     /// <summary>The version to show to a reader: their language if it exists, else the newsletter's default.</summary>
@@ -20,27 +20,30 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock)
     public async Task MarkShownAsync(ConsentText text, CancellationToken ct = default)
     {
         if (text.FirstShownAtUtc is not null) return;
-        text.FirstShownAtUtc = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.ConsentTexts.Where(c => c.Id == text.Id && c.FirstShownAtUtc == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.FirstShownAtUtc, now), ct);
+        text.FirstShownAtUtc = now;
     }
 
     public async Task<ConsentText> SaveAsync(int newsletterId, string language, string statement, string privacyInformation,
         string privacyNoticeUrl, string privacyNoticeVersion, CancellationToken ct = default)
     {
-        var current = await CurrentAsync(newsletterId, language, ct);
+        var current = await db.ConsentTexts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.Language == language)
+            .OrderByDescending(c => c.Version).FirstOrDefaultAsync(ct);
         var hash = Sha256(statement, privacyInformation, privacyNoticeUrl, privacyNoticeVersion);
         if (current is not null && current.Sha256 == hash) return current;
 
         if (current is not null && current.FirstShownAtUtc is null)
         {
-            // Nobody has seen it yet: correcting it in place keeps the version list short.
-            current.Statement = statement;
-            current.PrivacyInformation = privacyInformation;
-            current.PrivacyNoticeUrl = privacyNoticeUrl;
-            current.PrivacyNoticeVersion = privacyNoticeVersion;
-            current.Sha256 = hash;
-            await db.SaveChangesAsync(ct);
-            return current;
+            // Nobody has seen it yet: correct it in place. The condition is re-checked in the UPDATE,
+            // so a reader who opens the page meanwhile still gets an unchanged version.
+            var corrected = await db.ConsentTexts.Where(c => c.Id == current.Id && c.FirstShownAtUtc == null)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(c => c.Statement, statement).SetProperty(c => c.PrivacyInformation, privacyInformation)
+                    .SetProperty(c => c.PrivacyNoticeUrl, privacyNoticeUrl).SetProperty(c => c.PrivacyNoticeVersion, privacyNoticeVersion)
+                    .SetProperty(c => c.Sha256, hash), ct);
+            if (corrected == 1) return await db.ConsentTexts.AsNoTracking().SingleAsync(c => c.Id == current.Id, ct);
         }
 
         var next = new ConsentText

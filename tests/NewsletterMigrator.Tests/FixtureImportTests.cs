@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Importing;
+using NewsletterMigrator.Newsletters;
+using NewsletterMigrator.Testing;
+
+namespace NewsletterMigrator.Tests;
+
+/// <summary>Each messy sample list in ../shared/fixtures imports with exactly the counts in its expected.json.</summary>
+public sealed class FixtureImportTests : IAsyncLifetime
+{
+    private readonly AppFactory _app = new();
+
+    public static TheoryData<string> Fixtures() => new(Expected().Keys);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public async Task Fixture_imports_with_the_expected_counts(string file)
+    {
+        var expected = Expected()[file];
+        await using var scope = _app.Services.CreateAsyncScope();
+        var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(
+            new Newsletter { Slug = "fixture", Name = "Fixture", SenderName = "Fixture", SenderAddress = "news@example.test" }, "test");
+
+        await using var stream = File.OpenRead(Path.Combine(FixtureFolder(), file));
+        var summary = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, stream, file, "test");
+
+        Assert.Equal(expected.GetProperty("rows").GetInt32(), summary.Rows);
+        Assert.Equal(expected.GetProperty("imported").GetInt32(), summary.Imported);
+        Assert.Equal(expected.GetProperty("duplicates").GetInt32(), summary.Duplicates);
+        Assert.Equal(expected.GetProperty("invalid").GetInt32(), summary.Invalid);
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        Assert.Equal(summary.Imported, await db.Contacts.CountAsync(c => c.NewsletterId == newsletter.Id));
+        Assert.Equal(summary.Invalid, await db.ImportIssues.CountAsync(i => i.ImportBatchId == summary.BatchId));
+
+        // Importing the same file twice changes nothing the second time.
+        await using var again = File.OpenRead(Path.Combine(FixtureFolder(), file));
+        var second = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, again, file, "test");
+        Assert.Equal(0, second.Imported);
+        Assert.Equal(summary.Imported + summary.Duplicates, second.Duplicates);
+    }
+
+    private static Dictionary<string, JsonElement> Expected() =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(FixtureFolder(), "expected.json")))!;
+
+    /// <summary>The design pack's fixtures live beside the repository in ../shared/fixtures.</summary>
+    private static string FixtureFolder() => Path.Combine(AppFactory.RepositoryRoot(), "..", "shared", "fixtures");
+}

@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Importing;
+using NewsletterMigrator.Inviting;
+using NewsletterMigrator.Newsletters;
+using NewsletterMigrator.Staff;
+using NewsletterMigrator.Testing;
+using System.Text;
+
+namespace NewsletterMigrator.Tests;
+
+/// <summary>Seeds through the app's own services, as an editor would through the UI.</summary>
+public static class TestData
+{
+    public static async Task<Newsletter> NewsletterAsync(this AppFactory app, string slug = "eilmeldungen")
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
+        {
+            Slug = slug, Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
+            Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt", PrivacyNoticeUrl = "https://tagblatt.example.test/datenschutz",
+        }, "test");
+    }
+
+    /// <summary>Imports the numbers and returns each new contact's invitation path (/i/…).</summary>
+    public static async Task<List<string>> InvitationsAsync(this AppFactory app, Newsletter newsletter, params string[] numbers)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
+        using var file = new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', numbers)));
+        var summary = await importer.ImportAsync(newsletter.Id, file, "numbers.txt", "test");
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var links = scope.ServiceProvider.GetRequiredService<InvitationLinks>();
+        return db.Contacts.Where(c => c.ImportBatchId == summary.BatchId).AsEnumerable()
+            .Select(c => new Uri(links.InvitationUrl(c)).AbsolutePath).ToList();
+    }
+
+    public static async Task StaffAsync(this AppFactory app, string email, string password, string role)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<StaffAccounts>().CreateAsync(email, password, role, "test");
+        if (!result.Succeeded) throw new InvalidOperationException(string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+
+    public static async Task<HttpResponseMessage> PostFormAsync(this HttpClient client, string url, string pageWithForm, Dictionary<string, string> fields)
+    {
+        fields["__RequestVerificationToken"] = Html.AntiforgeryToken(pageWithForm);
+        return await client.PostAsync(url, new FormUrlEncodedContent(fields));
+    }
+
+    public static async Task<HttpResponseMessage> SignInAsync(this HttpClient client, string email, string password)
+    {
+        var login = await client.GetStringAsync("/account/login");
+        return await client.PostFormAsync("/account/login", login, new() { ["Email"] = email, ["Password"] = password });
+    }
+
+    public static Dictionary<string, string> SignUpForm(string page, string email, bool consent = true, bool age = true) => new()
+    {
+        ["Input.Email"] = email,
+        ["Input.Consent"] = consent ? "true" : "false",
+        ["Input.AgeConfirmed"] = age ? "true" : "false",
+        ["Input.ConsentTextId"] = Html.InputValue(page, "Input.ConsentTextId") ?? "0",
+    };
+}
