@@ -10,6 +10,8 @@ namespace NewsletterMigrator;
 /// <summary>Verbs for operators and containers; each prints a summary and exits non-zero on failure.</summary>
 public static class CommandLine
 {
+    public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
         try

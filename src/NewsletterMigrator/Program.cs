@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator;
 using NewsletterMigrator.Common;
@@ -7,6 +8,9 @@ using NewsletterMigrator.Staff;
 // The content root is the working directory: the repository root under `dotnet run` (RunWorkingDirectory),
 // the publish folder in a container.
 var builder = WebApplication.CreateBuilder(args);
+
+// A verb's standard output is its result (e.g. JSON): log lines go to standard error.
+if (CommandLine.IsVerb(args)) builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
 // Configuration, validated at start-up: a wrong value stops the app with a message naming the key.
 builder.AddValidatedOptions();
@@ -27,8 +31,11 @@ var app = builder.Build();
 
 try
 {
+    // Every option is validated before anything runs, for the web app and for each verb alike.
+    app.Services.GetRequiredService<IStartupValidator>().Validate();
+
     // Command-line verbs (create-admin, create-newsletter, import, migrate) run instead of the web app.
-    if (args.Length > 0 && !args[0].StartsWith('-'))
+    if (CommandLine.IsVerb(args))
         return await CommandLine.RunAsync(app, args);
 
     await app.MigrateDatabaseAsync();
@@ -42,8 +49,9 @@ catch (OptionsValidationException ex)
     Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, ex.Failures));
     return 1;
 }
-catch (InvalidOperationException ex) when (ex.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
+catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
 {
+    // The binder's own message names the key, e.g. 'Smtp:Security'.
     Console.Error.WriteLine("Configuration error: " + ex.Message);
     return 1;
 }

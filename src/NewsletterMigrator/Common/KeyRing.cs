@@ -27,14 +27,11 @@ public sealed class KeyRing
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));
 
-    /// <summary>Reads App:MasterKey, or in Development creates one once in the data folder.</summary>
-    public static KeyRing Load(IOptions<AppOptions> options, IHostEnvironment environment, ILogger<KeyRing> logger)
+    /// <summary>Reads App:MasterKey, or (Development only: the validator requires the key elsewhere) creates one once in the data folder.</summary>
+    public static KeyRing Load(IOptions<AppOptions> options, ILogger<KeyRing> logger)
     {
         var app = options.Value;
         if (!string.IsNullOrEmpty(app.MasterKey)) return new KeyRing(Convert.FromBase64String(app.MasterKey));
-
-        if (!environment.IsDevelopment())
-            throw new InvalidOperationException("App:MasterKey is not set. Generate one with 'openssl rand -base64 32' and pass it as the environment variable App__MasterKey.");
 
         var path = Path.Combine(app.DataDirectory, "master.key");
         if (!File.Exists(path))

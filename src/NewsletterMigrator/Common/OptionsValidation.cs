@@ -4,7 +4,7 @@ namespace NewsletterMigrator.Common;
 
 // Each failure names the configuration key, so a wrong value is fixed without reading code.
 
-public sealed class AppOptionsValidator : IValidateOptions<AppOptions>
+public sealed class AppOptionsValidator(IHostEnvironment environment) : IValidateOptions<AppOptions>
 {
     public ValidateOptionsResult Validate(string? name, AppOptions o)
     {
@@ -13,6 +13,8 @@ public sealed class AppOptionsValidator : IValidateOptions<AppOptions>
             errors.Add($"App:PublicBaseUrl must be an absolute http(s) URL (was '{o.PublicBaseUrl}').");
         if (string.IsNullOrWhiteSpace(o.DataDirectory))
             errors.Add("App:DataDirectory must not be empty.");
+        if (string.IsNullOrEmpty(o.MasterKey) && !environment.IsDevelopment())
+            errors.Add("App:MasterKey is not set. Generate one with 'openssl rand -base64 32' and pass it as the environment variable App__MasterKey (only Development creates one by itself).");
         if (!string.IsNullOrEmpty(o.MasterKey) && !MasterKeyIsValid(o.MasterKey))
             errors.Add("App:MasterKey must be 32 bytes encoded as base64 (generate one with: openssl rand -base64 32).");
         foreach (var proxy in o.KnownProxies)

@@ -19,8 +19,7 @@ public static class StorageSetup
             .SetApplicationName("NewsletterMigrator")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
 
-        services.AddSingleton(sp => KeyRing.Load(sp.GetRequiredService<IOptions<AppOptions>>(),
-            sp.GetRequiredService<IHostEnvironment>(), sp.GetRequiredService<ILogger<KeyRing>>()));
+        services.AddSingleton(sp => KeyRing.Load(sp.GetRequiredService<IOptions<AppOptions>>(), sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<PhoneProtector>();
         services.AddSingleton<TokenService>();
 
