@@ -30,7 +30,8 @@ public static class StaffIdentitySetup
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()
-            .AddDefaultTokenProviders();
+            .AddDefaultTokenProviders()
+            .AddErrorDescriber<LocalizedIdentityErrors>();
         services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = "/account/login";
