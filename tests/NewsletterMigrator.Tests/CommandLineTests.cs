@@ -76,6 +76,16 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_master_key_that_does_not_belong_to_the_database_stops_start_up()
+    {
+        Assert.Equal(0, (await RunAsync(["migrate"])).ExitCode);
+        var otherKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var result = await RunAsync(["migrate"], environment: new() { ["App__MasterKey"] = otherKey });
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("App:MasterKey is not the key this database was created with", result.Error);
+    }
+
+    [Fact]
     public async Task Import_of_an_unreadable_file_exits_non_zero_with_a_message()
     {
         await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);

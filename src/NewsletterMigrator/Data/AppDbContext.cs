@@ -17,6 +17,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -199,3 +199,11 @@ public sealed class AuditEntry
     public required string Action { get; set; }
     public string Details { get; set; } = "";
 }
+
+/// <summary>A known value sealed with the master key, so a lost or wrong key is noticed at start-up.</summary>
+public sealed class KeyCheck
+{
+    public int Id { get; set; }
+    public required byte[] Sealed { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+}

@@ -40,6 +40,9 @@ public static class StorageSetup
         await db.Database.MigrateAsync();
         // EF sets WAL only for files it creates itself; readers must never wait for the sending worker.
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-        _ = app.Services.GetRequiredService<KeyRing>(); // a missing master key stops start-up here, not at the first sign-up
+        // A wrong master key stops start-up here, not months later when the numbers are needed.
+        if (!await KeyHealthCheck.KeyMatchesAsync(db, app.Services.GetRequiredService<PhoneProtector>()))
+            throw new OptionsValidationException("App:MasterKey", typeof(AppOptions),
+                ["App:MasterKey is not the key this database was created with. Restore the key that belongs to this database (it is needed to read phone numbers and links)."]);
     }
 }

@@ -522,6 +522,24 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("ImportIssues");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.KeyCheck", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("KeyChecks");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.Newsletter", b =>
                 {
                     b.Property<int>("Id")

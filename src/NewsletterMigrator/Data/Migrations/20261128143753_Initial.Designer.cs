@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128141850_Initial")]
+    [Migration("20261128143753_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -523,6 +523,24 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasIndex("ImportBatchId");
 
                     b.ToTable("ImportIssues");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.KeyCheck", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("KeyChecks");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.Newsletter", b =>

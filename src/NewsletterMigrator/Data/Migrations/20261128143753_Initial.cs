@@ -92,6 +92,20 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "KeyChecks",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Sealed = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_KeyChecks", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Newsletters",
                 columns: table => new
                 {
@@ -620,6 +634,9 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "ImportIssues");
+
+            migrationBuilder.DropTable(
+                name: "KeyChecks");
 
             migrationBuilder.DropTable(
                 name: "OutboundMessages");
