@@ -43,6 +43,11 @@ public static class WebSetup
         services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only the configured proxies are trusted, not loopback by default: otherwise anyone reaching
+            // the app directly could write any IP into the consent proof (C7). A proxy on the same host
+            // is configured as App:KnownProxies = ["127.0.0.1"].
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
             foreach (var proxy in builder.Configuration.GetSection("App:KnownProxies").Get<string[]>() ?? [])
             {
                 if (IPAddress.TryParse(proxy, out var address)) options.KnownProxies.Add(address);
@@ -64,6 +69,7 @@ public static class WebSetup
         // The root wwwroot (the content root's) is served directly; MapStaticAssets only knows the project folder.
         app.UseStaticFiles();
         app.UseRequestLocalization();
+        app.UseRateLimiter(); // C31: after the forwarded headers, so the limit applies to the real client
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
