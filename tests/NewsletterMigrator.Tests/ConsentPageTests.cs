@@ -206,7 +206,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Invitation_pages_never_show_the_contacts_name_or_number_and_a_forwarded_link_gives_each_reader_their_own_DOI_C34()
+    public async Task Invitation_pages_never_show_the_contacts_name_or_number_and_a_forwarded_link_gives_each_reader_their_own_DOI_C10_C34()
     {
         var newsletter = await _app.NewsletterAsync();
         int batch;
@@ -271,6 +271,49 @@ public sealed class ConsentPageTests : IAsyncLifetime
         Assert.DoesNotContain("evil.example.test", mail.TextBody);
         Assert.DoesNotContain("evil.example.test", mail.MessageId);
         Assert.All(Html.Links(mail.HtmlBody), l => Assert.StartsWith("http://localhost/", l));
+    }
+
+    [Fact]
+    public async Task Token_pages_send_no_referrer_and_a_CSP_without_inline_script_C32()
+    {
+        var newsletter = await _app.NewsletterAsync();
+        var invitation = (await _app.InvitationsAsync(newsletter, "0160 2424240")).Single();
+        var reader = NewClient();
+        await reader.SignUpAsync("reader@example.test");
+        var confirm = await ConfirmPathAsync("reader@example.test");
+        var subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync());
+        var unsubscribe = "/u/" + _app.Service<Common.TokenService>().Create(Common.TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
+
+        foreach (var path in new[] { invitation, confirm, unsubscribe })
+        {
+            var response = await NewClient().GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+            var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.Contains("script-src 'self'", csp);
+            Assert.Contains("frame-ancestors 'none'", csp);
+            Assert.DoesNotContain("unsafe-inline", csp);
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+            Assert.DoesNotContain("<script", await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
+    public async Task The_DOI_mail_is_queued_through_the_outbox_never_sent_inside_the_request_C8()
+    {
+        // A mail server that is down must not slow or break the sign-up: the request only writes the outbox row.
+        await using var app = new AppFactory(settings: new() { ["Smtp:Port"] = TestSmtpServer.FreePort().ToString() });
+        await app.NewsletterAsync();
+        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var response = await client.SignUpAsync("reader@example.test");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Bitte sehen Sie in Ihr Postfach", await response.Content.ReadAsStringAsync());
+        var row = await app.WithDbAsync(db => db.OutboundMessages.SingleAsync());
+        Assert.Equal(MessageKind.DoubleOptIn, row.Kind);
+        Assert.NotEqual(MessageStatus.Sent, row.Status);
+        var queued = await app.WithDbAsync(db => db.ConsentEvents.SingleAsync(e => e.Kind == ConsentEventKind.DoiQueued));
+        Assert.Equal(row.MessageId, queued.MessageId);
+        Assert.False(await app.WithDbAsync(db => db.ConsentEvents.AnyAsync(e => e.Kind == ConsentEventKind.DoiSent)));
     }
 
     private async Task<string> ConfirmPathAsync(string email)
