@@ -49,7 +49,7 @@ public static class WebSetup
             // trust everyone, so without configured proxies it is not used at all (UseWebFrontEnd).
             options.KnownIPNetworks.Clear();
             options.KnownProxies.Clear();
-#pragma warning disable ASPDEPR005 // the obsolete list is still consulted and holds loopback by default
+#pragma warning disable ASPDEPR005 // clear the older (obsolete) network list as well, whichever one the middleware reads
             options.KnownNetworks.Clear();
 #pragma warning restore ASPDEPR005
             foreach (var proxy in builder.Configuration.GetSection("App:KnownProxies").Get<string[]>() ?? [])

@@ -68,10 +68,10 @@ public sealed class ProofExport(AppDbContext db)
         var newsletterIds = subscribers.Select(s => s.NewsletterId).Distinct().ToList();
         var names = await db.Newsletters.AsNoTracking().Where(n => newsletterIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, n => n.Name, ct);
         var ids = subscribers.Select(s => s.Id).ToHashSet();
-        // One newsletter's ledger is read once rather than per subscriber.
-        var events = await db.ConsentEvents.AsNoTracking().Where(e => newsletterIds.Contains(e.NewsletterId))
-            .OrderBy(e => e.Id).ToListAsync(ct);
-        events = events.Where(e => ids.Contains(e.SubscriberId)).ToList();
+        // One subscriber: their rows only. A whole newsletter: its ledger in one read rather than per subscriber.
+        var query = db.ConsentEvents.AsNoTracking().Where(e => newsletterIds.Contains(e.NewsletterId));
+        if (subscribers.Count == 1) query = query.Where(e => e.SubscriberId == subscribers[0].Id);
+        var events = (await query.OrderBy(e => e.Id).ToListAsync(ct)).Where(e => ids.Contains(e.SubscriberId)).ToList();
         var textIds = events.Where(e => e.ConsentTextId is not null).Select(e => e.ConsentTextId!.Value).Distinct().ToList();
         var texts = await db.ConsentTexts.AsNoTracking().Where(t => textIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, ct);
         var bySubscriber = events.ToLookup(e => e.SubscriberId);
