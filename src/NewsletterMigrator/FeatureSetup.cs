@@ -17,6 +17,8 @@ public static class FeatureSetup
         services.AddScoped<ConsentTextService>();
         services.AddScoped<SignUpService>();
         services.AddScoped<ConfirmationService>();
+        services.AddSignUpRateLimits();
+        services.AddScoped<ProofExport>();
         services.AddScoped<CampaignService>();
         services.AddScoped<UnsubscribeService>();
         services.AddScoped<Outbox>();

@@ -43,6 +43,15 @@ public static class WebSetup
         services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only the configured proxies are trusted, not loopback by default: otherwise anyone reaching
+            // the app directly could write any IP into the consent proof (C7). A proxy on the same host
+            // is configured as App:KnownProxies = ["127.0.0.1"]. With empty lists the middleware would
+            // trust everyone, so without configured proxies it is not used at all (UseWebFrontEnd).
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+#pragma warning disable ASPDEPR005 // clear the older (obsolete) network list as well, whichever one the middleware reads
+            options.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
             foreach (var proxy in builder.Configuration.GetSection("App:KnownProxies").Get<string[]>() ?? [])
             {
                 if (IPAddress.TryParse(proxy, out var address)) options.KnownProxies.Add(address);
@@ -54,7 +63,7 @@ public static class WebSetup
 
     public static WebApplication UseWebFrontEnd(this WebApplication app)
     {
-        app.UseForwardedHeaders();
+        if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.KnownProxies.Length > 0) app.UseForwardedHeaders();
         if (app.Environment.IsDevelopment()) app.UseDeveloperExceptionPage();
         else app.UseExceptionHandler("/error");
         if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.UseHsts) app.UseHsts();
@@ -64,6 +73,7 @@ public static class WebSetup
         // The root wwwroot (the content root's) is served directly; MapStaticAssets only knows the project folder.
         app.UseStaticFiles();
         app.UseRequestLocalization();
+        app.UseRateLimiter(); // C31: after the forwarded headers, so the limit applies to the real client
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();

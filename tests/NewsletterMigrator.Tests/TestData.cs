@@ -62,4 +62,12 @@ public static class TestData
         ["Input.AgeConfirmed"] = age ? "true" : "false",
         ["Input.ConsentTextId"] = Html.InputValue(page, "Input.ConsentTextId") ?? "0",
     };
+
+    /// <summary>Opens a sign-up page and submits it as a reader would.</summary>
+    public static async Task<HttpResponseMessage> SignUpAsync(this HttpClient client, string email, string path = "/n/eilmeldungen",
+        bool consent = true, bool age = true)
+    {
+        var page = await client.GetStringAsync(path);
+        return await client.PostFormAsync(path, page, SignUpForm(page, email, consent, age));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Data;
@@ -46,12 +47,16 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     public int Port { get; }
     public Dictionary<string, string?> Settings { get; }
 
+    /// <summary>Replaces registrations after the app's own, e.g. the clock with a <see cref="SettableClock"/>.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
         builder.UseContentRoot(RepositoryRoot());
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(Settings));
+        if (TestServices is not null) builder.ConfigureTestServices(TestServices);
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -70,4 +70,10 @@ public sealed class ConsentOptions
     public TimeSpan ConfirmLinkLifetime { get; set; } = TimeSpan.FromHours(72);
     /// <summary>A pending address gets at most one fresh DOI mail per interval (C30).</summary>
     public TimeSpan DoiResendInterval { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>Sign-up POSTs per client IP (IPv6 counted per /64) and hour; generous for carrier NAT (C31).</summary>
+    public int SignUpsPerIpPerHour { get; set; } = 60;
+    /// <summary>Sign-ups for one address and newsletter per hour, counted in the ledger (C31).</summary>
+    public int SignUpsPerAddressPerHour { get; set; } = 5;
+    /// <summary>Every sign-up answer takes at least this long, so timing tells nothing about the address (C30).</summary>
+    public TimeSpan SignUpMinimumDuration { get; set; } = TimeSpan.FromMilliseconds(400);
 }

@@ -17,7 +17,7 @@ public sealed record SignUpRequest(
     string? UserAgent,
     string Page);
 
-public enum SignUpOutcome { Accepted, InvalidEmail }
+public enum SignUpOutcome { Accepted, InvalidEmail, TooManyForAddress }
 
 /// <summary>
 /// A sign-up stores the subscriber, the consent event and the queued DOI mail in one transaction.
@@ -28,6 +28,9 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService t
 {
     public const string DoiTemplateVersion = "doi-v1";
 
+    /// <summary>Every answer of the sign-up form takes at least this long (C30).</summary>
+    public TimeSpan MinimumDuration => options.Value.SignUpMinimumDuration;
+
     public async Task<SignUpOutcome> SignUpAsync(SignUpRequest request, CancellationToken ct = default)
     {
         if (!EmailAddress.TryNormalize(request.Email, out var email)) return SignUpOutcome.InvalidEmail;
@@ -36,6 +39,18 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService t
         var newsletter = request.Newsletter;
 
         var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.NewsletterId == newsletter.Id && s.EmailKey == key, ct);
+
+        // C31 per target address, counted in the ledger. The query runs for unknown addresses too,
+        // so new and known addresses cost the same work (C30).
+        var since = now.AddHours(-1);
+        var knownId = subscriber?.Id ?? Guid.Empty;
+        var recent = await db.ConsentEvents.CountAsync(e => e.SubscriberId == knownId && e.Kind == ConsentEventKind.SignUp && e.OccurredAtUtc > since, ct);
+        if (recent >= Math.Max(1, options.Value.SignUpsPerAddressPerHour))
+        {
+            logger.LogWarning("Sign-up limit reached for {Address} on newsletter {NewsletterId}", Redact.Email(email), newsletter.Id);
+            return SignUpOutcome.TooManyForAddress;
+        }
+
         var sendDoi = true;
         if (subscriber is null)
         {

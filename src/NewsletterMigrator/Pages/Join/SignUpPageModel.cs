@@ -39,7 +39,17 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
         return Page();
     }
 
+    /// <summary>Every answer, whatever the address, takes at least the configured time (C30).</summary>
     protected async Task<IActionResult> SubmitAsync()
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await SubmitCoreAsync();
+        var remaining = signUps.MinimumDuration - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        if (remaining > TimeSpan.Zero) await Task.Delay(remaining, HttpContext.RequestAborted);
+        return result;
+    }
+
+    private async Task<IActionResult> SubmitCoreAsync()
     {
         if (Newsletter is null) return NotFound();
         ViewData["Brand"] = Newsletter.Name;
@@ -66,6 +76,8 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
             ModelState.AddModelError($"{nameof(Input)}.{nameof(Input.Email)}", text["SignUp_EmailInvalid"]);
             return Page();
         }
+        // The same friendly 429 page as the per-IP limit (rendered by /error).
+        if (outcome == SignUpOutcome.TooManyForAddress) return StatusCode(StatusCodes.Status429TooManyRequests);
         Submitted = true;
         return Page();
     }

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Consent;
+
+/// <summary>One subscriber's complete proof: who, and every ledger entry in order (C7).</summary>
+public sealed record SubscriberProof(
+    string Newsletter,
+    Guid SubscriberId,
+    string Email,
+    string Status,
+    string Language,
+    DateTime CreatedAtUtc,
+    DateTime? ConfirmedAtUtc,
+    DateTime? UnsubscribedAtUtc,
+    IReadOnlyList<ProofEvent> Events);
+
+/// <summary>A ledger entry, with the consent text version it refers to written out in full, so an export stands on its own.</summary>
+public sealed record ProofEvent(
+    long Id,
+    string Kind,
+    DateTime OccurredAtUtc,
+    string? IpAddress,
+    string? UserAgent,
+    string? Page,
+    Guid? InvitationContactId,
+    string? MessageId,
+    string? TemplateVersion,
+    string? Channel,
+    ProofConsentText? ConsentText);
+
+public sealed record ProofConsentText(
+    int Id,
+    int Version,
+    string Language,
+    string Sha256Recorded,
+    string Sha256Stored,
+    string Statement,
+    string PrivacyInformation,
+    string PrivacyNoticeUrl,
+    string PrivacyNoticeVersion);
+
+/// <summary>Reads the ledger as proof and writes it as JSON or formula-safe CSV (BGH I ZR 164/09: printable at any time).</summary>
+public sealed class ProofExport(AppDbContext db)
+{
+    public async Task<SubscriberProof?> ForSubscriberAsync(Guid subscriberId, CancellationToken ct = default)
+    {
+        var subscriber = await db.Subscribers.AsNoTracking().SingleOrDefaultAsync(s => s.Id == subscriberId, ct);
+        if (subscriber is null) return null;
+        return (await BuildAsync([subscriber], ct)).Single();
+    }
+
+    public async Task<List<SubscriberProof>> ForNewsletterAsync(int newsletterId, CancellationToken ct = default)
+    {
+        var subscribers = await db.Subscribers.AsNoTracking().Where(s => s.NewsletterId == newsletterId)
+            .OrderBy(s => s.CreatedAtUtc).ThenBy(s => s.Id).ToListAsync(ct);
+        return await BuildAsync(subscribers, ct);
+    }
+
+    private async Task<List<SubscriberProof>> BuildAsync(List<Subscriber> subscribers, CancellationToken ct)
+    {
+        if (subscribers.Count == 0) return [];
+        var newsletterIds = subscribers.Select(s => s.NewsletterId).Distinct().ToList();
+        var names = await db.Newsletters.AsNoTracking().Where(n => newsletterIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, n => n.Name, ct);
+        var ids = subscribers.Select(s => s.Id).ToHashSet();
+        // One subscriber: their rows only. A whole newsletter: its ledger in one read rather than per subscriber.
+        var query = db.ConsentEvents.AsNoTracking().Where(e => newsletterIds.Contains(e.NewsletterId));
+        if (subscribers.Count == 1) query = query.Where(e => e.SubscriberId == subscribers[0].Id);
+        var events = (await query.OrderBy(e => e.Id).ToListAsync(ct)).Where(e => ids.Contains(e.SubscriberId)).ToList();
+        var textIds = events.Where(e => e.ConsentTextId is not null).Select(e => e.ConsentTextId!.Value).Distinct().ToList();
+        var texts = await db.ConsentTexts.AsNoTracking().Where(t => textIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, ct);
+        var bySubscriber = events.ToLookup(e => e.SubscriberId);
+
+        return subscribers.Select(s => new SubscriberProof(
+            names.GetValueOrDefault(s.NewsletterId, ""), s.Id, s.Email, s.Status.ToString(), s.Language,
+            s.CreatedAtUtc, s.ConfirmedAtUtc, s.UnsubscribedAtUtc,
+            bySubscriber[s.Id].Select(e => new ProofEvent(e.Id, e.Kind.ToString(), e.OccurredAtUtc, e.IpAddress, e.UserAgent, e.Page,
+                e.InvitationContactId, e.MessageId, e.TemplateVersion, e.Channel,
+                e.ConsentTextId is { } id && texts.TryGetValue(id, out var t)
+                    ? new ProofConsentText(t.Id, t.Version, t.Language, e.ConsentTextSha256 ?? "", t.Sha256, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion)
+                    : null)).ToList())).ToList();
+    }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // readable umlauts; the file is downloaded, never embedded in HTML
+    };
+
+    public static byte[] ToJson(IEnumerable<SubscriberProof> proofs) =>
+        JsonSerializer.SerializeToUtf8Bytes(new { exportedAtUtc = DateTime.UtcNow, subscribers = proofs }, Json);
+
+    public static readonly string[] CsvColumns =
+    [
+        "newsletter", "subscriber_id", "email", "status", "language", "event_id", "event", "occurred_at_utc", "ip_address", "user_agent",
+        "page", "invitation_contact_id", "message_id", "template_version", "channel", "consent_text_id", "consent_text_version",
+        "consent_text_language", "consent_text_sha256_recorded", "consent_text_sha256_stored", "consent_statement",
+        "privacy_information", "privacy_notice_url", "privacy_notice_version",
+    ];
+
+    /// <summary>One row per ledger entry; a subscriber without entries still gets one row. UTF-8 with BOM for spreadsheets.</summary>
+    public static byte[] ToCsv(IEnumerable<SubscriberProof> proofs)
+    {
+        var csv = new StringBuilder();
+        AppendRow(csv, CsvColumns);
+        foreach (var p in proofs)
+        {
+            string[] who = [p.Newsletter, p.SubscriberId.ToString(), p.Email, p.Status, p.Language];
+            if (p.Events.Count == 0) AppendRow(csv, [.. who, .. new string[CsvColumns.Length - who.Length]]);
+            foreach (var e in p.Events)
+            {
+                var t = e.ConsentText;
+                AppendRow(csv, [.. who, e.Id.ToString(CultureInfo.InvariantCulture), e.Kind, Iso(e.OccurredAtUtc), e.IpAddress, e.UserAgent,
+                    e.Page, e.InvitationContactId?.ToString(), e.MessageId, e.TemplateVersion, e.Channel,
+                    t?.Id.ToString(CultureInfo.InvariantCulture), t?.Version.ToString(CultureInfo.InvariantCulture), t?.Language,
+                    t?.Sha256Recorded, t?.Sha256Stored, t?.Statement, t?.PrivacyInformation, t?.PrivacyNoticeUrl, t?.PrivacyNoticeVersion]);
+            }
+        }
+        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(csv.ToString())];
+    }
+
+    private static string Iso(DateTime utc) => DateTime.SpecifyKind(utc, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static void AppendRow(StringBuilder csv, IEnumerable<string?> values)
+    {
+        csv.AppendJoin(',', values.Select(Field));
+        csv.Append("\r\n");
+    }
+
+    /// <summary>
+    /// RFC 4180 quoting, and a leading apostrophe for values a spreadsheet would run as a formula
+    /// (= + - @ tab CR): a user agent or an address is chosen by whoever signs up.
+    /// </summary>
+    public static string Field(string? value)
+    {
+        value ??= "";
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
+        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+
+namespace NewsletterMigrator.Consent;
+
+/// <summary>
+/// C31, per client IP: sign-up POSTs on /n/… and /i/… are counted per address, IPv6 per /64 (one
+/// household or phone gets a whole /64). The limit is generous because carrier NAT puts many readers
+/// behind one IPv4 address. A rejected request gets status 429 and the friendly error page.
+/// The per-address limit lives in <see cref="SignUpService"/>, counted in the ledger.
+/// </summary>
+public static class SignUpRateLimits
+{
+    public static IServiceCollection AddSignUpRateLimits(this IServiceCollection services) =>
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = (context, _) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "3600";
+                return ValueTask.CompletedTask;
+            };
+            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+            {
+                if (!IsSignUpPost(context.Request)) return RateLimitPartition.GetNoLimiter("");
+                var limit = context.RequestServices.GetRequiredService<IOptions<ConsentOptions>>().Value.SignUpsPerIpPerHour;
+                return RateLimitPartition.GetFixedWindowLimiter(ClientKey(context.Connection.RemoteIpAddress), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = Math.Max(1, limit),
+                    Window = TimeSpan.FromHours(1),
+                    QueueLimit = 0,
+                });
+            });
+        });
+
+    public static bool IsSignUpPost(HttpRequest request) =>
+        HttpMethods.IsPost(request.Method) && (request.Path.StartsWithSegments("/n") || request.Path.StartsWithSegments("/i"));
+
+    /// <summary>The partition of a client: the IPv4 address, or the /64 network of an IPv6 address.</summary>
+    public static string ClientKey(IPAddress? address)
+    {
+        if (address is null) return "unknown";
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        if (address.AddressFamily != AddressFamily.InterNetworkV6) return address.ToString();
+        var bytes = address.GetAddressBytes();
+        return Convert.ToHexStringLower(bytes, 0, 8) + "::/64";
+    }
+}
