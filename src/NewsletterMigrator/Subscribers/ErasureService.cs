@@ -75,14 +75,33 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, PhoneProtector
         if (value.Contains('@'))
         {
             if (!EmailAddress.TryNormalize(value, out var email)) return ManualSuppression.Invalid;
-            added = await SuppressAsync(SuppressionKind.Email, SuppressionHash.Email(keys, EmailAddress.Key(email)), "admin", now, ct);
+            var key = EmailAddress.Key(email);
+            added = await SuppressAsync(SuppressionKind.Email, SuppressionHash.Email(keys, key), "admin", now, ct);
+            // Never mailed again also means now: active subscriptions of the address end as a withdrawal by the admin.
+            foreach (var subscriber in await db.Subscribers.Where(s => s.EmailKey == key
+                         && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending)).ToListAsync(ct))
+            {
+                subscriber.Status = SubscriberStatus.Unsubscribed;
+                subscriber.UnsubscribedAtUtc = now;
+                db.ConsentEvents.Add(new ConsentEvent
+                {
+                    SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.Withdrawn,
+                    OccurredAtUtc = now, Channel = WithdrawalChannel.Admin,
+                });
+                await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
+                    .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+            }
             db.Audit(staffUser, "suppress", $"address {Common.Redact.Email(email)}", now);
         }
         else
         {
             var number = Importing.PhoneNormalizer.Normalize(value, region);
             if (!number.IsValid) return ManualSuppression.Invalid;
-            added = await SuppressAsync(SuppressionKind.Phone, SuppressionHash.Phone(phones, number.E164!), "admin", now, ct);
+            var hmac = SuppressionHash.Phone(phones, number.E164!);
+            added = await SuppressAsync(SuppressionKind.Phone, hmac, "admin", now, ct);
+            // A STOP reply: the contact is not to be invited any more.
+            await db.Contacts.Where(c => c.PhoneHmac == hmac && c.UnsubscribedAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.UnsubscribedAtUtc, now), ct);
             db.Audit(staffUser, "suppress", $"number {Common.Redact.Phone(number.E164)}", now);
         }
         await db.SaveChangesAsync(ct);
