@@ -159,7 +159,7 @@ public sealed class RetentionWorker(IServiceScopeFactory scopes, IOptions<Retent
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var next = RetentionService.NextRunUtc(now, options.Value.DailyAtTime);
+            var next = RetentionService.NextRunUtc(now, options.Value.DailyAtTime());
             try
             {
                 await Task.Delay(next - now, clock, stoppingToken);

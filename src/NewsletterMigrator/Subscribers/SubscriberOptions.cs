@@ -31,5 +31,6 @@ public sealed class RetentionOptions
     [Range(1, 3650)]
     public int OutboxDays { get; set; } = 30;
 
-    public TimeOnly DailyAtTime => TimeOnly.ParseExact(DailyAt, "HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+    // A method, not a property: the data-annotations validator reads every property, also of an invalid value.
+    public TimeOnly DailyAtTime() => TimeOnly.ParseExact(DailyAt, "HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 }
