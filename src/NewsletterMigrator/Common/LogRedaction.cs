@@ -30,6 +30,8 @@ public static partial class LogRedactor
     public static string Redact(string? value)
     {
         if (string.IsNullOrEmpty(value)) return value ?? "";
+        // Query strings carry addresses and numbers percent-encoded (%40, %2B, %20).
+        if (value.Contains('%')) value = Uri.UnescapeDataString(value);
         var result = TokenPattern().Replace(value, "***");
         if (result.Contains('@')) result = AddressPattern().Replace(result, m => Common.Redact.Email(m.Value));
         result = PhonePattern().Replace(result, m =>
@@ -47,7 +49,7 @@ public static partial class LogRedactor
     [GeneratedRegex(@"[^\s<>""'(),;:/=]+@[^\s<>""'(),;:/]+")]
     private static partial Regex AddressPattern();
 
-    [GeneratedRegex(@"(?<![\w.])\+?\d[\d \-/()]{7,}\d(?![\w])")]
+    [GeneratedRegex(@"(?<![\w.])\+?\d[\d \-/()+]{7,}\d(?![\w])")]
     private static partial Regex PhonePattern();
 }
 
