@@ -28,6 +28,7 @@ public static class FeatureSetup
         services.AddSingleton<MessageFactory>();
         services.AddSingleton<MailTransportFactory>();
         services.AddHostedService<DeliveryWorker>();
+        builder.AddReaderRights();
         return builder;
     }
 }

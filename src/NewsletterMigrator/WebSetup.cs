@@ -33,6 +33,7 @@ public static class WebSetup
             {
                 options.Conventions.AuthorizeFolder("/Admin");
                 options.Conventions.AuthorizeFolder("/Admin/Newsletters", Roles.Admin);
+                options.Conventions.AuthorizeFolder("/Admin/Privacy", Roles.Admin);
             })
             .AddViewLocalization()
             .AddDataAnnotationsLocalization(o => o.DataAnnotationLocalizerProvider = (_, factory) => factory.Create(typeof(SharedResource)));

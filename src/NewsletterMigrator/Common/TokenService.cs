@@ -9,6 +9,10 @@ public static class TokenPurpose
     public const string Invitation = "invite";
     public const string Confirm = "confirm";
     public const string Unsubscribe = "unsubscribe";
+    /// <summary>The short-lived link that opens export, change of address and erasure (C33).</summary>
+    public const string Access = "manage-access";
+    /// <summary>The DOI link sent to a requested new address.</summary>
+    public const string AddressChange = "address-change";
 }
 
 /// <summary>

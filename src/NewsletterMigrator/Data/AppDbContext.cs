@@ -18,6 +18,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<Suppression> Suppressions => Set<Suppression>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
+    public DbSet<ErasedSubscriber> ErasedSubscribers => Set<ErasedSubscriber>();
+    public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -82,6 +84,18 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         });
         builder.Entity<Suppression>(e => e.HasIndex(s => new { s.Kind, s.Hash }).IsUnique());
         builder.Entity<AuditEntry>(e => e.HasIndex(a => a.AtUtc));
+        builder.Entity<ErasedSubscriber>(e =>
+        {
+            e.HasKey(x => x.SubscriberId);
+            e.HasIndex(x => x.EmailHash);
+        });
+        builder.Entity<RetentionRun>(e => e.HasIndex(r => r.StartedAtUtc));
+        builder.Entity<Subscriber>(e =>
+        {
+            e.HasIndex(s => s.AccessTokenHash);
+            e.HasIndex(s => s.ChangeTokenHash);
+            e.Property(s => s.PendingEmail).HasMaxLength(320);
+        });
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)

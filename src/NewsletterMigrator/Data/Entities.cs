@@ -108,9 +108,21 @@ public sealed class Subscriber
     public DateTime? ConfirmedAtUtc { get; set; }
     public DateTime? UnsubscribedAtUtc { get; set; }
     public DateTime? FirstNewsletterSentAtUtc { get; set; }
+
+    // C33: what reveals or changes personal data needs a fresh, short-lived link to the subscribed address.
+    public int AccessGeneration { get; set; }
+    public byte[]? AccessTokenHash { get; set; }
+    public DateTime? AccessTokenExpiresAtUtc { get; set; }
+    public DateTime? LastAccessLinkQueuedAtUtc { get; set; }
+
+    /// <summary>A requested new address; the current one stays until the new one is confirmed (C14 rectification).</summary>
+    public string? PendingEmail { get; set; }
+    public int ChangeGeneration { get; set; }
+    public byte[]? ChangeTokenHash { get; set; }
+    public DateTime? ChangeTokenExpiresAtUtc { get; set; }
 }
 
-public enum ConsentEventKind { SignUp, DoiQueued, DoiSent, Confirmed, Withdrawn, Erased }
+public enum ConsentEventKind { SignUp, DoiQueued, DoiSent, Confirmed, Withdrawn, Erased, AddressChangeRequested, AddressChanged }
 
 /// <summary>Append-only proof of consent (C7). AppDbContext refuses to update or delete these rows.</summary>
 public sealed class ConsentEvent
@@ -152,7 +164,7 @@ public sealed class Campaign
     public int RecipientCount { get; set; }
 }
 
-public enum MessageKind { DoubleOptIn, Campaign, Test }
+public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange }
 
 public enum MessageStatus { Queued, Leased, Sent, Failed, Cancelled }
 
@@ -206,4 +218,36 @@ public sealed class KeyCheck
     public int Id { get; set; }
     public required byte[] Sealed { get; set; }
     public DateTime CreatedAtUtc { get; set; }
+}
+
+/// <summary>
+/// The pseudonym of an erased or expired subscriber (C18): the keyed hash of the address stands where the
+/// address stood, so the untouched ledger rows of <see cref="SubscriberId"/> can still be found for a given
+/// address until the proof period (C17) ends.
+/// </summary>
+public sealed class ErasedSubscriber
+{
+    public Guid SubscriberId { get; set; }
+    public int NewsletterId { get; set; }
+    public required byte[] EmailHash { get; set; }
+    /// <summary>erasure (reader), erasure (admin) or unconfirmed (C15).</summary>
+    public string Reason { get; set; } = "";
+    public DateTime ErasedAtUtc { get; set; }
+    /// <summary>The last mail sent to the address, for the C17 period.</summary>
+    public DateTime? LastMailAtUtc { get; set; }
+}
+
+/// <summary>One run of the retention jobs (C15–C17) with what it removed.</summary>
+public sealed class RetentionRun
+{
+    public long Id { get; set; }
+    public DateTime StartedAtUtc { get; set; }
+    public DateTime? FinishedAtUtc { get; set; }
+    /// <summary>schedule, or the admin who pressed "run now".</summary>
+    public string Trigger { get; set; } = "";
+    public int UnconfirmedDeleted { get; set; }
+    public int PhoneNumbersDeleted { get; set; }
+    public int ConsentProofsDeleted { get; set; }
+    public int OutboxRowsScrubbed { get; set; }
+    public string? Error { get; set; }
 }

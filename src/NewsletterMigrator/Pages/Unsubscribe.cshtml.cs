@@ -17,6 +17,7 @@ public sealed class UnsubscribeModel(UnsubscribeService unsubscribes, AppDbConte
     public bool Done { get; private set; }
     public bool IsTest { get; private set; }
     public string NewsletterName { get; private set; } = "";
+    public string Token { get; private set; } = "";
 
     public async Task<IActionResult> OnGetAsync(string token)
     {
@@ -47,6 +48,7 @@ public sealed class UnsubscribeModel(UnsubscribeService unsubscribes, AppDbConte
     private async Task DescribeAsync(Subscriber? subscriber)
     {
         Unknown = subscriber is null;
+        Token = (string?)RouteData.Values["token"] ?? "";
         if (Unknown)
         {
             Response.StatusCode = StatusCodes.Status404NotFound;

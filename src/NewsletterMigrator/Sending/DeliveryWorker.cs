@@ -178,6 +178,9 @@ public sealed class DeliveryWorker(
     {
         MessageKind.DoubleOptIn when subscriber is { Status: SubscriberStatus.Pending } => messages.DoubleOptIn(row, newsletter, subscriber),
         MessageKind.Campaign when subscriber is { Status: SubscriberStatus.Confirmed } && campaign is not null => messages.Newsletter(row, newsletter, campaign, subscriber),
+        MessageKind.AccessLink when subscriber is not null && EmailAddress.Key(row.ToAddress) == subscriber.EmailKey => messages.AccessLink(row, newsletter, subscriber),
+        MessageKind.AddressChange when subscriber?.PendingEmail is { } pending && EmailAddress.Key(pending) == EmailAddress.Key(row.ToAddress)
+            => messages.AddressChange(row, newsletter, subscriber),
         MessageKind.Test when campaign is not null => messages.Newsletter(row, newsletter, campaign, subscriber: null),
         _ => null,
     };

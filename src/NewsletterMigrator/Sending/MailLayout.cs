@@ -24,13 +24,17 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text)
         """;
 
     /// <summary>The legal footer: sender, Impressum (C25), and for newsletters the unsubscribe link (C22) and the Art. 21 note (C4).</summary>
-    public (string Html, string Text) Footer(Newsletter newsletter, string? unsubscribeUrl)
+    public (string Html, string Text) Footer(Newsletter newsletter, string? unsubscribeUrl, string? manageUrl = null)
     {
         var html = new StringBuilder();
         var plain = new StringBuilder();
         if (unsubscribeUrl is not null)
         {
-            html.Append($"""<p><a href="{Enc(unsubscribeUrl)}" style="color:#0d3b66;">{Enc(text["Mail_Unsubscribe"])}</a></p>""");
+            html.Append($"""<p><a href="{Enc(unsubscribeUrl)}" style="color:#0d3b66;">{Enc(text["Mail_Unsubscribe"])}</a>""");
+            // The preference page: language, and (after a fresh link to the subscribed address) export, change, erasure (C14, C33).
+            if (manageUrl is not null) html.Append($""" · <a href="{Enc(manageUrl)}" style="color:#0d3b66;">{Enc(text["Mail_Manage"])}</a>""");
+            html.Append("</p>");
+            if (manageUrl is not null) plain.AppendLine($"{text["Mail_Manage"]}: {manageUrl}");
             html.Append($"<p>{Enc(text["Mail_ObjectionNote"])}</p>");
             plain.AppendLine($"{text["Mail_Unsubscribe"]}: {unsubscribeUrl}").AppendLine().AppendLine(text["Mail_ObjectionNote"]).AppendLine();
         }

@@ -43,7 +43,10 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         var unsubscribeUrl = app.Value.Link(subscriber is null
             ? "u/test"
             : $"u/{tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration)}");
-        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl);
+        var manageUrl = app.Value.Link(subscriber is null
+            ? "manage/test"
+            : $"manage/{tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration)}");
+        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl, manageUrl);
         var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
         var message = Envelope(row, newsletter, subject);
         // RFC 8058 one-click unsubscribe (C21) and RFC 2919 List-Id (C23).
@@ -54,6 +57,42 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         {
             TextBody = $"{body.Text}\n\n-- \n{footerText}",
             HtmlBody = layout.Html(newsletter, campaign.Preheader, body.Html, footerHtml),
+        }.ToMessageBody();
+        return message;
+    }
+
+    /// <summary>The short-lived link to export, change of address and erasure, sent only to the subscribed address (C33).</summary>
+    public MimeMessage AccessLink(OutboundMessage row, Newsletter newsletter, Subscriber subscriber)
+    {
+        using var culture = new CultureScope(row.Language);
+        var url = app.Value.Link($"manage/access/{tokens.Create(TokenPurpose.Access, subscriber.Id, subscriber.AccessGeneration)}");
+        return LinkMail(row, newsletter, text["Access_MailSubject", newsletter.Name], text["Access_MailText", newsletter.Name],
+            text["Access_MailButton"], url, text["Access_MailIgnore"]);
+    }
+
+    /// <summary>The DOI for a new address: neutral like the first one (C8); the old address stays until this is confirmed.</summary>
+    public MimeMessage AddressChange(OutboundMessage row, Newsletter newsletter, Subscriber subscriber)
+    {
+        using var culture = new CultureScope(row.Language);
+        var url = app.Value.Link($"manage/change/{tokens.Create(TokenPurpose.AddressChange, subscriber.Id, subscriber.ChangeGeneration)}");
+        return LinkMail(row, newsletter, text["Change_MailSubject", newsletter.Name], text["Change_MailText", newsletter.Name],
+            text["Change_MailButton"], url, text["Doi_Ignore"]);
+    }
+
+    private MimeMessage LinkMail(OutboundMessage row, Newsletter newsletter, string subject, string intro, string button, string url, string ignore)
+    {
+        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl: null);
+        var bodyHtml = $"""
+            <p>{Enc(intro)}</p>
+            <p style="margin:24px 0;"><a href="{Enc(url)}" style="background:#0d3b66;color:#ffffff;padding:12px 20px;border-radius:4px;text-decoration:none;display:inline-block;">{Enc(button)}</a></p>
+            <p>{Enc(text["Doi_LinkFallback"])}<br><a href="{Enc(url)}">{Enc(url)}</a></p>
+            <p>{Enc(ignore)}</p>
+            """;
+        var message = Envelope(row, newsletter, subject);
+        message.Body = new BodyBuilder
+        {
+            TextBody = $"{intro}\n\n{button}:\n{url}\n\n{ignore}\n\n-- \n{footerText}",
+            HtmlBody = layout.Html(newsletter, subject, bodyHtml, footerHtml),
         }.ToMessageBody();
         return message;
     }

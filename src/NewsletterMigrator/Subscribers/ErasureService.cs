@@ -1,0 +1,132 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Subscribers;
+
+/// <summary>
+/// Erasure (Art. 17, C18). In one transaction: queued mail is cancelled, the subscriber row and the
+/// personal data of the contact it came from are removed, outbox rows lose the address, and only keyed
+/// hashes stay: on the suppression list (address and number are never mailed or imported again) and in
+/// <see cref="ErasedSubscriber"/>, which pseudonymises the untouched consent ledger until C17 ends.
+/// </summary>
+public sealed class ErasureService(AppDbContext db, KeyRing keys, PhoneProtector phones, TimeProvider clock, ILogger<ErasureService> logger)
+{
+    public async Task EraseAsync(Subscriber subscriber, string channel, string? staffUser, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var emailHash = SuppressionHash.Email(keys, subscriber.EmailKey);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+
+        var lastMail = await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && m.SentAtUtc != null)
+            .MaxAsync(m => m.SentAtUtc, ct);
+        await db.OutboundMessages
+            .Where(m => m.SubscriberId == subscriber.Id && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+        await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.ToAddress, "").SetProperty(m => m.LastReply, (string?)null), ct);
+
+        await SuppressAsync(SuppressionKind.Email, emailHash, "erasure", now, ct);
+        if (subscriber.ContactId is { } contactId && await db.Contacts.SingleOrDefaultAsync(c => c.Id == contactId, ct) is { } contact)
+        {
+            await SuppressAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
+            await ScrubContactAsync(contactId, now, ct);
+        }
+
+        // The ledger rows stay as they are (append-only): this row says whose they were, as a keyed hash.
+        db.ErasedSubscribers.Add(new ErasedSubscriber
+        {
+            SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, EmailHash = emailHash,
+            Reason = staffUser is null ? "erasure (reader)" : "erasure (admin)", ErasedAtUtc = now, LastMailAtUtc = lastMail,
+        });
+        db.ConsentEvents.Add(new ConsentEvent
+        {
+            SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.Erased,
+            OccurredAtUtc = now, Channel = channel,
+        });
+        if (staffUser is not null) db.Audit(staffUser, "erase", $"subscriber {subscriber.Id} of newsletter {subscriber.NewsletterId}", now);
+        db.Subscribers.Remove(subscriber);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        logger.LogInformation("Subscriber {SubscriberId} erased via {Channel}", subscriber.Id, channel);
+    }
+
+    /// <summary>Removes a contact's number and name (also used by the admin for STOP replies without a subscriber).</summary>
+    public async Task EraseContactAsync(Contact contact, string staffUser, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await SuppressAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
+        await ScrubContactAsync(contact.Id, now, ct);
+        db.Audit(staffUser, "erase", $"contact {contact.Id} of newsletter {contact.NewsletterId}", now);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+    }
+
+    public enum ManualSuppression { Added, AlreadyListed, Invalid }
+
+    /// <summary>An admin puts an address or a number (e.g. from a STOP reply) on the suppression list.</summary>
+    public async Task<ManualSuppression> SuppressManuallyAsync(string value, string region, string staffUser, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        value = value.Trim();
+        bool added;
+        if (value.Contains('@'))
+        {
+            if (!EmailAddress.TryNormalize(value, out var email)) return ManualSuppression.Invalid;
+            var key = EmailAddress.Key(email);
+            added = await SuppressAsync(SuppressionKind.Email, SuppressionHash.Email(keys, key), "admin", now, ct);
+            // Never mailed again also means now: active subscriptions of the address end as a withdrawal by the admin.
+            foreach (var subscriber in await db.Subscribers.Where(s => s.EmailKey == key
+                         && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending)).ToListAsync(ct))
+            {
+                subscriber.Status = SubscriberStatus.Unsubscribed;
+                subscriber.UnsubscribedAtUtc = now;
+                db.ConsentEvents.Add(new ConsentEvent
+                {
+                    SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.Withdrawn,
+                    OccurredAtUtc = now, Channel = WithdrawalChannel.Admin,
+                });
+                await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
+                    .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+            }
+            db.Audit(staffUser, "suppress", $"address {Common.Redact.Email(email)}", now);
+        }
+        else
+        {
+            var number = Importing.PhoneNormalizer.Normalize(value, region);
+            if (!number.IsValid) return ManualSuppression.Invalid;
+            var hmac = SuppressionHash.Phone(phones, number.E164!);
+            added = await SuppressAsync(SuppressionKind.Phone, hmac, "admin", now, ct);
+            // A STOP reply: the contact is not to be invited any more.
+            await db.Contacts.Where(c => c.PhoneHmac == hmac && c.UnsubscribedAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.UnsubscribedAtUtc, now), ct);
+            db.Audit(staffUser, "suppress", $"number {Common.Redact.Phone(number.E164)}", now);
+        }
+        await db.SaveChangesAsync(ct);
+        return added ? ManualSuppression.Added : ManualSuppression.AlreadyListed;
+    }
+
+    public async Task<bool> SuppressAsync(SuppressionKind kind, byte[] hash, string reason, DateTime now, CancellationToken ct = default)
+    {
+        if (await db.Suppressions.AnyAsync(s => s.Kind == kind && s.Hash == hash, ct)) return false;
+        db.Suppressions.Add(new Suppression { Kind = kind, Hash = hash, Reason = reason, CreatedAtUtc = now });
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    // The row stays for the funnel's counts; number, name, the HMAC that links it to a number and the
+    // invitation link go. Random values keep the unique indexes satisfied and match nothing.
+    private async Task ScrubContactAsync(Guid contactId, DateTime now, CancellationToken ct)
+    {
+        var randomHmac = RandomNumberGenerator.GetBytes(32);
+        var randomInvite = RandomNumberGenerator.GetBytes(32);
+        await db.Contacts.Where(c => c.Id == contactId).ExecuteUpdateAsync(u => u
+            .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
+            .SetProperty(c => c.DisplayName, (string?)null)
+            .SetProperty(c => c.PhoneHmac, randomHmac)
+            .SetProperty(c => c.InviteTokenHash, randomInvite)
+            .SetProperty(c => c.UnsubscribedAtUtc, c => c.UnsubscribedAtUtc ?? now), ct);
+    }
+}
