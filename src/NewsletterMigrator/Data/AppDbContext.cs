@@ -17,6 +17,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<Suppression> Suppressions => Set<Suppression>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -48,6 +49,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
             e.HasIndex(c => c.InviteTokenHash).IsUnique();
             e.HasIndex(c => c.ImportBatchId);
+            // The invitation queue walks contacts by id within a newsletter or import (keyset paging).
+            e.HasIndex(c => new { c.NewsletterId, c.InvitedAtUtc, c.Id });
+            e.HasIndex(c => new { c.ImportBatchId, c.InvitedAtUtc, c.Id });
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
             e.HasOne<ImportBatch>().WithMany().HasForeignKey(c => c.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -81,6 +85,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         });
         builder.Entity<Suppression>(e => e.HasIndex(s => new { s.Kind, s.Hash }).IsUnique());
         builder.Entity<AuditEntry>(e => e.HasIndex(a => a.AtUtc));
+        builder.Entity<WhatsAppMessage>(e =>
+        {
+            e.HasIndex(m => new { m.Status, m.NextAttemptAtUtc });
+            e.HasIndex(m => m.ContactId);
+            e.HasIndex(m => m.Wamid);
+            e.Property(m => m.Wamid).HasMaxLength(200);
+            e.HasOne<Contact>().WithMany().HasForeignKey(m => m.ContactId).OnDelete(DeleteBehavior.Cascade);
+        });
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
