@@ -170,10 +170,10 @@ public sealed class WhatsAppWorker(
             var error = TryRead(body, d =>
             {
                 var e = d.GetProperty("error");
-                return $"{(e.TryGetProperty("code", out var code) ? code.ToString() : "?")}: {(e.TryGetProperty("message", out var m) ? m.GetString() : "")}";
-            }) ?? $"HTTP {(int)response.StatusCode}";
+                return $"error {(e.TryGetProperty("code", out var code) ? code.ToString() : "?")}: {(e.TryGetProperty("message", out var m) ? m.GetString() : "")}";
+            }) ?? "no error details";
             var retryAfter = response.Headers.RetryAfter?.Delta;
-            return (response.StatusCode, null, Redact.Text($"HTTP {(int)response.StatusCode} {error}"), retryAfter);
+            return (response.StatusCode, null, Redact.Text($"HTTP {(int)response.StatusCode}, {error}"), retryAfter);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
