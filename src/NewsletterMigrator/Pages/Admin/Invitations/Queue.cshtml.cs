@@ -32,9 +32,13 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
     public string? Message { get; private set; }
     public string? Status { get; private set; }
 
+    // The send form's answer redirects to wa.me (which forwards to api.whatsapp.com); CSP form-action covers redirects.
+    private const string FormTargets = "form-action 'self' https://wa.me https://api.whatsapp.com";
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         if (!await LoadAsync(ct)) return NotFound();
+        Response.Headers.ContentSecurityPolicy = SecurityHeaders.Policy.Replace("form-action 'self'", FormTargets);
         Lang = Languages.Normalize(Lang ?? Newsletter.DefaultLanguage);
         Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderBy(b => b.Id)
             .Select(b => new SelectListItem($"#{b.Id} {b.FileName}", b.Id.ToString())).ToListAsync(ct);
