@@ -49,7 +49,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
             e.HasIndex(c => c.InviteTokenHash).IsUnique();
             e.HasIndex(c => c.ImportBatchId);
-            // The invitation queue walks contacts by id within a newsletter or import (keyset paging).
+            // The invitation queue walks contacts by id within a newsletter or import (keyset paging),
+            // all of them or only the not yet invited; each step is an index seek, whatever the position.
+            e.HasIndex(c => new { c.NewsletterId, c.Id });
+            e.HasIndex(c => new { c.ImportBatchId, c.Id });
             e.HasIndex(c => new { c.NewsletterId, c.InvitedAtUtc, c.Id });
             e.HasIndex(c => new { c.ImportBatchId, c.InvitedAtUtc, c.Id });
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);

@@ -24,9 +24,10 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
 
     public InvitationGate Gate(Newsletter newsletter) => Gate(newsletter, clock.GetUtcNow().UtcDateTime);
 
+    // One import: filtered by the import alone, so SQLite seeks its index (NextAsync checks it belongs to the newsletter).
     private IQueryable<Contact> Scope(int newsletterId, int? importId) =>
         importId is { } id
-            ? db.Contacts.Where(c => c.ImportBatchId == id && c.NewsletterId == newsletterId)
+            ? db.Contacts.Where(c => c.ImportBatchId == id)
             : db.Contacts.Where(c => c.NewsletterId == newsletterId);
 
     /// <summary>Not yet invited by either channel, still reachable, and not already a subscriber.</summary>
@@ -47,13 +48,16 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
 
     public async Task<Position> NextAsync(int newsletterId, int? importId, QueueFilter filter, Guid? after, CancellationToken ct = default)
     {
+        if (importId is { } import && !await db.ImportBatches.AnyAsync(b => b.Id == import && b.NewsletterId == newsletterId, ct))
+            return new Position(null, 0, 0, 0);
         var query = Filtered(newsletterId, importId, filter);
         if (after is { } a) query = query.Where(c => c.Id.CompareTo(a) > 0);
         var current = await query.AsNoTracking().OrderBy(c => c.Id).FirstOrDefaultAsync(ct);
         var scope = Scope(newsletterId, importId);
         var total = await scope.CountAsync(ct);
         var number = current is null ? total : await scope.CountAsync(c => c.Id.CompareTo(current.Id) <= 0, ct);
-        var stillOpen = await Open(scope).CountAsync(ct);
+        // Counted from the index alone: contacts not yet invited by either channel.
+        var stillOpen = await scope.CountAsync(c => c.InvitedAtUtc == null, ct);
         return new Position(current, number, total, stillOpen);
     }
 

@@ -443,6 +443,10 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasIndex("InviteTokenHash")
                         .IsUnique();
 
+                    b.HasIndex("ImportBatchId", "Id");
+
+                    b.HasIndex("NewsletterId", "Id");
+
                     b.HasIndex("NewsletterId", "PhoneHmac")
                         .IsUnique();
 

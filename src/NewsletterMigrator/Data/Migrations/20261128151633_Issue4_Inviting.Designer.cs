@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128144204_Issue4_Inviting")]
+    [Migration("20261128151633_Issue4_Inviting")]
     partial class Issue4_Inviting
     {
         /// <inheritdoc />
@@ -445,6 +445,10 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasIndex("InviteTokenHash")
                         .IsUnique();
+
+                    b.HasIndex("ImportBatchId", "Id");
+
+                    b.HasIndex("NewsletterId", "Id");
 
                     b.HasIndex("NewsletterId", "PhoneHmac")
                         .IsUnique();

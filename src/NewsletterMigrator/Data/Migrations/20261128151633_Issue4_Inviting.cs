@@ -53,9 +53,19 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Contacts_ImportBatchId_Id",
+                table: "Contacts",
+                columns: new[] { "ImportBatchId", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_ImportBatchId_InvitedAtUtc_Id",
                 table: "Contacts",
                 columns: new[] { "ImportBatchId", "InvitedAtUtc", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_NewsletterId_Id",
+                table: "Contacts",
+                columns: new[] { "NewsletterId", "Id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Contacts_NewsletterId_InvitedAtUtc_Id",
@@ -85,7 +95,15 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "WhatsAppMessages");
 
             migrationBuilder.DropIndex(
+                name: "IX_Contacts_ImportBatchId_Id",
+                table: "Contacts");
+
+            migrationBuilder.DropIndex(
                 name: "IX_Contacts_ImportBatchId_InvitedAtUtc_Id",
+                table: "Contacts");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Contacts_NewsletterId_Id",
                 table: "Contacts");
 
             migrationBuilder.DropIndex(
