@@ -141,6 +141,35 @@ public sealed class InvitationQueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_settings_show_each_template_with_its_final_length_and_the_once_only_guidance_C11()
+    {
+        var newsletter = await _app.NewsletterAsync();
+        var admin = await _app.AdminAsync();
+        var page = await admin.GetStringAsync($"/admin/newsletters/edit/{newsletter.Id}");
+        Assert.Contains("genau eine neutrale Einladung", page);
+        // Final length: "Anna" for {name} and a personal link, always 43 token characters, for {link}.
+        var expected = NewsletterMigrator.Newsletters.NewsletterService.DefaultInvitation
+            .Replace("{name}", "Anna").Replace("{link}", "http://localhost/i/" + new string('x', 43)).Length;
+        Assert.Contains($"{expected} Zeichen", page);
+
+        var form = new Dictionary<string, string>
+        {
+            ["Input.Name"] = newsletter.Name, ["Input.Slug"] = newsletter.Slug, ["Input.SenderName"] = newsletter.SenderName,
+            ["Input.SenderAddress"] = newsletter.SenderAddress, ["Input.DefaultRegion"] = "DE",
+            ["Input.InvitationMessage"] = NewsletterMigrator.Newsletters.NewsletterService.DefaultInvitation,
+            ["Input.InvitationMessageEn"] = "Hi {name}, no link here",
+        };
+        var refused = await admin.PostFormAsync($"/admin/newsletters/edit/{newsletter.Id}", page, form);
+        Assert.Contains("{link}", System.Net.WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
+        Assert.Equal("", await _app.WithDbAsync(db => db.Newsletters.Select(n => n.InvitationMessageEn).SingleAsync()));
+
+        form["Input.InvitationMessageEn"] = "Hi {name}, sign up by email: {link}";
+        var saved = await admin.PostFormAsync($"/admin/newsletters/edit/{newsletter.Id}", page, form);
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        Assert.Equal("Hi {name}, sign up by email: {link}", await _app.WithDbAsync(db => db.Newsletters.Select(n => n.InvitationMessageEn).SingleAsync()));
+    }
+
+    [Fact]
     public async Task Invitation_links_stop_working_after_the_migration_end_date()
     {
         var newsletter = await _app.NewsletterAsync();
