@@ -1,6 +1,7 @@
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Importing;
+using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Sending;
 using NewsletterMigrator.Subscribers;
@@ -22,7 +23,7 @@ public static class FeatureSetup
         services.AddScoped<CampaignService>();
         services.AddScoped<UnsubscribeService>();
         services.AddScoped<Outbox>();
-        services.AddSingleton<Inviting.InvitationLinks>();
+        services.AddInviting();
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<MailLayout>();
         services.AddSingleton<MessageFactory>();

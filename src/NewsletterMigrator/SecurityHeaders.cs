@@ -3,7 +3,7 @@ namespace NewsletterMigrator;
 /// <summary>C32: a CSP without inline script, no framing, no MIME sniffing, and no Referer that could leak a token.</summary>
 public sealed class SecurityHeaders(RequestDelegate next)
 {
-    private const string Policy =
+    internal const string Policy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 

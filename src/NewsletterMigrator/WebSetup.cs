@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
+using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Sending;
 using NewsletterMigrator.Staff;
 
@@ -82,6 +83,7 @@ public static class WebSetup
         app.MapRazorPages();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();
         app.MapGet("/language/{culture}", SetLanguage);
+        app.MapInviting();
         if (app.Environment.IsDevelopment()) app.MapDevMailbox();
 
         if (app.Services.GetRequiredService<IOptions<SmtpOptions>>().Value.UsesPickup)

@@ -59,6 +59,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("App__MasterKey", "c2hvcnQ=", "App:MasterKey")]
     [InlineData("Database__ConnectionString", "Data Sauce=x", "Database:ConnectionString")]
     [InlineData("Retention__DailyAt", "25:99", "Retention:DailyAt")]
+    [InlineData("WhatsApp__Enabled", "true", "WhatsApp:AccessToken")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variable, string value, string key)
     {
         var result = await RunAsync(["migrate"], environment: new() { [variable] = value });

@@ -20,6 +20,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
     public DbSet<ErasedSubscriber> ErasedSubscribers => Set<ErasedSubscriber>();
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
+    public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -51,6 +52,12 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
             e.HasIndex(c => c.InviteTokenHash).IsUnique();
             e.HasIndex(c => c.ImportBatchId);
+            // The invitation queue walks contacts by id within a newsletter or import (keyset paging),
+            // all of them or only the not yet invited; each step is an index seek, whatever the position.
+            e.HasIndex(c => new { c.NewsletterId, c.Id });
+            e.HasIndex(c => new { c.ImportBatchId, c.Id });
+            e.HasIndex(c => new { c.NewsletterId, c.InvitedAtUtc, c.Id });
+            e.HasIndex(c => new { c.ImportBatchId, c.InvitedAtUtc, c.Id });
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
             e.HasOne<ImportBatch>().WithMany().HasForeignKey(c => c.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
         });
@@ -95,6 +102,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(s => s.AccessTokenHash);
             e.HasIndex(s => s.ChangeTokenHash);
             e.Property(s => s.PendingEmail).HasMaxLength(320);
+        });
+        builder.Entity<WhatsAppMessage>(e =>
+        {
+            e.HasIndex(m => new { m.Status, m.NextAttemptAtUtc });
+            e.HasIndex(m => m.ContactId);
+            e.HasIndex(m => m.Wamid);
+            e.Property(m => m.Wamid).HasMaxLength(200);
+            e.HasOne<Contact>().WithMany().HasForeignKey(m => m.ContactId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

@@ -16,6 +16,8 @@ public sealed class Newsletter
     public string DefaultLanguage { get; set; } = "de";
     /// <summary>Neutral WhatsApp invitation with the placeholders {name} and {link} (C11).</summary>
     public string InvitationMessage { get; set; } = "";
+    /// <summary>The same invitation in English; empty means the German text is used.</summary>
+    public string InvitationMessageEn { get; set; } = "";
     /// <summary>End of the migration: invitation links stop working, phone numbers are deleted (C16).</summary>
     public DateTime? MigrationEndsAtUtc { get; set; }
     public DateTime CreatedAtUtc { get; set; }
@@ -250,4 +252,33 @@ public sealed class RetentionRun
     public int ConsentProofsDeleted { get; set; }
     public int OutboxRowsScrubbed { get; set; }
     public string? Error { get; set; }
+}
+
+public enum WhatsAppStatus { Queued, Leased, Accepted, Sent, Delivered, Read, Failed, Cancelled }
+
+/// <summary>
+/// One template message through the WhatsApp Business Platform: the durable queue row and, after
+/// acceptance, its delivery state from the webhook (by the wamid). At most one per contact unless an
+/// admin resends with a reason (C11).
+/// </summary>
+public sealed class WhatsAppMessage
+{
+    public long Id { get; set; }
+    public Guid ContactId { get; set; }
+    public int NewsletterId { get; set; }
+    public WhatsAppStatus Status { get; set; }
+    public int Attempts { get; set; }
+    public DateTime CreatedAtUtc { get; set; }
+    public DateTime NextAttemptAtUtc { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTime? LeaseExpiresAtUtc { get; set; }
+    /// <summary>The Graph API's message id (wamid.…), the key of the status webhooks.</summary>
+    public string? Wamid { get; set; }
+    public DateTime? AcceptedAtUtc { get; set; }
+    public DateTime? SentAtUtc { get; set; }
+    public DateTime? DeliveredAtUtc { get; set; }
+    public DateTime? ReadAtUtc { get; set; }
+    public DateTime? FailedAtUtc { get; set; }
+    public string? LastError { get; set; }
+    public string RequestedBy { get; set; } = "";
 }

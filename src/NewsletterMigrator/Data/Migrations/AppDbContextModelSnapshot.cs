@@ -443,8 +443,16 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasIndex("InviteTokenHash")
                         .IsUnique();
 
+                    b.HasIndex("ImportBatchId", "Id");
+
+                    b.HasIndex("NewsletterId", "Id");
+
                     b.HasIndex("NewsletterId", "PhoneHmac")
                         .IsUnique();
+
+                    b.HasIndex("ImportBatchId", "InvitedAtUtc", "Id");
+
+                    b.HasIndex("NewsletterId", "InvitedAtUtc", "Id");
 
                     b.ToTable("Contacts");
                 });
@@ -594,6 +602,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("InvitationMessage")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("InvitationMessageEn")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
@@ -878,6 +890,73 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("Suppressions");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.WhatsAppMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("AcceptedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("ContactId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DeliveredAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FailedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeaseExpiresAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("NextAttemptAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReadAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("SentAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Wamid")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContactId");
+
+                    b.HasIndex("Wamid");
+
+                    b.HasIndex("Status", "NextAttemptAtUtc");
+
+                    b.ToTable("WhatsAppMessages");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -990,6 +1069,15 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasOne("NewsletterMigrator.Data.Newsletter", null)
                         .WithMany()
                         .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.WhatsAppMessage", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Contact", null)
+                        .WithMany()
+                        .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -11,8 +11,11 @@ using NewsletterMigrator.Newsletters;
 namespace NewsletterMigrator.Pages.Admin.Newsletters;
 
 public sealed class EditModel(AppDbContext db, NewsletterService newsletters, ConsentTextService consentTexts,
-    IStringLocalizer<SharedResource> text, TimeProvider clock) : PageModel
+    IStringLocalizer<SharedResource> text, TimeProvider clock, Inviting.InvitationLinks links) : PageModel
 {
+    /// <summary>Each language's invitation as sent, with a sample name and a link of the real length (C11: shown before sending).</summary>
+    public string?[] InvitationPreviews { get; private set; } = new string?[2];
+
     [FromRoute] public int? Id { get; set; }
     [BindProperty] public NewsletterInput Input { get; set; } = new();
     public int[] ConsentVersions { get; private set; } = new int[Languages.Supported.Length];
@@ -26,10 +29,11 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         {
             Name = n.Name, Slug = n.Slug, SenderName = n.SenderName, SenderAddress = n.SenderAddress, ReplyTo = n.ReplyTo,
             Impressum = n.Impressum, PrivacyNoticeUrl = n.PrivacyNoticeUrl, DefaultRegion = n.DefaultRegion,
-            InvitationMessage = n.InvitationMessage,
+            InvitationMessage = n.InvitationMessage, InvitationMessageEn = n.InvitationMessageEn,
             MigrationEndDate = n.MigrationEndsAtUtc is { } end ? DateOnly.FromDateTime(Berlin.ToLocal(end)) : null,
         };
         await LoadConsentTextsAsync(fillInput: true);
+        FillPreviews();
         return Page();
     }
 
@@ -50,9 +54,12 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             ModelState.AddModelError("Input.PrivacyNoticeUrl", text["Newsletter_UrlInvalid"]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessage) && !Input.InvitationMessage.Contains("{link}"))
             ModelState.AddModelError("Input.InvitationMessage", text["Newsletter_InvitationNeedsLink"]);
+        if (!string.IsNullOrWhiteSpace(Input.InvitationMessageEn) && !Input.InvitationMessageEn.Contains("{link}"))
+            ModelState.AddModelError("Input.InvitationMessageEn", text["Newsletter_InvitationNeedsLink"]);
         if (!ModelState.IsValid)
         {
             await LoadConsentTextsAsync(fillInput: false);
+            FillPreviews();
             return Page();
         }
 
@@ -64,7 +71,8 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
                 Name = Input.Name!.Trim(), Slug = Input.Slug!, SenderName = Input.SenderName!.Trim(), SenderAddress = sender,
                 ReplyTo = string.IsNullOrEmpty(replyTo) ? null : replyTo, Impressum = Input.Impressum ?? "",
                 PrivacyNoticeUrl = Input.PrivacyNoticeUrl ?? "", DefaultRegion = Input.DefaultRegion!,
-                InvitationMessage = Input.InvitationMessage ?? "", MigrationEndsAtUtc = endsAt,
+                InvitationMessage = Input.InvitationMessage ?? "", InvitationMessageEn = Input.InvitationMessageEn?.Trim() ?? "",
+                MigrationEndsAtUtc = endsAt,
             }, user);
             TempData["Message"] = text["Saved"].Value;
             return RedirectToPage(new { id = created.Id });
@@ -81,6 +89,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         n.PrivacyNoticeUrl = Input.PrivacyNoticeUrl ?? "";
         n.DefaultRegion = Input.DefaultRegion!;
         n.InvitationMessage = string.IsNullOrWhiteSpace(Input.InvitationMessage) ? NewsletterService.DefaultInvitation : Input.InvitationMessage;
+        n.InvitationMessageEn = Input.InvitationMessageEn?.Trim() ?? "";
         n.MigrationEndsAtUtc = endsAt;
         db.Audit(user, "settings", $"edited newsletter {n.Slug}", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
@@ -90,6 +99,12 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         }
         TempData["Message"] = text["Saved"].Value;
         return RedirectToPage(new { id = n.Id });
+    }
+
+    private void FillPreviews()
+    {
+        string? Preview(string? template) => string.IsNullOrWhiteSpace(template) ? null : Inviting.InvitationLinks.Fill(template, "Anna", links.SampleLink());
+        InvitationPreviews = [Preview(Input.InvitationMessage), Preview(Input.InvitationMessageEn)];
     }
 
     private async Task LoadConsentTextsAsync(bool fillInput)
@@ -119,6 +134,7 @@ public sealed class NewsletterInput
     public string? PrivacyNoticeUrl { get; set; }
     [Required(ErrorMessage = "Required")] public string? DefaultRegion { get; set; } = "DE";
     public string? InvitationMessage { get; set; } = NewsletterService.DefaultInvitation;
+    public string? InvitationMessageEn { get; set; }
     public DateOnly? MigrationEndDate { get; set; }
     public List<ConsentTextInput> ConsentTexts { get; set; } = [];
 }

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Inviting;
+
+public static class ContactStatus
+{
+    /// <summary>The furthest funnel step the contact reached.</summary>
+    public static string Text(Contact c, IStringLocalizer text) =>
+        c.UnsubscribedAtUtc is not null ? text["Funnel_Unsubscribed"]
+        : c.ConfirmedAtUtc is not null ? text["Funnel_Confirmed"]
+        : c.SignedUpAtUtc is not null ? text["Funnel_SignedUp"]
+        : c.OpenedAtUtc is not null ? text["Funnel_Opened"]
+        : c.InvitedAtUtc is not null ? text["Funnel_Invited"]
+        : text["Funnel_Imported"];
+}

@@ -1,0 +1,72 @@
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Inviting;
+
+public enum InvitationGate { Open, NoEndDate, Ended }
+
+public enum QueueFilter { Open, Invited, All }
+
+/// <summary>
+/// The click-to-chat queue: walks a newsletter's (or one import's) contacts by id, one at a time,
+/// with keyset paging so the 100,000th contact is as quick to reach as the first.
+/// </summary>
+public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
+{
+    public sealed record Position(Contact? Current, int Number, int Total, int StillOpen);
+
+    /// <summary>Invitations need a migration end date, and stop when it has passed (ARCHITECTURE: migration end date).</summary>
+    public static InvitationGate Gate(Newsletter newsletter, DateTime nowUtc) =>
+        newsletter.MigrationEndsAtUtc is not { } end ? InvitationGate.NoEndDate
+        : end < nowUtc ? InvitationGate.Ended
+        : InvitationGate.Open;
+
+    public InvitationGate Gate(Newsletter newsletter) => Gate(newsletter, clock.GetUtcNow().UtcDateTime);
+
+    // One import: filtered by the import alone, so SQLite seeks its index (NextAsync checks it belongs to the newsletter).
+    private IQueryable<Contact> Scope(int newsletterId, int? importId) =>
+        importId is { } id
+            ? db.Contacts.Where(c => c.ImportBatchId == id)
+            : db.Contacts.Where(c => c.NewsletterId == newsletterId);
+
+    /// <summary>Not yet invited by either channel, still reachable, and not already a subscriber.</summary>
+    private IQueryable<Contact> Open(IQueryable<Contact> scope) =>
+        scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null
+                         && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id));
+
+    private IQueryable<Contact> Filtered(int newsletterId, int? importId, QueueFilter filter)
+    {
+        var scope = Scope(newsletterId, importId);
+        return filter switch
+        {
+            QueueFilter.Open => Open(scope),
+            QueueFilter.Invited => scope.Where(c => c.InvitedAtUtc != null),
+            _ => scope,
+        };
+    }
+
+    public async Task<Position> NextAsync(int newsletterId, int? importId, QueueFilter filter, Guid? after, CancellationToken ct = default)
+    {
+        if (importId is { } import && !await db.ImportBatches.AnyAsync(b => b.Id == import && b.NewsletterId == newsletterId, ct))
+            return new Position(null, 0, 0, 0);
+        var query = Filtered(newsletterId, importId, filter);
+        if (after is { } a) query = query.Where(c => c.Id.CompareTo(a) > 0);
+        var current = await query.AsNoTracking().OrderBy(c => c.Id).FirstOrDefaultAsync(ct);
+        var scope = Scope(newsletterId, importId);
+        var total = await scope.CountAsync(ct);
+        var number = current is null ? total : await scope.CountAsync(c => c.Id.CompareTo(current.Id) <= 0, ct);
+        // Counted from the index alone: contacts not yet invited by either channel.
+        var stillOpen = await scope.CountAsync(c => c.InvitedAtUtc == null, ct);
+        return new Position(current, number, total, stillOpen);
+    }
+
+    /// <summary>Marks the contact invited once; false when it was already invited or is not open.</summary>
+    public async Task<bool> MarkInvitedAsync(int newsletterId, Guid contactId, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var changed = await Open(db.Contacts.Where(c => c.Id == contactId && c.NewsletterId == newsletterId))
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.InvitedAtUtc, now), ct);
+        return changed == 1;
+    }
+}

@@ -1,0 +1,209 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Staff;
+using QRCoder;
+
+namespace NewsletterMigrator.Inviting;
+
+/// <summary>The non-page endpoints of inviting: the WhatsApp webhook, the contact export and the sign-up QR codes.</summary>
+public static class InvitingEndpoints
+{
+    private const int MaxWebhookBytes = 1024 * 1024;
+
+    public static WebApplication MapInviting(this WebApplication app)
+    {
+        // Meta calls these without cookies or antiforgery tokens; the signature is the authentication (C28).
+        app.MapGet("/webhooks/whatsapp", VerifySubscription).AllowAnonymous();
+        app.MapPost("/webhooks/whatsapp", ReceiveStatusesAsync).AllowAnonymous().DisableAntiforgery();
+        app.MapGet("/admin/contacts/{newsletterId:int}/export.csv", ExportAsync).RequireAuthorization(p => p.RequireRole(Roles.Admin));
+        app.MapGet("/admin/signup/{newsletterId:int}/qr.{format}", QrCodeAsync).RequireAuthorization();
+        return app;
+    }
+
+    /// <summary>The subscription handshake: echo hub.challenge when hub.verify_token matches.</summary>
+    internal static IResult VerifySubscription(HttpContext context, IOptions<WhatsAppOptions> options)
+    {
+        var o = options.Value;
+        var query = context.Request.Query;
+        if (!o.Enabled || string.IsNullOrEmpty(o.VerifyToken)) return Results.NotFound();
+        var token = query["hub.verify_token"].ToString();
+        var matches = CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), Encoding.UTF8.GetBytes(o.VerifyToken));
+        if (query["hub.mode"] != "subscribe" || !matches) return Results.StatusCode(StatusCodes.Status403Forbidden);
+        return Results.Text(query["hub.challenge"].ToString(), "text/plain");
+    }
+
+    internal static async Task<IResult> ReceiveStatusesAsync(HttpContext context, IOptions<WhatsAppOptions> options, AppDbContext db, ILoggerFactory loggers)
+    {
+        var o = options.Value;
+        if (!o.Enabled || string.IsNullOrEmpty(o.AppSecret)) return Results.NotFound();
+        var body = await ReadLimitedAsync(context.Request.Body, context.RequestAborted);
+        var logger = loggers.CreateLogger("NewsletterMigrator.Inviting.WhatsAppWebhook");
+        if (body is null) return Results.StatusCode(StatusCodes.Status413PayloadTooLarge);
+        if (!SignatureIsValid(body, context.Request.Headers["X-Hub-Signature-256"].ToString(), o.AppSecret))
+        {
+            logger.LogWarning("WhatsApp webhook with a missing or wrong X-Hub-Signature-256 rejected");
+            return Results.Unauthorized();
+        }
+        List<StatusUpdate> updates;
+        try
+        {
+            updates = ParseStatuses(body);
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            return Results.BadRequest();
+        }
+        foreach (var update in updates) await RecordAsync(db, update, context.RequestAborted);
+        return Results.Ok();
+    }
+
+    /// <summary>HMAC-SHA256 of the raw body with the app secret, compared in constant time.</summary>
+    public static bool SignatureIsValid(byte[] body, string header, string appSecret)
+    {
+        const string prefix = "sha256=";
+        if (!header.StartsWith(prefix, StringComparison.Ordinal) || header.Length != prefix.Length + 64) return false;
+        byte[] given;
+        try
+        {
+            given = Convert.FromHexString(header.AsSpan(prefix.Length));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(appSecret), body);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+
+    private static async Task<byte[]?> ReadLimitedAsync(Stream body, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxWebhookBytes) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    private sealed record StatusUpdate(string Wamid, WhatsAppStatus Status, DateTime AtUtc, string? Error);
+
+    private static List<StatusUpdate> ParseStatuses(byte[] body)
+    {
+        using var document = JsonDocument.Parse(body);
+        var updates = new List<StatusUpdate>();
+        if (!document.RootElement.TryGetProperty("entry", out var entries)) return updates;
+        foreach (var entry in entries.EnumerateArray())
+        {
+            if (!entry.TryGetProperty("changes", out var changes)) continue;
+            foreach (var change in changes.EnumerateArray())
+            {
+                if (!change.TryGetProperty("value", out var value) || !value.TryGetProperty("statuses", out var statuses)) continue;
+                foreach (var s in statuses.EnumerateArray())
+                {
+                    var kind = s.GetProperty("status").GetString() switch
+                    {
+                        "sent" => WhatsAppStatus.Sent,
+                        "delivered" => WhatsAppStatus.Delivered,
+                        "read" => WhatsAppStatus.Read,
+                        "failed" => WhatsAppStatus.Failed,
+                        _ => (WhatsAppStatus?)null,
+                    };
+                    var id = s.GetProperty("id").GetString();
+                    if (kind is null || string.IsNullOrEmpty(id)) continue;
+                    var at = s.TryGetProperty("timestamp", out var ts) && long.TryParse(ts.GetString(), out var seconds)
+                        ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime : DateTime.UtcNow;
+                    string? error = null;
+                    if (s.TryGetProperty("errors", out var errors) && errors.GetArrayLength() > 0)
+                    {
+                        var e = errors[0];
+                        error = $"{(e.TryGetProperty("code", out var code) ? code.ToString() : "?")}: {(e.TryGetProperty("title", out var title) ? title.GetString() : "")}";
+                    }
+                    updates.Add(new StatusUpdate(id, kind.Value, at, error is null ? null : Redact.Text(error)));
+                }
+            }
+        }
+        return updates;
+    }
+
+    // Webhooks arrive out of order: each timestamp is recorded, the status only moves forward.
+    private static async Task RecordAsync(AppDbContext db, StatusUpdate update, CancellationToken ct)
+    {
+        var rows = db.WhatsAppMessages.Where(m => m.Wamid == update.Wamid);
+        switch (update.Status)
+        {
+            case WhatsAppStatus.Sent:
+                await rows.ExecuteUpdateAsync(u => u.SetProperty(m => m.SentAtUtc, m => m.SentAtUtc ?? update.AtUtc)
+                    .SetProperty(m => m.Status, m => m.Status == WhatsAppStatus.Accepted ? WhatsAppStatus.Sent : m.Status), ct);
+                break;
+            case WhatsAppStatus.Delivered:
+                await rows.ExecuteUpdateAsync(u => u.SetProperty(m => m.DeliveredAtUtc, m => m.DeliveredAtUtc ?? update.AtUtc)
+                    .SetProperty(m => m.Status, m => m.Status == WhatsAppStatus.Accepted || m.Status == WhatsAppStatus.Sent ? WhatsAppStatus.Delivered : m.Status), ct);
+                break;
+            case WhatsAppStatus.Read:
+                await rows.ExecuteUpdateAsync(u => u.SetProperty(m => m.ReadAtUtc, m => m.ReadAtUtc ?? update.AtUtc)
+                    .SetProperty(m => m.Status, m => m.Status == WhatsAppStatus.Failed ? m.Status : WhatsAppStatus.Read), ct);
+                break;
+            case WhatsAppStatus.Failed:
+                await rows.ExecuteUpdateAsync(u => u.SetProperty(m => m.FailedAtUtc, update.AtUtc)
+                    .SetProperty(m => m.Status, WhatsAppStatus.Failed).SetProperty(m => m.LastError, update.Error ?? "failed"), ct);
+                break;
+        }
+    }
+
+    /// <summary>Contacts with their personal and wa.me links for the portal's own tool; formula-safe and audit-logged.</summary>
+    internal static async Task<IResult> ExportAsync(int newsletterId, HttpContext context, AppDbContext db, InvitationLinks links,
+        PhoneProtector phones, TimeProvider clock, Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> text)
+    {
+        var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
+        if (newsletter is null) return Results.NotFound();
+        var count = await db.Contacts.CountAsync(c => c.NewsletterId == newsletterId);
+        db.Audit(context.User.Identity!.Name!, "export", $"exported {count} contacts of newsletter {newsletter.Slug} with links", clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync();
+
+        context.Response.ContentType = "text/csv; charset=utf-8";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"contacts-{newsletter.Slug}.csv\"";
+        context.Response.Headers.CacheControl = "no-store";
+        await using var writer = new StreamWriter(context.Response.Body, CsvWriter.Utf8WithBom);
+        var csv = new CsvWriter(writer);
+        await csv.WriteRowAsync(text["Contacts_Name"], text["Contacts_Number"], text["Queue_Import"], text["Contacts_Status"], text["Contacts_Invitation"], "wa.me");
+        Guid? after = null;
+        while (true)
+        {
+            var page = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId);
+            if (after is { } a) page = page.Where(c => c.Id.CompareTo(a) > 0);
+            var rows = await page.OrderBy(c => c.Id).Take(1000).ToListAsync(context.RequestAborted);
+            if (rows.Count == 0) break;
+            foreach (var c in rows)
+            {
+                var number = c.PhoneEncrypted is null ? null : phones.Decrypt(c.PhoneEncrypted);
+                await csv.WriteRowAsync(c.DisplayName, number, c.ImportBatchId.ToString(), ContactStatus.Text(c, text),
+                    links.InvitationUrl(c), number is null ? "" : links.WhatsAppUrl(newsletter, c, number));
+            }
+            after = rows[^1].Id;
+        }
+        await writer.FlushAsync();
+        return Results.Empty;
+    }
+
+    /// <summary>The general sign-up URL (/n/{slug}) as a QR code for print (PNG) or the web (SVG).</summary>
+    internal static async Task<IResult> QrCodeAsync(int newsletterId, string format, AppDbContext db, IOptions<AppOptions> app)
+    {
+        var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
+        if (newsletter is null || format is not ("png" or "svg")) return Results.NotFound();
+        var url = app.Value.Link($"n/{newsletter.Slug}");
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(url, QRCodeGenerator.ECCLevel.M);
+        var name = $"signup-{newsletter.Slug}.{format}";
+        return format == "png"
+            ? Results.File(new PngByteQRCode(data).GetGraphic(20), "image/png", name)
+            : Results.File(Encoding.UTF8.GetBytes(new SvgQRCode(data).GetGraphic(10)), "image/svg+xml", name);
+    }
+}

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Options;
+
+namespace NewsletterMigrator.Inviting;
+
+public static class InvitingSetup
+{
+    public static IServiceCollection AddInviting(this IServiceCollection services)
+    {
+        services.AddOptions<WhatsAppOptions>().BindConfiguration(WhatsAppOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WhatsAppOptions>, WhatsAppOptionsValidator>();
+        services.AddSingleton<InvitationLinks>();
+        services.AddSingleton<WhatsAppSignal>();
+        services.AddScoped<InvitationQueue>();
+        services.AddScoped<WhatsAppInvitations>();
+        services.AddScoped<FunnelReport>();
+        services.AddHttpClient(WhatsAppWorker.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
+        services.AddHostedService<WhatsAppWorker>();
+        return services;
+    }
+}

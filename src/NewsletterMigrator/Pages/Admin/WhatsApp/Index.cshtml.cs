@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc.Rendering;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Inviting;
+using NewsletterMigrator.Staff;
+
+namespace NewsletterMigrator.Pages.Admin.WhatsApp;
+
+/// <summary>Invitations through the WhatsApp Business Platform: queue the approved template once per reader, watch the states.</summary>
+public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, InvitationQueue queue, IStringLocalizer<SharedResource> text) : PageModel
+{
+    public sealed record Failure(string? Name, string? Error);
+
+    [FromRoute] public int NewsletterId { get; set; }
+    [BindProperty(SupportsGet = true)] public Guid? Resend { get; set; }
+    [BindProperty] public int? Import { get; set; }
+    [BindProperty] public string? Reason { get; set; }
+
+    public Newsletter Newsletter { get; private set; } = null!;
+    public bool Enabled => whatsApp.Enabled;
+    public InvitationGate Gate { get; private set; }
+    public Dictionary<WhatsAppStatus, int> Counts { get; private set; } = [];
+    public List<Failure> Failures { get; private set; } = [];
+    public List<SelectListItem> Imports { get; private set; } = [];
+    public string? ResendName { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        if (!await LoadAsync(ct)) return NotFound();
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostQueueAsync(CancellationToken ct)
+    {
+        if (!await LoadAsync(ct)) return NotFound();
+        if (!Enabled || Gate != InvitationGate.Open)
+        {
+            ModelState.AddModelError("", !Enabled ? text["WhatsApp_Disabled"] : Gate == InvitationGate.NoEndDate ? text["Queue_NoEndDate"] : text["Queue_Ended"]);
+            return Page();
+        }
+        var queued = await whatsApp.EnqueueAllAsync(Newsletter, Import, User.Identity!.Name!, ct);
+        TempData["Message"] = text["WhatsApp_Queued", queued].Value;
+        return RedirectToPage(new { NewsletterId });
+    }
+
+    public async Task<IActionResult> OnPostResendAsync(CancellationToken ct)
+    {
+        if (!User.IsInRole(Roles.Admin)) return Forbid();
+        if (!await LoadAsync(ct)) return NotFound();
+        var outcome = Resend is { } id ? await whatsApp.ResendAsync(NewsletterId, id, Reason, User.Identity!.Name!, ct) : ResendOutcome.NotFound;
+        if (outcome == ResendOutcome.Queued)
+        {
+            TempData["Message"] = text["WhatsApp_Resent"].Value;
+            return RedirectToPage(new { NewsletterId });
+        }
+        ModelState.AddModelError(nameof(Reason), outcome switch
+        {
+            ResendOutcome.ReasonMissing => text["WhatsApp_ReasonRequired"],
+            ResendOutcome.NoNumber => text["WhatsApp_NoNumber"],
+            ResendOutcome.AlreadyQueued => text["WhatsApp_AlreadyQueued"],
+            ResendOutcome.Closed => !Enabled ? text["WhatsApp_Disabled"] : text["Queue_NoEndDate"],
+            _ => text["WhatsApp_UnknownContact"],
+        });
+        return Page();
+    }
+
+    private async Task<bool> LoadAsync(CancellationToken ct)
+    {
+        var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == NewsletterId, ct);
+        if (newsletter is null) return false;
+        Newsletter = newsletter;
+        Gate = queue.Gate(newsletter);
+        Counts = await db.WhatsAppMessages.Where(m => m.NewsletterId == NewsletterId).GroupBy(m => m.Status)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        Failures = await db.WhatsAppMessages.Where(m => m.NewsletterId == NewsletterId && m.Status == WhatsAppStatus.Failed)
+            .OrderByDescending(m => m.Id).Take(20)
+            .Select(m => new Failure(db.Contacts.Where(c => c.Id == m.ContactId).Select(c => c.DisplayName).FirstOrDefault(), m.LastError))
+            .ToListAsync(ct);
+        Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderBy(b => b.Id)
+            .Select(b => new SelectListItem($"#{b.Id} {b.FileName}", b.Id.ToString())).ToListAsync(ct);
+        if (Resend is { } id && User.IsInRole(Roles.Admin))
+        {
+            var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.NewsletterId == NewsletterId, ct);
+            ResendName = contact is null ? null : contact.DisplayName ?? "–";
+        }
+        return true;
+    }
+}
