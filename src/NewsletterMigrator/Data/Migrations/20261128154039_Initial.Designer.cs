@@ -11,8 +11,8 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128151633_Issue4_Inviting")]
-    partial class Issue4_Inviting
+    [Migration("20261128154039_Initial")]
+    partial class Initial
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -460,6 +460,36 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("Contacts");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.ErasedSubscriber", b =>
+                {
+                    b.Property<Guid>("SubscriberId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("EmailHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime>("ErasedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastMailAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("SubscriberId");
+
+                    b.HasIndex("EmailHash");
+
+                    b.ToTable("ErasedSubscribers");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.ImportBatch", b =>
                 {
                     b.Property<int>("Id")
@@ -531,6 +561,24 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasIndex("ImportBatchId");
 
                     b.ToTable("ImportIssues");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.KeyCheck", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("KeyChecks");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.Newsletter", b =>
@@ -673,11 +721,67 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("OutboundMessages");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.RetentionRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ConsentProofsDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FinishedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("OutboxRowsScrubbed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PhoneNumbersDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("UnconfirmedDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAtUtc");
+
+                    b.ToTable("RetentionRuns");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.Subscriber", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("AccessGeneration")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("AccessTokenExpiresAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("AccessTokenHash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("ChangeGeneration")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ChangeTokenExpiresAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ChangeTokenHash")
+                        .HasColumnType("BLOB");
 
                     b.Property<int>("ConfirmGeneration")
                         .HasColumnType("INTEGER");
@@ -714,11 +818,18 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("LastAccessLinkQueuedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("LastDoiQueuedAtUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("PendingEmail")
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
@@ -734,6 +845,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("AccessTokenHash");
+
+                    b.HasIndex("ChangeTokenHash");
 
                     b.HasIndex("ConfirmTokenHash");
 

@@ -92,6 +92,22 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "ErasedSubscribers",
+                columns: table => new
+                {
+                    SubscriberId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    EmailHash = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Reason = table.Column<string>(type: "TEXT", nullable: false),
+                    ErasedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastMailAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ErasedSubscribers", x => x.SubscriberId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "KeyChecks",
                 columns: table => new
                 {
@@ -121,6 +137,7 @@ namespace NewsletterMigrator.Data.Migrations
                     DefaultRegion = table.Column<string>(type: "TEXT", maxLength: 2, nullable: false),
                     DefaultLanguage = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
                     InvitationMessage = table.Column<string>(type: "TEXT", nullable: false),
+                    InvitationMessageEn = table.Column<string>(type: "TEXT", nullable: false),
                     MigrationEndsAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
@@ -155,6 +172,26 @@ namespace NewsletterMigrator.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_OutboundMessages", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RetentionRuns",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    StartedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    FinishedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Trigger = table.Column<string>(type: "TEXT", nullable: false),
+                    UnconfirmedDeleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    PhoneNumbersDeleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    ConsentProofsDeleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    OutboxRowsScrubbed = table.Column<int>(type: "INTEGER", nullable: false),
+                    Error = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RetentionRuns", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -442,7 +479,15 @@ namespace NewsletterMigrator.Data.Migrations
                     LastDoiQueuedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     ConfirmedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     UnsubscribedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    FirstNewsletterSentAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    FirstNewsletterSentAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    AccessGeneration = table.Column<int>(type: "INTEGER", nullable: false),
+                    AccessTokenHash = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    AccessTokenExpiresAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastAccessLinkQueuedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PendingEmail = table.Column<string>(type: "TEXT", maxLength: 320, nullable: true),
+                    ChangeGeneration = table.Column<int>(type: "INTEGER", nullable: false),
+                    ChangeTokenHash = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    ChangeTokenExpiresAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -457,6 +502,40 @@ namespace NewsletterMigrator.Data.Migrations
                         name: "FK_Subscribers_Newsletters_NewsletterId",
                         column: x => x.NewsletterId,
                         principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WhatsAppMessages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Status = table.Column<int>(type: "INTEGER", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    NextAttemptAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", nullable: true),
+                    LeaseExpiresAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Wamid = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    AcceptedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    SentAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    DeliveredAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ReadAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FailedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", nullable: true),
+                    RequestedBy = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WhatsAppMessages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WhatsAppMessages_Contacts_ContactId",
+                        column: x => x.ContactId,
+                        principalTable: "Contacts",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -525,16 +604,41 @@ namespace NewsletterMigrator.Data.Migrations
                 column: "ImportBatchId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Contacts_ImportBatchId_Id",
+                table: "Contacts",
+                columns: new[] { "ImportBatchId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_ImportBatchId_InvitedAtUtc_Id",
+                table: "Contacts",
+                columns: new[] { "ImportBatchId", "InvitedAtUtc", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_InviteTokenHash",
                 table: "Contacts",
                 column: "InviteTokenHash",
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_Contacts_NewsletterId_Id",
+                table: "Contacts",
+                columns: new[] { "NewsletterId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_NewsletterId_InvitedAtUtc_Id",
+                table: "Contacts",
+                columns: new[] { "NewsletterId", "InvitedAtUtc", "Id" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_NewsletterId_PhoneHmac",
                 table: "Contacts",
                 columns: new[] { "NewsletterId", "PhoneHmac" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ErasedSubscribers_EmailHash",
+                table: "ErasedSubscribers",
+                column: "EmailHash");
 
             migrationBuilder.CreateIndex(
                 name: "IX_ImportBatches_NewsletterId",
@@ -569,6 +673,21 @@ namespace NewsletterMigrator.Data.Migrations
                 column: "SubscriberId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_RetentionRuns_StartedAtUtc",
+                table: "RetentionRuns",
+                column: "StartedAtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_AccessTokenHash",
+                table: "Subscribers",
+                column: "AccessTokenHash");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_ChangeTokenHash",
+                table: "Subscribers",
+                column: "ChangeTokenHash");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_ConfirmTokenHash",
                 table: "Subscribers",
                 column: "ConfirmTokenHash");
@@ -600,6 +719,21 @@ namespace NewsletterMigrator.Data.Migrations
                 table: "Suppressions",
                 columns: new[] { "Kind", "Hash" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_ContactId",
+                table: "WhatsAppMessages",
+                column: "ContactId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_Status_NextAttemptAtUtc",
+                table: "WhatsAppMessages",
+                columns: new[] { "Status", "NextAttemptAtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_Wamid",
+                table: "WhatsAppMessages",
+                column: "Wamid");
         }
 
         /// <inheritdoc />
@@ -633,6 +767,9 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "ConsentTexts");
 
             migrationBuilder.DropTable(
+                name: "ErasedSubscribers");
+
+            migrationBuilder.DropTable(
                 name: "ImportIssues");
 
             migrationBuilder.DropTable(
@@ -642,10 +779,16 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "OutboundMessages");
 
             migrationBuilder.DropTable(
+                name: "RetentionRuns");
+
+            migrationBuilder.DropTable(
                 name: "Subscribers");
 
             migrationBuilder.DropTable(
                 name: "Suppressions");
+
+            migrationBuilder.DropTable(
+                name: "WhatsAppMessages");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
