@@ -58,6 +58,11 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("App__PublicBaseUrl", "not a url", "App:PublicBaseUrl")]
     [InlineData("App__MasterKey", "c2hvcnQ=", "App:MasterKey")]
     [InlineData("Database__ConnectionString", "Data Sauce=x", "Database:ConnectionString")]
+    [InlineData("Smtp__MessagesPerHour", "-5", "Smtp:MessagesPerHour")]
+    [InlineData("Sending__RetryBackoffFactor", "0.5", "Sending:RetryBackoffFactor")]
+    [InlineData("Sending__PauseAfterConsecutiveFailures", "-1", "Sending:PauseAfterConsecutiveFailures")]
+    [InlineData("Dkim__PrivateKeyPath", "/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
+    [InlineData("Dkim__Selector", "nl2026", "Dkim:PrivateKeyPath is empty")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variable, string value, string key)
     {
         var result = await RunAsync(["migrate"], environment: new() { [variable] = value });

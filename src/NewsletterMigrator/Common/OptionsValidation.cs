@@ -107,16 +107,17 @@ public sealed class DkimOptionsValidator : IValidateOptions<DkimOptions>
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(o.Domain)) errors.Add("Dkim:Domain must be set when Dkim:PrivateKeyPath is set (the d= domain, aligned with the sender address).");
         if (string.IsNullOrWhiteSpace(o.Selector)) errors.Add("Dkim:Selector must be set when Dkim:PrivateKeyPath is set (the s= selector of the DNS record).");
-        if (errors.Count == 0)
+        try
         {
-            try
+            // Checked even when the domain or selector is missing, so every problem shows at once.
+            _ = Sending.DkimSigning.LoadSigner(new DkimOptions
             {
-                _ = Sending.DkimSigning.LoadSigner(o);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or InvalidCastException)
-            {
-                errors.Add($"Dkim:PrivateKeyPath '{o.PrivateKeyPath}' could not be read as a PEM RSA private key: {ex.Message}");
-            }
+                PrivateKeyPath = o.PrivateKeyPath, Domain = o.Domain ?? "example.invalid", Selector = o.Selector ?? "selector",
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or InvalidCastException)
+        {
+            errors.Add($"Dkim:PrivateKeyPath '{o.PrivateKeyPath}' could not be read as a PEM RSA private key: {ex.Message}");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
