@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Net;
+using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using SmtpServer;
 using SmtpServer.IO;
 using SmtpServer.Net;
@@ -69,10 +72,23 @@ public sealed class CountingSmtpServer : IAsyncDisposable
         {
             var socket = await listener.AcceptSocketAsync(cancellationToken);
             socket.NoDelay = true;
-            var stream = new NetworkStream(socket, ownsSocket: true);
-            return new SecurableDuplexPipe(stream, stream.Dispose);
+            return new PlainPipe(new NetworkStream(socket, ownsSocket: true));
         }
 
         public void Dispose() => listener.Stop();
+    }
+
+    /// <summary>A plain-text connection (the benchmark needs no STARTTLS).</summary>
+    private sealed class PlainPipe(NetworkStream stream) : ISecurableDuplexPipe
+    {
+        public PipeReader Input { get; } = PipeReader.Create(stream);
+        public PipeWriter Output { get; } = PipeWriter.Create(stream);
+        public bool IsSecure => false;
+        public SslProtocols SslProtocol => SslProtocols.None;
+
+        public Task UpgradeAsync(X509Certificate certificate, SslProtocols protocols, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException("The benchmark server does not offer TLS.");
+
+        public void Dispose() => stream.Dispose();
     }
 }

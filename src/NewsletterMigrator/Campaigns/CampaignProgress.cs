@@ -40,12 +40,14 @@ public sealed class CampaignProgress(AppDbContext db, TimeProvider clock)
     }
 
     /// <summary>Failures grouped by the SMTP reply, most frequent first.</summary>
-    public Task<List<FailureGroup>> FailuresAsync(int campaignId, CancellationToken ct = default) =>
-        Rows(campaignId).Where(m => m.Status == MessageStatus.Failed)
+    public async Task<List<FailureGroup>> FailuresAsync(int campaignId, CancellationToken ct = default)
+    {
+        var groups = await Rows(campaignId).Where(m => m.Status == MessageStatus.Failed)
             .GroupBy(m => m.LastReply ?? "")
-            .Select(g => new FailureGroup(g.Key, g.Count()))
-            .OrderByDescending(g => g.Count).ThenBy(g => g.Reply)
+            .Select(g => new { Reply = g.Key, Count = g.Count() })
             .ToListAsync(ct);
+        return groups.OrderByDescending(g => g.Count).ThenBy(g => g.Reply, StringComparer.Ordinal).Select(g => new FailureGroup(g.Reply, g.Count)).ToList();
+    }
 
     /// <summary>
     /// One line per recipient that did not receive the mail, for the editor's own follow-up.

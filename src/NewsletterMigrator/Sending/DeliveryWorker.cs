@@ -74,21 +74,22 @@ public sealed class DeliveryWorker(
 
         var results = new DeliveryResults(scopes, keys, _owner, logger);
         var slots = Math.Min(smtp.Value.MaxConnections, batch.Rows.Count);
-        var available = new ConcurrentBag<IMailTransport>();
-        for (var i = 0; i < slots; i++) available.Add(pool.TryPop(out var t) ? t : transports.Create());
+        // One connection and one database context per slot: neither is thread-safe, both are reused per row.
+        var available = new ConcurrentBag<Slot>();
+        for (var i = 0; i < slots; i++) available.Add(new Slot(pool.TryPop(out var t) ? t : transports.Create(), scopes.CreateAsyncScope()));
         try
         {
             await Parallel.ForEachAsync(batch.Rows, new ParallelOptions { MaxDegreeOfParallelism = slots, CancellationToken = ct }, async (row, token) =>
             {
-                available.TryTake(out var transport);
+                available.TryTake(out var slot);
                 try
                 {
-                    await DeliverOneAsync(row, transport!, batch, limiter, results, token);
+                    await DeliverOneAsync(row, slot!, batch, limiter, results, token);
                     await results.FlushIfDueAsync(token);
                 }
                 finally
                 {
-                    available.Add(transport!);
+                    available.Add(slot!);
                 }
             });
         }
@@ -97,10 +98,23 @@ public sealed class DeliveryWorker(
             // Also on shutdown: what was sent is recorded, so a restart resends as little as possible.
             try { await results.FlushAsync(CancellationToken.None); }
             catch (Exception ex) { logger.LogError(ex, "Recording delivery results failed; the leased rows will be retried"); }
-            foreach (var transport in available) pool.Push(transport);
+            foreach (var slot in available)
+            {
+                pool.Push(slot.Transport);
+                await slot.Scope.DisposeAsync();
+            }
         }
         return batch.Rows.Count;
     }
+
+    private sealed record Slot(IMailTransport Transport, AsyncServiceScope Scope)
+    {
+        public AppDbContext Db { get; } = Scope.ServiceProvider.GetRequiredService<AppDbContext>();
+    }
+
+    private static readonly Func<AppDbContext, Guid, CancellationToken, Task<SubscriberStatus?>> CurrentStatus =
+        EF.CompileAsyncQuery((AppDbContext db, Guid id, CancellationToken ct) =>
+            db.Subscribers.Where(s => s.Id == id).Select(s => (SubscriberStatus?)s.Status).SingleOrDefault());
 
     private sealed record Batch(
         List<OutboundMessage> Rows, Dictionary<int, Newsletter> Newsletters, Dictionary<int, Campaign> Campaigns,
@@ -144,7 +158,7 @@ public sealed class DeliveryWorker(
             await db.Subscribers.AsNoTracking().Where(s => subscriberIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct));
     }
 
-    private async Task DeliverOneAsync(OutboundMessage row, IMailTransport transport, Batch batch, RateLimiter limiter, DeliveryResults results, CancellationToken ct)
+    private async Task DeliverOneAsync(OutboundMessage row, Slot slot, Batch batch, RateLimiter limiter, DeliveryResults results, CancellationToken ct)
     {
         var campaign = row.CampaignId is { } cid ? batch.Campaigns.GetValueOrDefault(cid) : null;
         var now = clock.GetUtcNow().UtcDateTime;
@@ -157,7 +171,7 @@ public sealed class DeliveryWorker(
 
         // Re-checked right before sending, not only at lease time: an unsubscribe takes effect at once (C13),
         // and no newsletter goes out without DOI (C1).
-        if (subscriber is not null) subscriber = await CurrentAsync(subscriber, ct);
+        if (subscriber is not null && await CurrentStatus(slot.Db, subscriber.Id, ct) != subscriber.Status) subscriber = null;
         var message = BuildIfStillWanted(row, batch.Newsletters[row.NewsletterId], campaign, subscriber);
         if (message is null)
         {
@@ -167,7 +181,7 @@ public sealed class DeliveryWorker(
         dkim.Sign(message);
 
         using var permit = await limiter.AcquireAsync(1, ct);
-        var result = await transport.SendAsync(message, ct);
+        var result = await slot.Transport.SendAsync(message, ct);
         now = clock.GetUtcNow().UtcDateTime;
         var reply = Redact.Text(result.Reply);
         switch (result.Outcome)
@@ -202,14 +216,6 @@ public sealed class DeliveryWorker(
             logger.LogError("{Count} deliveries failed in a row; pausing every sending campaign. Last reply: {Reply}", limit, _lastFailure);
             await PauseAsync(null, batch, $"{limit} consecutive failures, last: {_lastFailure}", ct);
         }
-    }
-
-    private async Task<Subscriber?> CurrentAsync(Subscriber leased, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var status = await db.Subscribers.Where(s => s.Id == leased.Id).Select(s => (SubscriberStatus?)s.Status).SingleOrDefaultAsync(ct);
-        return status is null ? null : status == leased.Status ? leased : null;
     }
 
     /// <summary>Pauses the given campaigns (or every sending one) with a reason the editor sees.</summary>
