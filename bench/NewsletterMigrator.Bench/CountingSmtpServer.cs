@@ -28,7 +28,7 @@ public sealed class CountingSmtpServer : IAsyncDisposable
         }
         var options = new SmtpServerOptionsBuilder()
             .ServerName("bench")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, Port)))
+            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, Port)).SessionTimeout(TimeSpan.FromHours(1)))
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(new Counter(this));
