@@ -266,7 +266,7 @@ public sealed class SendingEngineTests
 
     internal static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (!condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true.");

@@ -44,7 +44,7 @@ public static class SendingTestData
     /// <summary>Waits until no row is queued or leased any more (retries count as queued).</summary>
     public static async Task OutboxIdleAsync(this AppFactory app, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (await app.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased)))
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The outbox did not drain: " + await app.OutboxSummaryAsync());
@@ -76,7 +76,7 @@ public static class SendingTestData
 
     public static async Task<Campaign> WaitForCampaignAsync(this AppFactory app, int id, CampaignStatus status, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (true)
         {
             var campaign = await app.CampaignRowAsync(id);

@@ -32,14 +32,15 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys,
         lock (_gate) _pending.Add(result);
     }
 
-    public async Task FlushIfDueAsync(CancellationToken ct)
+    public async Task FlushIfDueAsync()
     {
         bool due;
         lock (_gate) due = _pending.Count >= FlushSize || (_pending.Count > 0 && DateTime.UtcNow - _lastFlush >= FlushInterval);
         // Another slot is already writing: keep sending, the next call picks the rest up.
         if (due && _flushing.Wait(0))
         {
-            try { await WriteAsync(ct); }
+            // Not cancelled by shutdown: a short write now saves a resend after the restart.
+            try { await WriteAsync(CancellationToken.None); }
             finally { _flushing.Release(); }
         }
     }

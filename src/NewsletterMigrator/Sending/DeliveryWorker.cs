@@ -85,7 +85,7 @@ public sealed class DeliveryWorker(
                 try
                 {
                     await DeliverOneAsync(row, slot!, batch, limiter, results, token);
-                    await results.FlushIfDueAsync(token);
+                    await results.FlushIfDueAsync();
                 }
                 finally
                 {
