@@ -135,14 +135,13 @@ public sealed class CampaignUiTests
     {
         await using var app = new AppFactory(settings: new() { ["Smtp:MaxConnections"] = "1", ["Sending:BatchSize"] = "2" });
         var newsletter = await app.NewsletterAsync();
-        var readers = SendingTestData.Addresses(12);
+        var readers = SendingTestData.Addresses(40);
         await app.ConfirmedReadersAsync(newsletter, readers);
-        app.Smtp.Delay = TimeSpan.FromMilliseconds(150);
-        var id = await app.CampaignAsync(newsletter, Subject);
+        app.Smtp.Delay = TimeSpan.FromMilliseconds(250);
         var staff = await SendingEngineTests.StaffClientAsync(app);
-
-        await SendingEngineTests.WaitUntilAsync(() => app.Smtp.Received(Subject).Count >= 1);
+        var id = await app.CampaignAsync(newsletter, Subject);
         var report = await staff.GetStringAsync($"/admin/campaigns/{newsletter.Id}/report/{id}");
+        await SendingEngineTests.WaitUntilAsync(() => app.Smtp.Received(Subject).Count >= 1);
         await staff.PostFormAsync($"/admin/campaigns/{newsletter.Id}/report/{id}?handler=Pause", report, []);
         Assert.Equal(CampaignStatus.Paused, (await app.CampaignRowAsync(id)).Status);
         await Task.Delay(1000); // the batch in hand finishes; nothing new is leased
