@@ -218,18 +218,22 @@ public sealed class DeliveryWorker(
         }
     }
 
-    /// <summary>Pauses the given campaigns (or every sending one) with a reason the editor sees.</summary>
+    /// <summary>
+    /// Pauses the given campaigns (or every sending one) with a reason the editor sees. A batch pauses a
+    /// campaign at most once: a refusal that was already in flight must not pause it again after the
+    /// editor has resumed it.
+    /// </summary>
     private async Task PauseAsync(IReadOnlyCollection<int>? campaignIds, Batch batch, string reason, CancellationToken ct)
     {
         reason = reason.Length > 1000 ? reason[..1000] : reason;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var query = db.Campaigns.Where(c => c.Status == CampaignStatus.Sending);
-        if (campaignIds is not null) query = query.Where(c => campaignIds.Contains(c.Id));
-        var paused = await query.Select(c => c.Id).ToListAsync(ct);
-        await db.Campaigns.Where(c => paused.Contains(c.Id) && c.Status == CampaignStatus.Sending)
+        var candidates = campaignIds?.ToList() ?? await db.Campaigns.Where(c => c.Status == CampaignStatus.Sending).Select(c => c.Id).ToListAsync(ct);
+        if (campaignIds is null) candidates.AddRange(batch.Campaigns.Keys);
+        var mine = candidates.Distinct().Where(id => batch.Paused.TryAdd(id, true)).ToList();
+        if (mine.Count == 0) return;
+        await db.Campaigns.Where(c => mine.Contains(c.Id) && c.Status == CampaignStatus.Sending)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, reason), ct);
-        foreach (var id in paused.Concat(campaignIds ?? batch.Campaigns.Keys)) batch.Paused[id] = true;
     }
 
     private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber) => row.Kind switch
