@@ -1,6 +1,27 @@
 using NewsletterMigrator.Bench;
 
-// Usage: dotnet run -c Release --project bench/NewsletterMigrator.Bench [-- invitation-queue [contacts]]
-var contacts = args.Length > 1 && int.TryParse(args[1], out var n) ? n : 100_000;
-await InvitationQueueBench.RunAsync(contacts);
-return 0;
+// One verb per benchmark, each in its own file. Run in Release:
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
+return args.FirstOrDefault() switch
+{
+    "send" => await SendBenchmark.RunAsync(args[1..]),
+    "invitation-queue" => await InvitationQueueAsync(args),
+    _ => Usage(),
+};
+
+static async Task<int> InvitationQueueAsync(string[] args)
+{
+    await InvitationQueueBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var n) ? n : 100_000);
+    return 0;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        Usage: NewsletterMigrator.Bench <verb> [arguments]
+          send [recipients=100000] [connections=4]   a campaign through the outbox worker vs. raw MailKit
+          invitation-queue [contacts=100000]         the click-to-chat queue's step time at the start, middle and end
+        """);
+    return 2;
+}

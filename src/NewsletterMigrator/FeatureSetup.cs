@@ -27,6 +27,8 @@ public static class FeatureSetup
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<MailLayout>();
         services.AddSingleton<MessageFactory>();
+        services.AddSingleton<DkimSigning>();
+        services.AddScoped<CampaignProgress>();
         services.AddSingleton<MailTransportFactory>();
         services.AddHostedService<DeliveryWorker>();
         builder.AddReaderRights();

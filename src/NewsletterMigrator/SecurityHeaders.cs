@@ -14,7 +14,8 @@ public sealed class SecurityHeaders(RequestDelegate next)
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.XFrameOptions = "DENY";
+            // The mail preview sets its own (same-origin framing in a sandbox); everything else is never framed.
+            if (!headers.ContainsKey("X-Frame-Options")) headers.XFrameOptions = "DENY";
             if (!headers.ContainsKey("Content-Security-Policy")) headers.ContentSecurityPolicy = Policy;
             return Task.CompletedTask;
         });

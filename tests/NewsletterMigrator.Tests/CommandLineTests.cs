@@ -60,6 +60,11 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("Database__ConnectionString", "Data Sauce=x", "Database:ConnectionString")]
     [InlineData("Retention__DailyAt", "25:99", "Retention:DailyAt")]
     [InlineData("WhatsApp__Enabled", "true", "WhatsApp:AccessToken")]
+    [InlineData("Smtp__MessagesPerHour", "-5", "Smtp:MessagesPerHour")]
+    [InlineData("Sending__RetryBackoffFactor", "0.5", "Sending:RetryBackoffFactor")]
+    [InlineData("Sending__PauseAfterConsecutiveFailures", "-1", "Sending:PauseAfterConsecutiveFailures")]
+    [InlineData("Dkim__PrivateKeyPath", "/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
+    [InlineData("Dkim__Selector", "nl2026", "Dkim:PrivateKeyPath is empty")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variable, string value, string key)
     {
         var result = await RunAsync(["migrate"], environment: new() { [variable] = value });

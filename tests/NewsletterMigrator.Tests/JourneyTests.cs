@@ -141,7 +141,9 @@ public sealed class JourneyTests : IAsyncLifetime
         });
         var campaignUrl = response.Headers.Location!.OriginalString;
         var campaignPage = await staff.GetStringAsync(campaignUrl);
-        Assert.Contains("<strong>Mainbrücke</strong>", campaignPage);
+        // The preview is the real mail, framed from its own endpoint (its own CSP, sandboxed).
+        var previewUrl = System.Text.RegularExpressions.Regex.Match(campaignPage, "<iframe[^>]*src=\"([^\"]+)\"").Groups[1].Value;
+        Assert.Contains("<strong>Mainbrücke</strong>", await staff.GetStringAsync(WebUtility.HtmlDecode(previewUrl)));
         Assert.DoesNotContain("<script>alert", campaignPage);
         await staff.PostFormAsync(campaignUrl + "?handler=Test", campaignPage, new() { ["TestAddresses"] = Editor });
         var test = await _app.Smtp.WaitForAsync(Editor, "Brücke gesperrt");

@@ -15,18 +15,25 @@ namespace NewsletterMigrator.Testing;
 public sealed class AppFactory : WebApplicationFactory<Program>
 {
     private readonly string _environment;
+    private readonly bool _ownsDataAndSmtp;
 
-    public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null, string environment = "Testing")
+    /// <param name="reuse">
+    /// Another factory whose data folder, SQLite file, master key and SMTP server this one takes over,
+    /// as a restarted process would (the crash tests). The first factory keeps owning them.
+    /// </param>
+    public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null, string environment = "Testing", AppFactory? reuse = null)
     {
         _environment = environment;
-        Smtp = new TestSmtpServer();
-        DataDirectory = Directory.CreateTempSubdirectory("nm-test-").FullName;
+        _ownsDataAndSmtp = reuse is null;
+        Smtp = reuse?.Smtp ?? new TestSmtpServer();
+        DataDirectory = reuse?.DataDirectory ?? Directory.CreateTempSubdirectory("nm-test-").FullName;
+        MasterKey = reuse?.MasterKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         Port = kestrel ? TestSmtpServer.FreePort() : 0;
         Settings = new Dictionary<string, string?>
         {
             ["App:PublicBaseUrl"] = kestrel ? $"http://127.0.0.1:{Port}" : "http://localhost",
             ["App:DataDirectory"] = DataDirectory,
-            ["App:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["App:MasterKey"] = MasterKey,
             ["Database:ConnectionString"] = $"Data Source={Path.Combine(DataDirectory, "test.db")}",
             ["Smtp:Host"] = "127.0.0.1",
             ["Smtp:Port"] = Smtp.Port.ToString(),
@@ -44,6 +51,7 @@ public sealed class AppFactory : WebApplicationFactory<Program>
 
     public TestSmtpServer Smtp { get; }
     public string DataDirectory { get; }
+    public string MasterKey { get; }
     public int Port { get; }
     public Dictionary<string, string?> Settings { get; }
 
@@ -75,9 +83,13 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         return dir?.FullName ?? throw new InvalidOperationException("NewsletterMigrator.sln not found above the test folder.");
     }
 
+    /// <summary>Stops the app as a crash or redeploy would, keeping its database and SMTP server for a successor.</summary>
+    public async Task StopHostAsync() => await base.DisposeAsync();
+
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (!_ownsDataAndSmtp) return;
         await Smtp.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }

@@ -12,34 +12,92 @@ namespace NewsletterMigrator.Testing;
 
 /// <summary>
 /// A real SMTP server on a loopback port (the SmtpServer package), holding every message it accepts.
-/// Tests can make it refuse chosen recipients to see how the app handles 4xx and 5xx replies.
+/// Tests can make it misbehave the way real servers do: refuse chosen recipients at RCPT TO or at DATA
+/// (4xx or 5xx), refuse the sender, drop connections, answer slowly, or be down altogether.
 /// </summary>
 public sealed class TestSmtpServer : IAsyncDisposable
 {
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _running;
-    private readonly Store _store;
+    private readonly Lock _gate = new();
+    private CancellationTokenSource? _stop;
+    private Task _running = Task.CompletedTask;
+    private int _dropNext;
 
     public TestSmtpServer()
     {
         Port = FreePort();
-        _store = new Store(this);
-        var options = new SmtpServerOptionsBuilder()
-            .ServerName("localhost")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, Port)).SessionTimeout(TimeSpan.FromMinutes(10)))
-            .Build();
-        var services = new SmtpServer.ComponentModel.ServiceProvider();
-        services.Add(_store);
-        var server = new SmtpServer.SmtpServer(options, services);
-        _running = server.StartAsync(_stop.Token);
+        Start();
     }
 
     public int Port { get; }
 
     public ConcurrentQueue<MimeMessage> Messages { get; } = new();
 
-    /// <summary>Recipient address → the reply to give instead of accepting (e.g. 550 5.1.1).</summary>
+    /// <summary>Recipient address → the reply to give at the end of DATA instead of accepting (e.g. 550 5.1.1).</summary>
     public ConcurrentDictionary<string, SmtpResponse> Refuse { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Recipient address → the reply to give at RCPT TO, as a server does for an unknown mailbox.</summary>
+    public ConcurrentDictionary<string, SmtpResponse> RefuseAtRcpt { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>When set, every MAIL FROM gets this reply (e.g. 550 5.7.1 sender not authorised).</summary>
+    public SmtpResponse? RefuseSender { get; set; }
+
+    /// <summary>Waited before each message is answered, to play a slow server.</summary>
+    public TimeSpan Delay { get; set; }
+
+    /// <summary>Recipient address → how many times a message to it reached DATA (accepted or not).</summary>
+    public ConcurrentDictionary<string, int> Attempts { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool IsRunning { get { lock (_gate) return _stop is not null; } }
+
+    /// <summary>The next <paramref name="count"/> messages are read and then the connection is cut without a reply.</summary>
+    public void DropNext(int count) => Interlocked.Exchange(ref _dropNext, count);
+
+    private bool TakeDrop()
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref _dropNext);
+            if (left <= 0) return false;
+        } while (Interlocked.CompareExchange(ref _dropNext, left - 1, left) != left);
+        return true;
+    }
+
+    public static SmtpResponse Reply(int code, string text) => new((SmtpReplyCode)code, text);
+
+    /// <summary>Starts listening (again) on the same port.</summary>
+    public void Start()
+    {
+        lock (_gate)
+        {
+            if (_stop is not null) return;
+            var options = new SmtpServerOptionsBuilder()
+                .ServerName("localhost")
+                .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, Port)).SessionTimeout(TimeSpan.FromMinutes(10)))
+                .Build();
+            var services = new SmtpServer.ComponentModel.ServiceProvider();
+            services.Add(new Store(this));
+            services.Add(new Filter(this));
+            _stop = new CancellationTokenSource();
+            _running = new SmtpServer.SmtpServer(options, services).StartAsync(_stop.Token);
+        }
+    }
+
+    /// <summary>Goes down: stops listening and ends open sessions, so connecting is refused.</summary>
+    public async Task StopAsync()
+    {
+        CancellationTokenSource? stop;
+        Task running;
+        lock (_gate)
+        {
+            (stop, running) = (_stop, _running);
+            _stop = null;
+        }
+        if (stop is null) return;
+        await stop.CancelAsync();
+        try { await running; } catch (OperationCanceledException) { }
+        stop.Dispose();
+    }
 
     public async Task<MimeMessage> WaitForAsync(Func<MimeMessage, bool> match, TimeSpan? timeout = null)
     {
@@ -64,11 +122,15 @@ public sealed class TestSmtpServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private sealed class Filter(TestSmtpServer owner) : IMailboxFilter
     {
-        await _stop.CancelAsync();
-        try { await _running; } catch (OperationCanceledException) { }
-        _stop.Dispose();
+        public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken) =>
+            owner.RefuseSender is { } refusal ? throw new SmtpResponseException(refusal) : Task.FromResult(true);
+
+        public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken) =>
+            owner.RefuseAtRcpt.TryGetValue(to.AsAddress(), out var refusal) ? throw new SmtpResponseException(refusal) : Task.FromResult(true);
     }
 
     private sealed class Store(TestSmtpServer owner) : MessageStore
@@ -76,6 +138,14 @@ public sealed class TestSmtpServer : IAsyncDisposable
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
             ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            foreach (var to in transaction.To) owner.Attempts.AddOrUpdate(to.AsAddress(), 1, (_, n) => n + 1);
+            if (owner.Delay > TimeSpan.Zero) await Task.Delay(owner.Delay, cancellationToken);
+            if (owner.TakeDrop())
+            {
+                // Cut the line before the reply: the client cannot know whether the mail was taken.
+                ((IDisposable)context.Pipe).Dispose();
+                throw new OperationCanceledException("connection dropped by the test");
+            }
             foreach (var to in transaction.To)
             {
                 if (owner.Refuse.TryGetValue(to.AsAddress(), out var refusal)) return refusal;

@@ -80,4 +80,69 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, IOptions<App
         outbox.Wake();
         return inserted;
     }
+
+    /// <summary>Schedules a draft to start by itself at <paramref name="startAtUtc"/> (entered in Europe/Berlin).</summary>
+    public async Task ScheduleAsync(int campaignId, DateTime startAtUtc, string userName, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (startAtUtc <= now) throw new ArgumentOutOfRangeException(nameof(startAtUtc), "The time lies in the past.");
+        var changed = await db.Campaigns.Where(c => c.Id == campaignId && (c.Status == CampaignStatus.Draft || c.Status == CampaignStatus.Scheduled))
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Scheduled).SetProperty(c => c.ScheduledForUtc, startAtUtc), ct);
+        if (changed == 0) throw new InvalidOperationException("Only drafts can be scheduled.");
+        db.Audit(userName, "schedule", $"campaign {campaignId} at {startAtUtc:u}", now);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Back to draft: a scheduled campaign that should not start after all.</summary>
+    public async Task UnscheduleAsync(int campaignId, string userName, CancellationToken ct = default)
+    {
+        var changed = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Scheduled)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Draft).SetProperty(c => c.ScheduledForUtc, (DateTime?)null), ct);
+        if (changed == 0) throw new InvalidOperationException("The campaign is not scheduled.");
+        db.Audit(userName, "unschedule", $"campaign {campaignId}", clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Stops leasing new rows; rows already handed to the SMTP server in this moment still finish.</summary>
+    public async Task PauseAsync(int campaignId, string userName, CancellationToken ct = default)
+    {
+        var changed = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Sending)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, "paused by " + userName), ct);
+        if (changed == 0) throw new InvalidOperationException("Only a sending campaign can be paused.");
+        db.Audit(userName, "pause", $"campaign {campaignId}", clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Resumes at once: rows waiting for a retry after an outage are due again now.</summary>
+    public async Task ResumeAsync(int campaignId, string userName, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var changed = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Paused)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sending).SetProperty(c => c.PauseReason, (string?)null), ct);
+        if (changed == 0) throw new InvalidOperationException("Only a paused campaign can be resumed.");
+        await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Queued && m.NextAttemptAtUtc > now)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.NextAttemptAtUtc, now), ct);
+        db.Audit(userName, "resume", $"campaign {campaignId}", now);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        outbox.Wake();
+    }
+
+    /// <summary>Cancels what has not gone out yet; sent mail stays in the report.</summary>
+    public async Task CancelAsync(int campaignId, string userName, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var changed = await db.Campaigns.Where(c => c.Id == campaignId
+                && (c.Status == CampaignStatus.Scheduled || c.Status == CampaignStatus.Sending || c.Status == CampaignStatus.Paused))
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Cancelled).SetProperty(c => c.CompletedAtUtc, now), ct);
+        if (changed == 0) throw new InvalidOperationException("This campaign cannot be cancelled.");
+        await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign
+                && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+        db.Audit(userName, "cancel", $"campaign {campaignId}", now);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+    }
 }

@@ -8,6 +8,10 @@ public static class Berlin
 
     public static string Format(DateTime? utc) => utc is null ? "" : ToLocal(utc.Value).ToString("dd.MM.yyyy HH:mm");
 
+    /// <summary>A Berlin wall-clock time (as a datetime-local input sends it) in UTC.</summary>
+    public static DateTime ToUtc(DateTime local) =>
+        TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Zone);
+
     /// <summary>A Berlin calendar date means the end of that day.</summary>
     public static DateTime EndOfDayUtc(DateOnly date) =>
         TimeZoneInfo.ConvertTimeToUtc(date.ToDateTime(new TimeOnly(23, 59, 59)), Zone);

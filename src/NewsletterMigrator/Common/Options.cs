@@ -48,6 +48,8 @@ public sealed class SmtpOptions
     public string? PickupDirectory { get; set; }
     public int MaxConnections { get; set; } = 2;
     public double MessagesPerSecond { get; set; } = 20;
+    /// <summary>Many providers cap mail per hour; 0 means no cap.</summary>
+    public int MessagesPerHour { get; set; }
 
     public bool UsesPickup => string.IsNullOrWhiteSpace(Host);
 }
@@ -61,6 +63,24 @@ public sealed class SendingOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(5);
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
     public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(72);
+    /// <summary>Each retry waits this factor longer than the one before, up to <see cref="MaxRetryDelay"/>.</summary>
+    public double RetryBackoffFactor { get; set; } = 2;
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>This many failures in a row (SMTP down) pause every sending campaign; 0 never pauses.</summary>
+    public int PauseAfterConsecutiveFailures { get; set; } = 20;
+}
+
+/// <summary>DKIM signing (C24); off while <see cref="PrivateKeyPath"/> is empty.</summary>
+public sealed class DkimOptions
+{
+    public const string Section = "Dkim";
+
+    public string? Domain { get; set; }
+    public string? Selector { get; set; }
+    /// <summary>A PEM file with the RSA private key; keep it out of the repository.</summary>
+    public string? PrivateKeyPath { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(PrivateKeyPath);
 }
 
 public sealed class ConsentOptions

@@ -10,7 +10,10 @@ public static class OptionsSetup
         services.AddOptions<AppOptions>().BindConfiguration(AppOptions.Section).ValidateOnStart();
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateOnStart();
-        services.AddOptions<SendingOptions>().BindConfiguration(SendingOptions.Section);
+        services.AddOptions<SendingOptions>().BindConfiguration(SendingOptions.Section).ValidateOnStart();
+        services.AddOptions<DkimOptions>().BindConfiguration(DkimOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SendingOptions>, SendingOptionsValidator>();
+        services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
         services.AddOptions<ConsentOptions>().BindConfiguration(ConsentOptions.Section);
         services.AddSingleton<IValidateOptions<AppOptions>, AppOptionsValidator>();
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();

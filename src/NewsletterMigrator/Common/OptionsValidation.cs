@@ -63,11 +63,62 @@ public sealed class SmtpOptionsValidator(IHostEnvironment environment) : IValida
             errors.Add($"Smtp:MaxConnections must be between 1 and 50 (was {o.MaxConnections}).");
         if (o.MessagesPerSecond is <= 0 or > 10_000 || double.IsNaN(o.MessagesPerSecond))
             errors.Add($"Smtp:MessagesPerSecond must be greater than 0 and at most 10000 (was {o.MessagesPerSecond}).");
+        if (o.MessagesPerHour < 0)
+            errors.Add($"Smtp:MessagesPerHour must be 0 (no cap) or more (was {o.MessagesPerHour}).");
         if (!string.IsNullOrEmpty(o.UserName) && string.IsNullOrEmpty(o.Password))
             errors.Add("Smtp:Password must be set when Smtp:UserName is set.");
         // Production has no silent fallback: without a host, the pickup folder must be chosen on purpose.
         if (o.UsesPickup && environment.IsProduction() && string.IsNullOrWhiteSpace(o.PickupDirectory))
             errors.Add("Smtp:Host is empty. Set Smtp:Host to your SMTP server, or set Smtp:PickupDirectory to write mails to a folder.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SendingOptions o)
+    {
+        var errors = new List<string>();
+        if (o.BatchSize is < 1 or > 10_000)
+            errors.Add($"Sending:BatchSize must be between 1 and 10000 (was {o.BatchSize}).");
+        if (o.LeaseDuration <= TimeSpan.Zero)
+            errors.Add("Sending:LeaseDuration must be positive.");
+        if (o.FirstRetryDelay <= TimeSpan.Zero || o.MaxRetryDelay < o.FirstRetryDelay)
+            errors.Add("Sending:FirstRetryDelay must be positive and not above Sending:MaxRetryDelay.");
+        if (o.RetryBackoffFactor is < 1 or > 100 || double.IsNaN(o.RetryBackoffFactor))
+            errors.Add($"Sending:RetryBackoffFactor must be between 1 and 100 (was {o.RetryBackoffFactor}).");
+        if (o.PauseAfterConsecutiveFailures < 0)
+            errors.Add("Sending:PauseAfterConsecutiveFailures must be 0 (never) or more.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>A DKIM key that cannot be read is found at start-up, not in the first campaign.</summary>
+public sealed class DkimOptionsValidator : IValidateOptions<DkimOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DkimOptions o)
+    {
+        if (!o.Enabled)
+        {
+            return string.IsNullOrWhiteSpace(o.Domain) && string.IsNullOrWhiteSpace(o.Selector)
+                ? ValidateOptionsResult.Success
+                : ValidateOptionsResult.Fail("Dkim:Domain and Dkim:Selector are set but Dkim:PrivateKeyPath is empty; set the key file or remove both.");
+        }
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Domain)) errors.Add("Dkim:Domain must be set when Dkim:PrivateKeyPath is set (the d= domain, aligned with the sender address).");
+        if (string.IsNullOrWhiteSpace(o.Selector)) errors.Add("Dkim:Selector must be set when Dkim:PrivateKeyPath is set (the s= selector of the DNS record).");
+        try
+        {
+            // Checked even when the domain or selector is missing, so every problem shows at once.
+            _ = Sending.DkimSigning.LoadSigner(new DkimOptions
+            {
+                PrivateKeyPath = o.PrivateKeyPath, Domain = o.Domain ?? "example.invalid", Selector = o.Selector ?? "selector",
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or InvalidCastException)
+        {
+            errors.Add($"Dkim:PrivateKeyPath '{o.PrivateKeyPath}' could not be read as a PEM RSA private key: {ex.Message}");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -80,6 +80,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         builder.Entity<Campaign>(e =>
         {
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
+            e.Property(c => c.PauseReason).HasMaxLength(1000);
         });
         builder.Entity<OutboundMessage>(e =>
         {
@@ -87,6 +88,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(m => new { m.CampaignId, m.SubscriberId }).IsUnique();
             e.HasIndex(m => new { m.Status, m.Priority, m.NextAttemptAtUtc });
             e.HasIndex(m => m.SubscriberId);
+            // The per-hour cap counts what left in the last hour.
+            e.HasIndex(m => m.SentAtUtc);
             e.Property(m => m.ToAddress).HasMaxLength(320);
         });
         builder.Entity<Suppression>(e => e.HasIndex(s => new { s.Kind, s.Hash }).IsUnique());

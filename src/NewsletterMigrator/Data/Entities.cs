@@ -164,6 +164,10 @@ public sealed class Campaign
     public DateTime? StartedAtUtc { get; set; }
     public DateTime? CompletedAtUtc { get; set; }
     public int RecipientCount { get; set; }
+    /// <summary>When a scheduled campaign starts by itself (UTC; entered in Europe/Berlin).</summary>
+    public DateTime? ScheduledForUtc { get; set; }
+    /// <summary>Why the campaign is paused: the editor's action, or the worker's reason (SMTP down, sender refused, C37).</summary>
+    public string? PauseReason { get; set; }
 }
 
 public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange }

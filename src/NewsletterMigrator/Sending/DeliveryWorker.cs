@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
@@ -9,13 +11,15 @@ namespace NewsletterMigrator.Sending;
 
 /// <summary>
 /// Delivers the outbox: lease a batch, send over a small pool of reused connections under a rate
-/// limit, record each result at once. A crash leaves leases that expire and return to the queue.
+/// limit and an hourly cap, record results in short batched transactions. A crash leaves leases that
+/// expire and return to the queue; the row's stable Message-ID makes such a resend recognisable.
 /// </summary>
 public sealed class DeliveryWorker(
     IServiceScopeFactory scopes,
     OutboxSignal signal,
     MailTransportFactory transports,
     MessageFactory messages,
+    DkimSigning dkim,
     IOptions<SmtpOptions> smtp,
     IOptions<SendingOptions> sending,
     KeyRing keys,
@@ -23,6 +27,8 @@ public sealed class DeliveryWorker(
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private int _consecutiveFailures;
+    private string _lastFailure = "";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,6 +41,7 @@ public sealed class DeliveryWorker(
                 var handled = 0;
                 try
                 {
+                    await StartDueCampaignsAsync(stoppingToken);
                     handled = await DeliverBatchAsync(pool, limiter, stoppingToken);
                     if (handled == 0) await CompleteFinishedCampaignsAsync(stoppingToken);
                 }
@@ -57,121 +64,176 @@ public sealed class DeliveryWorker(
 
     internal async Task<int> DeliverBatchAsync(Stack<IMailTransport> pool, RateLimiter limiter, CancellationToken ct)
     {
-        List<OutboundMessage> batch;
-        Dictionary<int, Newsletter> newsletters;
-        Dictionary<int, Campaign> campaigns;
+        Batch batch;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
             batch = await LeaseAsync(db, ct);
-            if (batch.Count == 0) return 0;
-            var newsletterIds = batch.Select(m => m.NewsletterId).Distinct().ToList();
-            newsletters = await db.Newsletters.AsNoTracking().Where(n => newsletterIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, ct);
-            var campaignIds = batch.Where(m => m.CampaignId != null).Select(m => m.CampaignId!.Value).Distinct().ToList();
-            campaigns = await db.Campaigns.AsNoTracking().Where(c => campaignIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+            if (batch.Rows.Count == 0) return 0;
         }
 
-        var slots = Math.Min(smtp.Value.MaxConnections, batch.Count);
-        var transportsInUse = new Stack<IMailTransport>();
-        for (var i = 0; i < slots; i++) transportsInUse.Push(pool.TryPop(out var t) ? t : transports.Create());
-        var available = new System.Collections.Concurrent.ConcurrentBag<IMailTransport>(transportsInUse);
+        var results = new DeliveryResults(scopes, keys, _owner, logger);
+        var slots = Math.Min(smtp.Value.MaxConnections, batch.Rows.Count);
+        // One connection and one database context per slot: neither is thread-safe, both are reused per row.
+        var available = new ConcurrentBag<Slot>();
+        for (var i = 0; i < slots; i++) available.Add(new Slot(pool.TryPop(out var t) ? t : transports.Create(), scopes.CreateAsyncScope()));
         try
         {
-            await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = slots, CancellationToken = ct }, async (row, token) =>
+            await Parallel.ForEachAsync(batch.Rows, new ParallelOptions { MaxDegreeOfParallelism = slots, CancellationToken = ct }, async (row, token) =>
             {
-                available.TryTake(out var transport);
+                available.TryTake(out var slot);
                 try
                 {
-                    using var lease = await limiter.AcquireAsync(1, token);
-                    await DeliverOneAsync(row, transport!, newsletters[row.NewsletterId],
-                        row.CampaignId is { } id ? campaigns.GetValueOrDefault(id) : null, token);
+                    await DeliverOneAsync(row, slot!, batch, limiter, results, token);
+                    await results.FlushIfDueAsync();
                 }
                 finally
                 {
-                    available.Add(transport!);
+                    available.Add(slot!);
                 }
             });
         }
         finally
         {
-            foreach (var transport in available) pool.Push(transport);
+            // Also on shutdown: what was sent is recorded, so a restart resends as little as possible.
+            try { await results.FlushAsync(CancellationToken.None); }
+            catch (Exception ex) { logger.LogError(ex, "Recording delivery results failed; the leased rows will be retried"); }
+            foreach (var slot in available)
+            {
+                pool.Push(slot.Transport);
+                await slot.Scope.DisposeAsync();
+            }
         }
-        return batch.Count;
+        return batch.Rows.Count;
     }
 
-    private async Task<List<OutboundMessage>> LeaseAsync(AppDbContext db, CancellationToken ct)
+    private sealed record Slot(IMailTransport Transport, AsyncServiceScope Scope)
+    {
+        public AppDbContext Db { get; } = Scope.ServiceProvider.GetRequiredService<AppDbContext>();
+    }
+
+    private static readonly Func<AppDbContext, Guid, CancellationToken, Task<SubscriberStatus?>> CurrentStatus =
+        EF.CompileAsyncQuery((AppDbContext db, Guid id, CancellationToken ct) =>
+            db.Subscribers.Where(s => s.Id == id).Select(s => (SubscriberStatus?)s.Status).SingleOrDefault());
+
+    private sealed record Batch(
+        List<OutboundMessage> Rows, Dictionary<int, Newsletter> Newsletters, Dictionary<int, Campaign> Campaigns,
+        Dictionary<Guid, Subscriber> Subscribers)
+    {
+        /// <summary>Campaigns paused while this batch runs: their remaining rows go back to the queue unsent.</summary>
+        public ConcurrentDictionary<int, bool> Paused { get; } = new();
+    }
+
+    private async Task<Batch> LeaseAsync(AppDbContext db, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        var take = sending.Value.BatchSize;
+        if (smtp.Value.MessagesPerHour > 0)
+        {
+            // Counted in the database, so the cap holds across restarts and instances.
+            var hourAgo = now.AddHours(-1);
+            var sentLastHour = await db.OutboundMessages.CountAsync(m => m.SentAtUtc > hourAgo, ct);
+            take = Math.Min(take, smtp.Value.MessagesPerHour - sentLastHour);
+            if (take <= 0) return new Batch([], [], [], []);
+        }
         var due = db.OutboundMessages.Where(m =>
             ((m.Status == MessageStatus.Queued && m.NextAttemptAtUtc <= now) || (m.Status == MessageStatus.Leased && m.LeaseExpiresAtUtc < now))
             && (m.Kind != MessageKind.Campaign || db.Campaigns.Any(c => c.Id == m.CampaignId && c.Status == CampaignStatus.Sending)));
-        var ids = await due.OrderBy(m => m.Priority).ThenBy(m => m.Id).Select(m => m.Id).Take(sending.Value.BatchSize).ToListAsync(ct);
-        if (ids.Count == 0) return [];
+        var ids = await due.OrderBy(m => m.Priority).ThenBy(m => m.Id).Select(m => m.Id).Take(take).ToListAsync(ct);
+        if (ids.Count == 0) return new Batch([], [], [], []);
         var expires = now + sending.Value.LeaseDuration;
         await due.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u
             .SetProperty(m => m.Status, MessageStatus.Leased)
             .SetProperty(m => m.LeaseOwner, _owner)
             .SetProperty(m => m.LeaseExpiresAtUtc, expires), ct);
-        return await db.OutboundMessages.AsNoTracking()
+        var rows = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == MessageStatus.Leased)
             .OrderBy(m => m.Priority).ThenBy(m => m.Id).ToListAsync(ct);
+        var newsletterIds = rows.Select(m => m.NewsletterId).Distinct().ToList();
+        var campaignIds = rows.Where(m => m.CampaignId != null).Select(m => m.CampaignId!.Value).Distinct().ToList();
+        var subscriberIds = rows.Where(m => m.SubscriberId != null).Select(m => m.SubscriberId!.Value).Distinct().ToList();
+        return new Batch(rows,
+            await db.Newsletters.AsNoTracking().Where(n => newsletterIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, ct),
+            await db.Campaigns.AsNoTracking().Where(c => campaignIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct),
+            await db.Subscribers.AsNoTracking().Where(s => subscriberIds.Contains(s.Id)).ToDictionaryAsync(s => s.Id, ct));
     }
 
-    private async Task DeliverOneAsync(OutboundMessage row, IMailTransport transport, Newsletter newsletter, Campaign? campaign, CancellationToken ct)
+    private async Task DeliverOneAsync(OutboundMessage row, Slot slot, Batch batch, RateLimiter limiter, DeliveryResults results, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var subscriber = row.SubscriberId is { } sid ? await db.Subscribers.AsNoTracking().SingleOrDefaultAsync(s => s.Id == sid, ct) : null;
-
-        // Re-checked right before sending: an unsubscribe takes effect at once (C13), and no newsletter without DOI (C1).
-        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber);
-        if (message is null)
+        var campaign = row.CampaignId is { } cid ? batch.Campaigns.GetValueOrDefault(cid) : null;
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (row.Kind == MessageKind.Campaign && campaign is not null && batch.Paused.ContainsKey(campaign.Id))
         {
-            await Mine(db, row).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled).SetProperty(m => m.LeaseOwner, (string?)null), ct);
+            results.Add(new RowResult(row, MessageStatus.Queued, null, now, now, CountsAsAttempt: false));
             return;
         }
+        var subscriber = row.SubscriberId is { } sid ? batch.Subscribers.GetValueOrDefault(sid) : null;
 
-        var result = await transport.SendAsync(message, ct);
-        var now = clock.GetUtcNow().UtcDateTime;
+        // Re-checked right before sending, not only at lease time: an unsubscribe takes effect at once (C13),
+        // and no newsletter goes out without DOI (C1).
+        if (subscriber is not null && await CurrentStatus(slot.Db, subscriber.Id, ct) != subscriber.Status) subscriber = null;
+        var message = BuildIfStillWanted(row, batch.Newsletters[row.NewsletterId], campaign, subscriber);
+        if (message is null)
+        {
+            results.Add(new RowResult(row, MessageStatus.Cancelled, null, now, null, CountsAsAttempt: false));
+            return;
+        }
+        dkim.Sign(message);
+
+        using var permit = await limiter.AcquireAsync(1, ct);
+        var result = await slot.Transport.SendAsync(message, ct);
+        now = clock.GetUtcNow().UtcDateTime;
         var reply = Redact.Text(result.Reply);
         switch (result.Outcome)
         {
             case DeliveryOutcome.Sent:
-                await Mine(db, row).ExecuteUpdateAsync(u => u
-                    .SetProperty(m => m.Status, MessageStatus.Sent).SetProperty(m => m.SentAtUtc, now)
-                    .SetProperty(m => m.Attempts, m => m.Attempts + 1).SetProperty(m => m.LastReply, reply)
-                    .SetProperty(m => m.LeaseOwner, (string?)null), ct);
-                if (row.Kind == MessageKind.DoubleOptIn && subscriber is not null)
-                {
-                    db.ConsentEvents.Add(new ConsentEvent
-                    {
-                        SubscriberId = subscriber.Id, NewsletterId = row.NewsletterId, Kind = ConsentEventKind.DoiSent,
-                        OccurredAtUtc = now, MessageId = row.MessageId, TemplateVersion = Consent.SignUpService.DoiTemplateVersion,
-                    });
-                    await db.SaveChangesAsync(ct);
-                }
-                else if (row.Kind == MessageKind.Campaign && subscriber is { FirstNewsletterSentAtUtc: null })
-                {
-                    await db.Subscribers.Where(s => s.Id == subscriber.Id && s.FirstNewsletterSentAtUtc == null)
-                        .ExecuteUpdateAsync(u => u.SetProperty(s => s.FirstNewsletterSentAtUtc, now), ct);
-                }
-                break;
+                Interlocked.Exchange(ref _consecutiveFailures, 0);
+                results.Add(new RowResult(row, MessageStatus.Sent, reply, now, null, true, subscriber));
+                return;
+            case DeliveryOutcome.PermanentFailure when result.SenderRejected && campaign is not null && row.Kind == MessageKind.Campaign:
+                // C37: our side was refused; the recipient is not to blame. Keep the row, stop the campaign.
+                results.Add(new RowResult(row, MessageStatus.Queued, reply, now, now, true));
+                logger.LogWarning("Campaign {CampaignId} paused: the server refused the sender: {Reply}", campaign.Id, reply);
+                await PauseAsync([campaign.Id], batch, $"sender refused: {reply}", ct);
+                return;
             case DeliveryOutcome.TemporaryFailure when now - row.CreatedAtUtc < sending.Value.GiveUpAfter:
                 var delay = RetryDelay(row.Attempts + 1);
-                await Mine(db, row).ExecuteUpdateAsync(u => u
-                    .SetProperty(m => m.Status, MessageStatus.Queued).SetProperty(m => m.NextAttemptAtUtc, now + delay)
-                    .SetProperty(m => m.Attempts, m => m.Attempts + 1).SetProperty(m => m.LastReply, reply)
-                    .SetProperty(m => m.LeaseOwner, (string?)null), ct);
+                results.Add(new RowResult(row, MessageStatus.Queued, reply, now, now + delay, true));
                 logger.LogWarning("Message {MessageRowId} deferred for {Delay}: {Reply}", row.Id, delay, reply);
                 break;
             default:
-                await Mine(db, row).ExecuteUpdateAsync(u => u
-                    .SetProperty(m => m.Status, MessageStatus.Failed).SetProperty(m => m.Attempts, m => m.Attempts + 1)
-                    .SetProperty(m => m.LastReply, reply).SetProperty(m => m.LeaseOwner, (string?)null), ct);
+                results.Add(new RowResult(row, MessageStatus.Failed, reply, now, null, true, subscriber, Bounced: result.RecipientRejected));
                 logger.LogWarning("Message {MessageRowId} failed: {Reply}", row.Id, reply);
-                if (result.RecipientRejected && subscriber is not null) await MarkBouncedAsync(db, subscriber, reply, now, ct);
+                // A refused recipient says nothing about the server's health.
+                if (result.RecipientRejected) return;
                 break;
         }
+        _lastFailure = reply;
+        var limit = sending.Value.PauseAfterConsecutiveFailures;
+        if (limit > 0 && Interlocked.Increment(ref _consecutiveFailures) >= limit)
+        {
+            Interlocked.Exchange(ref _consecutiveFailures, 0);
+            logger.LogError("{Count} deliveries failed in a row; pausing every sending campaign. Last reply: {Reply}", limit, _lastFailure);
+            await PauseAsync(null, batch, $"{limit} consecutive failures, last: {_lastFailure}", ct);
+        }
+    }
+
+    /// <summary>
+    /// Pauses the given campaigns (or every sending one) with a reason the editor sees. A batch pauses a
+    /// campaign at most once: a refusal that was already in flight must not pause it again after the
+    /// editor has resumed it.
+    /// </summary>
+    private async Task PauseAsync(IReadOnlyCollection<int>? campaignIds, Batch batch, string reason, CancellationToken ct)
+    {
+        reason = reason.Length > 1000 ? reason[..1000] : reason;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var candidates = campaignIds?.ToList() ?? await db.Campaigns.Where(c => c.Status == CampaignStatus.Sending).Select(c => c.Id).ToListAsync(ct);
+        if (campaignIds is null) candidates.AddRange(batch.Campaigns.Keys);
+        var mine = candidates.Distinct().Where(id => batch.Paused.TryAdd(id, true)).ToList();
+        if (mine.Count == 0) return;
+        await db.Campaigns.Where(c => mine.Contains(c.Id) && c.Status == CampaignStatus.Sending)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, reason), ct);
     }
 
     private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber) => row.Kind switch
@@ -185,25 +247,26 @@ public sealed class DeliveryWorker(
         _ => null,
     };
 
-    // Results are written only by the lease holder: a row whose lease expired and moved on is not ours to change.
-    private IQueryable<OutboundMessage> Mine(AppDbContext db, OutboundMessage row) =>
-        db.OutboundMessages.Where(m => m.Id == row.Id && m.LeaseOwner == _owner && m.Status == MessageStatus.Leased);
-
-    private TimeSpan RetryDelay(int attempt)
+    internal TimeSpan RetryDelay(int attempt)
     {
-        var first = sending.Value.FirstRetryDelay;
-        var factor = Math.Pow(2, Math.Min(attempt - 1, 10));
-        return TimeSpan.FromTicks(Math.Min((long)(first.Ticks * factor), TimeSpan.FromHours(1).Ticks));
+        var options = sending.Value;
+        var factor = Math.Pow(options.RetryBackoffFactor, Math.Min(attempt - 1, 30));
+        var ticks = Math.Min(options.FirstRetryDelay.Ticks * factor, options.MaxRetryDelay.Ticks);
+        return TimeSpan.FromTicks((long)ticks);
     }
 
-    private async Task MarkBouncedAsync(AppDbContext db, Subscriber subscriber, string reply, DateTime now, CancellationToken ct)
+    /// <summary>Scheduled campaigns start by themselves when their time has come.</summary>
+    private async Task StartDueCampaignsAsync(CancellationToken ct)
     {
-        await db.Subscribers.Where(s => s.Id == subscriber.Id).ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SubscriberStatus.Bounced), ct);
-        var hash = SuppressionHash.Email(keys, subscriber.EmailKey);
-        if (!await db.Suppressions.AnyAsync(s => s.Kind == SuppressionKind.Email && s.Hash == hash, ct))
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var due = await db.Campaigns.Where(c => c.Status == CampaignStatus.Scheduled && c.ScheduledForUtc <= now).Select(c => c.Id).ToListAsync(ct);
+        foreach (var id in due)
         {
-            db.Suppressions.Add(new Suppression { Kind = SuppressionKind.Email, Hash = hash, Reason = "hard bounce: " + reply, CreatedAtUtc = now });
-            await db.SaveChangesAsync(ct);
+            var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
+            try { await campaigns.StartAsync(id, "scheduler", ct); }
+            catch (InvalidOperationException) { /* started or cancelled meanwhile */ }
         }
     }
 
@@ -212,10 +275,14 @@ public sealed class DeliveryWorker(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Campaigns
+        var finished = await db.Campaigns
             .Where(c => c.Status == CampaignStatus.Sending && !db.OutboundMessages.Any(m =>
                 m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased)))
+            .Select(c => c.Id).ToListAsync(ct);
+        if (finished.Count == 0) return;
+        await db.Campaigns.Where(c => finished.Contains(c.Id) && c.Status == CampaignStatus.Sending)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sent).SetProperty(c => c.CompletedAtUtc, now), ct);
+        foreach (var id in finished) messages.ForgetCampaign(id);
     }
 
     private static TokenBucketRateLimiter CreateRateLimiter(double perSecond, int connections)

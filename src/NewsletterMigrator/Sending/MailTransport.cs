@@ -4,8 +4,12 @@ namespace NewsletterMigrator.Sending;
 
 public enum DeliveryOutcome { Sent, TemporaryFailure, PermanentFailure }
 
-/// <summary>The result of one delivery attempt, with the server's reply (redacted before it is stored).</summary>
-public sealed record DeliveryResult(DeliveryOutcome Outcome, string Reply, bool RecipientRejected = false)
+/// <summary>
+/// The result of one delivery attempt, with the server's reply (redacted before it is stored).
+/// <see cref="RecipientRejected"/>: the address itself was refused (C37, suppress it);
+/// <see cref="SenderRejected"/>: our side was refused (pause the campaign, never suppress).
+/// </summary>
+public sealed record DeliveryResult(DeliveryOutcome Outcome, string Reply, bool RecipientRejected = false, bool SenderRejected = false)
 {
     public static DeliveryResult Ok(string reply) => new(DeliveryOutcome.Sent, reply);
 }

@@ -38,7 +38,7 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
     public MimeMessage Newsletter(OutboundMessage row, Newsletter newsletter, Campaign campaign, Subscriber? subscriber)
     {
         using var culture = new CultureScope(row.Language);
-        var body = _campaignBodies.GetOrAdd(campaign.Id, _ => (campaign.BodyHtml ?? MarkdownRenderer.ToHtml(campaign.BodyMarkdown), campaign.BodyMarkdown));
+        var body = Body(campaign);
         // A test mail has no subscriber: its unsubscribe link leads to a page that explains it was a test.
         var unsubscribeUrl = app.Value.Link(subscriber is null
             ? "u/test"
@@ -96,6 +96,18 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         }.ToMessageBody();
         return message;
     }
+    /// <summary>The HTML exactly as a reader sees it (layout, header, unsubscribe link, Impressum), for the editor's preview.</summary>
+    public string PreviewHtml(Newsletter newsletter, Campaign campaign, string language)
+    {
+        using var culture = new CultureScope(language);
+        var (footerHtml, _) = layout.Footer(newsletter, app.Value.Link("u/test"));
+        return layout.Html(newsletter, campaign.Preheader, Body(campaign).Html, footerHtml);
+    }
+
+    // A started campaign's body is fixed and cached; a draft can still change (test mails, preview), so it is rendered afresh.
+    private (string Html, string Text) Body(Campaign campaign) => campaign.BodyHtml is null
+        ? (MarkdownRenderer.ToHtml(campaign.BodyMarkdown), campaign.BodyMarkdown)
+        : _campaignBodies.GetOrAdd(campaign.Id, _ => (campaign.BodyHtml, campaign.BodyMarkdown));
 
     public void ForgetCampaign(int campaignId) => _campaignBodies.TryRemove(campaignId, out _);
 

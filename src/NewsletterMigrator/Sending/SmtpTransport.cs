@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using MailKit;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -26,11 +27,7 @@ public sealed class SmtpTransport(SmtpOptions options) : IMailTransport
         catch (SmtpCommandException ex)
         {
             await ResetIfBrokenAsync(ex.StatusCode == SmtpStatusCode.ServiceNotAvailable);
-            var code = (int)ex.StatusCode;
-            var reply = $"{code} {ex.Message}";
-            if (code is >= 400 and < 500) return new DeliveryResult(DeliveryOutcome.TemporaryFailure, reply);
-            var recipientRejected = ex.ErrorCode == SmtpErrorCode.RecipientNotAccepted && IsRecipientRefusal(ex.Message, code);
-            return new DeliveryResult(DeliveryOutcome.PermanentFailure, reply, recipientRejected);
+            return Classify(ex.ErrorCode, (int)ex.StatusCode, ex.Message);
         }
         catch (Exception ex) when (ex is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException
                                        or ServiceNotAuthenticatedException or TimeoutException or OperationCanceledException && !ct.IsCancellationRequested)
@@ -45,13 +42,23 @@ public sealed class SmtpTransport(SmtpOptions options) : IMailTransport
         }
     }
 
-    /// <summary>C37: only refusals of the recipient itself (5.1.1, 5.1.2, 5.1.3, 5.1.6, or a bare 550 at RCPT) suppress.</summary>
-    private static bool IsRecipientRefusal(string reply, int code)
+    private static readonly string[] RecipientCodes = ["5.1.1", "5.1.2", "5.1.3", "5.1.6"];
+    private static readonly Regex EnhancedCode = new(@"\b([245]\.\d{1,3}\.\d{1,3})\b", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// C37: only a refusal of the recipient itself at RCPT TO (5.1.1, 5.1.2, 5.1.3, 5.1.6) suppresses the
+    /// address. A refusal of our side (MAIL FROM refused, 5.1.7, 5.1.8, any 5.7.x) is reported as such,
+    /// so the campaign pauses instead of a misconfiguration suppressing the whole list.
+    /// </summary>
+    public static DeliveryResult Classify(SmtpErrorCode errorCode, int code, string text)
     {
-        string[] recipientCodes = ["5.1.1", "5.1.2", "5.1.3", "5.1.6"];
-        if (recipientCodes.Any(reply.Contains)) return true;
-        if (reply.Contains("5.1.") || reply.Contains("5.7.")) return false;
-        return code is 550 or 553;
+        var reply = $"{code} {text}";
+        if (code is >= 400 and < 500) return new DeliveryResult(DeliveryOutcome.TemporaryFailure, reply);
+        var enhanced = EnhancedCode.Match(text) is { Success: true } m ? m.Groups[1].Value : "";
+        var senderSide = errorCode == SmtpErrorCode.SenderNotAccepted
+                         || enhanced is "5.1.7" or "5.1.8" || enhanced.StartsWith("5.7.", StringComparison.Ordinal);
+        var recipient = !senderSide && errorCode == SmtpErrorCode.RecipientNotAccepted && RecipientCodes.Contains(enhanced);
+        return new DeliveryResult(DeliveryOutcome.PermanentFailure, reply, recipient, senderSide);
     }
 
     private async Task EnsureConnectedAsync(CancellationToken ct)

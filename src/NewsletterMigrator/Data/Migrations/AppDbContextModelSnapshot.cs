@@ -263,12 +263,19 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PauseReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Preheader")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<int>("RecipientCount")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ScheduledForUtc")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("StartedAtUtc")
                         .HasColumnType("TEXT");
@@ -707,6 +714,8 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("SentAtUtc");
 
                     b.HasIndex("SubscriberId");
 

@@ -4,11 +4,12 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Campaigns;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Pages.Admin.Campaigns;
 
-public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStringLocalizer<SharedResource> text, TimeProvider clock) : PageModel
 {
     [FromRoute] public int NewsletterId { get; set; }
     [FromRoute] public int? Id { get; set; }
@@ -17,6 +18,8 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
     public int Recipients { get; private set; }
     public int ConfirmedCount { get; private set; }
     public string? TestAddresses { get; private set; }
+    public string? ScheduleAt { get; private set; }
+    public DateTime? ScheduledForUtc { get; private set; }
     /// <summary>Sanitised HTML (Markdig + HtmlSanitizer), safe to embed.</summary>
     public string PreviewHtml { get; private set; } = "";
 
@@ -77,7 +80,38 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         {
             TempData["Message"] = text["Campaign_NotEditable"].Value;
         }
-        return RedirectToPage("Index", new { newsletterId = NewsletterId });
+        return RedirectToPage("Report", new { newsletterId = NewsletterId, id = Id });
+    }
+
+    /// <summary>The editor enters Berlin time (datetime-local carries no zone); it is stored in UTC.</summary>
+    public async Task<IActionResult> OnPostScheduleAsync(string? scheduleAt)
+    {
+        if (!await LoadAsync()) return NotFound();
+        if (!DateTime.TryParseExact(scheduleAt, ["yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss"], System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.None, out var local) || Berlin.ToUtc(local) <= clock.GetUtcNow().UtcDateTime)
+        {
+            ScheduleAt = scheduleAt;
+            ModelState.AddModelError("", text["Campaign_ScheduleInvalid"]);
+            return Page();
+        }
+        try
+        {
+            await campaigns.ScheduleAsync(Id!.Value, Berlin.ToUtc(local), User.Identity!.Name!);
+            TempData["Message"] = text["Campaign_ScheduledFor", local.ToString("dd.MM.yyyy HH:mm")].Value;
+        }
+        catch (InvalidOperationException)
+        {
+            TempData["Message"] = text["Campaign_NotEditable"].Value;
+        }
+        return RedirectToPage(new { newsletterId = NewsletterId, id = Id });
+    }
+
+    public async Task<IActionResult> OnPostUnscheduleAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        try { await campaigns.UnscheduleAsync(Id!.Value, User.Identity!.Name!); }
+        catch (InvalidOperationException) { TempData["Message"] = text["Campaign_ActionFailed"].Value; }
+        return RedirectToPage(new { newsletterId = NewsletterId, id = Id });
     }
 
     private async Task<bool> LoadAsync()
@@ -90,6 +124,7 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         Input = new CampaignInput { Subject = campaign.Subject, Preheader = campaign.Preheader, Body = campaign.BodyMarkdown };
         Status = campaign.Status;
         Recipients = campaign.RecipientCount;
+        ScheduledForUtc = campaign.ScheduledForUtc;
         PreviewHtml = campaign.BodyHtml ?? MarkdownRenderer.ToHtml(campaign.BodyMarkdown);
         return true;
     }

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NewsletterMigrator.Campaigns;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
+using NewsletterMigrator.Sending;
+using NewsletterMigrator.Staff;
+
+namespace NewsletterMigrator.Bench;
+
+/// <summary>
+/// A campaign to N confirmed readers through the real outbox worker (SQLite file, leases, batched
+/// results, rate limiter) into an in-process SMTP server that only counts, compared with raw MailKit
+/// sending the same messages (built by the same MessageFactory) over the same number of connections.
+/// </summary>
+public static class SendBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var recipients = args.Length > 0 ? int.Parse(args[0]) : 100_000;
+        var connections = args.Length > 1 ? int.Parse(args[1]) : 4;
+        var dataDirectory = Directory.CreateTempSubdirectory("nm-bench-").FullName;
+        await using var smtp = new CountingSmtpServer();
+        try
+        {
+            var app = BuildApp(dataDirectory, smtp.Port, connections);
+            await app.MigrateDatabaseAsync();
+            var (newsletter, campaignId) = await SeedAsync(app, recipients);
+            Console.WriteLine($"send: {recipients:N0} recipients, {connections} connection(s), {Environment.ProcessorCount} CPU(s)");
+
+            // Warm-up, so neither side pays for JIT compilation.
+            await RawAsync(app, smtp, newsletter, campaignId, Math.Min(2_000, recipients), connections);
+
+            var rawStart = smtp.Count;
+            var raw = Stopwatch.StartNew();
+            await RawAsync(app, smtp, newsletter, campaignId, recipients, connections);
+            raw.Stop();
+            var rawRate = (smtp.Count - rawStart) / raw.Elapsed.TotalSeconds;
+            Console.WriteLine($"raw MailKit:   {rawRate,10:N0} msg/s  ({raw.Elapsed.TotalSeconds:N1} s)");
+
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            ResetPeakMemory();
+            var baseline = ProcStatusMb("VmRSS:");
+            var engineStart = smtp.Count;
+            var total = Stopwatch.StartNew();
+            int queued;
+            await using (var scope = app.Services.CreateAsyncScope())
+                queued = await scope.ServiceProvider.GetRequiredService<CampaignService>().StartAsync(campaignId, "bench");
+            var fanOut = total.Elapsed;
+
+            var worker = app.Services.GetServices<IHostedService>().OfType<DeliveryWorker>().Single();
+            using var stop = new CancellationTokenSource();
+            var engine = Stopwatch.StartNew();
+            var peakManaged = 0L;
+            await worker.StartAsync(stop.Token);
+            while (smtp.Count - engineStart < queued)
+            {
+                await Task.Delay(100);
+                peakManaged = Math.Max(peakManaged, GC.GetTotalMemory(false));
+            }
+            engine.Stop();
+            await worker.StopAsync(CancellationToken.None);
+            var engineRate = queued / engine.Elapsed.TotalSeconds;
+
+            Console.WriteLine($"fan-out:       {queued:N0} outbox rows in {fanOut.TotalSeconds:N2} s");
+            Console.WriteLine($"outbox worker: {engineRate,10:N0} msg/s  ({engine.Elapsed.TotalSeconds:N1} s)");
+            Console.WriteLine($"ratio:         {engineRate / rawRate:P0} of raw MailKit (target >= 80 %)");
+            Console.WriteLine($"peak memory:   {ProcStatusMb("VmHWM:"):N0} MB working set during the campaign (process incl. runtime, SMTP server; {baseline:N0} MB before it), {peakManaged / 1024 / 1024:N0} MB managed heap (target < 200 MB)");
+            return 0;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(dataDirectory, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static WebApplication BuildApp(string dataDirectory, int port, int connections)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["App:PublicBaseUrl"] = "https://news.example.test",
+            ["App:DataDirectory"] = dataDirectory,
+            ["App:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Database:ConnectionString"] = $"Data Source={Path.Combine(dataDirectory, "bench.db")}",
+            ["Smtp:Host"] = "127.0.0.1",
+            ["Smtp:Port"] = port.ToString(),
+            ["Smtp:Security"] = "None",
+            ["Smtp:MaxConnections"] = connections.ToString(),
+            ["Smtp:MessagesPerSecond"] = "10000",
+            ["Sending:BatchSize"] = "500",
+            ["Sending:PollInterval"] = "00:00:00.050",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddValidatedOptions();
+        builder.AddStorage();
+        builder.AddStaffIdentity();
+        builder.AddNewsletterFeatures();
+        builder.AddWebFrontEnd(); // localisation of the mail texts; the host itself is never started
+        return builder.Build();
+    }
+
+    private static async Task<(Newsletter Newsletter, int CampaignId)> SeedAsync(WebApplication app, int recipients)
+    {
+        Newsletter newsletter;
+        int campaignId;
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
+            {
+                Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@news.example.test",
+                Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt",
+            }, "bench");
+            campaignId = await scope.ServiceProvider.GetRequiredService<CampaignService>().SaveDraftAsync(null, newsletter.Id,
+                "Eilmeldung: Brücke gesperrt", "Was Sie heute wissen müssen",
+                string.Join("\n\n", Enumerable.Repeat("Die **Brücke** ist wegen Bauarbeiten gesperrt. Mehr auf [tagblatt.example.test](https://tagblatt.example.test/artikel).", 12)),
+                "bench");
+        }
+        // Confirmed readers written in bulk: set-up, not measured.
+        var now = DateTime.UtcNow;
+        for (var start = 0; start < recipients; start += 20_000)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            for (var i = start; i < Math.Min(recipients, start + 20_000); i++)
+            {
+                var email = $"leser{i:D7}@example.test";
+                db.Subscribers.Add(new Subscriber
+                {
+                    Id = Guid.CreateVersion7(), NewsletterId = newsletter.Id, Email = email, EmailKey = email, Language = "de",
+                    Status = SubscriberStatus.Confirmed, UnsubscribeTokenHash = RandomNumberGenerator.GetBytes(32),
+                    CreatedAtUtc = now, ConfirmedAtUtc = now,
+                });
+            }
+            await db.SaveChangesAsync();
+        }
+        return (newsletter, campaignId);
+    }
+
+    /// <summary>The baseline: the same messages from the same factory, sent by MailKit alone, no database.</summary>
+    private static async Task RawAsync(WebApplication app, CountingSmtpServer smtp, Newsletter newsletter, int campaignId, int count, int connections)
+    {
+        var messages = app.Services.GetRequiredService<MessageFactory>();
+        Campaign campaign;
+        await using (var scope = app.Services.CreateAsyncScope())
+            campaign = await scope.ServiceProvider.GetRequiredService<AppDbContext>().Campaigns.AsNoTracking().SingleAsync(c => c.Id == campaignId);
+        var host = "news.example.test";
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        {
+            using var client = new SmtpClient();
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                if (!client.IsConnected)
+                {
+                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    await socket.ConnectAsync("127.0.0.1", smtp.Port);
+                    await client.ConnectAsync(socket, "127.0.0.1", smtp.Port, SecureSocketOptions.None);
+                }
+                var email = $"leser{i:D7}@example.test";
+                var row = new OutboundMessage
+                {
+                    Kind = MessageKind.Campaign, NewsletterId = newsletter.Id, CampaignId = campaignId, ToAddress = email, Language = "de",
+                    MessageId = $"{Guid.NewGuid():N}@{host}",
+                };
+                var subscriber = new Subscriber
+                {
+                    Id = Guid.CreateVersion7(), NewsletterId = newsletter.Id, Email = email, EmailKey = email, Language = "de",
+                    Status = SubscriberStatus.Confirmed, UnsubscribeTokenHash = [],
+                };
+                await client.SendAsync(messages.Newsletter(row, newsletter, campaign, subscriber));
+            }
+            await client.DisconnectAsync(true);
+        }));
+    }
+
+    // Linux: writing 5 to clear_refs resets VmHWM, so the peak covers the campaign alone.
+    private static void ResetPeakMemory()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+    }
+
+    private static long ProcStatusMb(string field)
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+            if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+        }
+        catch (IOException) { }
+        return Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024;
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
+
+namespace NewsletterMigrator.Pages.Admin.Campaigns;
+
+/// <summary>
+/// The mail's own HTML, rendered by the same code that sends it, for a sandboxed iframe in the editor.
+/// Mail HTML needs inline styles, so this response carries its own strict CSP: no script at all,
+/// framed only by our own pages.
+/// </summary>
+public sealed class PreviewModel(AppDbContext db, MessageFactory messages) : PageModel
+{
+    public async Task<IActionResult> OnGetAsync(int newsletterId, int id)
+    {
+        var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.NewsletterId == newsletterId);
+        var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
+        if (campaign is null || newsletter is null) return NotFound();
+        Response.Headers.ContentSecurityPolicy =
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; sandbox allow-popups";
+        Response.Headers.XFrameOptions = "SAMEORIGIN";
+        return Content(messages.PreviewHtml(newsletter, campaign, newsletter.DefaultLanguage), "text/html; charset=utf-8");
+    }
+}

@@ -1,0 +1,142 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Sending;
+
+/// <summary>What happened to one leased row, waiting to be written.</summary>
+internal sealed record RowResult(
+    OutboundMessage Row, MessageStatus Status, string? Reply, DateTime At, DateTime? NextAttemptAtUtc, bool CountsAsAttempt,
+    Subscriber? Subscriber = null, bool Bounced = false);
+
+/// <summary>
+/// Collects delivery results and writes them in one short transaction per flush (every few dozen
+/// results or half a second), so SQLite commits do not limit throughput. A crash between a send and
+/// its flush leaves the row leased; the lease expires and the row is sent again with the same
+/// Message-ID, which is the documented, recognisable duplicate.
+/// </summary>
+internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys, string owner, ILogger logger)
+{
+    private const int FlushSize = 50;
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private List<RowResult> _pending = [];
+    private DateTime _lastFlush = DateTime.UtcNow;
+
+    public void Add(RowResult result)
+    {
+        lock (_gate) _pending.Add(result);
+    }
+
+    public async Task FlushIfDueAsync()
+    {
+        bool due;
+        lock (_gate) due = _pending.Count >= FlushSize || (_pending.Count > 0 && DateTime.UtcNow - _lastFlush >= FlushInterval);
+        // Another slot is already writing: keep sending, the next call picks the rest up.
+        if (due && _flushing.Wait(0))
+        {
+            // Not cancelled by shutdown: a short write now saves a resend after the restart.
+            try { await WriteAsync(CancellationToken.None); }
+            finally { _flushing.Release(); }
+        }
+    }
+
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        await _flushing.WaitAsync(ct);
+        try { await WriteAsync(ct); }
+        finally { _flushing.Release(); }
+    }
+
+    private async Task WriteAsync(CancellationToken ct)
+    {
+        List<RowResult> results;
+        lock (_gate)
+        {
+            results = _pending;
+            _pending = [];
+            _lastFlush = DateTime.UtcNow;
+        }
+        if (results.Count == 0) return;
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.Database.OpenConnectionAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var update = PrepareUpdate(db.Database.GetDbConnection(), transaction.GetDbTransaction());
+        var firstNewsletter = new List<Guid>();
+        foreach (var r in results)
+        {
+            update.Parameters["$status"].Value = (int)r.Status;
+            update.Parameters["$attempt"].Value = r.CountsAsAttempt ? 1 : 0;
+            update.Parameters["$reply"].Value = (object?)r.Reply ?? DBNull.Value;
+            update.Parameters["$next"].Value = (object?)r.NextAttemptAtUtc ?? DBNull.Value;
+            update.Parameters["$sent"].Value = r.Status == MessageStatus.Sent ? r.At : DBNull.Value;
+            update.Parameters["$id"].Value = r.Row.Id;
+            // Zero rows: the lease expired and the row moved on, or an unsubscribe cancelled it; not ours to change.
+            if (await update.ExecuteNonQueryAsync(ct) == 0) continue;
+
+            if (r.Status == MessageStatus.Sent && r.Row.Kind == MessageKind.DoubleOptIn && r.Subscriber is not null)
+            {
+                db.ConsentEvents.Add(new ConsentEvent
+                {
+                    SubscriberId = r.Subscriber.Id, NewsletterId = r.Row.NewsletterId, Kind = ConsentEventKind.DoiSent,
+                    OccurredAtUtc = r.At, MessageId = r.Row.MessageId, TemplateVersion = Consent.SignUpService.DoiTemplateVersion,
+                });
+            }
+            else if (r.Status == MessageStatus.Sent && r.Row.Kind == MessageKind.Campaign && r.Subscriber is { FirstNewsletterSentAtUtc: null })
+            {
+                firstNewsletter.Add(r.Subscriber.Id);
+            }
+            if (r.Bounced && r.Subscriber is not null) await MarkBouncedAsync(db, r.Subscriber, r.Reply ?? "", r.At, ct);
+        }
+        if (firstNewsletter.Count > 0)
+        {
+            var now = results[^1].At;
+            await db.Subscribers.Where(s => firstNewsletter.Contains(s.Id) && s.FirstNewsletterSentAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.FirstNewsletterSentAtUtc, now), ct);
+        }
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        logger.LogDebug("Recorded {Count} delivery result(s)", results.Count);
+    }
+
+    private DbCommand PrepareUpdate(DbConnection connection, DbTransaction transaction)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            UPDATE OutboundMessages
+            SET Status = $status, Attempts = Attempts + $attempt, LastReply = coalesce($reply, LastReply),
+                NextAttemptAtUtc = coalesce($next, NextAttemptAtUtc), SentAtUtc = coalesce($sent, SentAtUtc),
+                LeaseOwner = NULL, LeaseExpiresAtUtc = NULL
+            WHERE Id = $id AND LeaseOwner = $owner AND Status = {(int)MessageStatus.Leased}
+            """;
+        foreach (var name in new[] { "$status", "$attempt", "$reply", "$next", "$sent", "$id", "$owner" })
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        command.Parameters["$owner"].Value = owner;
+        command.Prepare();
+        return command;
+    }
+
+    private async Task MarkBouncedAsync(AppDbContext db, Subscriber subscriber, string reply, DateTime now, CancellationToken ct)
+    {
+        await db.Subscribers.Where(s => s.Id == subscriber.Id && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending))
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SubscriberStatus.Bounced), ct);
+        var hash = SuppressionHash.Email(keys, subscriber.EmailKey);
+        if (!await db.Suppressions.AnyAsync(s => s.Kind == SuppressionKind.Email && s.Hash == hash, ct)
+            && !db.Suppressions.Local.Any(s => s.Kind == SuppressionKind.Email && s.Hash.AsSpan().SequenceEqual(hash)))
+        {
+            db.Suppressions.Add(new Suppression { Kind = SuppressionKind.Email, Hash = hash, Reason = "hard bounce: " + reply, CreatedAtUtc = now });
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using MimeKit;
+using MimeKit.Cryptography;
+using NewsletterMigrator.Testing;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Security;
+
+namespace NewsletterMigrator.Tests;
+
+public sealed class DkimTests
+{
+    private const string Subject = "Eilmeldung mit Signatur";
+
+    [Fact]
+    public async Task Newsletter_is_dkim_signed_over_the_list_unsubscribe_headers_and_verifies_C24_C21()
+    {
+        using var rsa = RSA.Create(2048);
+        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("nm-dkim-").FullName, "dkim.pem");
+        await File.WriteAllTextAsync(keyFile, rsa.ExportRSAPrivateKeyPem());
+        await using var app = new AppFactory(settings: new()
+        {
+            ["Dkim:Domain"] = "tagblatt.example.test",
+            ["Dkim:Selector"] = "nl2026",
+            ["Dkim:PrivateKeyPath"] = keyFile,
+        });
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, "leserin@example.test");
+
+        await app.CampaignAsync(newsletter, Subject, "Eine Zeile mit Umlauten: äöü – und ein [Link](https://tagblatt.example.test/artikel).");
+        var mail = await app.Smtp.WaitForAsync("leserin@example.test", Subject);
+
+        var signature = mail.Headers[HeaderId.DkimSignature];
+        Assert.NotNull(signature);
+        Assert.Contains("d=tagblatt.example.test", signature);
+        Assert.Contains("s=nl2026", signature);
+        var signed = System.Text.RegularExpressions.Regex.Match(signature.Replace(" ", "").Replace("\t", "").Replace("\r\n", ""), @"h=([^;]+)").Groups[1].Value
+            .Split(':').Select(h => h.ToLowerInvariant()).ToHashSet();
+        foreach (var header in new[] { "from", "to", "subject", "date", "message-id", "list-unsubscribe", "list-unsubscribe-post" })
+            Assert.Contains(header, signed);
+
+        var verifier = new DkimVerifier(new TestKeyLocator(PublicKeyFactory.CreateKey(rsa.ExportSubjectPublicKeyInfo())));
+        Assert.True(await verifier.VerifyAsync(mail, mail.Headers[mail.Headers.IndexOf(HeaderId.DkimSignature)]));
+
+        // A receiver would notice any change to a signed header.
+        mail.Headers[HeaderId.ListUnsubscribe] = "<https://evil.example.test/u/x>";
+        Assert.False(await verifier.VerifyAsync(mail, mail.Headers[mail.Headers.IndexOf(HeaderId.DkimSignature)]));
+    }
+
+    /// <summary>Stands in for the DNS TXT lookup at selector._domainkey.domain: returns the test key.</summary>
+    private sealed class TestKeyLocator(AsymmetricKeyParameter key) : IDkimPublicKeyLocator
+    {
+        public AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
+            domain == "tagblatt.example.test" && selector == "nl2026" ? key : throw new InvalidOperationException($"no key for {selector}._domainkey.{domain}");
+
+        public Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
+            Task.FromResult(LocatePublicKey(methods, domain, selector, cancellationToken));
+    }
+}
