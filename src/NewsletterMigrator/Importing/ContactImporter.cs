@@ -147,26 +147,31 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         var chunk = new List<ContactRow>(ChunkSize);
         while (chunk.Count < ChunkSize && rows.MoveNext()) chunk.Add(rows.Current);
         var prepared = new PreparedRow[chunk.Count];
-        Parallel.For(0, chunk.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-        {
-            var row = chunk[i];
-            var result = PhoneNormalizer.Normalize(row.Phone, region);
-            if (!result.IsValid)
+        Parallel.For(0, chunk.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            () => (Phones: phones.CreateSession(), Tokens: tokens.CreateHashSession()),
+            (i, _, crypto) =>
             {
-                prepared[i] = new PreparedRow(row, result.InvalidReason, null, null, null, Guid.Empty);
-                return;
-            }
-            var hmac = phones.Hmac(result.E164!);
-            if (suppressed.Count > 0 && suppressed.Contains(Convert.ToBase64String(hmac)))
+                prepared[i] = PrepareRow(chunk[i], region, suppressed, crypto.Phones, crypto.Tokens);
+                return crypto;
+            },
+            crypto =>
             {
-                prepared[i] = new PreparedRow(row, InvalidReason.Suppressed, null, null, null, Guid.Empty);
-                return;
-            }
-            var id = Guid.CreateVersion7();
-            prepared[i] = new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!),
-                TokenService.Hash(tokens.Create(TokenPurpose.Invitation, id, 0)), id);
-        });
+                crypto.Phones.Dispose();
+                crypto.Tokens.Dispose();
+            });
         return prepared;
+    }
+
+    private static PreparedRow PrepareRow(ContactRow row, string region, HashSet<string> suppressed, PhoneProtector.Session phones, TokenService.HashSession tokens)
+    {
+        var result = PhoneNormalizer.Normalize(row.Phone, region);
+        if (!result.IsValid) return new PreparedRow(row, result.InvalidReason, null, null, null, Guid.Empty);
+        var hmac = phones.Hmac(result.E164!);
+        // Suppression entries of kind Phone hold PhoneProtector.Hmac of the E.164 number (C18).
+        if (suppressed.Count > 0 && suppressed.Contains(Convert.ToBase64String(hmac)))
+            return new PreparedRow(row, InvalidReason.Suppressed, null, null, null, Guid.Empty);
+        var id = Guid.CreateVersion7();
+        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), tokens.HashOfNew(TokenPurpose.Invitation, id, 0), id);
     }
 
     private static void Count(PreparedRow[] chunk, Counts counts, HashSet<UInt128> seen)
