@@ -16,6 +16,8 @@ public sealed record ImportSummary(int BatchId, int Rows, int Imported, int Dupl
 /// </summary>
 public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TokenService tokens, TimeProvider clock, ILogger<ContactImporter> logger)
 {
+    private readonly SequentialIds _ids = new();
+
     /// <summary>Rows per chunk: large enough to amortise a commit, small enough to keep memory flat.</summary>
     internal const int ChunkSize = 4096;
 
@@ -147,11 +149,13 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         var chunk = new List<ContactRow>(ChunkSize);
         while (chunk.Count < ChunkSize && rows.MoveNext()) chunk.Add(rows.Current);
         var prepared = new PreparedRow[chunk.Count];
+        var ids = new Guid[chunk.Count];
+        for (var i = 0; i < ids.Length; i++) ids[i] = _ids.Next();
         Parallel.For(0, chunk.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
             () => (Phones: phones.CreateSession(), Tokens: tokens.CreateHashSession()),
             (i, _, crypto) =>
             {
-                prepared[i] = PrepareRow(chunk[i], region, suppressed, crypto.Phones, crypto.Tokens);
+                prepared[i] = PrepareRow(chunk[i], ids[i], region, suppressed, crypto.Phones, crypto.Tokens);
                 return crypto;
             },
             crypto =>
@@ -162,7 +166,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         return prepared;
     }
 
-    private static PreparedRow PrepareRow(ContactRow row, string region, HashSet<string> suppressed, PhoneProtector.Session phones, TokenService.HashSession tokens)
+    private static PreparedRow PrepareRow(ContactRow row, Guid id, string region, HashSet<string> suppressed, PhoneProtector.Session phones, TokenService.HashSession tokens)
     {
         var result = PhoneNormalizer.Normalize(row.Phone, region);
         if (!result.IsValid) return new PreparedRow(row, result.InvalidReason, null, null, null, Guid.Empty);
@@ -170,7 +174,6 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         // Suppression entries of kind Phone hold PhoneProtector.Hmac of the E.164 number (C18).
         if (suppressed.Count > 0 && suppressed.Contains(Convert.ToBase64String(hmac)))
             return new PreparedRow(row, InvalidReason.Suppressed, null, null, null, Guid.Empty);
-        var id = Guid.CreateVersion7();
         return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), tokens.HashOfNew(TokenPurpose.Invitation, id, 0), id);
     }
 
@@ -188,6 +191,24 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
     private static UInt128 Key(byte[] hmac) => BitConverter.ToUInt128(hmac, 0);
 
     internal static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    /// <summary>
+    /// Version-7 ids that keep the file's order (the contact list sorts by id), although rows are
+    /// prepared in parallel: one random v7 prefix per import, then a counter in the 62 random bits.
+    /// </summary>
+    private sealed class SequentialIds
+    {
+        private readonly byte[] _prefix = Guid.CreateVersion7().ToByteArray(bigEndian: true)[..8];
+        private ulong _counter = (ulong)Random.Shared.NextInt64() >> 4;
+
+        public Guid Next()
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            _prefix.CopyTo(bytes);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], (2UL << 62) | (_counter++ & 0x3FFF_FFFF_FFFF_FFFFUL));
+            return new Guid(bytes, bigEndian: true);
+        }
+    }
 
     internal sealed record PreparedRow(ContactRow Row, string? Reason, byte[]? Hmac, byte[]? Encrypted, byte[]? TokenHash, Guid Id);
 

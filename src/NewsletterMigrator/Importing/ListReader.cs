@@ -106,11 +106,22 @@ public static class ListReader
         var n = s.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         s.Position = 0;
         var extension = Path.GetExtension(fileName).ToLowerInvariant();
+        ZipArchive? zip = null;
         if (n == 4 && magic.SequenceEqual("PK\x03\x04"u8))
         {
-            ZipArchive zip;
             try { zip = new ZipArchive(s, ZipArchiveMode.Read, leaveOpen: true); }
-            catch (InvalidDataException ex) { throw new ImportFormatException("Import_Unreadable", "The ZIP archive is damaged.", ex); }
+            catch (InvalidDataException ex) when (extension is ".zip" or ".xlsx" or ".xlsm")
+            {
+                throw new ImportFormatException("Import_Unreadable", "The ZIP archive is damaged.", ex);
+            }
+            catch (InvalidDataException)
+            {
+                // Not a ZIP after all: read on as text, where binary content is recognised as such.
+                s.Position = 0;
+            }
+        }
+        if (zip is not null)
+        {
             owned.Add(zip);
             if (zip.Entries.Any(e => e.FullName.Equals("xl/workbook.xml", StringComparison.OrdinalIgnoreCase)))
                 return (s, fileName, ListFormat.Xlsx);
