@@ -1,14 +1,22 @@
 using NewsletterMigrator.Bench;
 
 // One verb per benchmark, each in its own file. Run in Release:
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import 1000000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
 return args.FirstOrDefault() switch
 {
+    "import" => await ImportAsync(args),
     "send" => await SendBenchmark.RunAsync(args[1..]),
     "invitation-queue" => await InvitationQueueAsync(args),
     _ => Usage(),
 };
+
+static async Task<int> ImportAsync(string[] args)
+{
+    await ImportBenchmark.RunAsync(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 1_000_000);
+    return 0;
+}
 
 static async Task<int> InvitationQueueAsync(string[] args)
 {
@@ -20,6 +28,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         Usage: NewsletterMigrator.Bench <verb> [arguments]
+          import [rows=1000000]                      the importer vs. a raw parse-and-insert pipeline
           send [recipients=100000] [connections=4]   a campaign through the outbox worker vs. raw MailKit
           invitation-queue [contacts=100000]         the click-to-chat queue's step time at the start, middle and end
         """);

@@ -14,7 +14,7 @@ public static class FeatureSetup
     {
         var services = builder.Services;
         services.AddScoped<NewsletterService>();
-        services.AddScoped<ContactImporter>();
+        services.AddImporting(builder.Configuration);
         services.AddScoped<ConsentTextService>();
         services.AddScoped<SignUpService>();
         services.AddScoped<ConfirmationService>();

@@ -28,7 +28,7 @@ public sealed class CommandLineTests : IDisposable
         var newsletter = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
         Assert.True(newsletter.ExitCode == 0, newsletter.Error);
 
-        var fixture = Path.Combine(AppFactory.RepositoryRoot(), "..", "shared", "fixtures", "numbers.txt");
+        var fixture = Path.Combine(FixtureImportTests.FixtureFolder(), "numbers.txt");
         var import = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--json"]);
         Assert.True(import.ExitCode == 0, import.Error);
         using var json = JsonDocument.Parse(import.Output);

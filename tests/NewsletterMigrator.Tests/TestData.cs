@@ -36,6 +36,52 @@ public static class TestData
             .Select(c => new Uri(links.InvitationUrl(c)).AbsolutePath).ToList();
     }
 
+    /// <summary>
+    /// An editor's import through the UI: upload, accept the detected mapping in the preview, wait for
+    /// the background job. Returns the preview page and the finished report page.
+    /// </summary>
+    public static async Task<(string Preview, string Report, string BatchPath)> ImportThroughUiAsync(this HttpClient staff, int newsletterId,
+        string fileName, byte[] content, string legalBasis = "")
+    {
+        var importPage = await staff.GetStringAsync($"/admin/import/{newsletterId}");
+        HttpResponseMessage response;
+        using (var upload = new MultipartFormDataContent())
+        {
+            upload.Add(new StringContent(Html.AntiforgeryToken(importPage)), "__RequestVerificationToken");
+            upload.Add(new StringContent(legalBasis), "LegalBasis");
+            upload.Add(new ByteArrayContent(content), "Upload", fileName);
+            response = await staff.PostAsync($"/admin/import/{newsletterId}", upload);
+        }
+        if (response.StatusCode != System.Net.HttpStatusCode.Redirect)
+            throw new InvalidOperationException($"Upload answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var previewPath = response.Headers.Location!.OriginalString;
+        var preview = await staff.GetStringAsync(previewPath);
+        var fields = new Dictionary<string, string>();
+        foreach (var name in new[] { "PhoneColumn", "NameColumn", "FirstNameColumn", "LastNameColumn" })
+        {
+            if (Html.SelectedValue(preview, name) is { } value) fields[name] = value;
+        }
+        if (preview.Contains("id=\"HasHeader\" name=\"HasHeader\" value=\"true\" checked")) fields["HasHeader"] = "true";
+        response = await staff.PostFormAsync(previewPath, preview, fields);
+        if (response.StatusCode != System.Net.HttpStatusCode.Redirect)
+            throw new InvalidOperationException($"Start answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        var batchPath = response.Headers.Location!.OriginalString;
+        return (preview, await WaitForImportAsync(staff, batchPath), batchPath);
+    }
+
+    /// <summary>Polls the progress endpoint the page's script polls until the import has ended; returns the page.</summary>
+    public static async Task<string> WaitForImportAsync(this HttpClient staff, string batchPath)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            var progress = await staff.GetStringAsync(batchPath + "?handler=Progress");
+            if (!progress.Contains("\"state\":\"running\"") && !progress.Contains("\"state\":\"queued\"")) return await staff.GetStringAsync(batchPath);
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The import did not finish within 60 seconds.");
+    }
+
     public static async Task StaffAsync(this AppFactory app, string email, string password, string role)
     {
         await using var scope = app.Services.CreateAsyncScope();

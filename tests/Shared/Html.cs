@@ -16,6 +16,15 @@ public static partial class Html
         return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
     }
 
+    /// <summary>The value of the selected option of a &lt;select name="…"&gt;, as the browser would post it.</summary>
+    public static string? SelectedValue(string html, string name)
+    {
+        var select = Regex.Match(html, $"<select[^>]*name=\"{Regex.Escape(name)}\"[^>]*>(.*?)</select>", RegexOptions.Singleline);
+        if (!select.Success) return null;
+        var option = Regex.Match(select.Groups[1].Value, "<option[^>]*value=\"([^\"]*)\"[^>]*selected=\"selected\"");
+        return option.Success ? WebUtility.HtmlDecode(option.Groups[1].Value) : null;
+    }
+
     public static IEnumerable<string> Links(string? html) =>
         HrefPattern().Matches(html ?? "").Select(m => WebUtility.HtmlDecode(m.Groups[1].Value));
 

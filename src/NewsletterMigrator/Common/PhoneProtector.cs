@@ -22,6 +22,40 @@ public sealed class PhoneProtector(KeyRing keys)
         return output;
     }
 
+    /// <summary>
+    /// For bulk work (an import): one HMAC and one AES-GCM context reused for many numbers, instead of
+    /// creating both per call. Not thread-safe: one session per thread.
+    /// </summary>
+    public Session CreateSession() => new(keys);
+
+    public sealed class Session(KeyRing keys) : IDisposable
+    {
+        private readonly IncrementalHash _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.PhoneHmacKey);
+        private readonly AesGcm _aes = new(keys.PhoneEncryptionKey, TagSize);
+
+        public byte[] Hmac(string e164)
+        {
+            _hmac.AppendData(Encoding.UTF8.GetBytes(e164));
+            return _hmac.GetHashAndReset();
+        }
+
+        public byte[] Encrypt(string e164)
+        {
+            var plain = Encoding.UTF8.GetBytes(e164);
+            var output = new byte[NonceSize + plain.Length + TagSize];
+            var nonce = output.AsSpan(0, NonceSize);
+            RandomNumberGenerator.Fill(nonce);
+            _aes.Encrypt(nonce, plain, output.AsSpan(NonceSize, plain.Length), output.AsSpan(NonceSize + plain.Length));
+            return output;
+        }
+
+        public void Dispose()
+        {
+            _hmac.Dispose();
+            _aes.Dispose();
+        }
+    }
+
     public string Decrypt(byte[] sealedValue)
     {
         var length = sealedValue.Length - NonceSize - TagSize;

@@ -60,6 +60,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(c => new { c.ImportBatchId, c.InvitedAtUtc, c.Id });
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
             e.HasOne<ImportBatch>().WithMany().HasForeignKey(c => c.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
+            // Contacts of an import still running (or one that failed) stay invisible everywhere.
+            e.HasQueryFilter(c => ImportBatches.Any(b => b.Id == c.ImportBatchId && b.Status == ImportStatus.Completed));
         });
         builder.Entity<Subscriber>(e =>
         {

@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
@@ -9,127 +8,222 @@ namespace NewsletterMigrator.Importing;
 public sealed record ImportSummary(int BatchId, int Rows, int Imported, int Duplicates, int Invalid, IReadOnlyDictionary<string, int> Reasons);
 
 /// <summary>
-/// Imports a list into a newsletter: normalise, skip duplicates (by keyed HMAC) and suppressed
-/// numbers, encrypt, and insert in one transaction, so a failed import leaves nothing behind.
+/// Imports a list into a newsletter: normalise, skip duplicates (by keyed HMAC) and suppressed numbers,
+/// encrypt, insert. The list streams through in chunks, each committed in its own short transaction
+/// into a batch with status Running, which keeps its contacts invisible (AppDbContext's query filter);
+/// only the last step marks it Completed. A failed or cancelled import deletes the batch again, so
+/// nothing is left behind (all or nothing).
 /// </summary>
 public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TokenService tokens, TimeProvider clock, ILogger<ContactImporter> logger)
 {
+    private readonly SequentialIds _ids = new();
+
+    /// <summary>Rows per chunk: large enough to amortise a commit, small enough to keep memory flat.</summary>
+    internal const int ChunkSize = 4096;
+
+    /// <summary>Reads, checks and (unless a dry run) imports the whole file; the call returns when it is done.</summary>
     public async Task<ImportSummary> ImportAsync(int newsletterId, Stream file, string fileName, string userName,
         string legalBasis = "", bool dryRun = false, CancellationToken cancellationToken = default)
     {
-        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, cancellationToken);
-        var rows = ListReader.Read(file, fileName);
+        var batchId = dryRun ? 0 : await StartBatchAsync(newsletterId, fileName, userName, legalBasis, cancellationToken);
+        return await RunAsync(batchId, newsletterId, file, fileName, userName, null, null, cancellationToken);
+    }
 
-        var known = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var hmac in db.Contacts.Where(c => c.NewsletterId == newsletterId).Select(c => c.PhoneHmac).AsAsyncEnumerable().WithCancellation(cancellationToken))
-            known.Add(Convert.ToBase64String(hmac));
-        var suppressed = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var hash in db.Suppressions.Where(s => s.Kind == SuppressionKind.Phone).Select(s => s.Hash).AsAsyncEnumerable().WithCancellation(cancellationToken))
-            suppressed.Add(Convert.ToBase64String(hash));
-
-        var now = clock.GetUtcNow().UtcDateTime;
+    /// <summary>Creates the invisible batch a background import fills; its id names the import in the UI.</summary>
+    public async Task<int> StartBatchAsync(int newsletterId, string fileName, string userName, string legalBasis, CancellationToken cancellationToken)
+    {
         var batch = new ImportBatch
         {
             NewsletterId = newsletterId,
-            FileName = Path.GetFileName(fileName),
+            FileName = Truncate(Path.GetFileName(fileName), 255),
             LegalBasis = legalBasis,
             CreatedBy = userName,
-            CreatedAtUtc = now,
-            Status = ImportStatus.Completed,
+            CreatedAtUtc = clock.GetUtcNow().UtcDateTime,
+            Status = ImportStatus.Running,
         };
-        var reasons = new Dictionary<string, int>();
-        var newContacts = new List<Contact>();
+        db.ImportBatches.Add(batch);
+        await db.SaveChangesAsync(cancellationToken);
+        db.Entry(batch).State = EntityState.Detached;
+        return batch.Id;
+    }
 
-        foreach (var row in rows)
+    /// <summary>
+    /// Imports into the Running batch <paramref name="batchId"/> (0: dry run, nothing is written).
+    /// On failure or cancellation the batch and everything in it is deleted before the exception leaves.
+    /// </summary>
+    public async Task<ImportSummary> RunAsync(int batchId, int newsletterId, Stream file, string fileName, string userName,
+        ImportMapping? mapping, ImportProgress? progress, CancellationToken cancellationToken)
+    {
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            batch.RowsRead++;
-            var result = PhoneNormalizer.Normalize(row.Phone, newsletter.DefaultRegion);
-            if (!result.IsValid)
+            return await RunCoreAsync(batchId, newsletterId, file, fileName, userName, mapping, progress, cancellationToken);
+        }
+        catch when (batchId != 0)
+        {
+            await DiscardAsync(batchId);
+            throw;
+        }
+    }
+
+    private async Task<ImportSummary> RunCoreAsync(int batchId, int newsletterId, Stream file, string fileName, string userName,
+        ImportMapping? mapping, ImportProgress? progress, CancellationToken cancellationToken)
+    {
+        var dryRun = batchId == 0;
+        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, cancellationToken);
+        var suppressed = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var hash in db.Suppressions.Where(s => s.Kind == SuppressionKind.Phone).Select(s => s.Hash).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            suppressed.Add(Convert.ToBase64String(hash));
+        // A dry run writes nothing, so it remembers the numbers itself; a real import lets the unique
+        // index (newsletter, HMAC) find duplicates, which keeps memory flat however long the list is.
+        HashSet<UInt128>? seen = null;
+        if (dryRun)
+        {
+            seen = [];
+            await foreach (var hmac in db.Contacts.IgnoreQueryFilters().Where(c => c.NewsletterId == newsletterId).Select(c => c.PhoneHmac).AsAsyncEnumerable().WithCancellation(cancellationToken))
+                seen.Add(Key(hmac));
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var counts = new Counts();
+        var rows = ListReader.Read(file, fileName, mapping).GetEnumerator();
+        await using var writer = dryRun ? null : await ChunkWriter.OpenAsync(db, batchId, newsletterId, now, cancellationToken);
+        var pending = Task.Run(() => Prepare(rows, newsletter.DefaultRegion, suppressed), cancellationToken);
+        try
+        {
+            while (true)
             {
-                Report(batch, reasons, row, result.InvalidReason!);
-                continue;
+                var chunk = await pending;
+                if (chunk.Length == 0) break;
+                cancellationToken.ThrowIfCancellationRequested();
+                // Read and encrypt the next chunk while this one is written.
+                pending = Task.Run(() => Prepare(rows, newsletter.DefaultRegion, suppressed), cancellationToken);
+                if (writer is not null) await writer.WriteAsync(chunk, counts, cancellationToken);
+                else Count(chunk, counts, seen!);
+                progress?.Report(counts.Rows, SafePosition(file));
             }
-            var hmac = phones.Hmac(result.E164!);
-            var key = Convert.ToBase64String(hmac);
-            if (suppressed.Contains(key))
+        }
+        finally
+        {
+            // The reader must not be disposed under a chunk still being prepared.
+            try { await pending; } catch (Exception) when (!pending.IsCompletedSuccessfully) { }
+            rows.Dispose();
+        }
+
+        if (writer is not null)
+        {
+            await writer.CompleteAsync(counts, cancellationToken);
+            db.AuditEntries.Add(new AuditEntry { AtUtc = now, UserName = userName, Action = "import", Details = $"newsletter {newsletterId}, batch {batchId}, file {Path.GetFileName(fileName)}, {counts.Imported} imported" });
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        logger.LogInformation("Import into newsletter {NewsletterId}: {Rows} rows, {Imported} imported, {Duplicates} duplicates, {Invalid} invalid{DryRun}",
+            newsletterId, counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount, dryRun ? " (dry run)" : "");
+        return new ImportSummary(batchId, counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount, counts.Reasons);
+    }
+
+    /// <summary>Deletes a batch that did not complete, with its contacts and report rows.</summary>
+    public async Task DiscardAsync(int batchId)
+    {
+        try
+        {
+            await db.ImportIssues.Where(i => i.ImportBatchId == batchId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.Contacts.IgnoreQueryFilters().Where(c => c.ImportBatchId == batchId).ExecuteDeleteAsync(CancellationToken.None);
+            await db.ImportBatches.Where(b => b.Id == batchId && b.Status != ImportStatus.Completed).ExecuteDeleteAsync(CancellationToken.None);
+            logger.LogWarning("Import batch {BatchId} did not complete and was removed", batchId);
+        }
+        catch (Exception ex) when (ex is SqliteException or DbUpdateException or InvalidOperationException)
+        {
+            // The start-up sweep removes it later (ImportQueue.SweepAsync).
+            logger.LogError(ex, "Import batch {BatchId} could not be removed", batchId);
+        }
+    }
+
+    private static long SafePosition(Stream file)
+    {
+        try { return file.CanSeek ? file.Position : 0; }
+        catch (ObjectDisposedException) { return 0; }
+    }
+
+    /// <summary>The per-row work (parse, HMAC, AES-GCM, token), spread over the cores.</summary>
+    private PreparedRow[] Prepare(IEnumerator<ContactRow> rows, string region, HashSet<string> suppressed)
+    {
+        var chunk = new List<ContactRow>(ChunkSize);
+        while (chunk.Count < ChunkSize && rows.MoveNext()) chunk.Add(rows.Current);
+        var prepared = new PreparedRow[chunk.Count];
+        var ids = new Guid[chunk.Count];
+        for (var i = 0; i < ids.Length; i++) ids[i] = _ids.Next();
+        Parallel.For(0, chunk.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+            () => (Phones: phones.CreateSession(), Tokens: tokens.CreateHashSession()),
+            (i, _, crypto) =>
             {
-                Report(batch, reasons, row, InvalidReason.Suppressed);
-                continue;
-            }
-            if (!known.Add(key))
+                prepared[i] = PrepareRow(chunk[i], ids[i], region, suppressed, crypto.Phones, crypto.Tokens);
+                return crypto;
+            },
+            crypto =>
             {
-                batch.Duplicates++;
-                continue;
-            }
-            var id = Guid.CreateVersion7();
-            newContacts.Add(new Contact
-            {
-                Id = id,
-                NewsletterId = newsletterId,
-                PhoneHmac = hmac,
-                PhoneEncrypted = phones.Encrypt(result.E164!),
-                DisplayName = string.IsNullOrWhiteSpace(row.Name) ? null : row.Name.Trim(),
-                InviteTokenHash = TokenService.Hash(tokens.Create(TokenPurpose.Invitation, id, 0)),
-                CreatedAtUtc = now,
+                crypto.Phones.Dispose();
+                crypto.Tokens.Dispose();
             });
-        }
-        batch.Imported = newContacts.Count;
-
-        if (!dryRun)
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            db.ImportBatches.Add(batch);
-            db.AuditEntries.Add(new AuditEntry { AtUtc = now, UserName = userName, Action = "import", Details = $"newsletter {newsletterId}, file {batch.FileName}, {batch.Imported} imported" });
-            await db.SaveChangesAsync(cancellationToken);
-            await InsertContactsAsync(batch.Id, newContacts, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        logger.LogInformation("Import into newsletter {NewsletterId}: {Rows} rows, {Imported} imported, {Duplicates} duplicates, {Invalid} invalid",
-            newsletterId, batch.RowsRead, batch.Imported, batch.Duplicates, batch.Invalid);
-        return new ImportSummary(batch.Id, batch.RowsRead, batch.Imported, batch.Duplicates, batch.Invalid, reasons);
+        return prepared;
     }
 
-    private static void Report(ImportBatch batch, Dictionary<string, int> reasons, ContactRow row, string reason)
+    private static PreparedRow PrepareRow(ContactRow row, Guid id, string region, HashSet<string> suppressed, PhoneProtector.Session phones, TokenService.HashSession tokens)
     {
-        batch.Invalid++;
-        reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
-        batch.Issues.Add(new ImportIssue { Line = row.Line, Reason = reason, OriginalValue = Truncate(row.Phone ?? "", 100) });
+        var result = PhoneNormalizer.Normalize(row.Phone, region);
+        if (!result.IsValid) return new PreparedRow(row, result.InvalidReason, null, null, null, Guid.Empty);
+        var hmac = phones.Hmac(result.E164!);
+        // Suppression entries of kind Phone hold PhoneProtector.Hmac of the E.164 number (C18).
+        if (suppressed.Count > 0 && suppressed.Contains(Convert.ToBase64String(hmac)))
+            return new PreparedRow(row, InvalidReason.Suppressed, null, null, null, Guid.Empty);
+        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), tokens.HashOfNew(TokenPurpose.Invitation, id, 0), id);
     }
 
-    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
-
-    // The hot path: one prepared command in the DbContext's transaction (EF's AddRange is ~10x slower here).
-    private async Task InsertContactsAsync(int batchId, List<Contact> contacts, CancellationToken cancellationToken)
+    private static void Count(PreparedRow[] chunk, Counts counts, HashSet<UInt128> seen)
     {
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        await using var command = connection.CreateCommand();
-        command.Transaction = (SqliteTransaction)db.Database.CurrentTransaction!.GetDbTransaction();
-        command.CommandText = """
-            INSERT INTO Contacts (Id, NewsletterId, ImportBatchId, PhoneHmac, PhoneEncrypted, DisplayName, InviteTokenHash, TokenGeneration, CreatedAtUtc)
-            VALUES ($id, $newsletter, $batch, $hmac, $phone, $name, $token, 0, $created)
-            """;
-        var id = command.Parameters.Add("$id", SqliteType.Text);
-        var newsletter = command.Parameters.Add("$newsletter", SqliteType.Integer);
-        var batch = command.Parameters.Add("$batch", SqliteType.Integer);
-        var hmac = command.Parameters.Add("$hmac", SqliteType.Blob);
-        var phone = command.Parameters.Add("$phone", SqliteType.Blob);
-        var name = command.Parameters.Add("$name", SqliteType.Text);
-        var token = command.Parameters.Add("$token", SqliteType.Blob);
-        var created = command.Parameters.Add("$created", SqliteType.Text);
-        await command.PrepareAsync(cancellationToken);
-        foreach (var c in contacts)
+        foreach (var p in chunk)
         {
-            // EF's SQLite provider stores Guids as upper-case text and DateTimes in this format.
-            id.Value = c.Id.ToString().ToUpperInvariant();
-            newsletter.Value = c.NewsletterId;
-            batch.Value = batchId;
-            hmac.Value = c.PhoneHmac;
-            phone.Value = c.PhoneEncrypted;
-            name.Value = (object?)c.DisplayName ?? DBNull.Value;
-            token.Value = c.InviteTokenHash;
-            created.Value = c.CreatedAtUtc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            counts.Rows++;
+            if (p.Reason is not null) counts.Invalid(p.Reason);
+            else if (seen.Add(Key(p.Hmac!))) counts.Imported++;
+            else counts.Duplicates++;
+        }
+    }
+
+    private static UInt128 Key(byte[] hmac) => BitConverter.ToUInt128(hmac, 0);
+
+    internal static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+
+    /// <summary>
+    /// Version-7 ids that keep the file's order (the contact list sorts by id), although rows are
+    /// prepared in parallel: one random v7 prefix per import, then a counter in the 62 random bits.
+    /// </summary>
+    private sealed class SequentialIds
+    {
+        private readonly byte[] _prefix = Guid.CreateVersion7().ToByteArray(bigEndian: true)[..8];
+        private ulong _counter = (ulong)Random.Shared.NextInt64() >> 4;
+
+        public Guid Next()
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            _prefix.CopyTo(bytes);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], (2UL << 62) | (_counter++ & 0x3FFF_FFFF_FFFF_FFFFUL));
+            return new Guid(bytes, bigEndian: true);
+        }
+    }
+
+    internal sealed record PreparedRow(ContactRow Row, string? Reason, byte[]? Hmac, byte[]? Encrypted, byte[]? TokenHash, Guid Id);
+
+    internal sealed class Counts
+    {
+        public int Rows;
+        public int Imported;
+        public int Duplicates;
+        public Dictionary<string, int> Reasons { get; } = [];
+        public int InvalidCount;
+
+        public void Invalid(string reason)
+        {
+            InvalidCount++;
+            Reasons[reason] = Reasons.GetValueOrDefault(reason) + 1;
         }
     }
 }

@@ -12,6 +12,8 @@ public static class InvalidReason
     public const string InvalidNumber = "invalid_number";
     public const string NotMobile = "not_mobile";
     public const string Suppressed = "suppressed";
+    /// <summary>A further number of a vCard (work, home): reported, not imported, and not counted as invalid.</summary>
+    public const string Landline = "landline";
 }
 
 public readonly record struct PhoneResult(string? E164, string? InvalidReason)

@@ -5,23 +5,24 @@ namespace NewsletterMigrator.Importing;
 /// <summary>vCard 2.1, 3.0 and 4.0: one row per card with its mobile number; landlines are reported, not imported.</summary>
 public static class VCardReader
 {
-    public static IEnumerable<ContactRow> Read(string text)
+    public static IEnumerable<ContactRow> Read(string text) => Read(new StringReader(text));
+
+    public static IEnumerable<ContactRow> Read(TextReader text)
     {
         string? name = null, formatted = null;
         var tels = new List<(string Value, bool Mobile, bool Typed)>();
         var cardLine = 0;
-        var line = 0;
-        foreach (var (content, startLine) in Unfold(text))
+        var inCard = false;
+        foreach (var (content, line) in Unfold(text))
         {
-            line = startLine;
             var colon = content.IndexOf(':');
             if (colon < 0) continue;
             var head = content[..colon];
             var value = content[(colon + 1)..];
             var parts = head.Split(';');
-            var property = parts[0].ToUpperInvariant();
+            var property = parts[0].Trim().ToUpperInvariant();
             if (property.Contains('.')) property = property[(property.LastIndexOf('.') + 1)..];
-            var parameters = parts.Skip(1).Select(p => p.ToUpperInvariant()).ToArray();
+            var parameters = parts.Skip(1).Select(p => p.Trim().ToUpperInvariant()).ToArray();
             if (parameters.Any(p => p.Contains("QUOTED-PRINTABLE"))) value = DecodeQuotedPrintable(value, parameters);
 
             switch (property)
@@ -30,46 +31,59 @@ public static class VCardReader
                     name = formatted = null;
                     tels.Clear();
                     cardLine = line;
+                    inCard = true;
                     break;
-                case "FN":
-                    formatted = value.Trim();
+                case "FN" when inCard:
+                    formatted = Unescape(value).Trim();
                     break;
-                case "N":
+                case "N" when inCard:
                     var n = value.Split(';');
-                    name = $"{(n.Length > 1 ? n[1] : "")} {n[0]}".Trim();
+                    name = Unescape($"{(n.Length > 1 ? n[1] : "")} {n[0]}").Trim();
                     break;
-                case "TEL":
+                case "TEL" when inCard:
                     var types = string.Join(';', parameters);
                     var mobile = types.Contains("CELL") || types.Contains("MOBILE") || types.Contains("IPHONE");
-                    var typed = types.Contains("TYPE=") || types is "HOME" or "WORK" or "VOICE" or "FAX" || mobile;
-                    tels.Add((value.StartsWith("tel:", StringComparison.OrdinalIgnoreCase) ? value[4..] : value, mobile, typed));
+                    var typed = types.Contains("TYPE=") || parameters.Any(p => p is "HOME" or "WORK" or "VOICE" or "FAX" or "PAGER") || mobile;
+                    var number = value.Trim();
+                    if (number.StartsWith("tel:", StringComparison.OrdinalIgnoreCase)) number = number[4..];
+                    var semicolon = number.IndexOf(';'); // tel:+49...;ext=12
+                    if (semicolon >= 0) number = number[..semicolon];
+                    tels.Add((number, mobile, typed));
                     break;
-                case "END":
+                case "END" when inCard:
+                    inCard = false;
                     var display = string.IsNullOrWhiteSpace(formatted) ? name : formatted;
-                    // The card's number: its mobile one, else its only untyped one; the rest are reported.
-                    var chosen = tels.FirstOrDefault(t => t.Mobile);
-                    if (chosen.Value is null && tels.Count > 0 && !tels[0].Typed) chosen = tels[0];
-                    yield return new ContactRow(cardLine, chosen.Value ?? (tels.Count > 0 ? tels[0].Value : null), display);
+                    // The card's number: its mobile one, else its only untyped one; the others are reported.
+                    var chosen = tels.FindIndex(t => t.Mobile);
+                    if (chosen < 0 && tels.Count > 0 && !tels[0].Typed) chosen = 0;
+                    if (chosen < 0 && tels.Count > 0) chosen = 0; // reported as "not a mobile number"
+                    var skipped = tels.Where((_, i) => i != chosen).Select(t => t.Value).ToList();
+                    yield return new ContactRow(cardLine, chosen >= 0 ? tels[chosen].Value : null, string.IsNullOrWhiteSpace(display) ? null : display,
+                        skipped.Count > 0 ? skipped : null);
                     break;
             }
         }
     }
 
-    private static IEnumerable<(string Content, int Line)> Unfold(string text)
+    private static string Unescape(string value) => value.Replace("\\,", ",").Replace("\\;", ";").Replace("\\n", " ").Replace("\\N", " ");
+
+    /// <summary>Joins folded lines (a leading space or tab) and 2.1 soft line breaks ('=' at the end in QUOTED-PRINTABLE).</summary>
+    private static IEnumerable<(string Content, int Line)> Unfold(TextReader reader)
     {
-        var lines = text.Replace("\r\n", "\n").Split('\n');
         var current = new StringBuilder();
         var start = 0;
-        for (var i = 0; i < lines.Length; i++)
+        var lineNumber = 0;
+        var quotedPrintable = false;
+        while (reader.ReadLine() is { } l)
         {
-            var l = lines[i];
+            lineNumber++;
+            if (current.Length > 100_000) throw new ImportFormatException("Import_Unreadable", "A vCard line is too long.");
             if (l.Length > 0 && (l[0] == ' ' || l[0] == '\t') && current.Length > 0)
             {
                 current.Append(l, 1, l.Length - 1);
                 continue;
             }
-            // vCard 2.1 soft line breaks in QUOTED-PRINTABLE end with '='.
-            if (current.Length > 0 && current[^1] == '=' && current.ToString().Contains("QUOTED-PRINTABLE", StringComparison.OrdinalIgnoreCase))
+            if (quotedPrintable && current.Length > 0 && current[^1] == '=')
             {
                 current.Length--;
                 current.Append(l);
@@ -77,7 +91,9 @@ public static class VCardReader
             }
             if (current.Length > 0) yield return (current.ToString(), start);
             current.Clear().Append(l);
-            start = i + 1;
+            start = lineNumber;
+            var colon = l.IndexOf(':');
+            quotedPrintable = colon > 0 && l.AsSpan(0, colon).Contains("QUOTED-PRINTABLE", StringComparison.OrdinalIgnoreCase);
         }
         if (current.Length > 0) yield return (current.ToString(), start);
     }

@@ -2,21 +2,29 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class ImportModel(AppDbContext db, ContactImporter importer, IStringLocalizer<SharedResource> text) : PageModel
+/// <summary>Step 1 of an import: upload the list (spooled to the data folder), then the preview.</summary>
+public sealed class ImportModel(AppDbContext db, ImportSpool spool, IOptions<ImportOptions> options, IStringLocalizer<SharedResource> text) : PageModel
 {
     [FromRoute] public int NewsletterId { get; set; }
     [BindProperty] public IFormFile? Upload { get; set; }
     [BindProperty] public string? LegalBasis { get; set; }
     public string NewsletterName { get; private set; } = "";
-    public ImportSummary? Summary { get; private set; }
-    public List<ImportIssue> Issues { get; private set; } = [];
+    public long MaxUploadBytes => options.Value.MaxUploadBytes;
+    public string MaxUploadText => $"{MaxUploadBytes / (1024.0 * 1024.0):0.#} MB";
+    public List<ImportBatch> Recent { get; private set; } = [];
 
-    public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(bool tooLarge = false)
+    {
+        if (!await LoadAsync()) return NotFound();
+        if (tooLarge) ModelState.AddModelError(nameof(Upload), text["Import_TooLarge", MaxUploadText]);
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
@@ -26,22 +34,20 @@ public sealed class ImportModel(AppDbContext db, ContactImporter importer, IStri
             ModelState.AddModelError(nameof(Upload), text["Import_NoFile"]);
             return Page();
         }
-        try
+        if (Upload.Length > MaxUploadBytes)
         {
-            await using var stream = Upload.OpenReadStream();
-            Summary = await importer.ImportAsync(NewsletterId, stream, Upload.FileName, User.Identity!.Name!, LegalBasis?.Trim() ?? "", cancellationToken: ct);
-            Issues = await db.ImportIssues.AsNoTracking().Where(i => i.ImportBatchId == Summary.BatchId).OrderBy(i => i.Line).Take(500).ToListAsync(ct);
+            ModelState.AddModelError(nameof(Upload), text["Import_TooLarge", MaxUploadText]);
+            return Page();
         }
-        catch (ImportFormatException ex)
-        {
-            ModelState.AddModelError(nameof(Upload), text[ex.ReasonKey]);
-        }
-        return Page();
+        await using var stream = Upload.OpenReadStream();
+        var id = await spool.SaveAsync(stream, NewsletterId, Upload.FileName, User.Identity!.Name!, LegalBasis?.Trim() ?? "", ct);
+        return RedirectToPage("/Admin/ImportPreview", new { newsletterId = NewsletterId, uploadId = id });
     }
 
     private async Task<bool> LoadAsync()
     {
         NewsletterName = await db.Newsletters.Where(n => n.Id == NewsletterId).Select(n => n.Name).SingleOrDefaultAsync() ?? "";
+        Recent = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderByDescending(b => b.Id).Take(10).ToListAsync();
         return NewsletterName.Length > 0;
     }
 }

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NewsletterMigrator;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Importing;
+using NewsletterMigrator.Newsletters;
+using NewsletterMigrator.Staff;
+using PhoneNumbers;
+
+namespace NewsletterMigrator.Bench;
+
+/// <summary>
+/// The import end to end (real importer, fresh SQLite file, encryption, tokens) against a raw
+/// pipeline on the same file: read line by line, parse with libphonenumber, insert with one
+/// prepared command in one transaction.
+/// </summary>
+internal static class ImportBenchmark
+{
+    public static async Task RunAsync(int rows)
+    {
+        var folder = Directory.CreateTempSubdirectory("nm-bench-").FullName;
+        try
+        {
+            var list = Path.Combine(folder, "list.csv");
+            var sw = Stopwatch.StartNew();
+            ListGenerator.Write(list, rows);
+            Console.WriteLine($"Generated {rows:N0} rows ({new FileInfo(list).Length / 1048576.0:0.0} MB) in {sw.Elapsed.TotalSeconds:0.0} s");
+            Console.WriteLine($"Processors: {Environment.ProcessorCount}");
+
+            // Warm up both paths (JIT, libphonenumber metadata) on a small list.
+            var warm = Path.Combine(folder, "warm.csv");
+            ListGenerator.Write(warm, 20_000);
+            await ImportAsync(folder, warm, "warm");
+            Raw(folder, warm, "warm");
+
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var raw = Raw(folder, list, "raw");
+            var rawCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+            Console.WriteLine($"Raw pipeline CPU time: {rawCpu:0.00} s");
+            Console.WriteLine($"Raw pipeline:  {raw.Rows:N0} rows in {raw.Seconds:0.00} s = {raw.Rows / raw.Seconds:N0} rows/s");
+
+            GC.Collect();
+            var baseline = Process.GetCurrentProcess().WorkingSet64;
+            using var sampler = new MemorySampler();
+            var cpu1 = Process.GetCurrentProcess().TotalProcessorTime;
+            var import = await ImportAsync(folder, list, "app");
+            var importCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu1).TotalSeconds;
+            Console.WriteLine($"Importer CPU time: {importCpu:0.00} s (all threads)");
+            var peakManaged = sampler.Stop();
+            Console.WriteLine($"Importer:      {import.Summary.Rows:N0} rows in {import.Seconds:0.00} s = {import.Summary.Rows / import.Seconds:N0} rows/s " +
+                $"({import.Summary.Imported:N0} imported, {import.Summary.Duplicates:N0} duplicates, {import.Summary.Invalid:N0} invalid)");
+            Console.WriteLine($"Ratio importer / raw: {(import.Summary.Rows / import.Seconds) / (raw.Rows / raw.Seconds):0.00}");
+            Console.WriteLine($"Peak working set (process): {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB " +
+                $"(before the import: {baseline / 1048576.0:0} MB); peak managed heap during the import: {peakManaged / 1048576.0:0} MB; " +
+                $"GCs gen0/1/2: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<(ImportSummary Summary, double Seconds)> ImportAsync(string folder, string list, string name)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = folder });
+        builder.Logging.ClearProviders();
+        builder.Configuration["App:DataDirectory"] = Path.Combine(folder, name);
+        builder.Configuration["App:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        builder.Configuration["Database:ConnectionString"] = $"Data Source={Path.Combine(folder, name, "bench.db")}";
+        builder.Configuration["Smtp:Host"] = "127.0.0.1";
+        builder.AddValidatedOptions();
+        builder.AddStorage();
+        builder.AddStaffIdentity();
+        builder.AddNewsletterFeatures();
+        await using var app = builder.Build();
+        await app.MigrateDatabaseAsync();
+        await using var scope = app.Services.CreateAsyncScope();
+        var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(
+            new Newsletter { Slug = "bench", Name = "Bench", SenderName = "Bench", SenderAddress = "bench@example.test" }, "bench");
+        var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
+        var sw = Stopwatch.StartNew();
+        await using var file = File.OpenRead(list);
+        var summary = await importer.ImportAsync(newsletter.Id, file, "list.csv", "bench");
+        return (summary, sw.Elapsed.TotalSeconds);
+    }
+
+    private static (int Rows, double Seconds) Raw(string folder, string list, string name)
+    {
+        var util = PhoneNumberUtil.GetInstance();
+        var path = Path.Combine(folder, $"raw-{name}.db");
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = "PRAGMA journal_mode=WAL; CREATE TABLE Contacts (Id INTEGER PRIMARY KEY, Phone TEXT NOT NULL, Name TEXT);";
+            create.ExecuteNonQuery();
+        }
+        var sw = Stopwatch.StartNew();
+        var rows = 0;
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO Contacts (Phone, Name) VALUES ($phone, $name)";
+        var phone = insert.Parameters.Add("$phone", SqliteType.Text);
+        var nameParameter = insert.Parameters.Add("$name", SqliteType.Text);
+        insert.Prepare();
+        using var reader = new StreamReader(list);
+        reader.ReadLine(); // header
+        while (reader.ReadLine() is { } line)
+        {
+            rows++;
+            var separator = line.IndexOf(';');
+            var number = separator < 0 ? line : line[..separator];
+            PhoneNumber parsed;
+            try { parsed = util.Parse(number, "DE"); }
+            catch (NumberParseException) { continue; }
+            phone.Value = util.Format(parsed, PhoneNumberFormat.E164);
+            nameParameter.Value = separator < 0 ? DBNull.Value : line[(separator + 1)..];
+            insert.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        return (rows, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Samples the managed heap every 20 ms: the figure that must not grow with the file.</summary>
+    private sealed class MemorySampler : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _task;
+        private long _peak;
+
+        public MemorySampler() => _task = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                _peak = Math.Max(_peak, GC.GetTotalMemory(false));
+                try { await Task.Delay(20, _stop.Token); } catch (OperationCanceledException) { }
+            }
+        });
+
+        public long Stop()
+        {
+            _stop.Cancel();
+            _task.Wait();
+            return _peak;
+        }
+
+        public void Dispose() => _stop.Dispose();
+    }
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+
+namespace NewsletterMigrator.Importing;
+
+/// <summary>What the editor uploaded, kept beside the spooled file until the import has run.</summary>
+public sealed record UploadInfo(int NewsletterId, string FileName, string UserName, string LegalBasis, long Length, DateTime UploadedAtUtc);
+
+/// <summary>
+/// Uploaded lists wait in the data folder (data/imports) between upload, preview and the background
+/// import: a file of hundreds of megabytes never sits in memory. Ids are GUIDs, never file names.
+/// </summary>
+public sealed class ImportSpool(IOptions<AppOptions> app, TimeProvider clock)
+{
+    public string Folder => Path.Combine(app.Value.DataDirectory, "imports");
+
+    public async Task<Guid> SaveAsync(Stream upload, int newsletterId, string fileName, string userName, string legalBasis, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Folder);
+        var id = Guid.NewGuid();
+        long length;
+        await using (var target = new FileStream(DataPath(id), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        {
+            await upload.CopyToAsync(target, cancellationToken);
+            length = target.Length;
+        }
+        var info = new UploadInfo(newsletterId, Path.GetFileName(fileName), userName, legalBasis, length, clock.GetUtcNow().UtcDateTime);
+        await File.WriteAllTextAsync(InfoPath(id), JsonSerializer.Serialize(info), cancellationToken);
+        return id;
+    }
+
+    public UploadInfo? Find(Guid id)
+    {
+        try
+        {
+            return File.Exists(InfoPath(id)) && File.Exists(DataPath(id)) ? JsonSerializer.Deserialize<UploadInfo>(File.ReadAllText(InfoPath(id))) : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException) { return null; }
+    }
+
+    public FileStream Open(Guid id) =>
+        new(DataPath(id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+
+    public void Delete(Guid id)
+    {
+        TryDelete(DataPath(id));
+        TryDelete(InfoPath(id));
+    }
+
+    /// <summary>Removes uploads nobody imported (the editor left the preview).</summary>
+    public void Sweep(TimeSpan olderThan)
+    {
+        if (!Directory.Exists(Folder)) return;
+        var limit = clock.GetUtcNow().UtcDateTime - olderThan;
+        foreach (var file in Directory.EnumerateFiles(Folder))
+        {
+            if (File.GetLastWriteTimeUtc(file) < limit) TryDelete(file);
+        }
+    }
+
+    private string DataPath(Guid id) => Path.Combine(Folder, $"{id:N}.upload");
+    private string InfoPath(Guid id) => Path.Combine(Folder, $"{id:N}.json");
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

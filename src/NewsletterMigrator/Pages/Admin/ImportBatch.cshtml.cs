@@ -1,0 +1,85 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Importing;
+
+namespace NewsletterMigrator.Pages.Admin;
+
+/// <summary>Step 3: the running import's progress (can be left and revisited), then its row-level report.</summary>
+public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IStringLocalizer<SharedResource> text, TimeProvider clock) : PageModel
+{
+    private const int IssuesShown = 500;
+
+    [FromRoute] public int NewsletterId { get; set; }
+    [FromRoute] public int BatchId { get; set; }
+    public ImportBatch? Batch { get; private set; }
+    public ImportJobStatus? Job { get; private set; }
+    public List<ImportIssue> Issues { get; private set; } = [];
+    public int IssueCount { get; private set; }
+
+    public bool IsRunning => Batch is { Status: ImportStatus.Running } && Job is null or { State: ImportJobState.Queued or ImportJobState.Running };
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        if (Batch is { Status: ImportStatus.Completed })
+        {
+            IssueCount = await db.ImportIssues.CountAsync(i => i.ImportBatchId == BatchId);
+            Issues = await db.ImportIssues.AsNoTracking().Where(i => i.ImportBatchId == BatchId).OrderBy(i => i.Line).ThenBy(i => i.Id).Take(IssuesShown).ToListAsync();
+        }
+        return Page();
+    }
+
+    /// <summary>Polled by wwwroot/js/import-progress.js once a second.</summary>
+    public async Task<IActionResult> OnGetProgressAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var state = Batch?.Status == ImportStatus.Completed ? ImportJobState.Completed
+            : Job?.State ?? (Batch is null ? ImportJobState.Failed : ImportJobState.Running);
+        var progress = Job?.Progress;
+        var rows = progress?.Rows ?? Batch?.RowsRead ?? 0;
+        var left = progress?.TimeLeft(now);
+        return new JsonResult(new
+        {
+            state = state.ToString().ToLowerInvariant(),
+            rows,
+            rowsText = rows.ToString("N0", CultureInfo.CurrentCulture),
+            rateText = (progress?.RowsPerSecond(now) ?? 0).ToString("N0", CultureInfo.CurrentCulture),
+            leftText = left is { } l ? l.ToString(l.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture) : "–",
+            percent = Math.Round((progress?.Fraction ?? 0) * 100, 1),
+        });
+    }
+
+    public async Task<IActionResult> OnPostCancelAsync()
+    {
+        if (!await LoadAsync()) return NotFound();
+        queue.Cancel(BatchId, NewsletterId);
+        return RedirectToPage(new { newsletterId = NewsletterId, batchId = BatchId });
+    }
+
+    /// <summary>Every row not imported, as CSV in the editor's language (formula-safe).</summary>
+    public async Task<IActionResult> OnGetReportAsync(CancellationToken ct)
+    {
+        if (!await LoadAsync() || Batch is not { Status: ImportStatus.Completed }) return NotFound();
+        Response.ContentType = "text/csv; charset=utf-8";
+        Response.Headers.ContentDisposition = $"attachment; filename=\"import-{BatchId}-report.csv\"";
+        await using var csv = SafeCsvWriter.ForStream(Response.Body);
+        csv.WriteRow(text["Import_Line"], text["Import_Reason"], text["Import_Value"]);
+        await foreach (var issue in db.ImportIssues.AsNoTracking().Where(i => i.ImportBatchId == BatchId).OrderBy(i => i.Line).ThenBy(i => i.Id).AsAsyncEnumerable().WithCancellation(ct))
+            csv.WriteRow(issue.Line.ToString(CultureInfo.InvariantCulture), text["Reason_" + issue.Reason], issue.OriginalValue);
+        await csv.FlushAsync();
+        return new EmptyResult();
+    }
+
+    private async Task<bool> LoadAsync()
+    {
+        Batch = await db.ImportBatches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == BatchId && b.NewsletterId == NewsletterId);
+        Job = queue.Find(BatchId) is { } job && job.Job.NewsletterId == NewsletterId ? job : null;
+        return Batch is not null || Job is not null;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Importing;
+
+namespace NewsletterMigrator.Pages.Admin;
+
+/// <summary>Step 2: the first rows with the detected column mapping, which the editor may change; then start.</summary>
+public sealed class ImportPreviewModel(ImportSpool spool, ImportQueue queue, ContactImporter importer, IStringLocalizer<SharedResource> text) : PageModel
+{
+    [FromRoute] public int NewsletterId { get; set; }
+    [FromRoute] public Guid UploadId { get; set; }
+    [BindProperty(SupportsGet = true)] public string? Sheet { get; set; }
+    [BindProperty] public int PhoneColumn { get; set; } = -1;
+    [BindProperty] public int NameColumn { get; set; } = -1;
+    [BindProperty] public int FirstNameColumn { get; set; } = -1;
+    [BindProperty] public int LastNameColumn { get; set; } = -1;
+    [BindProperty] public bool HasHeader { get; set; }
+    public UploadInfo? Info { get; private set; }
+    public ListPreview? Preview { get; private set; }
+    public string? Error { get; private set; }
+
+    public IActionResult OnGet()
+    {
+        if (!Load()) return NotFound();
+        if (Preview?.Mapping is { } m)
+        {
+            (PhoneColumn, NameColumn, FirstNameColumn, LastNameColumn, HasHeader) = (m.PhoneColumn, m.NameColumn, m.FirstNameColumn, m.LastNameColumn, m.HasHeader);
+        }
+        else if (Preview is { IsTable: true }) ModelState.AddModelError(nameof(PhoneColumn), text["Import_NoPhoneColumn"]);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        if (!Load()) return NotFound();
+        if (Preview is null) return Page();
+        ImportMapping? mapping = null;
+        if (Preview.IsTable)
+        {
+            var columns = Math.Max(Preview.Headers.Count, 1);
+            if (PhoneColumn < 0 || PhoneColumn >= columns)
+            {
+                ModelState.AddModelError(nameof(PhoneColumn), text["Import_ChoosePhoneColumn"]);
+                return Page();
+            }
+            int Column(int c) => c >= 0 && c < columns ? c : -1;
+            mapping = new ImportMapping(PhoneColumn, Column(NameColumn), Column(FirstNameColumn), Column(LastNameColumn), HasHeader,
+                Preview.Sheets.Contains(Sheet ?? "") ? Sheet : null);
+        }
+        var info = Info!;
+        var batchId = await importer.StartBatchAsync(NewsletterId, info.FileName, User.Identity!.Name!, info.LegalBasis, ct);
+        queue.Enqueue(new ImportJob(batchId, NewsletterId, UploadId, info.FileName, User.Identity!.Name!, mapping), info.Length);
+        return RedirectToPage("/Admin/ImportBatch", new { newsletterId = NewsletterId, batchId });
+    }
+
+    public IActionResult OnPostDiscard()
+    {
+        if (spool.Find(UploadId) is { } info && info.NewsletterId == NewsletterId) spool.Delete(UploadId);
+        return RedirectToPage("/Admin/Import", new { newsletterId = NewsletterId });
+    }
+
+    private bool Load()
+    {
+        Info = spool.Find(UploadId);
+        if (Info is null || Info.NewsletterId != NewsletterId) return false;
+        try
+        {
+            using var file = spool.Open(UploadId);
+            Preview = ListReader.Preview(file, Info.FileName, string.IsNullOrEmpty(Sheet) ? null : Sheet);
+        }
+        catch (ImportFormatException ex)
+        {
+            Error = text[ex.ReasonKey];
+        }
+        return true;
+    }
+}
