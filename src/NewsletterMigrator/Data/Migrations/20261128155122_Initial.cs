@@ -332,7 +332,9 @@ namespace NewsletterMigrator.Data.Migrations
                     CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
                     StartedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     CompletedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    RecipientCount = table.Column<int>(type: "INTEGER", nullable: false)
+                    RecipientCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    ScheduledForUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PauseReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -661,6 +663,11 @@ namespace NewsletterMigrator.Data.Migrations
                 table: "OutboundMessages",
                 columns: new[] { "CampaignId", "SubscriberId" },
                 unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_SentAtUtc",
+                table: "OutboundMessages",
+                column: "SentAtUtc");
 
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundMessages_Status_Priority_NextAttemptAtUtc",

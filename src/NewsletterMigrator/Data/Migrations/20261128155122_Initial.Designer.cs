@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128154039_Initial")]
+    [Migration("20261128155122_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -266,12 +266,19 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PauseReason")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Preheader")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<int>("RecipientCount")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ScheduledForUtc")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("StartedAtUtc")
                         .HasColumnType("TEXT");
@@ -710,6 +717,8 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("SentAtUtc");
 
                     b.HasIndex("SubscriberId");
 
