@@ -66,14 +66,8 @@ public sealed partial class LogPrivacyTests : IAsyncLifetime
         var newsletter = await Db(db => db.Newsletters.SingleAsync());
 
         // Import, contact list with the number and the wa.me draft.
-        var importPage = await staff.GetStringAsync($"/admin/import/{newsletter.Id}");
-        using (var upload = new MultipartFormDataContent())
-        {
-            upload.Add(new StringContent(Html.AntiforgeryToken(importPage)), "__RequestVerificationToken");
-            upload.Add(new StringContent("WhatsApp-Einwilligung"), "LegalBasis");
-            upload.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("Telefonnummer;Name\r\n0160 24 24 24 0;Anna Muster\r\n")), "Upload", "liste.csv");
-            Assert.Equal(HttpStatusCode.OK, (await staff.PostAsync($"/admin/import/{newsletter.Id}", upload)).StatusCode);
-        }
+        await staff.ImportThroughUiAsync(newsletter.Id, "liste.csv",
+            Encoding.UTF8.GetBytes("Telefonnummer;Name\r\n0160 24 24 24 0;Anna Muster\r\n"), "WhatsApp-Einwilligung");
         var invitation = Remember(new Uri(Html.Links(await staff.GetStringAsync($"/admin/contacts/{newsletter.Id}")).First(l => l.Contains("/i/"))).AbsolutePath);
 
         // The reader: invitation, sign-up, DOI, confirmation.
