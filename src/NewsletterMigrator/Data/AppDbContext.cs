@@ -51,7 +51,6 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         {
             e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
             e.HasIndex(c => c.InviteTokenHash).IsUnique();
-            e.HasIndex(c => c.ImportBatchId);
             // The invitation queue walks contacts by id within a newsletter or import (keyset paging),
             // all of them or only the not yet invited; each step is an index seek, whatever the position.
             e.HasIndex(c => new { c.NewsletterId, c.Id });

@@ -445,8 +445,6 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ImportBatchId");
-
                     b.HasIndex("InviteTokenHash")
                         .IsUnique();
 

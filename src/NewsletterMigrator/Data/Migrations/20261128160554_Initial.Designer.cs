@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128155122_Initial")]
+    [Migration("20261128160554_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -447,8 +447,6 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("ImportBatchId");
 
                     b.HasIndex("InviteTokenHash")
                         .IsUnique();

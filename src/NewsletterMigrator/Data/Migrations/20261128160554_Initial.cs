@@ -601,11 +601,6 @@ namespace NewsletterMigrator.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Contacts_ImportBatchId",
-                table: "Contacts",
-                column: "ImportBatchId");
-
-            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_ImportBatchId_Id",
                 table: "Contacts",
                 columns: new[] { "ImportBatchId", "Id" });
