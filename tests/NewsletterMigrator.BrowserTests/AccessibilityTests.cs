@@ -27,7 +27,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
-    [BrowserFact]
+    [AxeFact]
     public async Task Every_public_page_of_the_reader_journey_passes_axe_core_in_German_and_English()
     {
         var invitation = await SeedAsync();
@@ -105,7 +105,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
     /// <summary>axe-core from npm: `npm ci --prefix tests/NewsletterMigrator.BrowserTests` (run by .ci/run).</summary>
     private static readonly Lazy<string> AxeSource = new(() =>
     {
-        var path = Path.Combine(AppFactory.RepositoryRoot(), "tests", "NewsletterMigrator.BrowserTests", "node_modules", "axe-core", "axe.min.js");
+        var path = AxeFactAttribute.AxePath;
         return File.Exists(path)
             ? File.ReadAllText(path)
             : throw new FileNotFoundException($"axe-core is not installed; run: npm ci --prefix tests/NewsletterMigrator.BrowserTests ({path})");
