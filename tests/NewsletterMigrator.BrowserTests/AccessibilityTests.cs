@@ -15,18 +15,8 @@ namespace NewsletterMigrator.BrowserTests;
 /// Issue 5, item 9: every public page a reader meets passes axe-core (the npm package, injected into
 /// the page) with no violations, and the confirm and unsubscribe buttons work with the keyboard alone.
 /// </summary>
-public sealed class AccessibilityTests : IAsyncLifetime
+public sealed class AccessibilityTests : BrowserTest
 {
-    private readonly AppFactory _app = new(kestrel: true);
-
-    public Task InitializeAsync()
-    {
-        _app.StartServer();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [AxeFact]
     public async Task Every_public_page_of_the_reader_journey_passes_axe_core_in_German_and_English()
     {
@@ -34,7 +24,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
         await using var browser = await Browser.LaunchAsync();
         foreach (var locale in new[] { "de-DE", "en-GB" })
         {
-            var page = await browser.PhoneAsync(_app.ClientOptions.BaseAddress.ToString(), locale);
+            var page = await browser.PhoneAsync(BaseUrl, locale);
             var email = $"axe-{locale}@example.test";
             var german = locale.StartsWith("de");
 
@@ -56,7 +46,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
             await Assertions.Expect(page.Locator("[aria-live=polite]")).ToBeVisibleAsync();
             await AssertNoViolationsAsync(page, $"check your inbox ({locale})");
 
-            var mail = await _app.Smtp.WaitForAsync(m => m.To.Mailboxes.Any(b => b.Address == email));
+            var mail = await App.Smtp.WaitForAsync(m => m.To.Mailboxes.Any(b => b.Address == email));
             await page.GotoAsync(Html.Links(mail.HtmlBody).First(l => l.Contains("/confirm/")));
             await AssertNoViolationsAsync(page, $"confirm ({locale})");
 
@@ -64,7 +54,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
             await TabToAsync(page, "button[type=submit]");
             await page.Keyboard.PressAsync("Enter");
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(german ? "Anmeldung bestätigt" : "Subscription confirmed");
-            Assert.Equal(SubscriberStatus.Confirmed, await _app.WithDbAsync(db => db.Subscribers.Where(s => s.Email == email).Select(s => s.Status).SingleAsync()));
+            Assert.Equal(SubscriberStatus.Confirmed, await App.WithDbAsync(db => db.Subscribers.Where(s => s.Email == email).Select(s => s.Status).SingleAsync()));
             await AssertNoViolationsAsync(page, $"confirmed ({locale})");
 
             await page.GotoAsync(await UnsubscribePathAsync(email));
@@ -72,7 +62,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
             await TabToAsync(page, "button[type=submit]");
             await page.Keyboard.PressAsync("Enter");
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(german ? "Abgemeldet" : "Unsubscribed");
-            Assert.Equal(SubscriberStatus.Unsubscribed, await _app.WithDbAsync(db => db.Subscribers.Where(s => s.Email == email).Select(s => s.Status).SingleAsync()));
+            Assert.Equal(SubscriberStatus.Unsubscribed, await App.WithDbAsync(db => db.Subscribers.Where(s => s.Email == email).Select(s => s.Status).SingleAsync()));
             await AssertNoViolationsAsync(page, $"unsubscribed ({locale})");
 
             await page.GotoAsync("/confirm/" + new string('A', 43));
@@ -113,7 +103,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
 
     private async Task<string> SeedAsync()
     {
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = App.Services.CreateAsyncScope();
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
@@ -128,7 +118,7 @@ public sealed class AccessibilityTests : IAsyncLifetime
     /// <summary>The link a newsletter's footer would carry, derived the way the mail factory derives it.</summary>
     private async Task<string> UnsubscribePathAsync(string email)
     {
-        var subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync(s => s.Email == email));
-        return "/u/" + _app.Service<TokenService>().Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
+        var subscriber = await App.WithDbAsync(db => db.Subscribers.SingleAsync(s => s.Email == email));
+        return "/u/" + App.Service<TokenService>().Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
     }
 }

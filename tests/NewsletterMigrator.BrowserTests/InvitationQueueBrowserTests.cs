@@ -12,24 +12,14 @@ using NewsletterMigrator.Testing;
 namespace NewsletterMigrator.BrowserTests;
 
 /// <summary>The editor's click-to-chat queue with the keyboard: S sends and moves on, N skips. wa.me itself is never reached.</summary>
-public sealed class InvitationQueueBrowserTests : IAsyncLifetime
+public sealed class InvitationQueueBrowserTests : BrowserTest
 {
-    private readonly AppFactory _app = new(kestrel: true);
-
-    public Task InitializeAsync()
-    {
-        _app.StartServer();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [BrowserFact]
     public async Task S_sends_and_moves_on_N_skips_C27()
     {
         var newsletterId = await SeedAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.PhoneAsync(_app.ClientOptions.BaseAddress.ToString());
+        var page = await browser.PhoneAsync(BaseUrl);
         await page.GotoAsync("/account/login");
         await page.Locator("#Email").FillAsync("editor@example.test");
         await page.Locator("#Password").FillAsync("long enough password");
@@ -45,7 +35,7 @@ public sealed class InvitationQueueBrowserTests : IAsyncLifetime
         await page.Keyboard.PressAsync("s");
         await popup;
         await Assertions.Expect(page.Locator("#queue-progress")).ToContainTextAsync("Kontakt 2 von 3");
-        Assert.NotNull(await _app.WithDbAsync(db => db.Contacts.Where(c => c.Id == Guid.Parse(first!)).Select(c => c.InvitedAtUtc).SingleAsync()));
+        Assert.NotNull(await App.WithDbAsync(db => db.Contacts.Where(c => c.Id == Guid.Parse(first!)).Select(c => c.InvitedAtUtc).SingleAsync()));
         // The page moved on while the new tab's POST may still be running: the count is right after a reload.
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("#queue-progress")).ToContainTextAsync("2 noch einzuladen");
@@ -53,7 +43,7 @@ public sealed class InvitationQueueBrowserTests : IAsyncLifetime
         // N: skip without inviting.
         await page.Keyboard.PressAsync("n");
         await Assertions.Expect(page.Locator("#queue-progress")).ToContainTextAsync("Kontakt 3 von 3");
-        Assert.Equal(1, await _app.WithDbAsync(db => db.Contacts.CountAsync(c => c.InvitedAtUtc != null)));
+        Assert.Equal(1, await App.WithDbAsync(db => db.Contacts.CountAsync(c => c.InvitedAtUtc != null)));
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("queue-third-contact"), FullPage = true });
 
         // Typing in a filter field is not a shortcut.
@@ -64,7 +54,7 @@ public sealed class InvitationQueueBrowserTests : IAsyncLifetime
 
     private async Task<int> SeedAsync()
     {
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = App.Services.CreateAsyncScope();
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",

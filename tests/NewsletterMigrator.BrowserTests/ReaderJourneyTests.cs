@@ -11,24 +11,14 @@ using NewsletterMigrator.Testing;
 namespace NewsletterMigrator.BrowserTests;
 
 /// <summary>The reader's steps in a real browser: open the invitation, consent, confirm by the mailed link.</summary>
-public sealed class ReaderJourneyTests : IAsyncLifetime
+public sealed class ReaderJourneyTests : BrowserTest
 {
-    private readonly AppFactory _app = new(kestrel: true);
-
-    public Task InitializeAsync()
-    {
-        _app.StartServer();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
     [BrowserFact]
     public async Task A_reader_signs_up_on_a_phone_and_confirms_by_the_mailed_link()
     {
         var invitation = await SeedInvitationAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.PhoneAsync(_app.ClientOptions.BaseAddress.ToString());
+        var page = await browser.PhoneAsync(BaseUrl);
 
         // Step 3: the invitation opens the consent page; the box is unticked and must be ticked by hand.
         await page.GotoAsync(invitation);
@@ -48,7 +38,7 @@ public sealed class ReaderJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Bitte sehen Sie in Ihr Postfach");
 
         // Step 4: the DOI mail arrives over SMTP.
-        var mail = await _app.Smtp.WaitForAsync("browser-leser@example.test", "bestätigen");
+        var mail = await App.Smtp.WaitForAsync("browser-leser@example.test", "bestätigen");
         var confirmLink = Html.Links(mail.HtmlBody).First(l => l.Contains("/confirm/"));
 
         // Step 5: opening the link confirms nothing; the button does.
@@ -58,7 +48,7 @@ public sealed class ReaderJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Anmeldung bestätigt");
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("2-confirmed"), FullPage = true });
         Assert.Equal(SubscriberStatus.Confirmed, await StatusAsync());
-        Assert.Null(await _app.WithDbAsync(db => db.Contacts.Select(c => c.PhoneEncrypted).SingleAsync()));
+        Assert.Null(await App.WithDbAsync(db => db.Contacts.Select(c => c.PhoneEncrypted).SingleAsync()));
     }
 
     [BrowserFact]
@@ -66,7 +56,7 @@ public sealed class ReaderJourneyTests : IAsyncLifetime
     {
         await SeedInvitationAsync();
         await using var browser = await Browser.LaunchAsync();
-        var page = await browser.PhoneAsync(_app.ClientOptions.BaseAddress.ToString(), locale: "en-GB");
+        var page = await browser.PhoneAsync(BaseUrl, locale: "en-GB");
         await page.GotoAsync("/n/eilmeldungen");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("by email");
 
@@ -79,13 +69,13 @@ public sealed class ReaderJourneyTests : IAsyncLifetime
         await page.Keyboard.PressAsync("Tab");
         await page.Keyboard.PressAsync("Enter"); // the honeypot is skipped: tabindex -1
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("check your inbox");
-        var mail = await _app.Smtp.WaitForAsync("keyboard@example.test", "confirm");
+        var mail = await App.Smtp.WaitForAsync("keyboard@example.test", "confirm");
         Assert.Contains("Please confirm", mail.TextBody);
     }
 
     private async Task<string> SeedInvitationAsync()
     {
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = App.Services.CreateAsyncScope();
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
@@ -97,5 +87,5 @@ public sealed class ReaderJourneyTests : IAsyncLifetime
         return scope.ServiceProvider.GetRequiredService<InvitationLinks>().InvitationUrl(contact);
     }
 
-    private Task<SubscriberStatus> StatusAsync() => _app.WithDbAsync(db => db.Subscribers.Select(s => s.Status).SingleAsync());
+    private Task<SubscriberStatus> StatusAsync() => App.WithDbAsync(db => db.Subscribers.Select(s => s.Status).SingleAsync());
 }

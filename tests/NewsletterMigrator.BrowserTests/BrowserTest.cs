@@ -1,0 +1,19 @@
+using NewsletterMigrator.Testing;
+
+namespace NewsletterMigrator.BrowserTests;
+
+/// <summary>The app on a real Kestrel port for one test class, stopped and cleaned up afterwards.</summary>
+public abstract class BrowserTest : IAsyncLifetime
+{
+    protected AppFactory App { get; } = new(kestrel: true);
+
+    protected string BaseUrl => App.ClientOptions.BaseAddress.ToString();
+
+    public Task InitializeAsync()
+    {
+        App.StartServer();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+}
