@@ -24,7 +24,7 @@ public static class InvitationQueueBench
             var newsletter = new Newsletter { Slug = "bench", Name = "Bench", SenderName = "Bench", SenderAddress = "bench@example.test", MigrationEndsAtUtc = DateTime.UtcNow.AddDays(30) };
             db.Newsletters.Add(newsletter);
             await db.SaveChangesAsync();
-            var imports = new[] { new ImportBatch { NewsletterId = newsletter.Id, FileName = "a.csv" }, new ImportBatch { NewsletterId = newsletter.Id, FileName = "b.csv" } };
+            var imports = new[] { new ImportBatch { NewsletterId = newsletter.Id, FileName = "a.csv", Status = ImportStatus.Completed }, new ImportBatch { NewsletterId = newsletter.Id, FileName = "b.csv", Status = ImportStatus.Completed } };
             db.ImportBatches.AddRange(imports);
             await db.SaveChangesAsync();
 
