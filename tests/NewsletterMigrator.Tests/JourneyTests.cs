@@ -115,7 +115,9 @@ public sealed class JourneyTests : IAsyncLifetime
         var confirmPage = await reader.GetStringAsync(confirmPath);
         Assert.Equal(SubscriberStatus.Pending, (await _app.WithDbAsync(db => db.Subscribers.SingleAsync())).Status);
         response = await reader.PostFormAsync(confirmPath, confirmPage, []);
-        Assert.Contains("Anmeldung bestätigt", await response.Content.ReadAsStringAsync());
+        var thanks = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Anmeldung bestätigt", thanks);
+        Assert.Contains("Telefonnummer aus dem WhatsApp-Newsletter haben wir gelöscht", thanks);
         subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync());
         Assert.Equal(SubscriberStatus.Confirmed, subscriber.Status);
         var confirmedContact = await _app.WithDbAsync(db => db.Contacts.SingleAsync(c => c.Id == signUp.InvitationContactId));

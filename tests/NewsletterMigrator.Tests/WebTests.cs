@@ -198,6 +198,19 @@ public sealed class WebTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_general_sign_up_is_not_told_that_a_phone_number_was_deleted()
+    {
+        await _app.NewsletterAsync();
+        var reader = await _app.SignUpAsync("/n/eilmeldungen", "ohne-nummer@example.test");
+        var doi = await _app.Smtp.WaitForAsync("ohne-nummer@example.test", "bestätigen");
+        var confirm = new Uri(Html.Links(doi.HtmlBody).First(l => l.Contains("/confirm/"))).AbsolutePath;
+        var response = await reader.PostFormAsync(confirm, await reader.GetStringAsync(confirm), []);
+        var thanks = await response.Content.ReadAsStringAsync();
+        Assert.Contains("Anmeldung bestätigt", thanks);
+        Assert.DoesNotContain("Telefonnummer", thanks);
+    }
+
+    [Fact]
     public async Task Healthz_reports_the_database()
     {
         var json = await NewClient().GetStringAsync("/healthz");

@@ -11,6 +11,8 @@ public sealed class ConfirmModel(ConfirmationService confirmations, AppDbContext
 {
     public ConfirmState State { get; private set; }
     public bool JustConfirmed { get; private set; }
+    /// <summary>Only a reader who came from a WhatsApp invitation had a phone number to delete (C16).</summary>
+    public bool PhoneDeleted { get; private set; }
     public bool Resent { get; private set; }
     public string NewsletterName { get; private set; } = "";
 
@@ -25,6 +27,7 @@ public sealed class ConfirmModel(ConfirmationService confirmations, AppDbContext
         var (_, subscriber) = await confirmations.InspectAsync(token);
         var state = await confirmations.ConfirmAsync(token, HttpContext.Connection.RemoteIpAddress?.ToString(), Request.Headers.UserAgent.ToString());
         JustConfirmed = state == ConfirmState.Ready;
+        PhoneDeleted = JustConfirmed && subscriber?.ContactId is not null;
         return await ShowAsync(state, subscriber?.NewsletterId);
     }
 
