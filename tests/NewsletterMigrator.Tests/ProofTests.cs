@@ -1,3 +1,4 @@
+using NewsletterMigrator.Common;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -113,7 +114,7 @@ public sealed class ProofTests : IAsyncLifetime
     [InlineData("say \"hi\"", "\"say \"\"hi\"\"\"")]
     [InlineData("plain", "plain")]
     public void Csv_fields_are_quoted_and_formula_safe(string value, string expected) =>
-        Assert.Equal(expected, ProofExport.Field(value));
+        Assert.Equal(expected, SafeCsvWriter.Escape(value, ','));
 
     private async Task<Guid> ConfirmedReaderAsync(string email)
     {

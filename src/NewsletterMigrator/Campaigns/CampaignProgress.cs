@@ -1,5 +1,6 @@
-using System.Text;
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Campaigns;
@@ -55,20 +56,13 @@ public sealed class CampaignProgress(AppDbContext db, TimeProvider clock)
     /// </summary>
     public async Task<byte[]> FailuresCsvAsync(int campaignId, CancellationToken ct = default)
     {
-        var csv = new StringBuilder("address;status;attempts;reply\r\n");
-        await foreach (var row in Rows(campaignId).Where(m => m.Status == MessageStatus.Failed).OrderBy(m => m.Id)
-                           .Select(m => new { m.ToAddress, m.Status, m.Attempts, m.LastReply }).AsAsyncEnumerable().WithCancellation(ct))
+        var rows = await Rows(campaignId).Where(m => m.Status == MessageStatus.Failed).OrderBy(m => m.Id)
+            .Select(m => new { m.ToAddress, m.Status, m.Attempts, m.LastReply }).ToListAsync(ct);
+        return SafeCsvWriter.ToBytes(csv =>
         {
-            csv.Append(Cell(row.ToAddress)).Append(';').Append(row.Status).Append(';').Append(row.Attempts).Append(';')
-                .Append(Cell(row.LastReply ?? "")).Append("\r\n");
-        }
-        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(csv.ToString())];
-    }
-
-    public static string Cell(string value)
-    {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
-        return value.IndexOfAny([';', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+            csv.WriteRow("address", "status", "attempts", "reply");
+            foreach (var row in rows) csv.WriteRow(row.ToAddress, row.Status.ToString(), row.Attempts.ToString(CultureInfo.InvariantCulture), row.LastReply);
+        });
     }
 
     private IQueryable<OutboundMessage> Rows(int campaignId) =>

@@ -5,35 +5,43 @@ namespace NewsletterMigrator.Common;
 /// <summary>
 /// Writes CSV that is safe to open in a spreadsheet: every value starting with '=', '+', '-', '@',
 /// a tab or a carriage return gets a leading apostrophe, so it is shown as text and never run as a
-/// formula (CSV injection). Fields are quoted per RFC 4180. UTF-8 with BOM and ';' for German Excel.
-/// Every CSV the app writes goes through this class.
+/// formula (CSV injection). Fields are quoted per RFC 4180 (or always, with <c>quoteAll</c>).
+/// UTF-8 with BOM and ';' for German Excel by default. Every CSV the app writes goes through this class.
 /// </summary>
-public sealed class SafeCsvWriter(TextWriter writer, char separator = ';') : IDisposable, IAsyncDisposable
+public sealed class SafeCsvWriter(TextWriter writer, char separator = ';', bool quoteAll = false) : IDisposable, IAsyncDisposable
 {
     public static readonly Encoding Utf8WithBom = new UTF8Encoding(encoderShouldEmitUTF8Identifier: true);
 
-    public static SafeCsvWriter ForStream(Stream stream, char separator = ';') =>
-        new(new StreamWriter(stream, Utf8WithBom, 1 << 16, leaveOpen: true) { NewLine = "\r\n" }, separator);
+    /// <summary>A writer on a response or file stream; write with <see cref="WriteRowAsync"/> there (Kestrel refuses synchronous I/O).</summary>
+    public static SafeCsvWriter ForStream(Stream stream, char separator = ';', bool quoteAll = false) =>
+        new(new StreamWriter(stream, Utf8WithBom, 1 << 16, leaveOpen: true) { NewLine = "\r\n" }, separator, quoteAll);
 
-    public void WriteRow(params IEnumerable<string?> values)
+    /// <summary>A whole CSV file in memory, for small exports built in one go.</summary>
+    public static byte[] ToBytes(Action<SafeCsvWriter> write, char separator = ';')
     {
-        var first = true;
-        foreach (var value in values)
-        {
-            if (!first) writer.Write(separator);
-            first = false;
-            writer.Write(Escape(value ?? "", separator));
-        }
-        writer.Write("\r\n");
+        using var buffer = new MemoryStream();
+        using (var csv = ForStream(buffer, separator)) write(csv);
+        return buffer.ToArray();
     }
+
+    public void WriteRow(params IEnumerable<string?> values) => writer.Write(Line(values));
+
+    public Task WriteRowAsync(params IEnumerable<string?> values) => writer.WriteAsync(Line(values));
+
+    /// <summary>The value with a leading apostrophe where a spreadsheet would run it as a formula.</summary>
+    public static string Neutralize(string? value) =>
+        string.IsNullOrEmpty(value) ? "" : value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
 
     /// <summary>The neutralised and quoted form of one value.</summary>
-    public static string Escape(string value, char separator = ';')
+    public static string Escape(string? value, char separator = ';', bool quoteAll = false)
     {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
-        var needsQuotes = value.AsSpan().IndexOfAny([separator, '"', '\r', '\n']) >= 0;
-        return needsQuotes ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+        var safe = Neutralize(value);
+        var needsQuotes = quoteAll || safe.AsSpan().IndexOfAny([separator, '"', '\r', '\n']) >= 0;
+        return needsQuotes ? "\"" + safe.Replace("\"", "\"\"") + "\"" : safe;
     }
+
+    private string Line(IEnumerable<string?> values) =>
+        string.Join(separator, values.Select(v => Escape(v, separator, quoteAll))) + "\r\n";
 
     public Task FlushAsync() => writer.FlushAsync();
 

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Consent;
@@ -108,40 +109,25 @@ public sealed class ProofExport(AppDbContext db)
     /// <summary>One row per ledger entry; a subscriber without entries still gets one row. UTF-8 with BOM for spreadsheets.</summary>
     public static byte[] ToCsv(IEnumerable<SubscriberProof> proofs)
     {
-        var csv = new StringBuilder();
-        AppendRow(csv, CsvColumns);
-        foreach (var p in proofs)
+        return SafeCsvWriter.ToBytes(csv =>
         {
-            string[] who = [p.Newsletter, p.SubscriberId.ToString(), p.Email, p.Status, p.Language];
-            if (p.Events.Count == 0) AppendRow(csv, [.. who, .. new string[CsvColumns.Length - who.Length]]);
-            foreach (var e in p.Events)
+            csv.WriteRow(CsvColumns);
+            foreach (var p in proofs)
             {
-                var t = e.ConsentText;
-                AppendRow(csv, [.. who, e.Id.ToString(CultureInfo.InvariantCulture), e.Kind, Iso(e.OccurredAtUtc), e.IpAddress, e.UserAgent,
-                    e.Page, e.InvitationContactId?.ToString(), e.MessageId, e.TemplateVersion, e.Channel,
-                    t?.Id.ToString(CultureInfo.InvariantCulture), t?.Version.ToString(CultureInfo.InvariantCulture), t?.Language,
-                    t?.Sha256Recorded, t?.Sha256Stored, t?.Statement, t?.PrivacyInformation, t?.PrivacyNoticeUrl, t?.PrivacyNoticeVersion]);
+                string[] who = [p.Newsletter, p.SubscriberId.ToString(), p.Email, p.Status, p.Language];
+                if (p.Events.Count == 0) csv.WriteRow([.. who, .. new string[CsvColumns.Length - who.Length]]);
+                foreach (var e in p.Events)
+                {
+                    var t = e.ConsentText;
+                    csv.WriteRow([.. who, e.Id.ToString(CultureInfo.InvariantCulture), e.Kind, Iso(e.OccurredAtUtc), e.IpAddress, e.UserAgent,
+                        e.Page, e.InvitationContactId?.ToString(), e.MessageId, e.TemplateVersion, e.Channel,
+                        t?.Id.ToString(CultureInfo.InvariantCulture), t?.Version.ToString(CultureInfo.InvariantCulture), t?.Language,
+                        t?.Sha256Recorded, t?.Sha256Stored, t?.Statement, t?.PrivacyInformation, t?.PrivacyNoticeUrl, t?.PrivacyNoticeVersion]);
+                }
             }
-        }
-        return [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(csv.ToString())];
+        }, separator: ',');
     }
 
     private static string Iso(DateTime utc) => DateTime.SpecifyKind(utc, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static void AppendRow(StringBuilder csv, IEnumerable<string?> values)
-    {
-        csv.AppendJoin(',', values.Select(Field));
-        csv.Append("\r\n");
-    }
-
-    /// <summary>
-    /// RFC 4180 quoting, and a leading apostrophe for values a spreadsheet would run as a formula
-    /// (= + - @ tab CR): a user agent or an address is chosen by whoever signs up.
-    /// </summary>
-    public static string Field(string? value)
-    {
-        value ??= "";
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
-    }
 }

@@ -171,8 +171,7 @@ public static class InvitingEndpoints
         context.Response.ContentType = "text/csv; charset=utf-8";
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"contacts-{newsletter.Slug}.csv\"";
         context.Response.Headers.CacheControl = "no-store";
-        await using var writer = new StreamWriter(context.Response.Body, CsvWriter.Utf8WithBom);
-        var csv = new CsvWriter(writer);
+        await using var csv = SafeCsvWriter.ForStream(context.Response.Body, quoteAll: true);
         await csv.WriteRowAsync(text["Contacts_Name"], text["Contacts_Number"], text["Queue_Import"], text["Contacts_Status"], text["Contacts_Invitation"], "wa.me");
         Guid? after = null;
         while (true)
@@ -189,7 +188,7 @@ public static class InvitingEndpoints
             }
             after = rows[^1].Id;
         }
-        await writer.FlushAsync();
+        await csv.FlushAsync();
         return Results.Empty;
     }
 

@@ -69,9 +69,9 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
         Response.ContentType = "text/csv; charset=utf-8";
         Response.Headers.ContentDisposition = $"attachment; filename=\"import-{BatchId}-report.csv\"";
         await using var csv = SafeCsvWriter.ForStream(Response.Body);
-        csv.WriteRow(text["Import_Line"], text["Import_Reason"], text["Import_Value"]);
+        await csv.WriteRowAsync(text["Import_Line"], text["Import_Reason"], text["Import_Value"]);
         await foreach (var issue in db.ImportIssues.AsNoTracking().Where(i => i.ImportBatchId == BatchId).OrderBy(i => i.Line).ThenBy(i => i.Id).AsAsyncEnumerable().WithCancellation(ct))
-            csv.WriteRow(issue.Line.ToString(CultureInfo.InvariantCulture), text["Reason_" + issue.Reason], issue.OriginalValue);
+            await csv.WriteRowAsync(issue.Line.ToString(CultureInfo.InvariantCulture), text["Reason_" + issue.Reason], issue.OriginalValue);
         await csv.FlushAsync();
         return new EmptyResult();
     }
