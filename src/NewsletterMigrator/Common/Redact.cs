@@ -1,9 +1,7 @@
-using System.Text.RegularExpressions;
-
 namespace NewsletterMigrator.Common;
 
 /// <summary>Shapes personal data for log lines and stored SMTP replies (C20): never the full address or number.</summary>
-public static partial class Redact
+public static class Redact
 {
     public static string Email(string? address)
     {
@@ -15,18 +13,13 @@ public static partial class Redact
     public static string Phone(string? number) =>
         string.IsNullOrEmpty(number) || number.Length < 4 ? "***" : $"***{number[^2..]}";
 
-    /// <summary>Free text such as an SMTP reply, which often quotes the recipient.</summary>
+    /// <summary>
+    /// Free text such as an SMTP reply, which often quotes the recipient: the same rules as every log
+    /// line (<see cref="LogRedactor"/>), cut to a length fit for a database column.
+    /// </summary>
     public static string Text(string? value)
     {
-        if (string.IsNullOrEmpty(value)) return "";
-        var redacted = AddressPattern().Replace(value, m => Email(m.Value));
-        redacted = PhonePattern().Replace(redacted, m => Phone(m.Value));
+        var redacted = LogRedactor.Redact(value);
         return redacted.Length > 500 ? redacted[..500] : redacted;
     }
-
-    [GeneratedRegex(@"[^\s<>""'(),;:]+@[^\s<>""'(),;:]+")]
-    private static partial Regex AddressPattern();
-
-    [GeneratedRegex(@"\+?\d[\d \-/()]{7,}\d")]
-    private static partial Regex PhonePattern();
 }
