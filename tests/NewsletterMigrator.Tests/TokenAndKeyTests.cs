@@ -41,6 +41,33 @@ public sealed class TokenAndKeyTests
     }
 
     [Fact]
+    public void An_addressed_token_names_its_record_but_only_the_server_can_make_one_C29()
+    {
+        var tokens = new TokenService(Keys);
+        var id = Guid.CreateVersion7();
+        var token = tokens.CreateAddressed(TokenPurpose.Invitation, id, 0);
+        Assert.Equal(43, token.Length);
+        Assert.Equal(token, tokens.CreateAddressed(TokenPurpose.Invitation, id, 0));
+        Assert.Equal(id, TokenService.TryReadRecordId(token));
+        // Purpose, generation and key all change the HMAC part, not the id.
+        foreach (var other in new[]
+        {
+            tokens.CreateAddressed(TokenPurpose.Confirm, id, 0),
+            tokens.CreateAddressed(TokenPurpose.Invitation, id, 1),
+            new TokenService(new KeyRing(RandomNumberGenerator.GetBytes(32))).CreateAddressed(TokenPurpose.Invitation, id, 0),
+        })
+        {
+            Assert.Equal(id, TokenService.TryReadRecordId(other));
+            Assert.False(TokenService.Matches(other, TokenService.Hash(token)));
+        }
+        using (var session = tokens.CreateHashSession())
+            Assert.Equal(TokenService.Hash(token), session.HashOfNewAddressed(TokenPurpose.Invitation, id, 0));
+        Assert.Null(TokenService.TryReadRecordId("short"));
+        Assert.Null(TokenService.TryReadRecordId(new string('!', 43)));
+        Assert.Null(TokenService.TryReadRecordId(null));
+    }
+
+    [Fact]
     public void Phone_numbers_are_encrypted_with_a_fresh_nonce_and_deduplicated_by_keyed_HMAC_C19()
     {
         var phones = new PhoneProtector(Keys);

@@ -167,12 +167,20 @@ public sealed class WebTests : IAsyncLifetime
     {
         var newsletter = await _app.NewsletterAsync();
         var real = (await _app.InvitationsAsync(newsletter, "0160 2424240")).Single();
-        var forged = "/i/" + (real[3] == 'A' ? 'B' : 'A') + real[4..];
-        var response = await NewClient().GetAsync(forged);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.Contains("Ihre E-Mail-Adresse", html);
-        Assert.DoesNotContain("2424240", html);
+        // The token names its contact, then carries the HMAC: a changed id finds nobody, a changed HMAC
+        // (position 30 lies in it) finds the contact but does not match its stored hash.
+        string Forge(int at) => real[..at] + (real[at] == 'A' ? 'B' : 'A') + real[(at + 1)..];
+        foreach (var forged in new[] { Forge(3), Forge(3 + 30), "/i/" + new string('A', 43), "/i/short" })
+        {
+            // A reader's browser, so an accepted link would count as opened.
+            var client = NewClient();
+            client.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (iPhone)");
+            var response = await client.GetAsync(forged);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var html = await response.Content.ReadAsStringAsync();
+            Assert.Contains("Ihre E-Mail-Adresse", html);
+            Assert.DoesNotContain("2424240", html);
+        }
         Assert.Null((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
 
         // The real link counts one open, and link-preview fetchers do not count (C35).

@@ -49,8 +49,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         });
         builder.Entity<Contact>(e =>
         {
+            // Finds duplicates on import. Invitation links are found by primary key (TokenService.CreateAddressed),
+            // so this is the only index with random keys that every imported contact must be written into.
             e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
-            e.HasIndex(c => c.InviteTokenHash).IsUnique();
             // The invitation queue walks contacts by id within a newsletter or import (keyset paging),
             // all of them or only the not yet invited; each step is an index seek, whatever the position.
             e.HasIndex(c => new { c.NewsletterId, c.Id });

@@ -38,14 +38,19 @@ internal sealed class ChunkWriter : IAsyncDisposable
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         var close = connection.State != ConnectionState.Open;
         if (close) await db.Database.OpenConnectionAsync(cancellationToken);
-        // The contact indexes have random keys (HMAC, token hash): with SQLite's default 2 MB page cache
-        // most inserts would miss it. 64 MB for this connection keeps a million-row import CPU-bound.
-        await using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = "PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL;";
-            await pragma.ExecuteNonQueryAsync(cancellationToken);
-        }
+        // The duplicate index (newsletter, HMAC) has random keys: with SQLite's default 2 MB page cache most
+        // inserts would miss it, so this connection gets 64 MB while it imports. Each commit copies every page
+        // it touched into the WAL, and the default checkpoint (every 1,000 pages, with two fsyncs) then ran
+        // after almost every chunk; checkpointing every 64 MB of WAL instead halved the time of a 1M import.
+        await ExecuteAsync(connection, "PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384;", cancellationToken);
         return new ChunkWriter(db, connection, close, batchId, newsletterId, now);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = sql;
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task WriteAsync(ContactImporter.PreparedRow[] chunk, ContactImporter.Counts counts, CancellationToken cancellationToken)
@@ -145,6 +150,8 @@ internal sealed class ChunkWriter : IAsyncDisposable
         if (_contact is not null) await _contact.DisposeAsync();
         if (_issue is not null) await _issue.DisposeAsync();
         if (_batch is not null) await _batch.DisposeAsync();
+        // The connection goes back to the pool: it must not keep the import's page cache (64 MB) or checkpoint interval.
+        await ExecuteAsync(_connection, "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000; PRAGMA shrink_memory;", CancellationToken.None);
         if (_closeConnection) await _db.Database.CloseConnectionAsync();
     }
 }

@@ -174,7 +174,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         // Suppression entries of kind Phone hold PhoneProtector.Hmac of the E.164 number (C18).
         if (suppressed.Count > 0 && suppressed.Contains(Convert.ToBase64String(hmac)))
             return new PreparedRow(row, InvalidReason.Suppressed, null, null, null, Guid.Empty);
-        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), tokens.HashOfNew(TokenPurpose.Invitation, id, 0), id);
+        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), tokens.HashOfNewAddressed(TokenPurpose.Invitation, id, 0), id);
     }
 
     private static void Count(PreparedRow[] chunk, Counts counts, HashSet<UInt128> seen)

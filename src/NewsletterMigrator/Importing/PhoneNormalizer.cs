@@ -45,8 +45,9 @@ public static partial class PhoneNormalizer
         {
             return new(null, InvalidReason.Unparseable);
         }
-        if (!Util.IsValidNumber(number)) return new(null, InvalidReason.InvalidNumber);
+        // GetNumberType answers UNKNOWN exactly where IsValidNumber says no; asking both matched every pattern twice.
         var type = Util.GetNumberType(number);
+        if (type == PhoneNumberType.UNKNOWN) return new(null, InvalidReason.InvalidNumber);
         if (type is not (PhoneNumberType.MOBILE or PhoneNumberType.FIXED_LINE_OR_MOBILE))
             return new(null, InvalidReason.NotMobile);
         return new(Util.Format(number, PhoneNumberFormat.E164), null);

@@ -9,7 +9,7 @@ namespace NewsletterMigrator.Inviting;
 public sealed class InvitationLinks(TokenService tokens, IOptions<AppOptions> app)
 {
     public string InvitationUrl(Contact contact) =>
-        app.Value.Link($"i/{tokens.Create(TokenPurpose.Invitation, contact.Id, contact.TokenGeneration)}");
+        app.Value.Link($"i/{tokens.CreateAddressed(TokenPurpose.Invitation, contact.Id, contact.TokenGeneration)}");
 
     /// <summary>The template in the language; English falls back to the German text when none is written.</summary>
     public static string Template(Newsletter newsletter, string language) =>

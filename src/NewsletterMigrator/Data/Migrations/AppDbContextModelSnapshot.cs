@@ -445,9 +445,6 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("InviteTokenHash")
-                        .IsUnique();
-
                     b.HasIndex("ImportBatchId", "Id");
 
                     b.HasIndex("NewsletterId", "Id");

@@ -31,8 +31,9 @@ public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts
     private async Task ResolveAsync(string token, bool countOpen)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var hash = TokenService.TryHash(token);
-        var contact = hash is null ? null : await Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.InviteTokenHash == hash);
+        var id = TokenService.TryReadRecordId(token);
+        var contact = id is null ? null : await Db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id);
+        if (contact is not null && !TokenService.Matches(token, contact.InviteTokenHash)) contact = null;
         if (contact is not null)
         {
             Newsletter = await Db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == contact.NewsletterId);

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128160554_Initial")]
+    [Migration("20261128171023_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -447,9 +447,6 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("InviteTokenHash")
-                        .IsUnique();
 
                     b.HasIndex("ImportBatchId", "Id");
 

@@ -611,12 +611,6 @@ namespace NewsletterMigrator.Data.Migrations
                 columns: new[] { "ImportBatchId", "InvitedAtUtc", "Id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Contacts_InviteTokenHash",
-                table: "Contacts",
-                column: "InviteTokenHash",
-                unique: true);
-
-            migrationBuilder.CreateIndex(
                 name: "IX_Contacts_NewsletterId_Id",
                 table: "Contacts",
                 columns: new[] { "NewsletterId", "Id" });
