@@ -79,6 +79,12 @@ public sealed class TokenAndKeyTests
         Assert.Equal(hmac, phones.Hmac("+491602424240")); // the same number always finds its duplicate
         Assert.NotEqual(hmac, phones.Hmac("+491602424241"));
         Assert.NotEqual(phones.Hmac("+491602424240"), new PhoneProtector(new KeyRing(RandomNumberGenerator.GetBytes(32))).Hmac("+491602424240"));
+        // The bulk session (an import) counts its nonces up: never one twice, in one session or across two.
+        using var session = phones.CreateSession();
+        using var other = phones.CreateSession();
+        var sealedValues = Enumerable.Range(0, 500).SelectMany(_ => new[] { session.Encrypt("+491602424240"), other.Encrypt("+491602424240") }).ToList();
+        Assert.Equal(sealedValues.Count, sealedValues.Select(v => Convert.ToHexString(v, 0, 12)).Distinct().Count());
+        Assert.All(sealedValues, v => Assert.Equal("+491602424240", phones.Decrypt(v)));
         var tampered = (byte[])first.Clone();
         tampered[^1] ^= 1;
         Assert.ThrowsAny<CryptographicException>(() => phones.Decrypt(tampered));

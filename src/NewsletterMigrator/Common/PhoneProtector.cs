@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -32,6 +33,10 @@ public sealed class PhoneProtector(KeyRing keys)
     {
         private readonly IncrementalHash _hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.PhoneHmacKey);
         private readonly AesGcm _aes = new(keys.PhoneEncryptionKey, TagSize);
+        // Nonces count up from a random 96-bit start: unique within the session by construction and, with
+        // random starts, across sessions; it spares a call into the system's random source per number.
+        private readonly byte[] _nonceStart = RandomNumberGenerator.GetBytes(NonceSize);
+        private ulong _counter;
 
         public byte[] Hmac(string e164)
         {
@@ -44,7 +49,8 @@ public sealed class PhoneProtector(KeyRing keys)
             var plain = Encoding.UTF8.GetBytes(e164);
             var output = new byte[NonceSize + plain.Length + TagSize];
             var nonce = output.AsSpan(0, NonceSize);
-            RandomNumberGenerator.Fill(nonce);
+            _nonceStart.CopyTo(nonce);
+            BinaryPrimitives.WriteUInt64BigEndian(nonce[4..], BinaryPrimitives.ReadUInt64BigEndian(_nonceStart.AsSpan(4)) + _counter++);
             _aes.Encrypt(nonce, plain, output.AsSpan(NonceSize, plain.Length), output.AsSpan(NonceSize + plain.Length));
             return output;
         }
