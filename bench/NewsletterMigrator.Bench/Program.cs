@@ -3,6 +3,7 @@ using NewsletterMigrator.Bench;
 // One verb per benchmark, each in its own file. Run in Release:
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import 1000000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import-stages 200000
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import-sqlite 1000000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
 return args.FirstOrDefault() switch
@@ -11,6 +12,7 @@ return args.FirstOrDefault() switch
     "send" => await SendBenchmark.RunAsync(args[1..]),
     "invitation-queue" => await InvitationQueueAsync(args),
     "import-stages" => ImportStages(args),
+    "import-sqlite" => await ImportSqliteAsync(args),
     _ => Usage(),
 };
 
@@ -26,6 +28,12 @@ static async Task<int> InvitationQueueAsync(string[] args)
     return 0;
 }
 
+static async Task<int> ImportSqliteAsync(string[] args)
+{
+    await ImportSqliteBenchmark.RunAsync(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 1_000_000);
+    return 0;
+}
+
 static int ImportStages(string[] args)
 {
     ImportStagesBenchmark.Run(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 200_000);
@@ -38,6 +46,7 @@ static int Usage()
         Usage: NewsletterMigrator.Bench <verb> [arguments]
           import [rows=1000000]                      the importer vs. a raw parse-and-insert pipeline
           import-stages [rows=200000]                the importer's CPU per row before SQLite, stage by stage
+          import-sqlite [rows=1000000]               the importer's SQLite writes alone, with and without each index
           send [recipients=100000] [connections=4]   a campaign through the outbox worker vs. raw MailKit
           invitation-queue [contacts=100000]         the click-to-chat queue's step time at the start, middle and end
         """);
