@@ -81,6 +81,8 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
         var errors = new List<string>();
         if (o.BatchSize is < 1 or > 10_000)
             errors.Add($"Sending:BatchSize must be between 1 and 10000 (was {o.BatchSize}).");
+        if (o.FanOutBatchSize is < 1 or > 100_000)
+            errors.Add($"Sending:FanOutBatchSize must be between 1 and 100000 (was {o.FanOutBatchSize}).");
         if (o.LeaseDuration <= TimeSpan.Zero)
             errors.Add("Sending:LeaseDuration must be positive.");
         if (o.FirstRetryDelay <= TimeSpan.Zero || o.MaxRetryDelay < o.FirstRetryDelay)

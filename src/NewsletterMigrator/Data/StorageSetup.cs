@@ -10,6 +10,8 @@ public static class StorageSetup
 {
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
+        // Before the host starts its threads: SQLite's native memory otherwise spreads over many malloc arenas.
+        NativeHeap.LimitMallocArenas();
         var services = builder.Services;
         services.AddDbContext<AppDbContext>((sp, options) =>
             options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));

@@ -23,6 +23,7 @@ public sealed class DeliveryWorker(
     IOptions<SmtpOptions> smtp,
     IOptions<SendingOptions> sending,
     KeyRing keys,
+    FanOutGate fanOuts,
     TimeProvider clock,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
@@ -255,7 +256,10 @@ public sealed class DeliveryWorker(
         return TimeSpan.FromTicks((long)ticks);
     }
 
-    /// <summary>Scheduled campaigns start by themselves when their time has come.</summary>
+    /// <summary>
+    /// Scheduled campaigns start by themselves when their time has come, and a fan-out interrupted by a
+    /// crash or an error (a campaign left Preparing) is completed, unless it is still running in this process.
+    /// </summary>
     private async Task StartDueCampaignsAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -267,6 +271,13 @@ public sealed class DeliveryWorker(
             var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
             try { await campaigns.StartAsync(id, "scheduler", ct); }
             catch (InvalidOperationException) { /* started or cancelled meanwhile */ }
+        }
+        var preparing = await db.Campaigns.Where(c => c.Status == CampaignStatus.Preparing).Select(c => c.Id).ToListAsync(ct);
+        foreach (var id in preparing)
+        {
+            if (!fanOuts.TryEnter(id)) continue;
+            try { await scope.ServiceProvider.GetRequiredService<CampaignFanOut>().CompleteAsync(id, ct); }
+            finally { fanOuts.Exit(id); }
         }
     }
 
