@@ -22,11 +22,13 @@ public sealed class FanOutGate
 
 /// <summary>
 /// Writes one outbox row per confirmed subscriber of a Preparing campaign, in short transactions of
-/// <see cref="SendingOptions.FanOutBatchSize"/> rows in subscriber-id order, then turns the campaign
-/// to Sending. Until then the worker leases none of its rows, so a campaign is never sent half
-/// fanned out. Each batch covers a contiguous id range and commits whole, so after a crash the
-/// largest subscriber id already in the outbox is where the next run resumes; the unique
-/// (campaign, subscriber) index makes any overlap harmless.
+/// <see cref="SendingOptions.FanOutBatchSize"/> rows, then turns the campaign to Sending. Until then
+/// the worker leases none of its rows, so a campaign is never sent half fanned out. A run after a
+/// crash starts again from the first subscriber: the unique (campaign, subscriber) index skips the
+/// rows already written, which costs seconds for a million and never depends on a resume point
+/// that a VACUUM or a concurrent sign-up could have moved.
+/// Batches are ranges of SQLite's rowid, the trailing column of the (NewsletterId, Status) index,
+/// so each batch is an index range; ranges of the Guid key would scan the whole list every batch.
 /// </summary>
 public sealed class CampaignFanOut(
     AppDbContext db, OutboxSignal signal, IOptions<SendingOptions> sending, IOptions<AppOptions> app, TimeProvider clock, ILogger<CampaignFanOut> logger)
@@ -49,15 +51,15 @@ public sealed class CampaignFanOut(
             // Test mails of the campaign have no subscriber: neither the count nor the resume point sees them.
             var written = Convert.ToInt32(await ScalarAsync(connection,
                 "SELECT count(*) FROM OutboundMessages WHERE CampaignId = $c AND SubscriberId IS NOT NULL", ("$c", campaignId), ct));
-            var after = await ScalarAsync(connection, "SELECT max(SubscriberId) FROM OutboundMessages WHERE CampaignId = $c", ("$c", campaignId), ct) as string ?? "";
-            if (written > 0) logger.LogWarning("Campaign {CampaignId}: resuming an interrupted fan-out after {Rows} rows", campaignId, written);
+            if (written > 0) logger.LogWarning("Campaign {CampaignId}: completing an interrupted fan-out that had written {Rows} rows", campaignId, written);
+            var after = 0L;
 
             var stamp = (campaign.StartedAtUtc ?? clock.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
             await using var status = Command(connection, "SELECT Status FROM Campaigns WHERE Id = $c", "$c");
             await using var bound = Command(connection, $"""
-                SELECT Id FROM Subscribers
-                WHERE NewsletterId = $n AND Status = {(int)SubscriberStatus.Confirmed} AND Id > $after
-                ORDER BY Id LIMIT 1 OFFSET $skip
+                SELECT rowid FROM Subscribers
+                WHERE NewsletterId = $n AND Status = {(int)SubscriberStatus.Confirmed} AND rowid > $after
+                ORDER BY rowid LIMIT 1 OFFSET $skip
                 """, "$n", "$after", "$skip");
             await using var insert = Command(connection, $"""
                 INSERT OR IGNORE INTO OutboundMessages
@@ -65,7 +67,7 @@ public sealed class CampaignFanOut(
                 SELECT {(int)MessageKind.Campaign}, {Outbox.BulkPriority}, {(int)MessageStatus.Queued}, s.NewsletterId, $c, s.Id, s.Email, s.Language,
                        lower(hex(randomblob(16))) || '@' || $host, 0, $stamp, $stamp
                 FROM Subscribers s
-                WHERE s.NewsletterId = $n AND s.Status = {(int)SubscriberStatus.Confirmed} AND s.Id > $after AND ($upto IS NULL OR s.Id <= $upto)
+                WHERE s.NewsletterId = $n AND s.Status = {(int)SubscriberStatus.Confirmed} AND s.rowid > $after AND s.rowid <= $upto
                 """, "$c", "$n", "$after", "$upto", "$host", "$stamp");
             status.Parameters["$c"].Value = campaignId;
             bound.Parameters["$n"].Value = campaign.NewsletterId;
@@ -82,9 +84,9 @@ public sealed class CampaignFanOut(
                 // Cancelled while fanning out: stop writing rows nobody will send.
                 if (Convert.ToInt32(await status.ExecuteScalarAsync(ct)) != (int)CampaignStatus.Preparing) return null;
                 bound.Parameters["$after"].Value = after;
-                var upto = await bound.ExecuteScalarAsync(ct) as string;
+                var upto = await bound.ExecuteScalarAsync(ct) is long end ? end : (long?)null;
                 insert.Parameters["$after"].Value = after;
-                insert.Parameters["$upto"].Value = (object?)upto ?? DBNull.Value;
+                insert.Parameters["$upto"].Value = upto ?? long.MaxValue;
                 written += await insert.ExecuteNonQueryAsync(ct);
                 if (upto is null)
                 {
@@ -98,7 +100,7 @@ public sealed class CampaignFanOut(
                     return written;
                 }
                 await transaction.CommitAsync(ct);
-                after = upto;
+                after = upto.Value;
                 if (afterBatch is not null) await afterBatch(written);
             }
         }

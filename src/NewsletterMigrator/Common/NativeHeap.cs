@@ -7,8 +7,9 @@ namespace NewsletterMigrator.Common;
 /// and an arena keeps what was freed. SQLite allocates its page caches and statements with malloc on
 /// whichever pool thread runs the query, so a sending campaign spread native memory over a dozen
 /// arenas: about 35 MB more peak working set in the send benchmark than with two arenas, at no
-/// measurable cost in throughput. Two arenas is what MALLOC_ARENA_MAX=2 would do, set from code so
-/// the app, its container and the benchmark all get it.
+/// measurable cost in throughput. Two arenas is what MALLOC_ARENA_MAX=2 does (the Dockerfile sets it);
+/// set from code as well, for `dotnet run` and the benchmark. It limits only arenas created later, so
+/// it is the first line of Program.cs; threads the runtime started before Main keep theirs.
 /// </summary>
 internal static class NativeHeap
 {

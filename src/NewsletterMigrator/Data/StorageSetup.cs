@@ -8,13 +8,14 @@ namespace NewsletterMigrator.Data;
 
 public static class StorageSetup
 {
+    private static readonly SqliteCacheReset CacheReset = new();
+
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
-        // Before the host starts its threads: SQLite's native memory otherwise spreads over many malloc arenas.
-        NativeHeap.LimitMallocArenas();
         var services = builder.Services;
         services.AddDbContext<AppDbContext>((sp, options) =>
-            options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+            options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
+                .AddInterceptors(CacheReset));
 
         var dataDirectory = builder.Configuration["App:DataDirectory"] is { Length: > 0 } d ? d : "data";
         services.AddDataProtection()
