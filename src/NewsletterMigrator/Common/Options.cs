@@ -70,6 +70,11 @@ public sealed class SendingOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
     /// <summary>This many failures in a row (SMTP down) pause every sending campaign; 0 never pauses.</summary>
     public int PauseAfterConsecutiveFailures { get; set; } = 20;
+    /// <summary>
+    /// An address for unsubscribing by mail (C21): newsletter mails then carry a mailto next to the https
+    /// link in List-Unsubscribe. Empty: https only. The app does not read this mailbox (see README).
+    /// </summary>
+    public string? UnsubscribeMailbox { get; set; }
 }
 
 /// <summary>DKIM signing (C24); off while <see cref="PrivateKeyPath"/> is empty.</summary>

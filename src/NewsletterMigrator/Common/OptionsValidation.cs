@@ -91,6 +91,8 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
             errors.Add($"Sending:RetryBackoffFactor must be between 1 and 100 (was {o.RetryBackoffFactor}).");
         if (o.PauseAfterConsecutiveFailures < 0)
             errors.Add("Sending:PauseAfterConsecutiveFailures must be 0 (never) or more.");
+        if (!string.IsNullOrWhiteSpace(o.UnsubscribeMailbox) && !EmailAddress.TryNormalize(o.UnsubscribeMailbox, out _))
+            errors.Add("Sending:UnsubscribeMailbox must be a single email address such as abmelden@portal.example, or empty.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
