@@ -8,14 +8,11 @@ namespace NewsletterMigrator.Data;
 
 public static class StorageSetup
 {
-    private static readonly SqliteCacheReset CacheReset = new();
-
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddDbContext<AppDbContext>((sp, options) =>
-            options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
-                .AddInterceptors(CacheReset));
+            options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
 
         var dataDirectory = builder.Configuration["App:DataDirectory"] is { Length: > 0 } d ? d : "data";
         services.AddDataProtection()
