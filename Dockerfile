@@ -35,7 +35,10 @@ ENV ASPNETCORE_URLS=http://+:8080 \
     ASPNETCORE_ENVIRONMENT=Production \
     App__DataDirectory=/data \
     Database__ConnectionString="Data Source=/data/newsletter.db" \
-    Smtp__PickupDirectory=/data/mail-pickup
+    Smtp__PickupDirectory=/data/mail-pickup \
+    MALLOC_ARENA_MAX=2
+# MALLOC_ARENA_MAX: two glibc malloc arenas instead of up to 8 per core keep SQLite's freed native
+# memory from spreading over a dozen arenas during a campaign (see src/NewsletterMigrator/Common/NativeHeap.cs).
 # Mail is written to the pickup directory by default. For real delivery set
 # Smtp__Host (and Smtp__Port, Smtp__Username, Smtp__Password, ...) at run
 # time, e.g. `docker run -e Smtp__Host=smtp.example.org ...`; never bake

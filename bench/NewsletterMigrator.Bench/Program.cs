@@ -6,6 +6,9 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import-sqlite 1000000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
+// As the app does first thing in its Program.cs, so the memory figures are the app's.
+NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
+
 return args.FirstOrDefault() switch
 {
     "import" => await ImportAsync(args),

@@ -21,6 +21,8 @@ public static class FeatureSetup
         services.AddSignUpRateLimits();
         services.AddScoped<ProofExport>();
         services.AddScoped<CampaignService>();
+        services.AddScoped<CampaignFanOut>();
+        services.AddSingleton<FanOutGate>();
         services.AddScoped<UnsubscribeService>();
         services.AddScoped<Outbox>();
         services.AddInviting();

@@ -5,6 +5,9 @@ using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Staff;
 
+// First, before any thread allocates: an arena a thread has taken stays in use (see NativeHeap).
+NativeHeap.LimitMallocArenas();
+
 // The content root is the working directory: the repository root under `dotnet run` (RunWorkingDirectory),
 // the publish folder in a container.
 var builder = WebApplication.CreateBuilder(args);

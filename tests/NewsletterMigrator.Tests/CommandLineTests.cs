@@ -63,6 +63,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("Smtp__MessagesPerHour", "-5", "Smtp:MessagesPerHour")]
     [InlineData("Sending__RetryBackoffFactor", "0.5", "Sending:RetryBackoffFactor")]
     [InlineData("Sending__PauseAfterConsecutiveFailures", "-1", "Sending:PauseAfterConsecutiveFailures")]
+    [InlineData("Sending__FanOutBatchSize", "0", "Sending:FanOutBatchSize")]
+    [InlineData("Sending__UnsubscribeMailbox", "abmelden bei tagblatt", "Sending:UnsubscribeMailbox")]
     [InlineData("Dkim__PrivateKeyPath", "/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
     [InlineData("Dkim__Selector", "nl2026", "Dkim:PrivateKeyPath is empty")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variable, string value, string key)

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Testing;
 
@@ -45,5 +47,48 @@ public sealed class CrashRecoveryTests
             var mails = received[row.ToAddress];
             Assert.All(mails, m => Assert.Equal(row.MessageId, m.MessageId));
         }
+    }
+
+    [Fact]
+    public async Task A_host_stopping_in_the_middle_of_the_fan_out_sends_nothing_early_and_the_next_host_completes_one_row_per_reader()
+    {
+        const string subject = "Eilmeldung: Hochwasser am Rhein";
+        var settings = new Dictionary<string, string?> { ["Sending:FanOutBatchSize"] = "4" };
+        await using var first = new AppFactory(settings: settings);
+        var newsletter = await first.NewsletterAsync();
+        var readers = SendingTestData.Addresses(22);
+        await first.ConfirmedReadersAsync(newsletter, readers);
+        var id = await first.CampaignAsync(newsletter, subject, start: false);
+
+        var rowsAtStop = -1;
+        await using (var scope = first.Services.CreateAsyncScope())
+        {
+            var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
+            var stopped = await Assert.ThrowsAnyAsync<Exception>(() => campaigns.StartAsync(id, "redaktion@example.test", async written =>
+            {
+                if (written < 8) return;
+                // Two batches are committed and the worker keeps polling: it must not touch the campaign yet.
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                Assert.Equal(CampaignStatus.Preparing, (await first.CampaignRowAsync(id)).Status);
+                Assert.Empty(first.Smtp.Received(subject));
+                rowsAtStop = await first.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.CampaignId == id));
+                await first.StopHostAsync();
+                throw new OperationCanceledException("the host went down in the middle of the fan-out");
+            }, CancellationToken.None));
+            Assert.IsType<OperationCanceledException>(stopped);
+        }
+        Assert.Equal(8, rowsAtStop);
+        Assert.Empty(first.Smtp.Received(subject));
+
+        await using var second = new AppFactory(settings: settings, reuse: first);
+        var campaign = await second.WaitForCampaignAsync(id, CampaignStatus.Sent, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(readers.Length, campaign.RecipientCount);
+        var rows = await second.WithDbAsync(db => db.OutboundMessages.AsNoTracking().Where(m => m.CampaignId == id).ToListAsync());
+        Assert.Equal(readers.Order(), rows.Select(r => r.ToAddress).Order());
+        Assert.Equal(readers.Length, rows.Select(r => r.SubscriberId).Distinct().Count());
+        var received = second.Smtp.Received(subject);
+        Assert.Equal(readers.Order(), received.Keys.Order());
+        Assert.All(received.Values, mails => Assert.Single(mails));
     }
 }

@@ -46,6 +46,44 @@ public sealed class DkimTests
         Assert.False(await verifier.VerifyAsync(mail, mail.Headers[mail.Headers.IndexOf(HeaderId.DkimSignature)]));
     }
 
+    [Fact]
+    public async Task With_an_unsubscribe_mailbox_the_signed_list_unsubscribe_header_offers_https_first_then_mailto_C21_C24()
+    {
+        using var rsa = RSA.Create(2048);
+        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("nm-dkim-").FullName, "dkim.pem");
+        await File.WriteAllTextAsync(keyFile, rsa.ExportRSAPrivateKeyPem());
+        await using var app = new AppFactory(settings: new()
+        {
+            ["Dkim:Domain"] = "tagblatt.example.test",
+            ["Dkim:Selector"] = "nl2026",
+            ["Dkim:PrivateKeyPath"] = keyFile,
+            ["Sending:UnsubscribeMailbox"] = "abmelden@tagblatt.example.test",
+        });
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, "leserin@example.test");
+
+        await app.CampaignAsync(newsletter, Subject);
+        var mail = await app.Smtp.WaitForAsync("leserin@example.test", Subject);
+
+        var header = mail.Headers[HeaderId.ListUnsubscribe]!;
+        var match = System.Text.RegularExpressions.Regex.Match(header,
+            "^<http://localhost/u/(?<token>[A-Za-z0-9_-]{43})>, <mailto:abmelden@tagblatt\\.example\\.test\\?subject=unsubscribe-(?<again>[A-Za-z0-9_-]{43})>$");
+        Assert.True(match.Success, header);
+        Assert.Equal(match.Groups["token"].Value, match.Groups["again"].Value);
+        Assert.Equal("List-Unsubscribe=One-Click", mail.Headers[HeaderId.ListUnsubscribePost]);
+
+        // The https link in the header is the reader's real one: it unsubscribes per RFC 8058.
+        var response = await app.CreateClient().PostAsync($"/u/{match.Groups["token"].Value}",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["List-Unsubscribe"] = "One-Click" }));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+
+        var verifier = new DkimVerifier(new TestKeyLocator(PublicKeyFactory.CreateKey(rsa.ExportSubjectPublicKeyInfo())));
+        Assert.True(await verifier.VerifyAsync(mail, mail.Headers[mail.Headers.IndexOf(HeaderId.DkimSignature)]));
+        // Dropping the mailto (or changing it) breaks the signature: it is covered by h=.
+        mail.Headers[HeaderId.ListUnsubscribe] = $"<http://localhost/u/{match.Groups["token"].Value}>";
+        Assert.False(await verifier.VerifyAsync(mail, mail.Headers[mail.Headers.IndexOf(HeaderId.DkimSignature)]));
+    }
+
     /// <summary>Stands in for the DNS TXT lookup at selector._domainkey.domain: returns the test key.</summary>
     private sealed class TestKeyLocator(AsymmetricKeyParameter key) : IDkimPublicKeyLocator
     {

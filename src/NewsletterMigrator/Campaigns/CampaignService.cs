@@ -1,12 +1,11 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Campaigns;
 
-public sealed class CampaignService(AppDbContext db, Outbox outbox, IOptions<AppOptions> app, TimeProvider clock)
+public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanOut fanOut, FanOutGate gate, TimeProvider clock)
 {
     public async Task<int> SaveDraftAsync(int? id, int newsletterId, string subject, string preheader, string bodyMarkdown, string userName, CancellationToken ct = default)
     {
@@ -48,37 +47,37 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, IOptions<App
     }
 
     /// <summary>
-    /// Renders the body once and writes one outbox row per confirmed subscriber in a single
-    /// INSERT … SELECT; the unique (campaign, subscriber) index makes a repeated start harmless.
+    /// Renders the body once, marks the campaign Preparing and writes one outbox row per confirmed
+    /// subscriber in short batches (<see cref="CampaignFanOut"/>); only then does it turn to Sending.
+    /// Returns the number of recipients (0 when it was cancelled while the rows were being written).
     /// </summary>
-    public async Task<int> StartAsync(int campaignId, string userName, CancellationToken ct = default)
-    {
-        var campaign = await db.Campaigns.SingleAsync(c => c.Id == campaignId, ct);
-        if (campaign.Status is not (CampaignStatus.Draft or CampaignStatus.Scheduled))
-            throw new InvalidOperationException("This campaign has already been started.");
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        campaign.BodyHtml = MarkdownRenderer.ToHtml(campaign.BodyMarkdown);
-        campaign.Status = CampaignStatus.Sending;
-        campaign.StartedAtUtc = now;
-        db.Audit(userName, "send", $"campaign {campaignId}", now);
-        await db.SaveChangesAsync(ct);
+    public Task<int> StartAsync(int campaignId, string userName, CancellationToken ct = default) => StartAsync(campaignId, userName, afterBatch: null, ct);
 
-        var stamp = now.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
-        var host = app.Value.BaseUri.Host;
-        var inserted = await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT OR IGNORE INTO OutboundMessages
-                (Kind, Priority, Status, NewsletterId, CampaignId, SubscriberId, ToAddress, Language, MessageId, Attempts, CreatedAtUtc, NextAttemptAtUtc)
-            SELECT {(int)MessageKind.Campaign}, {Outbox.BulkPriority}, {(int)MessageStatus.Queued}, s.NewsletterId, {campaignId}, s.Id, s.Email, s.Language,
-                   lower(hex(randomblob(16))) || '@' || {host}, 0, {stamp}, {stamp}
-            FROM Subscribers s
-            WHERE s.NewsletterId = {campaign.NewsletterId} AND s.Status = {(int)SubscriberStatus.Confirmed}
-            """, ct);
-        campaign.RecipientCount = inserted;
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        outbox.Wake();
-        return inserted;
+    internal async Task<int> StartAsync(int campaignId, string userName, Func<int, Task>? afterBatch, CancellationToken ct)
+    {
+        // Taken before the campaign turns Preparing, so the worker does not resume this fan-out beside us.
+        if (!gate.TryEnter(campaignId)) throw new InvalidOperationException("This campaign has already been started.");
+        try
+        {
+            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+            {
+                var campaign = await db.Campaigns.SingleAsync(c => c.Id == campaignId, ct);
+                if (campaign.Status is not (CampaignStatus.Draft or CampaignStatus.Scheduled))
+                    throw new InvalidOperationException("This campaign has already been started.");
+                var now = clock.GetUtcNow().UtcDateTime;
+                campaign.BodyHtml = MarkdownRenderer.ToHtml(campaign.BodyMarkdown);
+                campaign.Status = CampaignStatus.Preparing;
+                campaign.StartedAtUtc = now;
+                db.Audit(userName, "send", $"campaign {campaignId}", now);
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
+            }
+            return await fanOut.CompleteAsync(campaignId, afterBatch, ct) ?? 0;
+        }
+        finally
+        {
+            gate.Exit(campaignId);
+        }
     }
 
     /// <summary>Schedules a draft to start by itself at <paramref name="startAtUtc"/> (entered in Europe/Berlin).</summary>
@@ -135,7 +134,7 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, IOptions<App
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var changed = await db.Campaigns.Where(c => c.Id == campaignId
-                && (c.Status == CampaignStatus.Scheduled || c.Status == CampaignStatus.Sending || c.Status == CampaignStatus.Paused))
+                && (c.Status == CampaignStatus.Scheduled || c.Status == CampaignStatus.Preparing || c.Status == CampaignStatus.Sending || c.Status == CampaignStatus.Paused))
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Cancelled).SetProperty(c => c.CompletedAtUtc, now), ct);
         if (changed == 0) throw new InvalidOperationException("This campaign cannot be cancelled.");
         await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign

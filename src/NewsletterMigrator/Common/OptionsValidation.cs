@@ -81,6 +81,8 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
         var errors = new List<string>();
         if (o.BatchSize is < 1 or > 10_000)
             errors.Add($"Sending:BatchSize must be between 1 and 10000 (was {o.BatchSize}).");
+        if (o.FanOutBatchSize is < 1 or > 100_000)
+            errors.Add($"Sending:FanOutBatchSize must be between 1 and 100000 (was {o.FanOutBatchSize}).");
         if (o.LeaseDuration <= TimeSpan.Zero)
             errors.Add("Sending:LeaseDuration must be positive.");
         if (o.FirstRetryDelay <= TimeSpan.Zero || o.MaxRetryDelay < o.FirstRetryDelay)
@@ -89,6 +91,8 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
             errors.Add($"Sending:RetryBackoffFactor must be between 1 and 100 (was {o.RetryBackoffFactor}).");
         if (o.PauseAfterConsecutiveFailures < 0)
             errors.Add("Sending:PauseAfterConsecutiveFailures must be 0 (never) or more.");
+        if (!string.IsNullOrWhiteSpace(o.UnsubscribeMailbox) && !EmailAddress.TryNormalize(o.UnsubscribeMailbox, out _))
+            errors.Add("Sending:UnsubscribeMailbox must be a single email address such as abmelden@portal.example, or empty.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

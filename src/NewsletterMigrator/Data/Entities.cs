@@ -147,7 +147,11 @@ public sealed class ConsentEvent
     public string? Channel { get; set; }
 }
 
-public enum CampaignStatus { Draft, Scheduled, Sending, Paused, Sent, Cancelled }
+/// <summary>
+/// Preparing: the outbox rows are being written in batches; the worker sends nothing of the campaign
+/// until the fan-out is complete and it turns to Sending. Appended last so stored values keep their meaning.
+/// </summary>
+public enum CampaignStatus { Draft, Scheduled, Sending, Paused, Sent, Cancelled, Preparing }
 
 public sealed class Campaign
 {

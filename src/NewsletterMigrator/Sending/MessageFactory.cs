@@ -13,7 +13,7 @@ namespace NewsletterMigrator.Sending;
 /// Builds the MIME message for an outbox row. Links carrying tokens are derived here, at send time,
 /// so the database never holds a usable token (C29).
 /// </summary>
-public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOptions<AppOptions> app, IStringLocalizer<SharedResource> text)
+public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOptions<AppOptions> app, IOptions<SendingOptions> sending, IStringLocalizer<SharedResource> text)
 {
     // A campaign's body is rendered once per campaign, not once per recipient.
     private readonly ConcurrentDictionary<int, (string Html, string Text)> _campaignBodies = new();
@@ -40,17 +40,14 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         using var culture = new CultureScope(row.Language);
         var body = Body(campaign);
         // A test mail has no subscriber: its unsubscribe link leads to a page that explains it was a test.
-        var unsubscribeUrl = app.Value.Link(subscriber is null
-            ? "u/test"
-            : $"u/{tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration)}");
-        var manageUrl = app.Value.Link(subscriber is null
-            ? "manage/test"
-            : $"manage/{tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration)}");
+        var token = subscriber is null ? "test" : tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
+        var unsubscribeUrl = app.Value.Link($"u/{token}");
+        var manageUrl = app.Value.Link($"manage/{token}");
         var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl, manageUrl);
         var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
         var message = Envelope(row, newsletter, subject);
         // RFC 8058 one-click unsubscribe (C21) and RFC 2919 List-Id (C23).
-        message.Headers.Add("List-Unsubscribe", $"<{unsubscribeUrl}>");
+        message.Headers.Add("List-Unsubscribe", ListUnsubscribe(unsubscribeUrl, token));
         message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
         message.Headers.Add(HeaderId.ListId, $"{newsletter.Name.Replace('"', '\'')} <{newsletter.Slug}.{app.Value.BaseUri.Host}>");
         message.Body = new BodyBuilder
@@ -60,6 +57,20 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         }.ToMessageBody();
         return message;
     }
+
+    /// <summary>
+    /// The https link first (RFC 8058 one-click, what providers use), then the mailto for clients that only
+    /// know mail (RFC 2369), when <c>Sending:UnsubscribeMailbox</c> is set. The token in the subject lets
+    /// whoever handles that mailbox find the reader without trusting the sender address.
+    /// </summary>
+    private string ListUnsubscribe(string unsubscribeUrl, string token) => _unsubscribeMailto is { } mailto
+        ? $"<{unsubscribeUrl}>, <mailto:{mailto}?subject=unsubscribe-{token}>"
+        : $"<{unsubscribeUrl}>";
+
+    // Validated at start-up; the local part is percent-encoded as a mailto URI requires (RFC 6068).
+    private readonly string? _unsubscribeMailto = EmailAddress.TryNormalize(sending.Value.UnsubscribeMailbox, out var address)
+        ? Uri.EscapeDataString(address[..address.LastIndexOf('@')]) + address[address.LastIndexOf('@')..]
+        : null;
 
     /// <summary>The short-lived link to export, change of address and erasure, sent only to the subscribed address (C33).</summary>
     public MimeMessage AccessLink(OutboundMessage row, Newsletter newsletter, Subscriber subscriber)

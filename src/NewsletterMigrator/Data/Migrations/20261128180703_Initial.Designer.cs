@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128171023_Initial")]
+    [Migration("20261128180703_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
