@@ -99,6 +99,17 @@ public static class SendBenchmark
             Console.WriteLine($"peak memory:   {peak:N0} MB process working set (VmHWM) during fan-out and sending (target < 200 MB); {baseline:N0} MB just before the campaign started");
             Console.WriteLine($"               largest parts, sampled every 100 ms: {peakCommitted:N0} MB GC heap committed, {peakAnon:N0} MB anonymous (GC heap, SQLite, stacks), " +
                               $"{peakFile:N0} MB mapped files (runtime, assemblies), {peakShmem:N0} MB shared (JIT code); the counting SMTP server runs in this process too");
+
+            // What the report page's live progress bar costs the server on every poll, at this campaign size.
+            await using (var scope = app.Services.CreateAsyncScope())
+            {
+                var progress = scope.ServiceProvider.GetRequiredService<CampaignProgress>();
+                await progress.GetAsync(campaignId);
+                var poll = Stopwatch.StartNew();
+                const int polls = 5;
+                for (var i = 0; i < polls; i++) await progress.GetAsync(campaignId);
+                Console.WriteLine($"progress poll: {poll.Elapsed.TotalMilliseconds / polls:N0} ms for a campaign of {queued:N0} rows");
+            }
             return 0;
         }
         finally

@@ -92,6 +92,10 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(m => m.SubscriberId);
             // The per-hour cap counts what left in the last hour.
             e.HasIndex(m => m.SentAtUtc);
+            // The live progress bar counts a campaign's rows by status, and those sent in the last minute, on every
+            // poll (test mails of a campaign share its id, hence the kind): without this index every poll read all
+            // of a campaign's table rows, with it the counts come from the index alone.
+            e.HasIndex(m => new { m.CampaignId, m.Kind, m.Status, m.SentAtUtc });
             e.Property(m => m.ToAddress).HasMaxLength(320);
         });
         builder.Entity<Suppression>(e => e.HasIndex(s => new { s.Kind, s.Hash }).IsUnique());

@@ -719,6 +719,8 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasIndex("Status", "Priority", "NextAttemptAtUtc");
 
+                    b.HasIndex("CampaignId", "Kind", "Status", "SentAtUtc");
+
                     b.ToTable("OutboundMessages");
                 });
 

@@ -648,6 +648,11 @@ namespace NewsletterMigrator.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_CampaignId_Kind_Status_SentAtUtc",
+                table: "OutboundMessages",
+                columns: new[] { "CampaignId", "Kind", "Status", "SentAtUtc" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_OutboundMessages_CampaignId_SubscriberId",
                 table: "OutboundMessages",
                 columns: new[] { "CampaignId", "SubscriberId" },

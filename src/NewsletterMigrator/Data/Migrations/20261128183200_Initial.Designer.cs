@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128180703_Initial")]
+    [Migration("20261128183200_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -721,6 +721,8 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsUnique();
 
                     b.HasIndex("Status", "Priority", "NextAttemptAtUtc");
+
+                    b.HasIndex("CampaignId", "Kind", "Status", "SentAtUtc");
 
                     b.ToTable("OutboundMessages");
                 });
