@@ -11,18 +11,26 @@ public sealed class DkimTests
 {
     private const string Subject = "Eilmeldung mit Signatur";
 
-    [Fact]
-    public async Task Newsletter_is_dkim_signed_over_the_list_unsubscribe_headers_and_verifies_C24_C21()
+    /// <summary>An app that signs with <paramref name="rsa"/> (written as a PEM key file) for tagblatt.example.test.</summary>
+    private static async Task<AppFactory> SigningAppAsync(RSA rsa, params (string Key, string Value)[] more)
     {
-        using var rsa = RSA.Create(2048);
         var keyFile = Path.Combine(Directory.CreateTempSubdirectory("nm-dkim-").FullName, "dkim.pem");
         await File.WriteAllTextAsync(keyFile, rsa.ExportRSAPrivateKeyPem());
-        await using var app = new AppFactory(settings: new()
+        var settings = new Dictionary<string, string?>
         {
             ["Dkim:Domain"] = "tagblatt.example.test",
             ["Dkim:Selector"] = "nl2026",
             ["Dkim:PrivateKeyPath"] = keyFile,
-        });
+        };
+        foreach (var (key, value) in more) settings[key] = value;
+        return new AppFactory(settings: settings);
+    }
+
+    [Fact]
+    public async Task Newsletter_is_dkim_signed_over_the_list_unsubscribe_headers_and_verifies_C24_C21()
+    {
+        using var rsa = RSA.Create(2048);
+        await using var app = await SigningAppAsync(rsa);
         var newsletter = await app.NewsletterAsync();
         await app.ConfirmedReadersAsync(newsletter, "leserin@example.test");
 
@@ -50,15 +58,7 @@ public sealed class DkimTests
     public async Task With_an_unsubscribe_mailbox_the_signed_list_unsubscribe_header_offers_https_first_then_mailto_C21_C24()
     {
         using var rsa = RSA.Create(2048);
-        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("nm-dkim-").FullName, "dkim.pem");
-        await File.WriteAllTextAsync(keyFile, rsa.ExportRSAPrivateKeyPem());
-        await using var app = new AppFactory(settings: new()
-        {
-            ["Dkim:Domain"] = "tagblatt.example.test",
-            ["Dkim:Selector"] = "nl2026",
-            ["Dkim:PrivateKeyPath"] = keyFile,
-            ["Sending:UnsubscribeMailbox"] = "abmelden@tagblatt.example.test",
-        });
+        await using var app = await SigningAppAsync(rsa, ("Sending:UnsubscribeMailbox", "abmelden@tagblatt.example.test"));
         var newsletter = await app.NewsletterAsync();
         await app.ConfirmedReadersAsync(newsletter, "leserin@example.test");
 
