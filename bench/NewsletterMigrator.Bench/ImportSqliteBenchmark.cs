@@ -61,22 +61,19 @@ internal static class ImportSqliteBenchmark
         }
     }
 
-    /// <summary>Rows shaped like the importer's: random HMACs, sealed numbers and token hashes, ids in file order.</summary>
+    /// <summary>Rows shaped like the importer's: random HMACs, sealed numbers and token hashes, and the importer's own ids.</summary>
     private static List<ContactImporter.PreparedRow[]> MakeRows(int rows)
     {
         var random = new Random(20261128);
-        var prefix = Guid.CreateVersion7().ToByteArray(bigEndian: true)[..8];
+        var ids = new ContactImporter.SequentialIds();
         var chunks = new List<ContactImporter.PreparedRow[]>();
         for (var start = 0; start < rows; start += ContactImporter.ChunkSize)
         {
             var chunk = new ContactImporter.PreparedRow[Math.Min(ContactImporter.ChunkSize, rows - start)];
             for (var i = 0; i < chunk.Length; i++)
             {
-                var id = new byte[16];
-                prefix.CopyTo(id, 0);
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(id.AsSpan(8), (2UL << 62) | (uint)(start + i));
                 chunk[i] = new ContactImporter.PreparedRow(new ContactRow(start + i + 2, "+4916012345678", $"Anna {start + i}"), null,
-                    Bytes(random, 32), Bytes(random, 41), Bytes(random, 32), new Guid(id, bigEndian: true));
+                    Bytes(random, 32), Bytes(random, 41), Bytes(random, 32), ids.Next());
             }
             chunks.Add(chunk);
         }

@@ -27,13 +27,6 @@ public sealed class ConfirmationTests : IAsyncLifetime
         }) { TestServices = s => s.AddSingleton<TimeProvider>(_clock) };
     }
 
-    private HttpClient NewClient(string? language = null)
-    {
-        var client = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        if (language is not null) client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
-        return client;
-    }
-
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
@@ -42,7 +35,7 @@ public sealed class ConfirmationTests : IAsyncLifetime
     public async Task Confirm_tokens_have_256_bits_are_stored_only_hashed_work_once_and_expire_C29()
     {
         await _app.NewsletterAsync();
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         await reader.SignUpAsync("reader@example.test");
         var mail = await _app.Smtp.WaitForAsync("reader@example.test", "bestätigen");
         var path = ConfirmPath(mail);
@@ -89,7 +82,7 @@ public sealed class ConfirmationTests : IAsyncLifetime
     {
         var newsletter = await _app.NewsletterAsync();
         var invitation = (await _app.InvitationsAsync(newsletter, "0160 2424240", "0171 5551234")).First();
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         await reader.SignUpAsync("reader@example.test", invitation);
         var path = ConfirmPath(await _app.Smtp.WaitForAsync("reader@example.test", "bestätigen"));
         var signUp = await _app.WithDbAsync(db => db.ConsentEvents.SingleAsync(e => e.Kind == ConsentEventKind.SignUp));
@@ -110,14 +103,14 @@ public sealed class ConfirmationTests : IAsyncLifetime
     {
         await _app.NewsletterAsync();
         // Pending.
-        await NewClient().SignUpAsync("pending@example.test");
+        await _app.ReaderClient().SignUpAsync("pending@example.test");
         // Confirmed.
-        var confirmer = NewClient();
+        var confirmer = _app.ReaderClient();
         await confirmer.SignUpAsync("confirmed@example.test");
         var path = ConfirmPath(await _app.Smtp.WaitForAsync("confirmed@example.test", "bestätigen"));
         await confirmer.PostFormAsync(path, await confirmer.GetStringAsync(path), []);
         // Suppressed: confirmed, then unsubscribed.
-        var leaver = NewClient();
+        var leaver = _app.ReaderClient();
         await leaver.SignUpAsync("left@example.test");
         var leavePath = ConfirmPath(await _app.Smtp.WaitForAsync("left@example.test", "bestätigen"));
         await leaver.PostFormAsync(leavePath, await leaver.GetStringAsync(leavePath), []);
@@ -127,7 +120,7 @@ public sealed class ConfirmationTests : IAsyncLifetime
         var answers = new List<(HttpStatusCode Status, string Html, TimeSpan Took)>();
         foreach (var email in new[] { "new@example.test", "pending@example.test", "confirmed@example.test", "left@example.test" })
         {
-            var client = NewClient();
+            var client = _app.ReaderClient();
             var page = await client.GetStringAsync("/n/eilmeldungen");
             var started = Stopwatch.GetTimestamp();
             var response = await client.PostFormAsync("/n/eilmeldungen", page, TestData.SignUpForm(page, email));
@@ -149,11 +142,11 @@ public sealed class ConfirmationTests : IAsyncLifetime
     public async Task A_pending_address_gets_at_most_one_fresh_DOI_mail_per_interval_C30()
     {
         await _app.NewsletterAsync();
-        await NewClient().SignUpAsync("pending@example.test");
-        await NewClient().SignUpAsync("pending@example.test");
+        await _app.ReaderClient().SignUpAsync("pending@example.test");
+        await _app.ReaderClient().SignUpAsync("pending@example.test");
         Assert.Equal(1, await DoiCountAsync());
         _clock.Advance(TimeSpan.FromMinutes(11));
-        await NewClient().SignUpAsync("pending@example.test");
+        await _app.ReaderClient().SignUpAsync("pending@example.test");
         Assert.Equal(2, await DoiCountAsync());
     }
 
@@ -164,10 +157,10 @@ public sealed class ConfirmationTests : IAsyncLifetime
         for (var i = 0; i < 3; i++)
         {
             _clock.Advance(TimeSpan.FromMinutes(11)); // past the resend interval: each would send a mail
-            Assert.Equal(HttpStatusCode.OK, (await NewClient().SignUpAsync("victim@example.test")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await _app.ReaderClient().SignUpAsync("victim@example.test")).StatusCode);
         }
         _clock.Advance(TimeSpan.FromMinutes(11));
-        var refused = await NewClient("en").SignUpAsync("victim@example.test");
+        var refused = await _app.ReaderClient("en").SignUpAsync("victim@example.test");
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         var html = await refused.Content.ReadAsStringAsync();
         Assert.Contains("Too many sign-ups right now", html);
@@ -176,9 +169,9 @@ public sealed class ConfirmationTests : IAsyncLifetime
         Assert.Equal(3, await _app.WithDbAsync(db => db.ConsentEvents.CountAsync(e => e.Kind == ConsentEventKind.SignUp)));
 
         // Another address is not affected, and after an hour the limit opens again.
-        Assert.Equal(HttpStatusCode.OK, (await NewClient().SignUpAsync("other@example.test")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _app.ReaderClient().SignUpAsync("other@example.test")).StatusCode);
         _clock.Advance(TimeSpan.FromMinutes(40));
-        Assert.Equal(HttpStatusCode.OK, (await NewClient().SignUpAsync("victim@example.test")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _app.ReaderClient().SignUpAsync("victim@example.test")).StatusCode);
     }
 
     private async Task UnsubscribeAsync(string email)

@@ -14,12 +14,6 @@ namespace NewsletterMigrator.Tests;
 public sealed class ConsentPageTests : IAsyncLifetime
 {
     private readonly AppFactory _app = new();
-    private HttpClient NewClient(string? language = null)
-    {
-        var client = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        if (language is not null) client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
-        return client;
-    }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -29,7 +23,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
     public async Task The_consent_box_is_unticked_and_the_statement_stands_apart_C2()
     {
         await _app.NewsletterAsync();
-        var html = await NewClient().GetStringAsync("/n/eilmeldungen");
+        var html = await _app.ReaderClient().GetStringAsync("/n/eilmeldungen");
 
         var box = Regex.Match(html, "<input[^>]*name=\"Input.Consent\"[^>]*type=\"checkbox\"[^>]*>|<input[^>]*type=\"checkbox\"[^>]*name=\"Input.Consent\"[^>]*>").Value;
         Assert.NotEmpty(box);
@@ -53,7 +47,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
     public async Task The_page_shows_the_Art_13_information_collapsible_with_the_privacy_notice_link_C3()
     {
         await _app.NewsletterAsync();
-        var html = await NewClient().GetStringAsync("/n/eilmeldungen");
+        var html = await _app.ReaderClient().GetStringAsync("/n/eilmeldungen");
         var details = Regex.Match(html, "<details[^>]*>(.*?)</details>", RegexOptions.Singleline).Groups[1].Value;
         Assert.Contains("<summary>Datenschutzinformationen</summary>", details);
         foreach (var essential in new[] { "Verantwortlich: Tagblatt", "Datenschutzbeauftragte", "Zweck", "Rechtsgrundlage", "Art. 6 Abs. 1 lit. a DSGVO",
@@ -63,7 +57,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
         // The Art. 21 objection stands separately on the page (C4).
         Assert.Matches("<p class=\"small mt-3\">Widerspruchsrecht[^<]*Art. 21 DSGVO", html);
 
-        var english = await NewClient("en").GetStringAsync("/n/eilmeldungen");
+        var english = await _app.ReaderClient("en").GetStringAsync("/n/eilmeldungen");
         Assert.Contains("<summary>Privacy information</summary>", english);
         Assert.Contains("supervisory authority", english);
     }
@@ -72,7 +66,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
     public async Task Nothing_on_the_site_depends_on_consent_C5()
     {
         await _app.NewsletterAsync();
-        var client = NewClient();
+        var client = _app.ReaderClient();
         var response = await client.GetAsync("/n/eilmeldungen");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // Only the antiforgery cookie: no tracking, no consent wall, no redirect to a consent step.
@@ -92,10 +86,10 @@ public sealed class ConsentPageTests : IAsyncLifetime
     public async Task The_reader_must_confirm_being_16_or_older_C6()
     {
         await _app.NewsletterAsync();
-        var html = await NewClient().GetStringAsync("/n/eilmeldungen");
+        var html = await _app.ReaderClient().GetStringAsync("/n/eilmeldungen");
         Assert.Contains("Ich bin mindestens 16 Jahre alt.", html);
 
-        var response = await NewClient().SignUpAsync("anna@example.test", age: false);
+        var response = await _app.ReaderClient().SignUpAsync("anna@example.test", age: false);
         var answer = await response.Content.ReadAsStringAsync();
         Assert.Matches("id=\"age-error\"[^>]*>[^<]*mindestens 16 Jahre", answer);
         Assert.False(await _app.WithDbAsync(db => db.Subscribers.AnyAsync()));
@@ -106,7 +100,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
     public async Task The_ledger_records_the_version_the_reader_saw_even_when_the_text_changes_meanwhile_C7()
     {
         var newsletter = await _app.NewsletterAsync();
-        var reader = NewClient("en");
+        var reader = _app.ReaderClient("en");
         reader.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (iPhone) ProofTest");
         var page = await reader.GetStringAsync("/n/eilmeldungen");
         var shownId = int.Parse(Html.InputValue(page, "Input.ConsentTextId")!);
@@ -139,7 +133,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
         string language, string subject, string ignore)
     {
         await _app.NewsletterAsync();
-        var response = await NewClient(language).SignUpAsync("reader@example.test");
+        var response = await _app.ReaderClient(language).SignUpAsync("reader@example.test");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         var mail = await _app.Smtp.WaitForAsync(m => m.To.Mailboxes.Any(b => b.Address == "reader@example.test"));
@@ -173,7 +167,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
     public async Task Opening_the_confirm_link_never_confirms_only_the_button_does_C9()
     {
         await _app.NewsletterAsync();
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         await reader.SignUpAsync("reader@example.test");
         var path = await ConfirmPathAsync("reader@example.test");
 
@@ -197,10 +191,10 @@ public sealed class ConsentPageTests : IAsyncLifetime
     public async Task A_POST_without_the_antiforgery_token_confirms_nothing_C32()
     {
         await _app.NewsletterAsync();
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         await reader.SignUpAsync("reader@example.test");
         var path = await ConfirmPathAsync("reader@example.test");
-        var response = await NewClient().PostAsync(path, new FormUrlEncodedContent([]));
+        var response = await _app.ReaderClient().PostAsync(path, new FormUrlEncodedContent([]));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(SubscriberStatus.Pending, await StatusAsync());
     }
@@ -219,12 +213,12 @@ public sealed class ConsentPageTests : IAsyncLifetime
         Assert.Equal("Anna Muster", contact.DisplayName);
         var invitation = new Uri(_app.Service<Inviting.InvitationLinks>().InvitationUrl(contact)).AbsolutePath;
 
-        var first = NewClient();
+        var first = _app.ReaderClient();
         var html = await first.GetStringAsync(invitation);
         foreach (var secret in new[] { "Anna", "2424240", "160 24", "+49" }) Assert.DoesNotContain(secret, html);
         await first.SignUpAsync("anna@example.test", invitation);
         // Forwarded to a friend: a second sign-up on the same link, with its own DOI.
-        await NewClient().SignUpAsync("friend@example.test", invitation);
+        await _app.ReaderClient().SignUpAsync("friend@example.test", invitation);
 
         var subscribers = await _app.WithDbAsync(db => db.Subscribers.OrderBy(s => s.Email).ToListAsync());
         Assert.Equal(["anna@example.test", "friend@example.test"], subscribers.Select(s => s.Email));
@@ -247,12 +241,12 @@ public sealed class ConsentPageTests : IAsyncLifetime
     {
         var newsletter = await _app.NewsletterAsync();
         var invitation = (await _app.InvitationsAsync(newsletter, "0160 2424240")).Single();
-        var preview = NewClient();
+        var preview = _app.ReaderClient();
         if (agent.Length > 0) preview.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", agent);
         Assert.Equal(HttpStatusCode.OK, (await preview.GetAsync(invitation)).StatusCode);
         Assert.Null((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
 
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         reader.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (Linux; Android 14)");
         await reader.GetAsync(invitation);
         Assert.NotNull((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
@@ -278,7 +272,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
     {
         var newsletter = await _app.NewsletterAsync();
         var invitation = (await _app.InvitationsAsync(newsletter, "0160 2424240")).Single();
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         await reader.SignUpAsync("reader@example.test");
         var confirm = await ConfirmPathAsync("reader@example.test");
         var subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync());
@@ -286,7 +280,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
 
         foreach (var path in new[] { invitation, confirm, unsubscribe })
         {
-            var response = await NewClient().GetAsync(path);
+            var response = await _app.ReaderClient().GetAsync(path);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
             var csp = response.Headers.GetValues("Content-Security-Policy").Single();

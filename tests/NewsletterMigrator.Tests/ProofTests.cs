@@ -17,7 +17,6 @@ public sealed class ProofTests : IAsyncLifetime
     private const string Formula = "=HYPERLINK(\"http://evil.example\",\"x\")";
     private readonly AppFactory _app = new();
 
-    private HttpClient NewClient() => _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -29,7 +28,7 @@ public sealed class ProofTests : IAsyncLifetime
         var newsletter = await _app.NewsletterAsync();
         var subscriberId = await ConfirmedReaderAsync("reader@example.test");
         await _app.StaffAsync("admin@example.test", "long enough password", Roles.Admin);
-        var admin = NewClient();
+        var admin = _app.ReaderClient();
         await admin.SignInAsync("admin@example.test", "long enough password");
 
         var list = await admin.GetStringAsync($"/admin/subscribers/{newsletter.Id}");
@@ -86,7 +85,7 @@ public sealed class ProofTests : IAsyncLifetime
         var newsletter = await _app.NewsletterAsync();
         var subscriberId = await ConfirmedReaderAsync("reader@example.test");
         await _app.StaffAsync("editor@example.test", "long enough password", Roles.Editor);
-        var editor = NewClient();
+        var editor = _app.ReaderClient();
         await editor.SignInAsync("editor@example.test", "long enough password");
 
         var list = await editor.GetStringAsync($"/admin/subscribers/{newsletter.Id}");
@@ -118,7 +117,7 @@ public sealed class ProofTests : IAsyncLifetime
 
     private async Task<Guid> ConfirmedReaderAsync(string email)
     {
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         reader.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", Formula);
         await reader.SignUpAsync(email);
         var mail = await _app.Smtp.WaitForAsync(email, "bestätigen");

@@ -11,7 +11,6 @@ namespace NewsletterMigrator.Tests;
 public sealed class WebTests : IAsyncLifetime
 {
     private readonly AppFactory _app = new();
-    private HttpClient NewClient() => _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -25,7 +24,7 @@ public sealed class WebTests : IAsyncLifetime
     [InlineData("/admin/campaigns/1")]
     public async Task Every_admin_page_requires_sign_in(string path)
     {
-        var response = await NewClient().GetAsync(path);
+        var response = await _app.ReaderClient().GetAsync(path);
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("/account/login", response.Headers.Location!.AbsolutePath);
     }
@@ -34,7 +33,7 @@ public sealed class WebTests : IAsyncLifetime
     public async Task An_editor_cannot_change_newsletter_settings()
     {
         await _app.StaffAsync("editor@example.test", "long enough password", Roles.Editor);
-        var client = NewClient();
+        var client = _app.ReaderClient();
         Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync("editor@example.test", "long enough password")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/admin")).StatusCode);
         var response = await client.GetAsync("/admin/newsletters/edit");
@@ -46,7 +45,7 @@ public sealed class WebTests : IAsyncLifetime
     public async Task Sign_in_locks_the_account_after_five_failed_attempts()
     {
         await _app.StaffAsync("admin@example.test", "long enough password", Roles.Admin);
-        var client = NewClient();
+        var client = _app.ReaderClient();
         for (var i = 0; i < 4; i++)
         {
             var failed = await client.SignInAsync("admin@example.test", "wrong password " + i);
@@ -62,7 +61,7 @@ public sealed class WebTests : IAsyncLifetime
     [Fact]
     public async Task First_run_setup_needs_the_console_code_and_closes_once_an_account_exists()
     {
-        var client = NewClient();
+        var client = _app.ReaderClient();
         var page = await client.GetStringAsync("/setup");
         var wrong = await client.PostFormAsync("/setup", page, new() { ["Code"] = "WRONGCODE123", ["Email"] = "a@example.test", ["Password"] = "long enough password" });
         Assert.Contains("Einrichtungscode stimmt nicht", await wrong.Content.ReadAsStringAsync());
@@ -77,7 +76,7 @@ public sealed class WebTests : IAsyncLifetime
     public async Task Public_pages_send_the_security_headers_C32()
     {
         await _app.NewsletterAsync();
-        var response = await NewClient().GetAsync("/n/eilmeldungen");
+        var response = await _app.ReaderClient().GetAsync("/n/eilmeldungen");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var csp = response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("script-src 'self'", csp);
@@ -91,20 +90,20 @@ public sealed class WebTests : IAsyncLifetime
     [Fact]
     public async Task The_site_styles_are_served_from_the_root_wwwroot()
     {
-        var page = await NewClient().GetStringAsync("/");
+        var page = await _app.ReaderClient().GetStringAsync("/");
         var css = Html.Links(page).Where(l => l.Contains(".css")).ToList();
         Assert.Equal(2, css.Count);
-        foreach (var href in css) Assert.Equal(HttpStatusCode.OK, (await NewClient().GetAsync(href)).StatusCode);
+        foreach (var href in css) Assert.Equal(HttpStatusCode.OK, (await _app.ReaderClient().GetAsync(href)).StatusCode);
     }
 
     [Fact]
     public async Task German_by_default_English_by_Accept_Language_or_the_switcher()
     {
         await _app.NewsletterAsync();
-        var client = NewClient();
+        var client = _app.ReaderClient();
         Assert.Contains("Ihre E-Mail-Adresse", await client.GetStringAsync("/n/eilmeldungen"));
 
-        var english = NewClient();
+        var english = _app.ReaderClient();
         english.DefaultRequestHeaders.AcceptLanguage.ParseAdd("en-GB,en;q=0.9");
         var page = await english.GetStringAsync("/n/eilmeldungen");
         Assert.Contains("Your email address", page);
@@ -121,7 +120,7 @@ public sealed class WebTests : IAsyncLifetime
     public async Task A_sign_up_without_the_consent_box_shows_the_error_next_to_it_and_stores_nothing()
     {
         await _app.NewsletterAsync();
-        var client = NewClient();
+        var client = _app.ReaderClient();
         var page = await client.GetStringAsync("/n/eilmeldungen");
         var response = await client.PostFormAsync("/n/eilmeldungen", page, TestData.SignUpForm(page, "anna@example.test", consent: false));
         var html = await response.Content.ReadAsStringAsync();
@@ -138,7 +137,7 @@ public sealed class WebTests : IAsyncLifetime
     public async Task A_filled_honeypot_looks_like_success_but_stores_nothing_C31()
     {
         await _app.NewsletterAsync();
-        var client = NewClient();
+        var client = _app.ReaderClient();
         var page = await client.GetStringAsync("/n/eilmeldungen");
         var form = TestData.SignUpForm(page, "bot@example.test");
         form["Input.Website"] = "http://spam.example";
@@ -151,7 +150,7 @@ public sealed class WebTests : IAsyncLifetime
     public async Task New_pending_and_confirmed_addresses_get_the_same_answer_C30()
     {
         var newsletter = await _app.NewsletterAsync();
-        var client = NewClient();
+        var client = _app.ReaderClient();
         var page = await client.GetStringAsync("/n/eilmeldungen");
         var first = await (await client.PostFormAsync("/n/eilmeldungen", page, TestData.SignUpForm(page, "anna@example.test"))).Content.ReadAsStringAsync();
         var second = await (await client.PostFormAsync("/n/eilmeldungen", page, TestData.SignUpForm(page, "anna@example.test"))).Content.ReadAsStringAsync();
@@ -173,7 +172,7 @@ public sealed class WebTests : IAsyncLifetime
         foreach (var forged in new[] { Forge(3), Forge(3 + 30), "/i/" + new string('A', 43), "/i/short" })
         {
             // A reader's browser, so an accepted link would count as opened.
-            var client = NewClient();
+            var client = _app.ReaderClient();
             client.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (iPhone)");
             var response = await client.GetAsync(forged);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -184,11 +183,11 @@ public sealed class WebTests : IAsyncLifetime
         Assert.Null((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
 
         // The real link counts one open, and link-preview fetchers do not count (C35).
-        var preview = NewClient();
+        var preview = _app.ReaderClient();
         preview.DefaultRequestHeaders.UserAgent.ParseAdd("WhatsApp/2.23.20.0");
         await preview.GetStringAsync(real);
         Assert.Null((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
-        var reader = NewClient();
+        var reader = _app.ReaderClient();
         reader.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (iPhone)");
         await reader.GetStringAsync(real);
         Assert.NotNull((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
@@ -197,7 +196,7 @@ public sealed class WebTests : IAsyncLifetime
     [Fact]
     public async Task Forged_confirm_and_unsubscribe_links_change_nothing()
     {
-        var client = NewClient();
+        var client = _app.ReaderClient();
         var confirm = await client.GetAsync("/confirm/" + new string('A', 43));
         Assert.Equal(HttpStatusCode.NotFound, confirm.StatusCode);
         Assert.Contains("Link ungültig", await confirm.Content.ReadAsStringAsync());
@@ -221,7 +220,7 @@ public sealed class WebTests : IAsyncLifetime
     [Fact]
     public async Task Healthz_reports_the_database()
     {
-        var json = await NewClient().GetStringAsync("/healthz");
+        var json = await _app.ReaderClient().GetStringAsync("/healthz");
         Assert.Contains("\"status\":\"Healthy\"", json);
         Assert.Contains("\"database\":\"Healthy\"", json);
     }

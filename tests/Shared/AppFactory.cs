@@ -50,6 +50,14 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     }
 
     public TestSmtpServer Smtp { get; }
+
+    /// <summary>A reader's browser: a fresh cookie jar, redirects not followed, optionally an Accept-Language.</summary>
+    public HttpClient ReaderClient(string? language = null)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        if (language is not null) client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
+        return client;
+    }
     public string DataDirectory { get; }
     public string MasterKey { get; }
     public int Port { get; }

@@ -22,12 +22,15 @@ public static class TokenPurpose
 /// </summary>
 public sealed class TokenService(KeyRing keys)
 {
+    private const int MacBytes = 32;
     private const int TokenBytes = 32;
     private const int IdBytes = 16;
+    private const int MaxMessageBytes = 128;
 
     public string Create(string purpose, Guid recordId, int generation)
     {
-        var mac = HMACSHA256.HashData(keys.TokenKey, Message(purpose, recordId, generation));
+        Span<byte> mac = stackalloc byte[MacBytes];
+        HMACSHA256.HashData(keys.TokenKey, Message(purpose, recordId, generation, stackalloc byte[MaxMessageBytes]), mac);
         return Base64Url.EncodeToString(mac);
     }
 
@@ -39,8 +42,10 @@ public sealed class TokenService(KeyRing keys)
     /// </summary>
     public string CreateAddressed(string purpose, Guid recordId, int generation)
     {
+        Span<byte> mac = stackalloc byte[MacBytes];
+        HMACSHA256.HashData(keys.TokenKey, Message(purpose, recordId, generation, stackalloc byte[MaxMessageBytes]), mac);
         Span<byte> token = stackalloc byte[TokenBytes];
-        WriteAddressed(keys.TokenKey, purpose, recordId, generation, token);
+        Address(recordId, mac, token);
         return Base64Url.EncodeToString(token);
     }
 
@@ -54,16 +59,17 @@ public sealed class TokenService(KeyRing keys)
             : null;
     }
 
-    private static void WriteAddressed(byte[] key, string purpose, Guid recordId, int generation, Span<byte> token)
+    /// <summary>What the HMAC covers (C29): purpose, record id and generation, as UTF-8 written into <paramref name="buffer"/>.</summary>
+    private static ReadOnlySpan<byte> Message(string purpose, Guid recordId, int generation, Span<byte> buffer) =>
+        System.Text.Unicode.Utf8.TryWrite(buffer, $"{purpose}|{recordId:N}|{generation}", out var length)
+            ? buffer[..length]
+            : throw new ArgumentException("The token purpose is too long.", nameof(purpose));
+
+    private static void Address(Guid recordId, ReadOnlySpan<byte> mac, Span<byte> token)
     {
         recordId.TryWriteBytes(token[..IdBytes], bigEndian: true, out _);
-        Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key, Message(purpose, recordId, generation), mac);
         mac[..(TokenBytes - IdBytes)].CopyTo(token[IdBytes..]);
     }
-
-    private static byte[] Message(string purpose, Guid recordId, int generation) =>
-        Encoding.UTF8.GetBytes($"{purpose}|{recordId:N}|{generation}");
 
     /// <summary>For bulk work (an import): the stored hash of a new token, with one reused HMAC context. One per thread.</summary>
     public HashSession CreateHashSession() => new(keys);
@@ -71,21 +77,16 @@ public sealed class TokenService(KeyRing keys)
     public sealed class HashSession(KeyRing keys) : IDisposable
     {
         private readonly IncrementalHash _mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.TokenKey);
-        private readonly byte[] _macBytes = new byte[32];
+        private readonly byte[] _macBytes = new byte[MacBytes];
         private readonly byte[] _token = new byte[TokenBytes];
         private readonly byte[] _tokenChars = new byte[43];
 
         /// <summary>Equals <c>Hash(CreateAddressed(purpose, recordId, generation))</c>.</summary>
         public byte[] HashOfNewAddressed(string purpose, Guid recordId, int generation)
         {
-            // The same bytes as Message(), written without the intermediate string: this runs once per imported row.
-            Span<byte> message = stackalloc byte[128];
-            if (!System.Text.Unicode.Utf8.TryWrite(message, $"{purpose}|{recordId:N}|{generation}", out var length))
-                throw new ArgumentException("The token purpose is too long.", nameof(purpose));
-            _mac.AppendData(message[..length]);
+            _mac.AppendData(Message(purpose, recordId, generation, stackalloc byte[MaxMessageBytes]));
             _mac.GetHashAndReset(_macBytes);
-            recordId.TryWriteBytes(_token.AsSpan(0, IdBytes), bigEndian: true, out _);
-            _macBytes.AsSpan(0, TokenBytes - IdBytes).CopyTo(_token.AsSpan(IdBytes));
+            Address(recordId, _macBytes, _token);
             Base64Url.EncodeToUtf8(_token, _tokenChars);
             return SHA256.HashData(_tokenChars);
         }

@@ -196,7 +196,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
     /// Version-7 ids that keep the file's order (the contact list sorts by id), although rows are
     /// prepared in parallel: one random v7 prefix per import, then a counter in the 62 random bits.
     /// </summary>
-    private sealed class SequentialIds
+    internal sealed class SequentialIds
     {
         private readonly byte[] _prefix = Guid.CreateVersion7().ToByteArray(bigEndian: true)[..8];
         private ulong _counter = (ulong)Random.Shared.NextInt64() >> 4;
