@@ -23,6 +23,9 @@ public static class StorageSetup
         services.AddSingleton<PhoneProtector>();
         services.AddSingleton<TokenService>();
 
+        // SQLite's page caches and statements are native memory; glibc keeps what it frees unless asked.
+        services.AddHostedService<NativeHeapTrimmer>();
+
         services.AddHealthChecks()
             .AddDbContextCheck<AppDbContext>("database")
             .AddCheck<KeyHealthCheck>("master-key");
