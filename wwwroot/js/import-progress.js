@@ -11,8 +11,13 @@
 
     function poll() {
         fetch(url, { headers: { 'Accept': 'application/json' }, credentials: 'same-origin' })
-            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (r) {
+                // The import is gone (removed after a restart of the app): the page says so.
+                if (r.status === 404) { window.location.reload(); return undefined; }
+                return r.ok ? r.json() : null;
+            })
             .then(function (p) {
+                if (p === undefined) return;
                 if (!p) { setTimeout(poll, 3000); return; }
                 if (p.state !== 'running' && p.state !== 'queued') { window.location.reload(); return; }
                 bar.value = p.percent;

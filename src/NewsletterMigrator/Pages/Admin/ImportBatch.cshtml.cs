@@ -23,9 +23,18 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
 
     public bool IsRunning => Batch is { Status: ImportStatus.Running } && Job is null or { State: ImportJobState.Queued or ImportJobState.Running };
 
+    /// <summary>Neither in the database nor in this process: removed after a failure, a cancel or a restart.</summary>
+    public bool IsGone => Batch is null && Job is null;
+
     public async Task<IActionResult> OnGetAsync()
     {
-        if (!await LoadAsync()) return NotFound();
+        if (!await LoadAsync())
+        {
+            // Still the page, with the reason, not a bare 404: an editor whose import was interrupted by a
+            // restart lands here from the progress page and must learn that nothing was kept.
+            Response.StatusCode = StatusCodes.Status404NotFound;
+            return Page();
+        }
         if (Batch is { Status: ImportStatus.Completed })
         {
             IssueCount = await db.ImportIssues.CountAsync(i => i.ImportBatchId == BatchId);
