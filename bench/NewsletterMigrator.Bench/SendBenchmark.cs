@@ -85,9 +85,18 @@ public static class SendBenchmark
             var engine = Stopwatch.StartNew();
             long peakCommitted = 0, peakAnon = 0, peakFile = 0, peakShmem = 0, peakMallocHeld = 0, peakMallocUsed = 0;
             await worker.StartAsync(stop.Token);
+            // The rate over each tenth of the campaign shows whether sending slows down as the outbox fills with sent rows.
+            var tenth = Math.Max(1, queued / 10);
+            var (windowSent, windowStart) = (0L, TimeSpan.Zero);
             while (smtp.Count - engineStart < queued)
             {
                 await Task.Delay(100);
+                var sent = smtp.Count - engineStart;
+                if (sent - windowSent >= tenth && sent < queued)
+                {
+                    Console.WriteLine($"               {sent,9:N0} sent: {(sent - windowSent) / (engine.Elapsed - windowStart).TotalSeconds,6:N0} msg/s since {windowSent:N0}");
+                    (windowSent, windowStart) = (sent, engine.Elapsed);
+                }
                 peakCommitted = Math.Max(peakCommitted, GC.GetGCMemoryInfo().TotalCommittedBytes / 1024 / 1024);
                 peakAnon = Math.Max(peakAnon, ProcStatusMb("RssAnon:"));
                 peakFile = Math.Max(peakFile, ProcStatusMb("RssFile:"));
