@@ -54,9 +54,11 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
             // The invitation queue walks contacts by id within a newsletter or import (keyset paging),
             // all of them or only the not yet invited; each step is an index seek, whatever the position.
-            e.HasIndex(c => new { c.NewsletterId, c.Id });
+            // The newsletter-wide indexes carry the import too, so the query filter below (completed imports
+            // only) is answered from the index: counting 100,000 contacts otherwise read every table row.
+            e.HasIndex(c => new { c.NewsletterId, c.Id, c.ImportBatchId });
             e.HasIndex(c => new { c.ImportBatchId, c.Id });
-            e.HasIndex(c => new { c.NewsletterId, c.InvitedAtUtc, c.Id });
+            e.HasIndex(c => new { c.NewsletterId, c.InvitedAtUtc, c.Id, c.ImportBatchId });
             e.HasIndex(c => new { c.ImportBatchId, c.InvitedAtUtc, c.Id });
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
             e.HasOne<ImportBatch>().WithMany().HasForeignKey(c => c.ImportBatchId).OnDelete(DeleteBehavior.Cascade);

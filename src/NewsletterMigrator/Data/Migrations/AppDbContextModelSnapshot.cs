@@ -447,14 +447,14 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasIndex("ImportBatchId", "Id");
 
-                    b.HasIndex("NewsletterId", "Id");
-
                     b.HasIndex("NewsletterId", "PhoneHmac")
                         .IsUnique();
 
                     b.HasIndex("ImportBatchId", "InvitedAtUtc", "Id");
 
-                    b.HasIndex("NewsletterId", "InvitedAtUtc", "Id");
+                    b.HasIndex("NewsletterId", "Id", "ImportBatchId");
+
+                    b.HasIndex("NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId");
 
                     b.ToTable("Contacts");
                 });

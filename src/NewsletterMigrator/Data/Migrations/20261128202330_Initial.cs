@@ -611,14 +611,14 @@ namespace NewsletterMigrator.Data.Migrations
                 columns: new[] { "ImportBatchId", "InvitedAtUtc", "Id" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Contacts_NewsletterId_Id",
+                name: "IX_Contacts_NewsletterId_Id_ImportBatchId",
                 table: "Contacts",
-                columns: new[] { "NewsletterId", "Id" });
+                columns: new[] { "NewsletterId", "Id", "ImportBatchId" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Contacts_NewsletterId_InvitedAtUtc_Id",
+                name: "IX_Contacts_NewsletterId_InvitedAtUtc_Id_ImportBatchId",
                 table: "Contacts",
-                columns: new[] { "NewsletterId", "InvitedAtUtc", "Id" });
+                columns: new[] { "NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Contacts_NewsletterId_PhoneHmac",

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128183200_Initial")]
+    [Migration("20261128202330_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -450,14 +450,14 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasIndex("ImportBatchId", "Id");
 
-                    b.HasIndex("NewsletterId", "Id");
-
                     b.HasIndex("NewsletterId", "PhoneHmac")
                         .IsUnique();
 
                     b.HasIndex("ImportBatchId", "InvitedAtUtc", "Id");
 
-                    b.HasIndex("NewsletterId", "InvitedAtUtc", "Id");
+                    b.HasIndex("NewsletterId", "Id", "ImportBatchId");
+
+                    b.HasIndex("NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId");
 
                     b.ToTable("Contacts");
                 });
