@@ -34,11 +34,15 @@ public sealed class NativeMemoryTests
     [GlibcFact]
     public void Freed_native_memory_stays_resident_until_the_heap_is_trimmed()
     {
-
-        var freed = AllocateTouchAndFree();
-        // Straight after free() glibc still holds the pages; that is what the trimmer is for. (A trimmer of
-        // another test's app could run in this microsecond window, hence most rather than all.)
-        Assert.True(ResidentFraction(freed) > 0.9, "glibc returned interior pages of freed chunks by itself");
+        // Straight after free() glibc still holds the pages; that is what the trimmer is for. The trimmer of
+        // another test's app, running in parallel, may trim in between: then the round is repeated.
+        var (freed, resident) = (Array.Empty<nint>(), 0.0);
+        for (var round = 0; round < 3 && resident <= 0.9; round++)
+        {
+            freed = AllocateTouchAndFree();
+            resident = ResidentFraction(freed);
+        }
+        Assert.True(resident > 0.9, "glibc returned interior pages of freed chunks by itself");
 
         NativeHeap.Trim();
         Assert.True(ResidentFraction(freed) <= 0.5, "malloc_trim left the freed pages resident");
