@@ -14,16 +14,18 @@ public sealed class DkimTests
     /// <summary>An app that signs with <paramref name="rsa"/> (written as a PEM key file) for tagblatt.example.test.</summary>
     private static async Task<AppFactory> SigningAppAsync(RSA rsa, params (string Key, string Value)[] more)
     {
-        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("nm-dkim-").FullName, "dkim.pem");
-        await File.WriteAllTextAsync(keyFile, rsa.ExportRSAPrivateKeyPem());
         var settings = new Dictionary<string, string?>
         {
             ["Dkim:Domain"] = "tagblatt.example.test",
             ["Dkim:Selector"] = "nl2026",
-            ["Dkim:PrivateKeyPath"] = keyFile,
         };
         foreach (var (key, value) in more) settings[key] = value;
-        return new AppFactory(settings: settings);
+        var app = new AppFactory(settings: settings);
+        // In the app's data folder, which the factory deletes: no private key is left behind in /tmp.
+        var keyFile = Path.Combine(app.DataDirectory, "dkim.pem");
+        await File.WriteAllTextAsync(keyFile, rsa.ExportRSAPrivateKeyPem());
+        app.Settings["Dkim:PrivateKeyPath"] = keyFile; // read when the host starts, on first use
+        return app;
     }
 
     [Fact]
