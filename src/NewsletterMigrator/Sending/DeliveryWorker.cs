@@ -137,12 +137,9 @@ public sealed class DeliveryWorker(
             take = Math.Min(take, smtp.Value.MessagesPerHour - sentLastHour);
             if (take <= 0) return new Batch([], [], [], []);
         }
-        var due = db.OutboundMessages.Where(m =>
-            ((m.Status == MessageStatus.Queued && m.NextAttemptAtUtc <= now) || (m.Status == MessageStatus.Leased && m.LeaseExpiresAtUtc < now))
-            && (m.Kind != MessageKind.Campaign || db.Campaigns.Any(c => c.Id == m.CampaignId && c.Status == CampaignStatus.Sending)));
-        // Two index walks, not one query over `due`: SQLite cannot walk the OR in (Status, Priority,
-        // NextAttemptAtUtc) order, so it sorted every queued row for each batch, which at a million
-        // queued rows cost more than the sending. Expired leases (a crashed worker's rows) are few.
+        // Two index walks, not one query over both kinds of due rows: SQLite cannot walk an OR in (Status,
+        // Priority, NextAttemptAtUtc) order, so it sorted every queued row for each batch, which at a
+        // million queued rows cost more than the sending. Expired leases (a crashed worker's rows) are few.
         var sendable = db.OutboundMessages.Where(m => m.Kind != MessageKind.Campaign || db.Campaigns.Any(c => c.Id == m.CampaignId && c.Status == CampaignStatus.Sending));
         var ids = await sendable.Where(m => m.Status == MessageStatus.Leased && m.LeaseExpiresAtUtc < now)
             .OrderBy(m => m.Id).Select(m => m.Id).Take(take).ToListAsync(ct);
@@ -151,10 +148,7 @@ public sealed class DeliveryWorker(
                 .OrderBy(m => m.Priority).ThenBy(m => m.NextAttemptAtUtc).ThenBy(m => m.Id).Select(m => m.Id).Take(take - ids.Count).ToListAsync(ct));
         if (ids.Count == 0) return new Batch([], [], [], []);
         var expires = now + sending.Value.LeaseDuration;
-        await due.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u
-            .SetProperty(m => m.Status, MessageStatus.Leased)
-            .SetProperty(m => m.LeaseOwner, _owner)
-            .SetProperty(m => m.LeaseExpiresAtUtc, expires), ct);
+        await OutboxLease.TakeAsync(db, ids, _owner, now, expires, ct);
         var rows = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == MessageStatus.Leased)
             .OrderBy(m => m.Priority).ThenBy(m => m.Id).ToListAsync(ct);
