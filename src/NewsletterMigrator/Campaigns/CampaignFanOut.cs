@@ -110,19 +110,8 @@ public sealed class CampaignFanOut(
         }
     }
 
-    private static DbCommand Command(DbConnection connection, string sql, params string[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var name in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
+    private static DbCommand Command(DbConnection connection, string sql, params string[] parameters) =>
+        SqlCommands.Create(connection, null, sql, parameters);
 
     private static async Task<object?> ScalarAsync(DbConnection connection, string sql, (string Name, object Value) parameter, CancellationToken ct)
     {

@@ -107,22 +107,13 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys,
 
     private DbCommand PrepareUpdate(DbConnection connection, DbTransaction transaction)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"""
+        var command = SqlCommands.Create(connection, transaction, $"""
             UPDATE OutboundMessages
             SET Status = $status, Attempts = Attempts + $attempt, LastReply = coalesce($reply, LastReply),
                 NextAttemptAtUtc = coalesce($next, NextAttemptAtUtc), SentAtUtc = coalesce($sent, SentAtUtc),
                 LeaseOwner = NULL, LeaseExpiresAtUtc = NULL
             WHERE Id = $id AND LeaseOwner = $owner AND Status = {(int)MessageStatus.Leased}
-            """;
-        foreach (var name in new[] { "$status", "$attempt", "$reply", "$next", "$sent", "$id", "$owner" })
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
+            """, "$status", "$attempt", "$reply", "$next", "$sent", "$id", "$owner");
         command.Parameters["$owner"].Value = owner;
         command.Prepare();
         return command;

@@ -38,9 +38,7 @@ internal static class OutboxLease
 
     private static DbCommand Prepare(DbConnection connection, DbTransaction transaction, string owner, DateTime now, DateTime expires)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"""
+        var command = SqlCommands.Create(connection, transaction, $"""
             UPDATE "OutboundMessages" AS m
             SET "Status" = {(int)MessageStatus.Leased}, "LeaseOwner" = $owner, "LeaseExpiresAtUtc" = $expires
             WHERE m."Id" = $id
@@ -48,14 +46,10 @@ internal static class OutboxLease
                    OR (m."Status" = {(int)MessageStatus.Leased} AND m."LeaseExpiresAtUtc" < $now))
               AND (m."Kind" <> {(int)MessageKind.Campaign}
                    OR EXISTS (SELECT 1 FROM "Campaigns" AS c WHERE c."Id" = m."CampaignId" AND c."Status" = {(int)CampaignStatus.Sending}))
-            """;
-        foreach (var (name, value) in new (string, object)[] { ("$id", 0L), ("$owner", owner), ("$now", now), ("$expires", expires) })
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
+            """, "$id", "$owner", "$now", "$expires");
+        command.Parameters["$owner"].Value = owner;
+        command.Parameters["$now"].Value = now;
+        command.Parameters["$expires"].Value = expires;
         command.Prepare();
         return command;
     }
