@@ -59,7 +59,7 @@ public sealed class InvitationQueueBrowserTests : BrowserTest
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
             Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt",
-        }, "test");
+        }.Complete(), "test");
         var csv = "Telefonnummer;Name\n0160 1111111;Anna Muster\n0171 2222222;Ben Beispiel\n0160 3333333;Clara Test\n";
         using var file = new MemoryStream(Encoding.UTF8.GetBytes(csv));
         await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, file, "liste.csv", "test");

@@ -80,7 +80,7 @@ public sealed class ReaderJourneyTests : BrowserTest
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
             Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt",
-        }, "test");
+        }.Complete(), "test");
         using var file = new MemoryStream(Encoding.UTF8.GetBytes("0160 2424240\n"));
         await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, file, "numbers.txt", "test");
         var contact = await scope.ServiceProvider.GetRequiredService<AppDbContext>().Contacts.SingleAsync();

@@ -26,7 +26,7 @@ public sealed class FixtureImportTests : IAsyncLifetime
         var expected = Expected()[file];
         await using var scope = _app.Services.CreateAsyncScope();
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(
-            new Newsletter { Slug = "fixture", Name = "Fixture", SenderName = "Fixture", SenderAddress = "news@example.test" }, "test");
+            new Newsletter { Slug = "fixture", Name = "Fixture", SenderName = "Fixture", SenderAddress = "news@example.test" }.Complete(), "test");
 
         await using var stream = File.OpenRead(Path.Combine(FixtureFolder(), file));
         var summary = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, stream, file, "test");

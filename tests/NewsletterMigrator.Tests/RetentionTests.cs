@@ -49,7 +49,7 @@ public sealed class RetentionTests : IAsyncLifetime
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
             Impressum = "Tagblatt GmbH", PrivacyNoticeUrl = "https://tagblatt.example.test/datenschutz",
-        }, "test");
+        }.Complete(), "test");
     }
 
     [Fact]

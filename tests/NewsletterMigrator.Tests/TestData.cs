@@ -20,7 +20,7 @@ public static class TestData
         {
             Slug = slug, Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
             Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt", PrivacyNoticeUrl = "https://tagblatt.example.test/datenschutz",
-        }, "test");
+        }.Complete(), "test");
     }
 
     /// <summary>Imports the numbers and returns each new contact's invitation path (/i/…).</summary>

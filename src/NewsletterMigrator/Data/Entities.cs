@@ -10,8 +10,28 @@ public sealed class Newsletter
     public required string SenderName { get; set; }
     public required string SenderAddress { get; set; }
     public string? ReplyTo { get; set; }
+
+    // The legal identity (C38): until the controller, the Impressum and the privacy notice are complete,
+    // nothing reaches a reader (see Newsletters/LegalReadiness).
+    /// <summary>The controller's legal name, e.g. "Tagblatt Verlag GmbH".</summary>
+    public string ControllerName { get; set; } = "";
+    /// <summary>The controller's postal address (street, postcode, town), one or several lines.</summary>
+    public string ControllerAddress { get; set; } = "";
+    /// <summary>An email address readers can write to about their data.</summary>
+    public string ControllerEmail { get; set; } = "";
+    /// <summary>The data protection officer's name and contact; empty when the controller has none (Art. 37).</summary>
+    public string DataProtectionOfficer { get; set; } = "";
+    /// <summary>The competent supervisory authority; empty names the right to complain in general (Art. 77).</summary>
+    public string SupervisoryAuthority { get; set; } = "";
+    /// <summary>The Impressum as text (§5 DDG, §18(2) MStV); shown in every mail and reader page.</summary>
     public string Impressum { get; set; } = "";
+    /// <summary>The Impressum's page on the portal; either this or <see cref="Impressum"/> (or both).</summary>
+    public string ImpressumUrl { get; set; } = "";
     public string PrivacyNoticeUrl { get; set; } = "";
+    /// <summary>The privacy notice's version label as the portal names it, e.g. "2026-11" (C7, C43).</summary>
+    public string PrivacyNoticeVersion { get; set; } = "";
+    /// <summary>Addresses an admin allows as test recipients besides staff accounts, one per line (C45).</summary>
+    public string TestRecipients { get; set; } = "";
     public string DefaultRegion { get; set; } = "DE";
     public string DefaultLanguage { get; set; } = "de";
     /// <summary>Neutral WhatsApp invitation with the placeholders {name} and {link} (C11).</summary>
@@ -34,6 +54,12 @@ public sealed class ConsentText
     public required string PrivacyInformation { get; set; }
     public string PrivacyNoticeUrl { get; set; } = "";
     public string PrivacyNoticeVersion { get; set; } = "";
+    /// <summary>The Art. 21 objection note as shown beside the form (C4, C43).</summary>
+    public string ObjectionNote { get; set; } = "";
+    /// <summary>The controller line and Impressum as shown on the page (C39, C43).</summary>
+    public string Impressum { get; set; } = "";
+    /// <summary>The privacy information was built from the settings (C40), not written by an editor: it follows them.</summary>
+    public bool Generated { get; set; }
     public required string Sha256 { get; set; }
     public DateTime CreatedAtUtc { get; set; }
     /// <summary>Set when a reader first sees this version; from then on it must never change.</summary>
@@ -47,6 +73,9 @@ public sealed class ImportBatch
     public int Id { get; set; }
     public int NewsletterId { get; set; }
     public required string FileName { get; set; }
+    /// <summary>The kind of legal basis for the one invitation (C36), see <c>Importing.LegalBases</c>.</summary>
+    public string LegalBasisKind { get; set; } = "";
+    /// <summary>The editor's words, e.g. "existing WhatsApp newsletter consent, obtained until 2019-12-06".</summary>
     public string LegalBasis { get; set; } = "";
     public string CreatedBy { get; set; } = "";
     public DateTime CreatedAtUtc { get; set; }
@@ -85,6 +114,8 @@ public sealed class Contact
     public DateTime? SignedUpAtUtc { get; set; }
     public DateTime? ConfirmedAtUtc { get; set; }
     public DateTime? UnsubscribedAtUtc { get; set; }
+    /// <summary>The reader objected to the invitation (STOP, C41): the number is suppressed and erased here.</summary>
+    public DateTime? ObjectedAtUtc { get; set; }
 }
 
 public enum SubscriberStatus { Pending, Confirmed, Unsubscribed, Bounced }
@@ -143,7 +174,13 @@ public sealed class ConsentEvent
     public string? ConsentTextSha256 { get; set; }
     public string? MessageId { get; set; }
     public string? TemplateVersion { get; set; }
-    /// <summary>For withdrawal and erasure: link, one-click header or admin.</summary>
+    /// <summary>SHA-256 of the DOI mail's text with the link left out (C43), on the DOI-queued event.</summary>
+    public string? DoiTextSha256 { get; set; }
+    /// <summary>On a sign-up: the reader confirmed being 16 or older (C6, C43).</summary>
+    public bool? AgeConfirmed { get; set; }
+    /// <summary>On a sign-up: the privacy-notice version label shown (C43).</summary>
+    public string? PrivacyNoticeVersion { get; set; }
+    /// <summary>For withdrawal and erasure: link, one-click header, admin, mail, phone or WhatsApp.</summary>
     public string? Channel { get; set; }
 }
 

@@ -300,6 +300,9 @@ namespace NewsletterMigrator.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool?>("AgeConfirmed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Channel")
                         .HasColumnType("TEXT");
 
@@ -307,6 +310,9 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("ConsentTextSha256")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DoiTextSha256")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("InvitationContactId")
@@ -328,6 +334,9 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Page")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PrivacyNoticeVersion")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("SubscriberId")
@@ -358,12 +367,23 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<DateTime?>("FirstShownAtUtc")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Generated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Impressum")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Language")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ObjectionNote")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("PrivacyInformation")
                         .IsRequired()
@@ -423,6 +443,9 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ObjectedAtUtc")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("OpenedAtUtc")
                         .HasColumnType("TEXT");
@@ -519,6 +542,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("LegalBasisKind")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
 
@@ -586,7 +613,23 @@ namespace NewsletterMigrator.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ControllerAddress")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ControllerEmail")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ControllerName")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DataProtectionOfficer")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("DefaultLanguage")
@@ -600,6 +643,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Impressum")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImpressumUrl")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
@@ -623,6 +670,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PrivacyNoticeVersion")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ReplyTo")
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
@@ -640,6 +691,14 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SupervisoryAuthority")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TestRecipients")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");

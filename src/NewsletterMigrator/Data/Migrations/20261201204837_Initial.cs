@@ -84,6 +84,9 @@ namespace NewsletterMigrator.Data.Migrations
                     ConsentTextSha256 = table.Column<string>(type: "TEXT", nullable: true),
                     MessageId = table.Column<string>(type: "TEXT", nullable: true),
                     TemplateVersion = table.Column<string>(type: "TEXT", nullable: true),
+                    DoiTextSha256 = table.Column<string>(type: "TEXT", nullable: true),
+                    AgeConfirmed = table.Column<bool>(type: "INTEGER", nullable: true),
+                    PrivacyNoticeVersion = table.Column<string>(type: "TEXT", nullable: true),
                     Channel = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
@@ -132,8 +135,16 @@ namespace NewsletterMigrator.Data.Migrations
                     SenderName = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
                     SenderAddress = table.Column<string>(type: "TEXT", maxLength: 320, nullable: false),
                     ReplyTo = table.Column<string>(type: "TEXT", maxLength: 320, nullable: true),
+                    ControllerName = table.Column<string>(type: "TEXT", nullable: false),
+                    ControllerAddress = table.Column<string>(type: "TEXT", nullable: false),
+                    ControllerEmail = table.Column<string>(type: "TEXT", nullable: false),
+                    DataProtectionOfficer = table.Column<string>(type: "TEXT", nullable: false),
+                    SupervisoryAuthority = table.Column<string>(type: "TEXT", nullable: false),
                     Impressum = table.Column<string>(type: "TEXT", nullable: false),
+                    ImpressumUrl = table.Column<string>(type: "TEXT", nullable: false),
                     PrivacyNoticeUrl = table.Column<string>(type: "TEXT", nullable: false),
+                    PrivacyNoticeVersion = table.Column<string>(type: "TEXT", nullable: false),
+                    TestRecipients = table.Column<string>(type: "TEXT", nullable: false),
                     DefaultRegion = table.Column<string>(type: "TEXT", maxLength: 2, nullable: false),
                     DefaultLanguage = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
                     InvitationMessage = table.Column<string>(type: "TEXT", nullable: false),
@@ -360,6 +371,9 @@ namespace NewsletterMigrator.Data.Migrations
                     PrivacyInformation = table.Column<string>(type: "TEXT", nullable: false),
                     PrivacyNoticeUrl = table.Column<string>(type: "TEXT", nullable: false),
                     PrivacyNoticeVersion = table.Column<string>(type: "TEXT", nullable: false),
+                    ObjectionNote = table.Column<string>(type: "TEXT", nullable: false),
+                    Impressum = table.Column<string>(type: "TEXT", nullable: false),
+                    Generated = table.Column<bool>(type: "INTEGER", nullable: false),
                     Sha256 = table.Column<string>(type: "TEXT", nullable: false),
                     CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
                     FirstShownAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
@@ -383,6 +397,7 @@ namespace NewsletterMigrator.Data.Migrations
                         .Annotation("Sqlite:Autoincrement", true),
                     NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
                     FileName = table.Column<string>(type: "TEXT", nullable: false),
+                    LegalBasisKind = table.Column<string>(type: "TEXT", nullable: false),
                     LegalBasis = table.Column<string>(type: "TEXT", nullable: false),
                     CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
                     CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
@@ -420,7 +435,8 @@ namespace NewsletterMigrator.Data.Migrations
                     OpenedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     SignedUpAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     ConfirmedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    UnsubscribedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    UnsubscribedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ObjectedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261128202330_Initial")]
+    [Migration("20261201204837_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -303,6 +303,9 @@ namespace NewsletterMigrator.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool?>("AgeConfirmed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Channel")
                         .HasColumnType("TEXT");
 
@@ -310,6 +313,9 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("ConsentTextSha256")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DoiTextSha256")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("InvitationContactId")
@@ -331,6 +337,9 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Page")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PrivacyNoticeVersion")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("SubscriberId")
@@ -361,12 +370,23 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<DateTime?>("FirstShownAtUtc")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Generated")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Impressum")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Language")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ObjectionNote")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("PrivacyInformation")
                         .IsRequired()
@@ -426,6 +446,9 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("ObjectedAtUtc")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("OpenedAtUtc")
                         .HasColumnType("TEXT");
@@ -522,6 +545,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("LegalBasisKind")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
 
@@ -589,7 +616,23 @@ namespace NewsletterMigrator.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ControllerAddress")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ControllerEmail")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ControllerName")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DataProtectionOfficer")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("DefaultLanguage")
@@ -603,6 +646,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Impressum")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImpressumUrl")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
@@ -626,6 +673,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PrivacyNoticeVersion")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ReplyTo")
                         .HasMaxLength(320)
                         .HasColumnType("TEXT");
@@ -643,6 +694,14 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<string>("Slug")
                         .IsRequired()
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SupervisoryAuthority")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TestRecipients")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
