@@ -23,9 +23,10 @@ public static class CommandLine
             {
                 "migrate" => Done("Database migrated."),
                 "create-admin" => await CreateAdminAsync(services, args),
-                "create-newsletter" => await CreateNewsletterAsync(services, args),
+                "create-newsletter" => await NewsletterVerbs.CreateAsync(services, args, Console.Out, Console.Error),
+                "update-newsletter" => await NewsletterVerbs.UpdateAsync(services, args, Console.Out, Console.Error),
                 "import" => await ImportAsync(services, args),
-                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, create-newsletter --slug <slug> --name <name> --from <address>, import --newsletter <slug> <file> [--dry-run] [--json]"),
+                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {NewsletterVerbs.Usage}, import --newsletter <slug> <file> [--dry-run] [--json]"),
             };
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ImportFormatException or UnauthorizedAccessException)
@@ -49,20 +50,6 @@ public static class CommandLine
         return result.Succeeded
             ? Done($"Admin account {email} created.")
             : Fail("Could not create the account: " + string.Join(" ", result.Errors.Select(e => e.Description)));
-    }
-
-    private static async Task<int> CreateNewsletterAsync(IServiceProvider services, string[] args)
-    {
-        var slug = Option(args, "--slug");
-        var name = Option(args, "--name");
-        var from = Option(args, "--from");
-        if (slug is null || name is null || from is null) return Fail("Usage: create-newsletter --slug <slug> --name <name> --from <address>");
-        if (!NewsletterService.IsValidSlug(slug)) return Fail("The slug may contain lower-case letters, digits and hyphens.");
-        if (!Common.EmailAddress.TryNormalize(from, out var sender)) return Fail($"'{from}' is not a valid email address.");
-        var newsletters = services.GetRequiredService<NewsletterService>();
-        if (await newsletters.SlugTakenAsync(slug, null)) return Fail($"A newsletter with the slug '{slug}' exists already.");
-        await newsletters.CreateAsync(new Newsletter { Slug = slug, Name = name, SenderName = name, SenderAddress = sender }, "command line");
-        return Done($"Newsletter '{slug}' created. Add the Impressum and privacy notice in the admin area.");
     }
 
     private static async Task<int> ImportAsync(IServiceProvider services, string[] args)
@@ -94,7 +81,7 @@ public static class CommandLine
         return 0;
     }
 
-    private static string? Option(string[] args, string name)
+    internal static string? Option(string[] args, string name)
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Campaigns;
@@ -64,6 +65,7 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
                 var campaign = await db.Campaigns.SingleAsync(c => c.Id == campaignId, ct);
                 if (campaign.Status is not (CampaignStatus.Draft or CampaignStatus.Scheduled))
                     throw new InvalidOperationException("This campaign has already been started.");
+                await EnsureOpenAsync(campaign.NewsletterId, ct);
                 var now = clock.GetUtcNow().UtcDateTime;
                 campaign.BodyHtml = MarkdownRenderer.ToHtml(campaign.BodyMarkdown);
                 campaign.Status = CampaignStatus.Preparing;
@@ -85,6 +87,8 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     {
         var now = clock.GetUtcNow().UtcDateTime;
         if (startAtUtc <= now) throw new ArgumentOutOfRangeException(nameof(startAtUtc), "The time lies in the past.");
+        var newsletterId = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.NewsletterId).SingleAsync(ct);
+        await EnsureOpenAsync(newsletterId, ct);
         var changed = await db.Campaigns.Where(c => c.Id == campaignId && (c.Status == CampaignStatus.Draft || c.Status == CampaignStatus.Scheduled))
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Scheduled).SetProperty(c => c.ScheduledForUtc, startAtUtc), ct);
         if (changed == 0) throw new InvalidOperationException("Only drafts can be scheduled.");
@@ -143,5 +147,12 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
         db.Audit(userName, "cancel", $"campaign {campaignId}", now);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>No campaign goes out under a newsletter without a complete legal identity (C38, C25).</summary>
+    private async Task EnsureOpenAsync(int newsletterId, CancellationToken ct)
+    {
+        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, ct);
+        if (!LegalReadiness.IsOpen(newsletter)) throw new LegalIdentityIncompleteException(newsletter.Slug);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Consent;
@@ -17,7 +18,8 @@ public sealed record SignUpRequest(
     string? UserAgent,
     string Page);
 
-public enum SignUpOutcome { Accepted, InvalidEmail, TooManyForAddress }
+/// <summary>NotOpen: the newsletter's legal identity is incomplete, so it takes no sign-up and sends no DOI mail (C38).</summary>
+public enum SignUpOutcome { Accepted, InvalidEmail, TooManyForAddress, NotOpen }
 
 /// <summary>
 /// A sign-up stores the subscriber, the consent event and the queued DOI mail in one transaction.
@@ -33,6 +35,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService t
 
     public async Task<SignUpOutcome> SignUpAsync(SignUpRequest request, CancellationToken ct = default)
     {
+        if (!LegalReadiness.IsOpen(request.Newsletter)) return SignUpOutcome.NotOpen;
         if (!EmailAddress.TryNormalize(request.Email, out var email)) return SignUpOutcome.InvalidEmail;
         var now = clock.GetUtcNow().UtcDateTime;
         var key = EmailAddress.Key(email);

@@ -53,3 +53,7 @@ public static class LegalReadiness
     public static bool IsWebLink(string? value) =>
         Uri.TryCreate(value?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
 }
+
+/// <summary>A campaign cannot start or be scheduled while its newsletter's legal identity is incomplete (C38).</summary>
+public sealed class LegalIdentityIncompleteException(string slug)
+    : InvalidOperationException($"The newsletter '{slug}' is not open yet: its legal identity is incomplete (C38).");

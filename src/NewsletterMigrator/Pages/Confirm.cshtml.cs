@@ -44,8 +44,7 @@ public sealed class ConfirmModel(ConfirmationService confirmations, AppDbContext
         State = state;
         if (newsletterId is { } id)
         {
-            NewsletterName = await db.Newsletters.Where(n => n.Id == id).Select(n => n.Name).SingleAsync();
-            ViewData["Brand"] = NewsletterName;
+            NewsletterName = (await this.ShowNewsletterAsync(db, id)).Name;
         }
         if (state == ConfirmState.Unknown) Response.StatusCode = StatusCodes.Status404NotFound;
         return Page();

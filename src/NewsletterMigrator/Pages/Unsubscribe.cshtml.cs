@@ -54,7 +54,6 @@ public sealed class UnsubscribeModel(UnsubscribeService unsubscribes, AppDbConte
             Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        NewsletterName = await db.Newsletters.Where(n => n.Id == subscriber!.NewsletterId).Select(n => n.Name).SingleAsync();
-        ViewData["Brand"] = NewsletterName;
+        NewsletterName = (await this.ShowNewsletterAsync(db, subscriber!.NewsletterId)).Name;
     }
 }

@@ -6,6 +6,7 @@ using MimeKit;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Sending;
 
@@ -170,12 +171,21 @@ public sealed class DeliveryWorker(
             results.Add(new RowResult(row, MessageStatus.Queued, null, now, now, CountsAsAttempt: false));
             return;
         }
+        var newsletter = batch.Newsletters[row.NewsletterId];
+        if (row.Kind is MessageKind.Campaign or MessageKind.DoubleOptIn && !LegalReadiness.IsOpen(newsletter))
+        {
+            // C38 also while live: when the legal identity was emptied after the mail was queued, nothing goes out
+            // without it. The campaign pauses with a reason the editor sees; a DOI mail waits (and expires with its link).
+            results.Add(new RowResult(row, MessageStatus.Queued, null, now, now + sending.Value.FirstRetryDelay, CountsAsAttempt: false));
+            if (campaign is not null) await PauseAsync([campaign.Id], batch, "legal identity incomplete (Impressum, controller or privacy notice missing)", ct);
+            return;
+        }
         var subscriber = row.SubscriberId is { } sid ? batch.Subscribers.GetValueOrDefault(sid) : null;
 
         // Re-checked right before sending, not only at lease time: an unsubscribe takes effect at once (C13),
         // and no newsletter goes out without DOI (C1).
         if (subscriber is not null && await CurrentStatus(slot.Db, subscriber.Id, ct) != subscriber.Status) subscriber = null;
-        var message = BuildIfStillWanted(row, batch.Newsletters[row.NewsletterId], campaign, subscriber);
+        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber);
         if (message is null)
         {
             results.Add(new RowResult(row, MessageStatus.Cancelled, null, now, null, CountsAsAttempt: false));
@@ -267,8 +277,10 @@ public sealed class DeliveryWorker(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var now = clock.GetUtcNow().UtcDateTime;
-        var due = await db.Campaigns.Where(c => c.Status == CampaignStatus.Scheduled && c.ScheduledForUtc <= now).Select(c => c.Id).ToListAsync(ct);
-        foreach (var id in due)
+        var due = await db.Campaigns.Where(c => c.Status == CampaignStatus.Scheduled && c.ScheduledForUtc <= now)
+            .Join(db.Newsletters, c => c.NewsletterId, n => n.Id, (c, n) => new { c.Id, Newsletter = n }).ToListAsync(ct);
+        // A campaign due under a newsletter that is not open (C38) waits scheduled until it is, as the checklist says.
+        foreach (var id in due.Where(d => LegalReadiness.IsOpen(d.Newsletter)).Select(d => d.Id))
         {
             var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
             try { await campaigns.StartAsync(id, "scheduler", ct); }

@@ -1,20 +1,27 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin;
 
 public sealed class IndexModel(AppDbContext db) : PageModel
 {
-    public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending);
+    /// <param name="Missing">What the newsletter lacks before it may go live (C38): the "ready to go live" checklist.</param>
+    public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending, IReadOnlyList<LegalItem> Missing);
 
     public List<Row> Rows { get; private set; } = [];
 
     public async Task OnGetAsync()
     {
-        Rows = await db.Newsletters.OrderBy(n => n.Name).Select(n => new Row(n.Id, n.Name, n.Slug,
-            db.Contacts.Count(c => c.NewsletterId == n.Id),
-            db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Confirmed),
-            db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Pending))).ToListAsync();
+        var rows = await db.Newsletters.AsNoTracking().OrderBy(n => n.Name).Select(n => new
+        {
+            Newsletter = n,
+            Contacts = db.Contacts.Count(c => c.NewsletterId == n.Id),
+            Confirmed = db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Confirmed),
+            Pending = db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Pending),
+        }).ToListAsync();
+        Rows = rows.Select(r => new Row(r.Newsletter.Id, r.Newsletter.Name, r.Newsletter.Slug, r.Contacts, r.Confirmed, r.Pending,
+            LegalReadiness.Missing(r.Newsletter))).ToList();
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Join;
 
@@ -47,7 +48,8 @@ public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts
             return;
         }
         InvitationContactId = contact.Id;
-        if (countOpen && contact.OpenedAtUtc is null && !IsPreviewFetcher())
+        // A newsletter that is not open yet shows no form, so nobody has opened an invitation to it (C38).
+        if (countOpen && contact.OpenedAtUtc is null && !IsPreviewFetcher() && LegalReadiness.IsOpen(Newsletter!))
         {
             await Db.Contacts.Where(c => c.Id == contact.Id && c.OpenedAtUtc == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.OpenedAtUtc, now));

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Join;
 
@@ -21,6 +22,8 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
     public Newsletter? Newsletter { get; protected set; }
     public ConsentText? ConsentText { get; private set; }
     public bool Submitted { get; private set; }
+    /// <summary>The newsletter's legal identity is incomplete: the page says so and shows no form (C38).</summary>
+    public bool NotOpen { get; private set; }
 
     [BindProperty] public SignUpInput Input { get; set; } = new();
 
@@ -31,11 +34,11 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
     protected async Task<IActionResult> ShowFormAsync()
     {
         if (Newsletter is null) return NotFound();
+        if (!IsOpen()) return Page();
         ConsentText = await consentTexts.ForReaderAsync(Newsletter, Languages.Current);
         if (ConsentText is null) return NotFound();
         await consentTexts.MarkShownAsync(ConsentText);
         Input.ConsentTextId = ConsentText.Id;
-        ViewData["Brand"] = Newsletter.Name;
         return Page();
     }
 
@@ -49,10 +52,18 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
         return result;
     }
 
+    /// <summary>Shows the newsletter in header and footer, and whether it may take sign-ups at all (C38).</summary>
+    private bool IsOpen()
+    {
+        this.Show(Newsletter!);
+        NotOpen = !LegalReadiness.IsOpen(Newsletter!);
+        return !NotOpen;
+    }
+
     private async Task<IActionResult> SubmitCoreAsync()
     {
         if (Newsletter is null) return NotFound();
-        ViewData["Brand"] = Newsletter.Name;
+        if (!IsOpen()) return Page();
         // A bot fills every field; a person never sees this one. Answer as if it worked.
         if (!string.IsNullOrEmpty(Input.Website))
         {
@@ -78,6 +89,11 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
         }
         // The same friendly 429 page as the per-IP limit (rendered by /error).
         if (outcome == SignUpOutcome.TooManyForAddress) return StatusCode(StatusCodes.Status429TooManyRequests);
+        if (outcome == SignUpOutcome.NotOpen)
+        {
+            NotOpen = true; // the settings changed while the form was open
+            return Page();
+        }
         Submitted = true;
         return Page();
     }

@@ -70,8 +70,7 @@ public sealed class AccessModel(ManageService manage, DataExportService exports,
             Response.StatusCode = StatusCodes.Status404NotFound;
             return false;
         }
-        NewsletterName = await db.Newsletters.Where(n => n.Id == Subscriber.NewsletterId).Select(n => n.Name).SingleAsync();
-        ViewData["Brand"] = NewsletterName;
+        NewsletterName = (await this.ShowNewsletterAsync(db, Subscriber.NewsletterId)).Name;
         return true;
     }
 }

@@ -32,8 +32,7 @@ public sealed class ChangeModel(ManageService manage, AppDbContext db) : PageMod
         State = state;
         if (newsletterId is { } id)
         {
-            NewsletterName = await db.Newsletters.Where(n => n.Id == id).Select(n => n.Name).SingleAsync();
-            ViewData["Brand"] = NewsletterName;
+            NewsletterName = (await this.ShowNewsletterAsync(db, id)).Name;
         }
         if (state == ChangeConfirmState.Unknown) Response.StatusCode = StatusCodes.Status404NotFound;
         return Page();

@@ -58,8 +58,7 @@ public sealed class IndexModel(UnsubscribeService unsubscribes, ManageService ma
             Response.StatusCode = StatusCodes.Status404NotFound;
             return false;
         }
-        NewsletterName = await db.Newsletters.Where(n => n.Id == Subscriber.NewsletterId).Select(n => n.Name).SingleAsync();
-        ViewData["Brand"] = NewsletterName;
+        NewsletterName = (await this.ShowNewsletterAsync(db, Subscriber.NewsletterId)).Name;
         return true;
     }
 }

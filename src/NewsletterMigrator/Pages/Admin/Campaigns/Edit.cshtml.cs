@@ -76,6 +76,11 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
             var count = await campaigns.StartAsync(Id!.Value, User.Identity!.Name!);
             TempData["Message"] = text["Campaign_Started", count].Value;
         }
+        catch (NewsletterMigrator.Newsletters.LegalIdentityIncompleteException)
+        {
+            ModelState.AddModelError("", text["Legal_CampaignNotOpen"]);
+            return Page();
+        }
         catch (InvalidOperationException)
         {
             TempData["Message"] = text["Campaign_NotEditable"].Value;
@@ -98,6 +103,12 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         {
             await campaigns.ScheduleAsync(Id!.Value, Berlin.ToUtc(local), User.Identity!.Name!);
             TempData["Message"] = text["Campaign_ScheduledFor", local.ToString("dd.MM.yyyy HH:mm")].Value;
+        }
+        catch (NewsletterMigrator.Newsletters.LegalIdentityIncompleteException)
+        {
+            ScheduleAt = scheduleAt;
+            ModelState.AddModelError("", text["Legal_CampaignNotOpen"]);
+            return Page();
         }
         catch (InvalidOperationException)
         {

@@ -19,6 +19,8 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
     [FromRoute] public int? Id { get; set; }
     [BindProperty] public NewsletterInput Input { get; set; } = new();
     public int[] ConsentVersions { get; private set; } = new int[Languages.Supported.Length];
+    /// <summary>What the newsletter still lacks before it may go live (C38); empty when it is open.</summary>
+    public IReadOnlyList<LegalItem> Missing { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -28,10 +30,14 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         Input = new NewsletterInput
         {
             Name = n.Name, Slug = n.Slug, SenderName = n.SenderName, SenderAddress = n.SenderAddress, ReplyTo = n.ReplyTo,
-            Impressum = n.Impressum, PrivacyNoticeUrl = n.PrivacyNoticeUrl, DefaultRegion = n.DefaultRegion,
+            ControllerName = n.ControllerName, ControllerAddress = n.ControllerAddress, ControllerEmail = n.ControllerEmail,
+            DataProtectionOfficer = n.DataProtectionOfficer, SupervisoryAuthority = n.SupervisoryAuthority,
+            Impressum = n.Impressum, ImpressumUrl = n.ImpressumUrl, PrivacyNoticeUrl = n.PrivacyNoticeUrl,
+            PrivacyNoticeVersion = n.PrivacyNoticeVersion, TestRecipients = n.TestRecipients, DefaultRegion = n.DefaultRegion,
             InvitationMessage = n.InvitationMessage, InvitationMessageEn = n.InvitationMessageEn,
             MigrationEndDate = n.MigrationEndsAtUtc is { } end ? DateOnly.FromDateTime(Berlin.ToLocal(end)) : null,
         };
+        Missing = LegalReadiness.Missing(n);
         await LoadConsentTextsAsync(fillInput: true);
         FillPreviews();
         return Page();
@@ -50,8 +56,16 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             ModelState.AddModelError("Input.ReplyTo", text["SignUp_EmailInvalid"]);
         if (!PhoneNumbers.PhoneNumberUtil.GetInstance().GetSupportedRegions().Contains(Input.DefaultRegion ?? ""))
             ModelState.AddModelError("Input.DefaultRegion", text["Newsletter_RegionInvalid"]);
-        if (!string.IsNullOrWhiteSpace(Input.PrivacyNoticeUrl) && !Uri.TryCreate(Input.PrivacyNoticeUrl, UriKind.Absolute, out _))
+        if (!string.IsNullOrWhiteSpace(Input.PrivacyNoticeUrl) && !LegalReadiness.IsWebLink(Input.PrivacyNoticeUrl))
             ModelState.AddModelError("Input.PrivacyNoticeUrl", text["Newsletter_UrlInvalid"]);
+        if (!string.IsNullOrWhiteSpace(Input.ImpressumUrl) && !LegalReadiness.IsWebLink(Input.ImpressumUrl))
+            ModelState.AddModelError("Input.ImpressumUrl", text["Newsletter_UrlInvalid"]);
+        var controllerEmail = "";
+        if (!string.IsNullOrWhiteSpace(Input.ControllerEmail) && !EmailAddress.TryNormalize(Input.ControllerEmail, out controllerEmail))
+            ModelState.AddModelError("Input.ControllerEmail", text["SignUp_EmailInvalid"]);
+        var testRecipients = TestRecipientList.Parse(Input.TestRecipients);
+        if (testRecipients.Invalid.Count > 0)
+            ModelState.AddModelError("Input.TestRecipients", text["Newsletter_TestRecipientsInvalid", string.Join(", ", testRecipients.Invalid)]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessage) && !Input.InvitationMessage.Contains("{link}"))
             ModelState.AddModelError("Input.InvitationMessage", text["Newsletter_InvitationNeedsLink"]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessageEn) && !Input.InvitationMessageEn.Contains("{link}"))
@@ -66,31 +80,16 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         var endsAt = Input.MigrationEndDate is { } date ? Berlin.EndOfDayUtc(date) : (DateTime?)null;
         if (Id is null)
         {
-            var created = await newsletters.CreateAsync(new Newsletter
-            {
-                Name = Input.Name!.Trim(), Slug = Input.Slug!, SenderName = Input.SenderName!.Trim(), SenderAddress = sender,
-                ReplyTo = string.IsNullOrEmpty(replyTo) ? null : replyTo, Impressum = Input.Impressum ?? "",
-                PrivacyNoticeUrl = Input.PrivacyNoticeUrl ?? "", DefaultRegion = Input.DefaultRegion!,
-                InvitationMessage = Input.InvitationMessage ?? "", InvitationMessageEn = Input.InvitationMessageEn?.Trim() ?? "",
-                MigrationEndsAtUtc = endsAt,
-            }, user);
+            var created = new Newsletter { Name = "", Slug = "", SenderName = "", SenderAddress = "" };
+            Apply(created, sender, replyTo, controllerEmail, testRecipients.Text, endsAt);
+            await newsletters.CreateAsync(created, user);
             TempData["Message"] = text["Saved"].Value;
             return RedirectToPage(new { id = created.Id });
         }
 
         var n = await db.Newsletters.SingleOrDefaultAsync(x => x.Id == Id);
         if (n is null) return NotFound();
-        n.Name = Input.Name!.Trim();
-        n.Slug = Input.Slug!;
-        n.SenderName = Input.SenderName!.Trim();
-        n.SenderAddress = sender;
-        n.ReplyTo = string.IsNullOrEmpty(replyTo) ? null : replyTo;
-        n.Impressum = Input.Impressum ?? "";
-        n.PrivacyNoticeUrl = Input.PrivacyNoticeUrl ?? "";
-        n.DefaultRegion = Input.DefaultRegion!;
-        n.InvitationMessage = string.IsNullOrWhiteSpace(Input.InvitationMessage) ? NewsletterService.DefaultInvitation : Input.InvitationMessage;
-        n.InvitationMessageEn = Input.InvitationMessageEn?.Trim() ?? "";
-        n.MigrationEndsAtUtc = endsAt;
+        Apply(n, sender, replyTo, controllerEmail, testRecipients.Text, endsAt);
         db.Audit(user, "settings", $"edited newsletter {n.Slug}", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
         foreach (var consent in Input.ConsentTexts.Where(c => Languages.Supported.Contains(c.Language) && !string.IsNullOrWhiteSpace(c.Statement)))
@@ -99,6 +98,30 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         }
         TempData["Message"] = text["Saved"].Value;
         return RedirectToPage(new { id = n.Id });
+    }
+
+    /// <summary>The form's values onto the newsletter, for a new one and an existing one alike.</summary>
+    private void Apply(Newsletter n, string sender, string replyTo, string controllerEmail, string testRecipients, DateTime? endsAt)
+    {
+        n.Name = Input.Name!.Trim();
+        n.Slug = Input.Slug!;
+        n.SenderName = Input.SenderName!.Trim();
+        n.SenderAddress = sender;
+        n.ReplyTo = string.IsNullOrEmpty(replyTo) ? null : replyTo;
+        n.ControllerName = Input.ControllerName?.Trim() ?? "";
+        n.ControllerAddress = Input.ControllerAddress?.Trim() ?? "";
+        n.ControllerEmail = controllerEmail;
+        n.DataProtectionOfficer = Input.DataProtectionOfficer?.Trim() ?? "";
+        n.SupervisoryAuthority = Input.SupervisoryAuthority?.Trim() ?? "";
+        n.Impressum = Input.Impressum?.Trim() ?? "";
+        n.ImpressumUrl = Input.ImpressumUrl?.Trim() ?? "";
+        n.PrivacyNoticeUrl = Input.PrivacyNoticeUrl?.Trim() ?? "";
+        n.PrivacyNoticeVersion = Input.PrivacyNoticeVersion?.Trim() ?? "";
+        n.TestRecipients = testRecipients;
+        n.DefaultRegion = Input.DefaultRegion!;
+        n.InvitationMessage = string.IsNullOrWhiteSpace(Input.InvitationMessage) ? NewsletterService.DefaultInvitation : Input.InvitationMessage;
+        n.InvitationMessageEn = Input.InvitationMessageEn?.Trim() ?? "";
+        n.MigrationEndsAtUtc = endsAt;
     }
 
     private void FillPreviews()
@@ -130,8 +153,16 @@ public sealed class NewsletterInput
     [Required(ErrorMessage = "Required"), StringLength(200)] public string? SenderName { get; set; }
     [Required(ErrorMessage = "Required")] public string? SenderAddress { get; set; }
     public string? ReplyTo { get; set; }
-    public string? Impressum { get; set; }
-    public string? PrivacyNoticeUrl { get; set; }
+    [StringLength(300, ErrorMessage = "Field_TooLong")] public string? ControllerName { get; set; }
+    [StringLength(1000, ErrorMessage = "Field_TooLong")] public string? ControllerAddress { get; set; }
+    public string? ControllerEmail { get; set; }
+    [StringLength(1000, ErrorMessage = "Field_TooLong")] public string? DataProtectionOfficer { get; set; }
+    [StringLength(1000, ErrorMessage = "Field_TooLong")] public string? SupervisoryAuthority { get; set; }
+    [StringLength(10000, ErrorMessage = "Field_TooLong")] public string? Impressum { get; set; }
+    [StringLength(2000, ErrorMessage = "Field_TooLong")] public string? ImpressumUrl { get; set; }
+    [StringLength(2000, ErrorMessage = "Field_TooLong")] public string? PrivacyNoticeUrl { get; set; }
+    [StringLength(100, ErrorMessage = "Field_TooLong")] public string? PrivacyNoticeVersion { get; set; }
+    [StringLength(10000, ErrorMessage = "Field_TooLong")] public string? TestRecipients { get; set; }
     [Required(ErrorMessage = "Required")] public string? DefaultRegion { get; set; } = "DE";
     public string? InvitationMessage { get; set; } = NewsletterService.DefaultInvitation;
     public string? InvitationMessageEn { get; set; }

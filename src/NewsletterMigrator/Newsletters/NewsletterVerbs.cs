@@ -1,0 +1,141 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Newsletters;
+
+/// <summary>
+/// <c>create-newsletter</c> and <c>update-newsletter</c>: the legal identity can be given on the command line, so a
+/// container can set up a newsletter that is open from the start (C38). Without it the newsletter is created all the
+/// same, not yet open, and the verb says what is missing and which option sets it.
+/// </summary>
+public static class NewsletterVerbs
+{
+    public const string Usage =
+        "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
+        "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
+        "[--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"];  update-newsletter --slug <slug> [the same options]";
+
+    public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
+    {
+        var slug = CommandLine.Option(args, "--slug");
+        var name = CommandLine.Option(args, "--name");
+        var from = CommandLine.Option(args, "--from");
+        if (slug is null || name is null || from is null) return Fail(errors, "Usage: " + Usage);
+        if (!NewsletterService.IsValidSlug(slug)) return Fail(errors, "The slug may contain lower-case letters, digits and hyphens.");
+        if (!EmailAddress.TryNormalize(from, out var sender)) return Fail(errors, $"'{from}' is not a valid email address.");
+        var newsletters = services.GetRequiredService<NewsletterService>();
+        if (await newsletters.SlugTakenAsync(slug, null)) return Fail(errors, $"A newsletter with the slug '{slug}' exists already.");
+
+        var newsletter = new Newsletter { Slug = slug, Name = name, SenderName = name, SenderAddress = sender };
+        if (Apply(newsletter, args, services.GetRequiredService<TimeProvider>()) is { } error) return Fail(errors, error);
+        await newsletters.CreateAsync(newsletter, "command line");
+        output.WriteLine($"Newsletter '{slug}' created.");
+        return Report(newsletter, output);
+    }
+
+    public static async Task<int> UpdateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
+    {
+        var slug = CommandLine.Option(args, "--slug");
+        if (slug is null) return Fail(errors, "Usage: " + Usage);
+        var db = services.GetRequiredService<AppDbContext>();
+        var newsletter = await db.Newsletters.SingleOrDefaultAsync(n => n.Slug == slug);
+        if (newsletter is null) return Fail(errors, $"No newsletter with the slug '{slug}'.");
+        if (CommandLine.Option(args, "--name") is { } name) newsletter.Name = name;
+        if (CommandLine.Option(args, "--from") is { } from)
+        {
+            if (!EmailAddress.TryNormalize(from, out var sender)) return Fail(errors, $"'{from}' is not a valid email address.");
+            newsletter.SenderAddress = sender;
+        }
+        var clock = services.GetRequiredService<TimeProvider>();
+        if (Apply(newsletter, args, clock) is { } error) return Fail(errors, error);
+        db.Audit("command line", "settings", $"edited newsletter {slug}", clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync();
+        output.WriteLine($"Newsletter '{slug}' updated.");
+        return Report(newsletter, output);
+    }
+
+    /// <summary>Sets what the options give; returns an error (and the caller saves nothing) for a bad value.</summary>
+    private static string? Apply(Newsletter n, string[] args, TimeProvider clock)
+    {
+        if (CommandLine.Option(args, "--controller") is { } controller)
+        {
+            // "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt": the legal name, then the postal address.
+            var comma = controller.IndexOf(',');
+            if (comma <= 0 || comma == controller.Length - 1)
+                return "--controller needs the legal name and the postal address, separated by a comma: \"Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt\".";
+            n.ControllerName = controller[..comma].Trim();
+            n.ControllerAddress = controller[(comma + 1)..].Trim();
+        }
+        if (CommandLine.Option(args, "--contact") is { } contact)
+        {
+            if (!EmailAddress.TryNormalize(contact, out var address)) return $"--contact: '{contact}' is not a valid email address.";
+            n.ControllerEmail = address;
+        }
+        if (CommandLine.Option(args, "--impressum-url") is { } impressumUrl)
+        {
+            if (!LegalReadiness.IsWebLink(impressumUrl)) return $"--impressum-url: '{impressumUrl}' is not an http(s) address.";
+            n.ImpressumUrl = impressumUrl.Trim();
+        }
+        if (CommandLine.Option(args, "--impressum-file") is { } impressumFile)
+        {
+            if (!File.Exists(impressumFile)) return $"--impressum-file: file not found: {impressumFile}";
+            var text = File.ReadAllText(impressumFile).Trim();
+            if (text.Length == 0) return $"--impressum-file: {impressumFile} is empty.";
+            n.Impressum = text;
+        }
+        if (CommandLine.Option(args, "--privacy-url") is { } privacyUrl)
+        {
+            if (!LegalReadiness.IsWebLink(privacyUrl)) return $"--privacy-url: '{privacyUrl}' is not an http(s) address.";
+            n.PrivacyNoticeUrl = privacyUrl.Trim();
+        }
+        if (CommandLine.Option(args, "--privacy-version") is { } privacyVersion) n.PrivacyNoticeVersion = privacyVersion.Trim();
+        if (CommandLine.Option(args, "--dpo") is { } dpo) n.DataProtectionOfficer = dpo.Trim();
+        if (CommandLine.Option(args, "--supervisory-authority") is { } authority) n.SupervisoryAuthority = authority.Trim();
+        if (CommandLine.Option(args, "--migration-end") is { } end)
+        {
+            if (!DateOnly.TryParseExact(end, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                return $"--migration-end: '{end}' is not a date (yyyy-mm-dd).";
+            var endsAt = Berlin.EndOfDayUtc(date);
+            if (endsAt <= clock.GetUtcNow().UtcDateTime) return $"--migration-end: {end} has passed already.";
+            n.MigrationEndsAtUtc = endsAt;
+        }
+        return null;
+    }
+
+    /// <summary>Says whether the newsletter is open, and else what is missing and which option sets it.</summary>
+    private static int Report(Newsletter newsletter, TextWriter output)
+    {
+        var missing = LegalReadiness.Missing(newsletter);
+        if (missing.Count == 0)
+        {
+            output.WriteLine($"Open: sign-up at /n/{newsletter.Slug}.");
+        }
+        else
+        {
+            output.WriteLine("Not open yet (C38): no sign-up, DOI mail, invitation or campaign until these are set:");
+            foreach (var item in missing) output.WriteLine($"  {Describe(item)}: {LegalReadiness.CommandLineOption(item)}");
+        }
+        if (newsletter.MigrationEndsAtUtc is null)
+            output.WriteLine("No migration end date yet: imports and invitations need it (--migration-end <yyyy-mm-dd>).");
+        return 0;
+    }
+
+    private static string Describe(LegalItem item) => item switch
+    {
+        LegalItem.ControllerName => "controller's legal name",
+        LegalItem.ControllerAddress => "controller's postal address",
+        LegalItem.ControllerEmail => "contact address for data protection requests",
+        LegalItem.Impressum => "Impressum",
+        LegalItem.PrivacyNoticeUrl => "privacy notice URL",
+        LegalItem.PrivacyNoticeVersion => "privacy notice version label",
+        _ => item.ToString(),
+    };
+
+    private static int Fail(TextWriter errors, string message)
+    {
+        errors.WriteLine(message);
+        return 1;
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Pages;
+
+/// <summary>
+/// What a reader page tells the layout about its newsletter: the brand in the header, and the newsletter whose
+/// Impressum and privacy notice the footer links (C39).
+/// </summary>
+public static class ReaderPage
+{
+    public const string NewsletterKey = "ReaderNewsletter";
+
+    public static void Show(this PageModel page, Newsletter newsletter)
+    {
+        page.ViewData["Brand"] = newsletter.Name;
+        page.ViewData[NewsletterKey] = newsletter;
+    }
+
+    /// <summary>Loads the newsletter, shows it in header and footer, and returns it.</summary>
+    public static async Task<Newsletter> ShowNewsletterAsync(this PageModel page, AppDbContext db, int newsletterId)
+    {
+        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId);
+        page.Show(newsletter);
+        return newsletter;
+    }
+}
