@@ -16,6 +16,12 @@ public static partial class Html
         return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value) : null;
     }
 
+    public static string? TextAreaValue(string html, string name)
+    {
+        var m = Regex.Match(html, $"<textarea[^>]*name=\"{Regex.Escape(name)}\"[^>]*>(.*?)</textarea>", RegexOptions.Singleline);
+        return m.Success ? WebUtility.HtmlDecode(m.Groups[1].Value).TrimStart('\r', '\n') : null;
+    }
+
     /// <summary>The value of the selected option of a &lt;select name="…"&gt;, as the browser would post it.</summary>
     public static string? SelectedValue(string html, string name)
     {
