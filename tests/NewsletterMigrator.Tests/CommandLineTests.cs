@@ -43,6 +43,52 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Create_newsletter_without_legal_identity_creates_it_not_open_and_says_what_is_missing_C38()
+    {
+        var created = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Contains("Not open yet", created.Output);
+        foreach (var option in new[] { "--controller", "--contact", "--impressum-url", "--privacy-url", "--privacy-version", "--migration-end" })
+            Assert.Contains(option, created.Output);
+
+        var impressum = Path.Combine(_data, "impressum.txt");
+        await File.WriteAllTextAsync(impressum, "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt\nVerantwortlich nach §18 Abs. 2 MStV: Erika Mustermann");
+        var updated = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--controller", "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt",
+            "--contact", "datenschutz@example.test", "--impressum-file", impressum, "--privacy-url", "https://tagblatt.example.test/datenschutz",
+            "--privacy-version", "2026-11", "--migration-end", DateTime.UtcNow.AddDays(90).ToString("yyyy-MM-dd")]);
+        Assert.True(updated.ExitCode == 0, updated.Error);
+        Assert.Contains("Open: sign-up at /n/eilmeldungen", updated.Output);
+        Assert.DoesNotContain("Not open yet", updated.Output);
+    }
+
+    [Fact]
+    public async Task Create_newsletter_with_every_legal_option_is_open_at_once_C38()
+    {
+        var created = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test",
+            "--controller", "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt", "--contact", "datenschutz@example.test",
+            "--impressum-url", "https://tagblatt.example.test/impressum", "--privacy-url", "https://tagblatt.example.test/datenschutz",
+            "--privacy-version", "2026-11", "--migration-end", DateTime.UtcNow.AddDays(90).ToString("yyyy-MM-dd")]);
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Contains("Open: sign-up at /n/eilmeldungen", created.Output);
+    }
+
+    [Theory]
+    [InlineData("--contact", "kein-at-zeichen", "--contact")]
+    [InlineData("--controller", "Nur ein Name", "--controller needs")]
+    [InlineData("--privacy-url", "datenschutz.html", "--privacy-url")]
+    [InlineData("--migration-end", "31.12.2027", "--migration-end")]
+    [InlineData("--migration-end", "2020-01-01", "has passed")]
+    [InlineData("--impressum-file", "/nonexistent/impressum.txt", "file not found")]
+    public async Task A_bad_legal_option_is_refused_with_a_message_and_creates_nothing(string option, string value, string message)
+    {
+        var result = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test", option, value]);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(message, result.Error);
+        var update = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--contact", "datenschutz@example.test"]);
+        Assert.Contains("No newsletter with the slug 'eilmeldungen'", update.Error);
+    }
+
+    [Fact]
     public async Task A_second_admin_with_a_short_password_is_refused_with_a_message()
     {
         var result = await RunAsync(["create-admin", "chef@example.test"], stdin: "short\n");
