@@ -102,6 +102,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("Smtp__MessagesPerSecond", "-1", "Smtp:MessagesPerSecond")]
     [InlineData("Smtp__Security", "Sometimes", "Smtp:Security")]
     [InlineData("App__PublicBaseUrl", "not a url", "App:PublicBaseUrl")]
+    [InlineData("App__PublicBaseUrl", "http://newsletter.example.test", "App:PublicBaseUrl must be an https URL in Production")] // C46
     [InlineData("App__MasterKey", "c2hvcnQ=", "App:MasterKey")]
     [InlineData("Database__ConnectionString", "Data Sauce=x", "Database:ConnectionString")]
     [InlineData("Retention__DailyAt", "25:99", "Retention:DailyAt")]
@@ -128,6 +129,19 @@ public sealed class CommandLineTests : IDisposable
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("App:MasterKey", result.Error);
         Assert.Contains("Smtp:Host", result.Error);
+    }
+
+    [Theory]
+    [InlineData("http://newsletter.example.test")]
+    [InlineData("http://203.0.113.7:8080")]
+    [InlineData("http://localhost.example.test")]
+    public async Task Production_web_app_refuses_an_http_PublicBaseUrl_with_a_message_naming_the_key_C46(string baseUrl)
+    {
+        // No verb: the web app itself; port 0 so that a wrongly started app takes no fixed port.
+        var result = await RunAsync([], environment: new() { ["App__PublicBaseUrl"] = baseUrl, ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" });
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains($"App:PublicBaseUrl must be an https URL in Production (was '{baseUrl}')", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
     }
 
     [Fact]
@@ -177,7 +191,15 @@ public sealed class CommandLineTests : IDisposable
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true); // e.g. a web app that started when it should have refused
+            throw;
+        }
         return (process.ExitCode, await output, await error);
     }
 

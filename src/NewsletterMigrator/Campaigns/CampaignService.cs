@@ -29,22 +29,49 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
         return campaign.Id;
     }
 
-    /// <summary>Queues a test mail to each address; test mails go before campaign rows.</summary>
-    public async Task<int> SendTestAsync(int campaignId, IEnumerable<string> addresses, string userName, CancellationToken ct = default)
+    /// <summary>
+    /// Queues a test mail to each address, before campaign rows. Test mails go only to staff accounts
+    /// and the newsletter's test list (<see cref="TestTargetsAsync"/>, C45): one other address and
+    /// nothing is queued. Each send is audited with the recipients redacted.
+    /// </summary>
+    public async Task<TestSendResult> SendTestAsync(int campaignId, IEnumerable<string> addresses, string userName, CancellationToken ct = default)
     {
         var campaign = await db.Campaigns.AsNoTracking().SingleAsync(c => c.Id == campaignId, ct);
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == campaign.NewsletterId, ct);
-        var count = 0;
-        foreach (var address in addresses)
-        {
-            if (!EmailAddress.TryNormalize(address, out var normalized)) continue;
-            outbox.Queue(MessageKind.Test, campaign.NewsletterId, normalized, newsletter.DefaultLanguage, campaignId: campaignId);
-            count++;
-        }
-        db.Audit(userName, "test-send", $"campaign {campaignId} to {count} address(es)", clock.GetUtcNow().UtcDateTime);
+        var requested = addresses.Select(a => a.Trim()).Where(a => a.Length > 0).ToList();
+        var invalid = requested.Where(a => !EmailAddress.TryNormalize(a, out _)).ToList();
+        if (requested.Count == 0 || invalid.Count > 0) return new TestSendResult(TestSendOutcome.Invalid, 0, invalid);
+
+        var normalized = requested.Select(a => EmailAddress.TryNormalize(a, out var n) ? n : a).ToList();
+        var allowed = (await TestTargetsAsync(newsletter, ct)).Select(EmailAddress.Key).ToHashSet(StringComparer.Ordinal);
+        var refused = requested.Where((_, i) => !allowed.Contains(EmailAddress.Key(normalized[i]))).ToList();
+        if (refused.Count > 0) return new TestSendResult(TestSendOutcome.NotAllowed, 0, refused);
+
+        var recipients = normalized.DistinctBy(EmailAddress.Key).ToList();
+        foreach (var address in recipients)
+            outbox.Queue(MessageKind.Test, campaign.NewsletterId, address, newsletter.DefaultLanguage, campaignId: campaignId);
+        db.Audit(userName, "test-send", $"campaign {campaignId} to {string.Join(", ", recipients.Select(Redact.Email))}", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
         outbox.Wake();
-        return count;
+        return new TestSendResult(TestSendOutcome.Queued, recipients.Count, []);
+    }
+
+    /// <summary>
+    /// Where a test mail may go (C45): the address of every staff account, editors and admins alike, that
+    /// is not locked out, and the addresses an admin listed in the newsletter's settings. Staff first, sorted.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> TestTargetsAsync(int newsletterId, CancellationToken ct = default) =>
+        await TestTargetsAsync(await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, ct), ct);
+
+    private async Task<IReadOnlyList<string>> TestTargetsAsync(Newsletter newsletter, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        // A handful of rows; filtered here because SQLite cannot compare the DateTimeOffset of LockoutEnd.
+        var accounts = await db.Users.AsNoTracking().Select(u => new { u.Email, u.LockoutEnabled, u.LockoutEnd }).ToListAsync(ct);
+        var staff = accounts.Where(u => !(u.LockoutEnabled && u.LockoutEnd > now))
+            .Select(u => EmailAddress.TryNormalize(u.Email, out var address) ? address : null)
+            .OfType<string>().Order(StringComparer.OrdinalIgnoreCase);
+        return staff.Concat(TestRecipients.Parse(newsletter.TestRecipients).Addresses).DistinctBy(EmailAddress.Key).ToList();
     }
 
     /// <summary>

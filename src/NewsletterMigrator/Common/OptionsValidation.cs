@@ -11,6 +11,10 @@ public sealed class AppOptionsValidator(IHostEnvironment environment) : IValidat
         var errors = new List<string>();
         if (!Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             errors.Add($"App:PublicBaseUrl must be an absolute http(s) URL (was '{o.PublicBaseUrl}').");
+        // C46: RFC 8058 wants an https one-click unsubscribe URI, and every mail link carries a token.
+        // A loopback host (localhost, 127.0.0.0/8, [::1]) cannot be reached from outside: the one exception, for local runs.
+        else if (environment.IsProduction() && uri.Scheme != "https" && !uri.IsLoopback)
+            errors.Add($"App:PublicBaseUrl must be an https URL in Production (was '{o.PublicBaseUrl}'): the links in mails carry tokens and one-click unsubscribe (RFC 8058) requires https. Only a loopback host (localhost, 127.0.0.1, [::1]) may use http.");
         if (string.IsNullOrWhiteSpace(o.DataDirectory))
             errors.Add("App:DataDirectory must not be empty.");
         if (string.IsNullOrEmpty(o.MasterKey) && !environment.IsDevelopment())

@@ -17,7 +17,10 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
     public CampaignStatus Status { get; private set; } = CampaignStatus.Draft;
     public int Recipients { get; private set; }
     public int ConfirmedCount { get; private set; }
-    public string? TestAddresses { get; private set; }
+    /// <summary>The addresses a test mail may go to (C45), offered as a choice so nobody types one.</summary>
+    public IReadOnlyList<string> TestTargets { get; private set; } = [];
+    /// <summary>Ticked in the form: the editor's own address at first, what was sent after a refusal.</summary>
+    public IReadOnlyCollection<string> SelectedTestAddresses { get; private set; } = [];
     public string? ScheduleAt { get; private set; }
     public DateTime? ScheduledForUtc { get; private set; }
     /// <summary>Sanitised HTML (Markdig + HtmlSanitizer), safe to embed.</summary>
@@ -48,18 +51,20 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         }
     }
 
-    public async Task<IActionResult> OnPostTestAsync(string? testAddresses)
+    public async Task<IActionResult> OnPostTestAsync(string[]? testAddresses)
     {
         if (!await LoadAsync()) return NotFound();
-        var addresses = (testAddresses ?? "").Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries);
-        var queued = addresses.Length == 0 ? 0 : await campaigns.SendTestAsync(Id!.Value, addresses, User.Identity!.Name!);
-        if (queued == 0 || queued != addresses.Length)
+        var addresses = (testAddresses ?? []).SelectMany(a => a.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var result = await campaigns.SendTestAsync(Id!.Value, addresses, User.Identity!.Name!);
+        if (result.Outcome != TestSendOutcome.Queued)
         {
-            TestAddresses = testAddresses;
-            ModelState.AddModelError("", text["Campaign_TestInvalid"]);
+            SelectedTestAddresses = addresses;
+            ModelState.AddModelError("", result.Outcome == TestSendOutcome.NotAllowed
+                ? text["Campaign_TestNotAllowed", string.Join(", ", result.Refused)]
+                : text["Campaign_TestInvalid"]);
             return Page();
         }
-        TempData["Message"] = text["Campaign_TestQueued", queued].Value;
+        TempData["Message"] = text["Campaign_TestQueued", result.Queued].Value;
         return RedirectToPage(new { newsletterId = NewsletterId, id = Id });
     }
 
@@ -132,6 +137,8 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         if (Id is null) return true;
         var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Id && c.NewsletterId == NewsletterId);
         if (campaign is null) return false;
+        TestTargets = await campaigns.TestTargetsAsync(NewsletterId);
+        SelectedTestAddresses = TestTargets.Where(a => string.Equals(a, User.Identity?.Name, StringComparison.OrdinalIgnoreCase)).ToList();
         Input = new CampaignInput { Subject = campaign.Subject, Preheader = campaign.Preheader, Body = campaign.BodyMarkdown };
         Status = campaign.Status;
         Recipients = campaign.RecipientCount;

@@ -1,0 +1,31 @@
+using NewsletterMigrator.Testing;
+
+namespace NewsletterMigrator.Tests;
+
+/// <summary>
+/// C46: in Production every link in a mail, the RFC 8058 one-click unsubscribe URI among them, is https;
+/// a loopback host is the only exception. The refusal is seen where an operator sees it, on the real
+/// process's standard error, in <see cref="CommandLineTests"/> (web app and verbs).
+/// </summary>
+public sealed class PublicBaseUrlTests
+{
+    [Theory]
+    [InlineData("https://newsletter.example.test")]
+    [InlineData("http://127.0.0.1:5000")]
+    [InlineData("http://127.8.9.10")]
+    [InlineData("http://localhost:5000")]
+    [InlineData("http://[::1]:5000")]
+    public async Task Production_starts_with_https_or_a_loopback_host_C46(string baseUrl)
+    {
+        await using var app = new AppFactory(environment: "Production", settings: new() { ["App:PublicBaseUrl"] = baseUrl });
+        var response = await app.CreateClient().GetAsync("/healthz");
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Outside_Production_an_http_PublicBaseUrl_still_starts_C46()
+    {
+        await using var app = new AppFactory(settings: new() { ["App:PublicBaseUrl"] = "http://newsletter.example.test" });
+        Assert.True((await app.CreateClient().GetAsync("/healthz")).IsSuccessStatusCode);
+    }
+}
