@@ -63,7 +63,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         var controllerEmail = "";
         if (!string.IsNullOrWhiteSpace(Input.ControllerEmail) && !EmailAddress.TryNormalize(Input.ControllerEmail, out controllerEmail))
             ModelState.AddModelError("Input.ControllerEmail", text["SignUp_EmailInvalid"]);
-        var testRecipients = TestRecipientList.Parse(Input.TestRecipients);
+        var testRecipients = TestRecipients.Parse(Input.TestRecipients);
         if (testRecipients.Invalid.Count > 0)
             ModelState.AddModelError("Input.TestRecipients", text["Newsletter_TestRecipientsInvalid", string.Join(", ", testRecipients.Invalid)]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessage) && !Input.InvitationMessage.Contains("{link}"))
