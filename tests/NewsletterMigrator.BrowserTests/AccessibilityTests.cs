@@ -71,7 +71,7 @@ public sealed class AccessibilityTests : BrowserTest
         }
     }
 
-    private static async Task AssertNoViolationsAsync(IPage page, string where)
+    internal static async Task AssertNoViolationsAsync(IPage page, string where)
     {
         await page.EvaluateAsync(AxeSource.Value);
         var violations = await page.EvaluateAsync<string[]>("""
