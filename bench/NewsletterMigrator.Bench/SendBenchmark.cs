@@ -173,6 +173,9 @@ public static class SendBenchmark
             {
                 Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@news.example.test",
                 Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt",
+                // A campaign starts only under a complete legal identity (C38).
+                ControllerName = "Tagblatt GmbH", ControllerAddress = "Musterstraße 1, 12345 Musterstadt", ControllerEmail = "datenschutz@news.example.test",
+                PrivacyNoticeUrl = "https://news.example.test/datenschutz", PrivacyNoticeVersion = "2026-11",
             }, "bench");
             campaignId = await scope.ServiceProvider.GetRequiredService<CampaignService>().SaveDraftAsync(null, newsletter.Id,
                 "Eilmeldung: Brücke gesperrt", "Was Sie heute wissen müssen",
