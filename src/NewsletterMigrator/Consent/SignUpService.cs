@@ -128,7 +128,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
     /// <returns>False when the daily cap held the mail back; nothing changed then.</returns>
     internal async Task<bool> TryQueueDoiAsync(Newsletter newsletter, Subscriber subscriber, DateTime now, CancellationToken ct)
     {
-        if (await DoiCap.ReachedAsync(db, subscriber.Id, options.Value.DoiMailsPerAddressPerDay, now, ct))
+        if (await DoiCap.ReachedAsync(db, subscriber.Id, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct))
         {
             logger.LogWarning("Daily DOI cap reached for subscriber {SubscriberId}; no mail queued", subscriber.Id);
             return false;
