@@ -55,7 +55,7 @@ public sealed class DataExportService(AppDbContext db, PhoneProtector phones, Ti
                 ageConfirmed = e.AgeConfirmed, privacyNoticeVersion = e.PrivacyNoticeVersion, doiTextSha256 = e.DoiTextSha256,
                 consentText = texts.Where(t => t.Id == e.ConsentTextId).Select(t => new
                 {
-                    t.Language, t.Version, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion,
+                    t.Language, t.Version, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion, t.ObjectionNote, t.Impressum,
                 }).FirstOrDefault(),
             }),
             mails,
