@@ -24,7 +24,7 @@ public static class SendingTestData
                        ?? throw new InvalidOperationException("The newsletter has no consent text.");
             var signUps = scope.ServiceProvider.GetRequiredService<SignUpService>();
             foreach (var email in emails)
-                await signUps.SignUpAsync(new SignUpRequest(newsletter, text, email, "de", null, "127.0.0.1", "test", "test"));
+                await signUps.SignUpAsync(new SignUpRequest(newsletter, text, email, "de", null, "127.0.0.1", "test", "test") { AgeConfirmed = true });
         }
         await app.OutboxIdleAsync();
         await using (var scope = app.Services.CreateAsyncScope())

@@ -103,4 +103,9 @@ public sealed class ConsentOptions
     public int SignUpsPerAddressPerHour { get; set; } = 5;
     /// <summary>Every sign-up answer takes at least this long, so timing tells nothing about the address (C30).</summary>
     public TimeSpan SignUpMinimumDuration { get; set; } = TimeSpan.FromMilliseconds(400);
+    /// <summary>
+    /// DOI-type mails (sign-up DOI, a new link after expiry, DOI to a new address) per address and 24 hours,
+    /// across all paths (C42): a repeated DOI mail may itself count as advertising (OLG München 29 U 1682/12).
+    /// </summary>
+    public int DoiMailsPerAddressPerDay { get; set; } = 3;
 }

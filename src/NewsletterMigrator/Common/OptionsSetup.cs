@@ -14,7 +14,8 @@ public static class OptionsSetup
         services.AddOptions<DkimOptions>().BindConfiguration(DkimOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SendingOptions>, SendingOptionsValidator>();
         services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
-        services.AddOptions<ConsentOptions>().BindConfiguration(ConsentOptions.Section);
+        services.AddOptions<ConsentOptions>().BindConfiguration(ConsentOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ConsentOptions>, ConsentOptionsValidator>();
         services.AddSingleton<IValidateOptions<AppOptions>, AppOptionsValidator>();
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();

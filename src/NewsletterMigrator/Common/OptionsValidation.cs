@@ -101,6 +101,13 @@ public sealed class SendingOptionsValidator : IValidateOptions<SendingOptions>
     }
 }
 
+public sealed class ConsentOptionsValidator : IValidateOptions<ConsentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ConsentOptions o) => o.DoiMailsPerAddressPerDay < 1
+        ? ValidateOptionsResult.Fail($"Consent:DoiMailsPerAddressPerDay must be 1 or more (was {o.DoiMailsPerAddressPerDay}); it caps the confirmation mails one address gets per 24 hours (C42).")
+        : ValidateOptionsResult.Success;
+}
+
 /// <summary>A DKIM key that cannot be read is found at start-up, not in the first campaign.</summary>
 public sealed class DkimOptionsValidator : IValidateOptions<DkimOptions>
 {

@@ -61,14 +61,16 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
         return ConfirmState.Ready;
     }
 
-    /// <summary>An expired link offers a new mail; the resend interval still applies (C30).</summary>
+    /// <summary>An expired link offers a new mail; the resend interval (C30) and the daily cap (C42) still apply.</summary>
     public async Task ResendAsync(string token, CancellationToken ct = default)
     {
         var (state, subscriber) = await InspectAsync(token, ct);
         if (state != ConfirmState.Expired || subscriber is null) return;
         var now = clock.GetUtcNow().UtcDateTime;
         if (subscriber.LastDoiQueuedAtUtc > now - options.Value.DoiResendInterval) return;
-        signUps.QueueDoi(subscriber, now);
+        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == subscriber.NewsletterId, ct);
+        // The daily cap (C42) applies here too; the page answers the same either way (C30).
+        if (!await signUps.TryQueueDoiAsync(newsletter, subscriber, now, ct)) return;
         await db.SaveChangesAsync(ct);
         outbox.Wake();
     }

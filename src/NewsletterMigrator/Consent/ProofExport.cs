@@ -21,7 +21,11 @@ public sealed record SubscriberProof(
     DateTime? UnsubscribedAtUtc,
     IReadOnlyList<ProofEvent> Events);
 
-/// <summary>A ledger entry, with the consent text version it refers to written out in full, so an export stands on its own.</summary>
+/// <summary>
+/// A ledger entry, with the consent text version it refers to written out in full, so an export stands on its own.
+/// A sign-up carries the age confirmation and the privacy-notice version shown; a queued DOI its template
+/// version and the SHA-256 of its text without the link (C43).
+/// </summary>
 public sealed record ProofEvent(
     long Id,
     string Kind,
@@ -33,7 +37,10 @@ public sealed record ProofEvent(
     string? MessageId,
     string? TemplateVersion,
     string? Channel,
-    ProofConsentText? ConsentText);
+    ProofConsentText? ConsentText,
+    bool? AgeConfirmed,
+    string? PrivacyNoticeVersion,
+    string? DoiTextSha256);
 
 public sealed record ProofConsentText(
     int Id,
@@ -44,7 +51,9 @@ public sealed record ProofConsentText(
     string Statement,
     string PrivacyInformation,
     string PrivacyNoticeUrl,
-    string PrivacyNoticeVersion);
+    string PrivacyNoticeVersion,
+    string ObjectionNote,
+    string Impressum);
 
 /// <summary>Reads the ledger as proof and writes it as JSON or formula-safe CSV (BGH I ZR 164/09: printable at any time).</summary>
 public sealed class ProofExport(AppDbContext db)
@@ -83,8 +92,10 @@ public sealed class ProofExport(AppDbContext db)
             bySubscriber[s.Id].Select(e => new ProofEvent(e.Id, e.Kind.ToString(), e.OccurredAtUtc, e.IpAddress, e.UserAgent, e.Page,
                 e.InvitationContactId, e.MessageId, e.TemplateVersion, e.Channel,
                 e.ConsentTextId is { } id && texts.TryGetValue(id, out var t)
-                    ? new ProofConsentText(t.Id, t.Version, t.Language, e.ConsentTextSha256 ?? "", t.Sha256, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion)
-                    : null)).ToList())).ToList();
+                    ? new ProofConsentText(t.Id, t.Version, t.Language, e.ConsentTextSha256 ?? "", t.Sha256, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion,
+                        t.ObjectionNote, t.Impressum)
+                    : null,
+                e.AgeConfirmed, e.PrivacyNoticeVersion, e.DoiTextSha256)).ToList())).ToList();
     }
 
     private static readonly JsonSerializerOptions Json = new()
@@ -104,6 +115,8 @@ public sealed class ProofExport(AppDbContext db)
         "page", "invitation_contact_id", "message_id", "template_version", "channel", "consent_text_id", "consent_text_version",
         "consent_text_language", "consent_text_sha256_recorded", "consent_text_sha256_stored", "consent_statement",
         "privacy_information", "privacy_notice_url", "privacy_notice_version",
+        // C43, appended so the earlier columns keep their places for existing spreadsheets.
+        "age_confirmed", "privacy_notice_version_recorded", "doi_text_sha256", "objection_note", "impressum",
     ];
 
     /// <summary>One row per ledger entry; a subscriber without entries still gets one row. UTF-8 with BOM for spreadsheets.</summary>
@@ -122,7 +135,9 @@ public sealed class ProofExport(AppDbContext db)
                     csv.WriteRow([.. who, e.Id.ToString(CultureInfo.InvariantCulture), e.Kind, Iso(e.OccurredAtUtc), e.IpAddress, e.UserAgent,
                         e.Page, e.InvitationContactId?.ToString(), e.MessageId, e.TemplateVersion, e.Channel,
                         t?.Id.ToString(CultureInfo.InvariantCulture), t?.Version.ToString(CultureInfo.InvariantCulture), t?.Language,
-                        t?.Sha256Recorded, t?.Sha256Stored, t?.Statement, t?.PrivacyInformation, t?.PrivacyNoticeUrl, t?.PrivacyNoticeVersion]);
+                        t?.Sha256Recorded, t?.Sha256Stored, t?.Statement, t?.PrivacyInformation, t?.PrivacyNoticeUrl, t?.PrivacyNoticeVersion,
+                        e.AgeConfirmed is { } age ? (age ? "true" : "false") : null, e.PrivacyNoticeVersion, e.DoiTextSha256,
+                        t?.ObjectionNote, t?.Impressum]);
                 }
             }
         }, separator: ',');

@@ -16,7 +16,11 @@ public sealed record SignUpRequest(
     Guid? InvitationContactId,
     string? IpAddress,
     string? UserAgent,
-    string Page);
+    string Page)
+{
+    /// <summary>The reader confirmed being 16 or older (C6); the form requires it, the ledger records it (C43).</summary>
+    public bool AgeConfirmed { get; init; }
+}
 
 /// <summary>NotOpen: the newsletter's legal identity is incomplete, so it takes no sign-up and sends no DOI mail (C38).</summary>
 public enum SignUpOutcome { Accepted, InvalidEmail, TooManyForAddress, NotOpen }
@@ -25,10 +29,11 @@ public enum SignUpOutcome { Accepted, InvalidEmail, TooManyForAddress, NotOpen }
 /// A sign-up stores the subscriber, the consent event and the queued DOI mail in one transaction.
 /// The outcome is the same for new, pending, confirmed and suppressed addresses (C30).
 /// </summary>
-public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService tokens, IOptions<ConsentOptions> options,
+public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory messages, TokenService tokens, IOptions<ConsentOptions> options,
     TimeProvider clock, ILogger<SignUpService> logger)
 {
-    public const string DoiTemplateVersion = "doi-v1";
+    /// <summary>v2: names the controller, carries the Impressum and says until when the link is valid (C39).</summary>
+    public const string DoiTemplateVersion = "doi-v2";
 
     /// <summary>Every answer of the sign-up form takes at least this long (C30).</summary>
     public TimeSpan MinimumDuration => options.Value.SignUpMinimumDuration;
@@ -101,6 +106,8 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService t
             InvitationContactId = request.InvitationContactId,
             ConsentTextId = request.ConsentText.Id,
             ConsentTextSha256 = request.ConsentText.Sha256,
+            AgeConfirmed = request.AgeConfirmed,
+            PrivacyNoticeVersion = request.ConsentText.PrivacyNoticeVersion,
         });
 
         if (request.InvitationContactId is { } contactId)
@@ -109,16 +116,26 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService t
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.SignedUpAtUtc, now), ct);
         }
 
-        if (sendDoi) QueueDoi(subscriber, now);
+        // C42: past the daily cap the reader sees the same answer, only no mail goes out (C30).
+        if (sendDoi) sendDoi = await TryQueueDoiAsync(newsletter, subscriber, now, ct);
         await db.SaveChangesAsync(ct);
         if (sendDoi) outbox.Wake();
         logger.LogInformation("Sign-up for newsletter {NewsletterId}: {Address}, DOI queued: {Queued}", newsletter.Id, Redact.Email(email), sendDoi);
         return SignUpOutcome.Accepted;
     }
 
-    /// <summary>Issues a new confirm link (the old one stops working) and queues the DOI mail.</summary>
-    internal void QueueDoi(Subscriber subscriber, DateTime now)
+    /// <summary>
+    /// Issues a new confirm link (the old one stops working) and queues the DOI mail, unless the address has
+    /// had its DOI mails for the day (C42). Records the template version and the hash of the exact wording (C43).
+    /// </summary>
+    /// <returns>False when the daily cap held the mail back; nothing changed then.</returns>
+    internal async Task<bool> TryQueueDoiAsync(Newsletter newsletter, Subscriber subscriber, DateTime now, CancellationToken ct)
     {
+        if (await DoiCap.ReachedAsync(db, subscriber.Id, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct))
+        {
+            logger.LogWarning("Daily DOI cap reached for subscriber {SubscriberId}; no mail queued", subscriber.Id);
+            return false;
+        }
         subscriber.ConfirmGeneration++;
         subscriber.ConfirmTokenHash = TokenService.Hash(tokens.Create(TokenPurpose.Confirm, subscriber.Id, subscriber.ConfirmGeneration));
         subscriber.ConfirmTokenExpiresAtUtc = now + options.Value.ConfirmLinkLifetime;
@@ -132,7 +149,9 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, TokenService t
             OccurredAtUtc = now,
             MessageId = message.MessageId,
             TemplateVersion = DoiTemplateVersion,
+            DoiTextSha256 = messages.DoiText(newsletter, subscriber.Language, subscriber.ConfirmTokenExpiresAtUtc).Sha256(),
         });
+        return true;
     }
 
     private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];

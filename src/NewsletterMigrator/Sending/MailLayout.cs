@@ -23,7 +23,7 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text)
         </body></html>
         """;
 
-    /// <summary>The legal footer: sender, Impressum (C25), and for newsletters the unsubscribe link (C22) and the Art. 21 note (C4).</summary>
+    /// <summary>The legal footer: sender, controller (C39), Impressum text and page (C25), and for newsletters the unsubscribe link (C22) and the Art. 21 note (C4).</summary>
     public (string Html, string Text) Footer(Newsletter newsletter, string? unsubscribeUrl, string? manageUrl = null)
     {
         var html = new StringBuilder();
@@ -38,15 +38,44 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text)
             html.Append($"<p>{Enc(text["Mail_ObjectionNote"])}</p>");
             plain.AppendLine($"{text["Mail_Unsubscribe"]}: {unsubscribeUrl}").AppendLine().AppendLine(text["Mail_ObjectionNote"]).AppendLine();
         }
-        html.Append($"<p>{Enc(text["Mail_SentBy", newsletter.SenderName, newsletter.SenderAddress])}</p>");
+        html.Append($"<p>{Enc(text["Mail_SentBy", newsletter.SenderName, newsletter.SenderAddress])}");
         plain.AppendLine(text["Mail_SentBy", newsletter.SenderName, newsletter.SenderAddress]);
-        if (!string.IsNullOrWhiteSpace(newsletter.Impressum))
+        // The controller (C39): who is responsible for the reader's data, with a postal and a mail address.
+        if (!string.IsNullOrWhiteSpace(newsletter.ControllerName))
         {
-            html.Append($"<p><strong>{Enc(text["Impressum"])}</strong><br>{Enc(newsletter.Impressum).ReplaceLineEndings("<br>")}</p>");
-            plain.AppendLine().AppendLine(text["Impressum"]).AppendLine(newsletter.Impressum);
+            var controller = text["Mail_Controller", string.Join(", ",
+                new[] { newsletter.ControllerName, OneLine(newsletter.ControllerAddress), newsletter.ControllerEmail.Trim() }.Where(p => p.Length > 0))];
+            html.Append($"<br>{Enc(controller)}");
+            plain.AppendLine(controller);
+        }
+        html.Append("</p>");
+        // The Impressum (C25): its text as today, and the portal's Impressum page when one is set.
+        var hasText = !string.IsNullOrWhiteSpace(newsletter.Impressum);
+        var url = newsletter.ImpressumUrl.Trim();
+        if (hasText || url.Length > 0)
+        {
+            html.Append($"<p><strong>{Enc(text["Impressum"])}</strong>");
+            plain.AppendLine();
+            if (hasText)
+            {
+                html.Append($"<br>{Enc(newsletter.Impressum).ReplaceLineEndings("<br>")}");
+                plain.AppendLine(text["Impressum"]).AppendLine(newsletter.Impressum);
+            }
+            if (url.Length > 0)
+            {
+                // Only a web address becomes a link; anything else is shown as typed.
+                html.Append(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+                    ? $"""<br><a href="{Enc(url)}" style="color:#0d3b66;">{Enc(url)}</a>"""
+                    : $"<br>{Enc(url)}");
+                plain.AppendLine($"{text["Impressum"]}: {url}");
+            }
+            html.Append("</p>");
         }
         return (html.ToString(), plain.ToString());
     }
+
+    private static string OneLine(string value) =>
+        string.Join(", ", value.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     public static string Enc(string? value) => WebUtility.HtmlEncode(value ?? "");
 }

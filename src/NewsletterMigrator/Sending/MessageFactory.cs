@@ -20,19 +20,35 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
 
     public MimeMessage DoubleOptIn(OutboundMessage row, Newsletter newsletter, Subscriber subscriber)
     {
-        using var culture = new CultureScope(row.Language);
         var confirmUrl = app.Value.Link($"confirm/{tokens.Create(TokenPurpose.Confirm, subscriber.Id, subscriber.ConfirmGeneration)}");
-        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl: null);
-        var bodyHtml = $"""
-            <p>{Enc(text["Doi_Request", newsletter.Name])}</p>
-            <p style="margin:24px 0;"><a href="{Enc(confirmUrl)}" style="background:#0d3b66;color:#ffffff;padding:12px 20px;border-radius:4px;text-decoration:none;display:inline-block;">{Enc(text["Doi_ConfirmButton"])}</a></p>
-            <p>{Enc(text["Doi_LinkFallback"])}<br><a href="{Enc(confirmUrl)}">{Enc(confirmUrl)}</a></p>
-            <p>{Enc(text["Doi_Ignore"])}</p>
-            """;
-        var plain = $"{text["Doi_Request", newsletter.Name]}\n\n{text["Doi_ConfirmButton"]}:\n{confirmUrl}\n\n{text["Doi_Ignore"]}\n\n-- \n{footerText}";
-        var message = Envelope(row, newsletter, text["Doi_Subject", newsletter.Name]);
-        message.Body = new BodyBuilder { TextBody = plain, HtmlBody = layout.Html(newsletter, text["Doi_Subject", newsletter.Name], bodyHtml, footerHtml) }.ToMessageBody();
+        var doi = DoiText(newsletter, row.Language, subscriber.ConfirmTokenExpiresAtUtc);
+        using var culture = new CultureScope(row.Language);
+        var message = Envelope(row, newsletter, doi.Subject);
+        message.Body = new BodyBuilder
+        {
+            TextBody = doi.Plain(confirmUrl),
+            HtmlBody = layout.Html(newsletter, doi.Subject, doi.BodyHtml(confirmUrl), doi.FooterHtml),
+        }.ToMessageBody();
         return message;
+    }
+
+    /// <summary>
+    /// The DOI mail's wording in <paramref name="language"/>, with the link's validity in Berlin time (C39).
+    /// The sign-up hashes exactly this (C43); bump <c>SignUpService.DoiTemplateVersion</c> when it changes.
+    /// </summary>
+    public DoiMailText DoiText(Newsletter newsletter, string language, DateTime? confirmLinkExpiresAtUtc)
+    {
+        using var culture = new CultureScope(language);
+        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl: null);
+        return new DoiMailText(
+            text["Doi_Subject", newsletter.Name],
+            text["Doi_Request", newsletter.Name],
+            text["Doi_ConfirmButton"],
+            text["Doi_LinkFallback"],
+            confirmLinkExpiresAtUtc is { } expires ? text["Doi_ValidUntil", Berlin.Format(expires)].Value : null,
+            text["Doi_Ignore"],
+            footerHtml,
+            footerText);
     }
 
     public MimeMessage Newsletter(OutboundMessage row, Newsletter newsletter, Campaign campaign, Subscriber? subscriber)

@@ -28,7 +28,12 @@ public sealed class DataExportService(AppDbContext db, PhoneProtector phones, Ti
         var export = new
         {
             exportedAtUtc = clock.GetUtcNow().UtcDateTime,
-            controller = new { newsletter = newsletter.Name, sender = newsletter.SenderAddress, impressum = newsletter.Impressum, privacyNotice = newsletter.PrivacyNoticeUrl },
+            controller = new
+            {
+                name = newsletter.ControllerName, address = newsletter.ControllerAddress, email = newsletter.ControllerEmail,
+                newsletter = newsletter.Name, sender = newsletter.SenderAddress, impressum = newsletter.Impressum, impressumUrl = newsletter.ImpressumUrl,
+                privacyNotice = newsletter.PrivacyNoticeUrl, privacyNoticeVersion = newsletter.PrivacyNoticeVersion,
+            },
             subscriber = new
             {
                 email = subscriber.Email, pendingNewEmail = subscriber.PendingEmail, language = subscriber.Language,
@@ -46,9 +51,11 @@ public sealed class DataExportService(AppDbContext db, PhoneProtector phones, Ti
             {
                 kind = e.Kind.ToString(), occurredAtUtc = e.OccurredAtUtc, ipAddress = e.IpAddress, userAgent = e.UserAgent, page = e.Page,
                 channel = e.Channel, messageId = e.MessageId, templateVersion = e.TemplateVersion, consentTextSha256 = e.ConsentTextSha256,
+                // C43: what the sign-up recorded beside the text, and the hash of the DOI mail's wording.
+                ageConfirmed = e.AgeConfirmed, privacyNoticeVersion = e.PrivacyNoticeVersion, doiTextSha256 = e.DoiTextSha256,
                 consentText = texts.Where(t => t.Id == e.ConsentTextId).Select(t => new
                 {
-                    t.Language, t.Version, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion,
+                    t.Language, t.Version, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion, t.ObjectionNote, t.Impressum,
                 }).FirstOrDefault(),
             }),
             mails,

@@ -58,6 +58,13 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
         if (!EmailAddress.TryNormalize(newAddress, out var email)) return AddressChangeOutcome.InvalidEmail;
         if (EmailAddress.Key(email) == subscriber.EmailKey) return AddressChangeOutcome.SameAddress;
         var now = clock.GetUtcNow().UtcDateTime;
+        // C42: the DOI to a new address counts against the same daily cap as the sign-up's DOI. Past it the
+        // page answers as if the mail went out (C30), and nothing changes.
+        if (await DoiCap.ReachedAsync(db, subscriber.Id, ConsentEventKind.AddressChangeRequested, consent.Value.DoiMailsPerAddressPerDay, now, ct))
+        {
+            logger.LogWarning("Daily DOI cap reached for subscriber {SubscriberId}; no address-change mail queued", subscriber.Id);
+            return AddressChangeOutcome.Queued;
+        }
         subscriber.PendingEmail = email;
         subscriber.ChangeGeneration++;
         subscriber.ChangeTokenHash = TokenService.Hash(tokens.Create(TokenPurpose.AddressChange, subscriber.Id, subscriber.ChangeGeneration));

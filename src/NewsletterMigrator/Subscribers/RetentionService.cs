@@ -41,12 +41,18 @@ public sealed class RetentionService(AppDbContext db, KeyRing keys, IOptions<Ret
         return run;
     }
 
-    /// <summary>C15: sign-ups never confirmed whose last DOI mail is older than the period. Their ledger rows stay pseudonymised until C17 ends.</summary>
+    /// <summary>
+    /// C15: sign-ups not confirmed whose last DOI mail is older than the period. Their ledger rows stay
+    /// pseudonymised until C17 ends. This includes a former subscriber who signed up again and never
+    /// confirmed (C47): the row is Pending again but still carries the earlier ConfirmedAtUtc, so only the
+    /// status decides. The earlier subscription's proof lives in the same ledger rows and stays with them;
+    /// its last mail is carried over into the pseudonym and the outbox keeps its times for the C17 period.
+    /// </summary>
     private async Task<int> DeleteUnconfirmedAsync(DateTime now, CancellationToken ct)
     {
         var cutoff = now - options.Value.UnconfirmedAfter;
         var stale = await db.Subscribers.AsNoTracking()
-            .Where(s => s.Status == SubscriberStatus.Pending && s.ConfirmedAtUtc == null && (s.LastDoiQueuedAtUtc ?? s.CreatedAtUtc) < cutoff)
+            .Where(s => s.Status == SubscriberStatus.Pending && (s.LastDoiQueuedAtUtc ?? s.CreatedAtUtc) < cutoff)
             .Select(s => new { s.Id, s.NewsletterId, s.EmailKey }).ToListAsync(ct);
         foreach (var chunk in stale.Chunk(Chunk))
         {

@@ -81,7 +81,8 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
         if (!ModelState.IsValid) return Page();
 
         var outcome = await signUps.SignUpAsync(new SignUpRequest(Newsletter, ConsentText, Input.Email!, Languages.Current,
-            InvitationContactId, HttpContext.Connection.RemoteIpAddress?.ToString(), Request.Headers.UserAgent.ToString(), PageName));
+            InvitationContactId, HttpContext.Connection.RemoteIpAddress?.ToString(), Request.Headers.UserAgent.ToString(), PageName)
+            { AgeConfirmed = Input.AgeConfirmed });
         if (outcome == SignUpOutcome.InvalidEmail)
         {
             ModelState.AddModelError($"{nameof(Input)}.{nameof(Input.Email)}", text["SignUp_EmailInvalid"]);
