@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class IndexModel(AppDbContext db) : PageModel
+public sealed class IndexModel(AppDbContext db, TimeProvider clock) : PageModel
 {
     public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending);
 
@@ -16,5 +17,18 @@ public sealed class IndexModel(AppDbContext db) : PageModel
             db.Contacts.Count(c => c.NewsletterId == n.Id),
             db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Confirmed),
             db.Subscribers.Count(s => s.NewsletterId == n.Id && s.Status == SubscriberStatus.Pending))).ToListAsync();
+        await LoadMigrationEndRemindersAsync();
+    }
+
+    // --- Migration end reminders (C16) ---
+    public List<MigrationEndReminder> MigrationEndReminders { get; private set; } = [];
+
+    private async Task LoadMigrationEndRemindersAsync()
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var soon = now + MigrationEnd.ReminderLead;
+        var ending = await db.Newsletters.AsNoTracking()
+            .Where(n => n.MigrationEndsAtUtc != null && n.MigrationEndsAtUtc >= now && n.MigrationEndsAtUtc <= soon).ToListAsync();
+        MigrationEndReminders = [.. ending.Select(n => MigrationEnd.Reminder(n, now)).OfType<MigrationEndReminder>().OrderBy(r => r.EndsAtUtc)];
     }
 }
