@@ -36,6 +36,7 @@ public sealed class InvitationQueueTests : IAsyncLifetime
     {
         var newsletter = await _app.NewsletterAsync();
         await _app.ImportAsync(newsletter, "liste.csv", Readers);
+        await _app.SetMigrationEndAsync(newsletter, null);
         var editor = await _app.EditorAsync();
 
         var page = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}");
