@@ -75,7 +75,9 @@ internal static class ImportBenchmark
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
         var sw = Stopwatch.StartNew();
         await using var file = File.OpenRead(list);
-        var summary = await importer.ImportAsync(newsletter.Id, file, "list.csv", "bench");
+        var summary = await importer.ImportAsync(newsletter.Id, file, "list.csv", "bench",
+            new ImportLegalBasis(LegalBases.ExistingConsent, "bench: existing WhatsApp newsletter consent"));
+        if (summary.Refused) throw new InvalidOperationException("Import refused: " + string.Join(", ", summary.Refusals));
         return (summary, sw.Elapsed.TotalSeconds);
     }
 
@@ -96,7 +98,7 @@ internal static class ImportBenchmark
         await app.MigrateDatabaseAsync();
         await using var scope = app.Services.CreateAsyncScope();
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(
-            new Newsletter { Slug = "bench", Name = "Bench", SenderName = "Bench", SenderAddress = "bench@example.test" }, "bench");
+            new Newsletter { Slug = "bench", Name = "Bench", SenderName = "Bench", SenderAddress = "bench@example.test", MigrationEndsAtUtc = DateTime.UtcNow.AddDays(60) }, "bench");
         return (app, newsletter);
     }
 

@@ -26,7 +26,8 @@ public static class CommandLine
                 "create-newsletter" => await NewsletterVerbs.CreateAsync(services, args, Console.Out, Console.Error),
                 "update-newsletter" => await NewsletterVerbs.UpdateAsync(services, args, Console.Out, Console.Error),
                 "import" => await ImportAsync(services, args),
-                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {NewsletterVerbs.Usage}, import --newsletter <slug> <file> [--dry-run] [--json]"),
+                "suppress" => await SuppressAsync(services, args),
+                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}"),
             };
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ImportFormatException or UnauthorizedAccessException)
@@ -52,20 +53,39 @@ public static class CommandLine
             : Fail("Could not create the account: " + string.Join(" ", result.Errors.Select(e => e.Description)));
     }
 
+    private const string ImportUsage =
+        "import --newsletter <slug> <file> --legal-basis \"<text>\" [--legal-basis-kind existing-consent|legitimate-interest|other] [--dry-run] [--json]";
+
+    private const string SuppressUsage = "suppress <file> [--newsletter <slug>] [--json]";
+
+    /// <summary>The options that take a value, so the file is the one argument that is neither an option nor its value.</summary>
+    private static readonly string[] ValueOptions = ["--newsletter", "--legal-basis", "--legal-basis-kind"];
+
+    private static string? FileArgument(string[] args) =>
+        args.Skip(1).Where((a, i) => !a.StartsWith("--") && !ValueOptions.Contains(args[i])).FirstOrDefault();
+
     private static async Task<int> ImportAsync(IServiceProvider services, string[] args)
     {
         var slug = Option(args, "--newsletter");
         var json = args.Contains("--json");
         var dryRun = args.Contains("--dry-run");
-        var file = args.Skip(1).Where((a, i) => !a.StartsWith("--") && (i == 0 || args[i] != "--newsletter")).FirstOrDefault();
-        if (slug is null || file is null) return Fail("Usage: import --newsletter <slug> <file> [--dry-run] [--json]");
+        var file = FileArgument(args);
+        if (slug is null || file is null) return Fail("Usage: " + ImportUsage);
+        var basis = new ImportLegalBasis(Option(args, "--legal-basis-kind") ?? LegalBases.ExistingConsent, Option(args, "--legal-basis") ?? "").Trimmed();
         var db = services.GetRequiredService<AppDbContext>();
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
         if (newsletter is null) return Fail($"No newsletter with the slug '{slug}'.");
+        if (!dryRun)
+        {
+            // C16, C36: checked before the file is opened, so a refused import reads and stores nothing.
+            var refusals = ImportRules.Check(newsletter, basis, DateTime.UtcNow);
+            if (refusals.Count > 0) return Fail("Import refused, nothing stored:" + string.Concat(refusals.Select(r => "\n  " + RefusalText(r, slug))));
+        }
         if (!File.Exists(file)) return Fail($"File not found: {file}");
 
         await using var stream = File.OpenRead(file);
-        var summary = await services.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, stream, file, "command line", dryRun: dryRun);
+        var summary = await services.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, stream, file, "command line", basis, dryRun: dryRun);
+        if (summary.Refused) return Fail("Import refused, nothing stored:" + string.Concat(summary.Refusals.Select(r => "\n  " + RefusalText(r, slug))));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -77,6 +97,46 @@ public static class CommandLine
         {
             Console.WriteLine($"{(dryRun ? "Dry run: " : "")}{summary.Rows} rows read, {summary.Imported} imported, {summary.Duplicates} duplicates, {summary.Invalid} invalid");
             foreach (var (reason, count) in summary.Reasons) Console.WriteLine($"  {reason}: {count}");
+            if (!dryRun) Console.WriteLine($"Legal basis recorded: {basis.Kind}: {basis.Text}");
+        }
+        return 0;
+    }
+
+    private static string RefusalText(ImportRefusal refusal, string slug) => refusal switch
+    {
+        ImportRefusal.LegalBasisMissing => "The legal basis is missing: add --legal-basis \"<text>\", e.g. --legal-basis \"existing WhatsApp newsletter consent, obtained until 2019-12-06\".",
+        ImportRefusal.LegalBasisKindMissing => $"Unknown --legal-basis-kind: use one of {string.Join(", ", LegalBases.Kinds)}.",
+        ImportRefusal.NoMigrationEnd => $"The newsletter has no migration end date (setting \"Migration end\"): set it in the admin area or with update-newsletter --slug {slug} --migration-end <yyyy-mm-dd>.",
+        ImportRefusal.MigrationEnded => "The newsletter's migration end date has passed: no more imports (its numbers are deleted, its links have stopped).",
+        _ => refusal.ToString(),
+    };
+
+    /// <summary>The old provider's opt-out list onto the suppression list (C36): numbers and addresses, with a row report.</summary>
+    private static async Task<int> SuppressAsync(IServiceProvider services, string[] args)
+    {
+        var slug = Option(args, "--newsletter");
+        var json = args.Contains("--json");
+        var file = FileArgument(args);
+        if (file is null) return Fail("Usage: " + SuppressUsage);
+        var db = services.GetRequiredService<AppDbContext>();
+        // Numbers without a country code are read in the newsletter's region (the first newsletter's without --newsletter).
+        var newsletters = db.Newsletters.AsNoTracking();
+        var region = slug is null
+            ? await newsletters.OrderBy(n => n.Id).Select(n => n.DefaultRegion).FirstOrDefaultAsync() ?? "DE"
+            : await newsletters.Where(n => n.Slug == slug).Select(n => n.DefaultRegion).SingleOrDefaultAsync();
+        if (region is null) return Fail($"No newsletter with the slug '{slug}'.");
+        if (!File.Exists(file)) return Fail($"File not found: {file}");
+
+        await using var stream = File.OpenRead(file);
+        var report = await services.GetRequiredService<Subscribers.OptOutListImport>().ImportAsync(stream, file, region, "command line");
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new { rows = report.Rows, suppressed = report.Suppressed, already = report.Already, invalid = report.Invalid }));
+        }
+        else
+        {
+            Console.WriteLine($"{report.Rows} rows read, {report.Suppressed} suppressed, {report.Already} already on the suppression list, {report.Invalid} invalid");
+            foreach (var issue in report.Issues) Console.WriteLine($"  line {issue.Line}: {issue.Reason}");
         }
         return 0;
     }

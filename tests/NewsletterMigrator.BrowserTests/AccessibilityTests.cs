@@ -107,10 +107,11 @@ public sealed class AccessibilityTests : BrowserTest
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
+            MigrationEndsAtUtc = TestImports.MigrationEndUtc,
             Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt", PrivacyNoticeUrl = "https://tagblatt.example.test/datenschutz",
         }.Complete(), "test");
         using var file = new MemoryStream(Encoding.UTF8.GetBytes("0160 2424240\n"));
-        await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, file, "numbers.txt", "test");
+        await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, file, "numbers.txt", "test", TestImports.Basis);
         var contact = await scope.ServiceProvider.GetRequiredService<AppDbContext>().Contacts.SingleAsync();
         return scope.ServiceProvider.GetRequiredService<InvitationLinks>().InvitationUrl(contact);
     }

@@ -58,11 +58,12 @@ public sealed class InvitationQueueBrowserTests : BrowserTest
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
+            MigrationEndsAtUtc = TestImports.MigrationEndUtc,
             Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt",
         }.Complete(), "test");
         var csv = "Telefonnummer;Name\n0160 1111111;Anna Muster\n0171 2222222;Ben Beispiel\n0160 3333333;Clara Test\n";
         using var file = new MemoryStream(Encoding.UTF8.GetBytes(csv));
-        await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, file, "liste.csv", "test");
+        await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, file, "liste.csv", "test", TestImports.Basis);
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await db.Newsletters.Where(n => n.Id == newsletter.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(n => n.MigrationEndsAtUtc, Berlin.EndOfDayUtc(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(30)))));

@@ -28,8 +28,10 @@ public sealed class CommandLineTests : IDisposable
         var newsletter = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
         Assert.True(newsletter.ExitCode == 0, newsletter.Error);
 
+        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
+
         var fixture = Path.Combine(FixtureImportTests.FixtureFolder(), "numbers.txt");
-        var import = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--json"]);
+        var import = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText, "--json"]);
         Assert.True(import.ExitCode == 0, import.Error);
         using var json = JsonDocument.Parse(import.Output);
         Assert.Equal(83, json.RootElement.GetProperty("rows").GetInt32());
@@ -38,7 +40,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(1, json.RootElement.GetProperty("invalid").GetInt32());
         Assert.Equal(1, json.RootElement.GetProperty("reasons").EnumerateObject().Sum(p => p.Value.GetInt32()));
 
-        var again = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture]);
+        var again = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText]);
         Assert.Contains("0 imported", again.Output);
     }
 
@@ -160,9 +162,113 @@ public sealed class CommandLineTests : IDisposable
         await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
         var binary = Path.Combine(_data, "list.csv");
         await File.WriteAllBytesAsync(binary, [0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0xFF]);
-        var result = await RunAsync(["import", "--newsletter", "eilmeldungen", binary]);
+        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
+        var result = await RunAsync(["import", "--newsletter", "eilmeldungen", binary, "--legal-basis", TestImports.LegalBasisText]);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("binary", result.Error);
+    }
+
+    [Fact]
+    public async Task Import_refuses_to_run_without_its_legal_basis_or_a_migration_end_date_except_as_a_dry_run_C36_C16()
+    {
+        await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
+        var fixture = Path.Combine(FixtureImportTests.FixtureFolder(), "numbers.txt");
+
+        var refused = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("nothing stored", refused.Error);
+        Assert.Contains("--legal-basis \"<text>\"", refused.Error);
+        Assert.Contains("no migration end date", refused.Error);
+        Assert.Contains("--migration-end", refused.Error);
+        Assert.Equal(0, await CountAsync("Contacts") + await CountAsync("ImportBatches"));
+
+        var dryRun = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--dry-run", "--json"]);
+        Assert.True(dryRun.ExitCode == 0, dryRun.Error);
+        using (var json = JsonDocument.Parse(dryRun.Output)) Assert.Equal(81, json.RootElement.GetProperty("imported").GetInt32());
+        Assert.Equal(0, await CountAsync("Contacts") + await CountAsync("ImportBatches"));
+
+        // The legal basis alone is not enough: the numbers need an end date.
+        var noEnd = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText]);
+        Assert.NotEqual(0, noEnd.ExitCode);
+        Assert.DoesNotContain("--legal-basis \"<text>\"", noEnd.Error);
+        Assert.Contains("no migration end date", noEnd.Error);
+
+        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
+        var badKind = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText, "--legal-basis-kind", "whatever"]);
+        Assert.NotEqual(0, badKind.ExitCode);
+        Assert.Contains("existing-consent, legitimate-interest, other", badKind.Error);
+
+        var done = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText, "--legal-basis-kind", "legitimate-interest"]);
+        Assert.True(done.ExitCode == 0, done.Error);
+        Assert.Contains("81 imported", done.Output);
+        Assert.Contains($"Legal basis recorded: legitimate-interest: {TestImports.LegalBasisText}", done.Output);
+        Assert.Equal(("legitimate-interest", TestImports.LegalBasisText), await SingleBatchBasisAsync());
+
+        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(-1));
+        var ended = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText]);
+        Assert.NotEqual(0, ended.ExitCode);
+        Assert.Contains("migration end date has passed", ended.Error);
+    }
+
+    [Fact]
+    public async Task Suppress_puts_an_opt_out_list_on_the_suppression_list_and_prints_its_row_report_C36()
+    {
+        await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
+        var list = Path.Combine(_data, "abmeldungen.csv");
+        await File.WriteAllTextAsync(list, "Nummer;E-Mail\n0160 1111111;\n;leser@example.test\n0049 160 1111111;\nunbekannt;\n");
+
+        var json = await RunAsync(["suppress", list, "--newsletter", "eilmeldungen", "--json"]);
+        Assert.True(json.ExitCode == 0, json.Error);
+        Assert.Equal("{\"rows\":4,\"suppressed\":2,\"already\":1,\"invalid\":1}", json.Output.Trim());
+
+        var human = await RunAsync(["suppress", list]);
+        Assert.True(human.ExitCode == 0, human.Error);
+        Assert.Contains("4 rows read, 0 suppressed, 3 already on the suppression list, 1 invalid", human.Output);
+        Assert.Contains("line 5: letters", human.Output);
+        Assert.DoesNotContain("1111111", human.Output + human.Error);
+
+        // A suppressed number is never imported.
+        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
+        var numbers = Path.Combine(_data, "liste.txt");
+        await File.WriteAllTextAsync(numbers, "0160 1111111\n0171 2222222\n");
+        var import = await RunAsync(["import", "--newsletter", "eilmeldungen", numbers, "--legal-basis", TestImports.LegalBasisText, "--json"]);
+        using var doc = JsonDocument.Parse(import.Output);
+        Assert.Equal(1, doc.RootElement.GetProperty("imported").GetInt32());
+        Assert.Equal(1, doc.RootElement.GetProperty("reasons").GetProperty("suppressed").GetInt32());
+
+        Assert.NotEqual(0, (await RunAsync(["suppress"])).ExitCode);
+        Assert.NotEqual(0, (await RunAsync(["suppress", Path.Combine(_data, "missing.csv")])).ExitCode);
+    }
+
+    // Until create-newsletter takes --migration-end, the test sets the date in the database the verbs use.
+    private async Task SetMigrationEndAsync(DateTime utc)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data, "cli.db")};Pooling=False");
+        await connection.OpenAsync();
+        var command = connection.CreateCommand();
+        command.CommandText = "UPDATE Newsletters SET MigrationEndsAtUtc = $end";
+        command.Parameters.AddWithValue("$end", utc.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> CountAsync(string table)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data, "cli.db")};Pooling=False");
+        await connection.OpenAsync();
+        var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table}";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private async Task<(string Kind, string Text)> SingleBatchBasisAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data, "cli.db")};Pooling=False");
+        await connection.OpenAsync();
+        var command = connection.CreateCommand();
+        command.CommandText = "SELECT LegalBasisKind, LegalBasis FROM ImportBatches";
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return (reader.GetString(0), reader.GetString(1));
     }
 
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)

@@ -207,7 +207,7 @@ public sealed class ConsentPageTests : IAsyncLifetime
         await using (var scope = _app.Services.CreateAsyncScope())
         {
             using var csv = new MemoryStream("Telefonnummer;Name\n0160 2424240;Anna Muster\n"u8.ToArray());
-            batch = (await scope.ServiceProvider.GetRequiredService<Importing.ContactImporter>().ImportAsync(newsletter.Id, csv, "liste.csv", "test")).BatchId;
+            batch = (await scope.ServiceProvider.GetRequiredService<Importing.ContactImporter>().ImportAsync(newsletter.Id, csv, "liste.csv", "test", TestImports.Basis)).BatchId;
         }
         var contact = await _app.WithDbAsync(db => db.Contacts.SingleAsync(c => c.ImportBatchId == batch));
         Assert.Equal("Anna Muster", contact.DisplayName);

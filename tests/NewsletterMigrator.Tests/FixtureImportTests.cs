@@ -26,10 +26,10 @@ public sealed class FixtureImportTests : IAsyncLifetime
         var expected = Expected()[file];
         await using var scope = _app.Services.CreateAsyncScope();
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(
-            new Newsletter { Slug = "fixture", Name = "Fixture", SenderName = "Fixture", SenderAddress = "news@example.test" }.Complete(), "test");
+            new Newsletter { Slug = "fixture", Name = "Fixture", SenderName = "Fixture", SenderAddress = "news@example.test", MigrationEndsAtUtc = TestImports.MigrationEndUtc }.Complete(), "test");
 
         await using var stream = File.OpenRead(Path.Combine(FixtureFolder(), file));
-        var summary = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, stream, file, "test");
+        var summary = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, stream, file, "test", TestImports.Basis);
 
         Assert.Equal(expected.GetProperty("rows").GetInt32(), summary.Rows);
         Assert.Equal(expected.GetProperty("imported").GetInt32(), summary.Imported);
@@ -41,7 +41,7 @@ public sealed class FixtureImportTests : IAsyncLifetime
 
         // Importing the same file twice changes nothing the second time.
         await using var again = File.OpenRead(Path.Combine(FixtureFolder(), file));
-        var second = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, again, file, "test");
+        var second = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(newsletter.Id, again, file, "test", TestImports.Basis);
         Assert.Equal(0, second.Imported);
         Assert.Equal(summary.Imported + summary.Duplicates, second.Duplicates);
     }

@@ -22,7 +22,7 @@ public sealed class ImportFormatTests : IAsyncLifetime
     {
         await using var scope = _app.Services.CreateAsyncScope();
         using var stream = new MemoryStream(content);
-        return await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(_newsletter.Id, stream, fileName, "test", dryRun: dryRun);
+        return await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(_newsletter.Id, stream, fileName, "test", TestImports.Basis, dryRun: dryRun);
     }
 
     private Task<List<(string Phone, string? Name)>> ContactsAsync() => _app.WithDbAsync(async db =>

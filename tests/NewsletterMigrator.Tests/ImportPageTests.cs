@@ -73,6 +73,8 @@ public sealed class ImportPageTests : IAsyncLifetime
         {
             { new StringContent(Html.AntiforgeryToken(page)), "__RequestVerificationToken" },
             { new ByteArrayContent([0x50, 0x4B, 0x03, 0x04, 0x00, 0x01]), "Upload", "liste.xlsx" },
+            { new StringContent(NewsletterMigrator.Importing.LegalBases.ExistingConsent), "LegalBasisKind" },
+            { new StringContent(TestImports.LegalBasisText), "LegalBasis" },
         };
         var response = await _editor.PostAsync($"/admin/import/{_newsletter.Id}", upload);
         var preview = await _editor.GetStringAsync(response.Headers.Location!.OriginalString);

@@ -53,7 +53,7 @@ public sealed class ImportRobustnessTests : IAsyncLifetime
             using var stream = new MemoryStream(bytes);
             try
             {
-                var summary = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(_newsletter.Id, stream, fileName, "fuzz");
+                var summary = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(_newsletter.Id, stream, fileName, "fuzz", TestImports.Basis);
                 Assert.Equal(summary.Rows, summary.Imported + summary.Duplicates + summary.Invalid);
                 Assert.Equal(contactsBefore + summary.Imported, await CountAllContactsAsync());
             }
@@ -75,7 +75,7 @@ public sealed class ImportRobustnessTests : IAsyncLifetime
         using var stream = new TripwireStream(list, list.Length / 2, cancel.Cancel);
         await using var scope = _app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test", cancellationToken: cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test", TestImports.Basis, cancellationToken: cancel.Token));
         Assert.True(stream.Tripped);
         Assert.Equal(0, await CountAllContactsAsync());
         Assert.Equal(0, await _app.WithDbAsync(db => db.ImportBatches.CountAsync()));
@@ -89,7 +89,7 @@ public sealed class ImportRobustnessTests : IAsyncLifetime
         using var stream = new TripwireStream(list, list.Length / 2, () => throw new IOException("disk gone"));
         await using var scope = _app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
-        var error = await Assert.ThrowsAsync<ImportFormatException>(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test"));
+        var error = await Assert.ThrowsAsync<ImportFormatException>(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test", TestImports.Basis));
         Assert.Equal("Import_Unreadable", error.ReasonKey);
         Assert.Equal(0, await CountAllContactsAsync());
         Assert.Equal(0, await _app.WithDbAsync(db => db.ImportBatches.CountAsync()));
@@ -105,7 +105,7 @@ public sealed class ImportRobustnessTests : IAsyncLifetime
         using var stream = new TripwireStream(list, list.Length - 50, () => { reached.Release(); gate.Wait(); });
         await using var scope = _app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
-        var import = Task.Run(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test"));
+        var import = Task.Run(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test", TestImports.Basis));
         Assert.True(await reached.WaitAsync(TimeSpan.FromSeconds(60)));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (await CountAllContactsAsync() == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);

@@ -36,6 +36,7 @@ public sealed class InvitationQueueTests : IAsyncLifetime
     {
         var newsletter = await _app.NewsletterAsync();
         await _app.ImportAsync(newsletter, "liste.csv", Readers);
+        await _app.SetMigrationEndAsync(newsletter, null);
         var editor = await _app.EditorAsync();
 
         var page = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}");
@@ -158,6 +159,8 @@ public sealed class InvitationQueueTests : IAsyncLifetime
             ["Input.SenderAddress"] = newsletter.SenderAddress, ["Input.DefaultRegion"] = "DE",
             ["Input.InvitationMessage"] = NewsletterMigrator.Newsletters.NewsletterService.DefaultInvitation,
             ["Input.InvitationMessageEn"] = "Hi {name}, no link here",
+            // The form shows the end date; a browser sends it back (removing it is refused, C16).
+            ["Input.MigrationEndDate"] = Html.InputValue(page, "Input.MigrationEndDate") ?? "",
         };
         var refused = await admin.PostFormAsync($"/admin/newsletters/edit/{newsletter.Id}", page, form);
         Assert.Contains("{link}", System.Net.WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));

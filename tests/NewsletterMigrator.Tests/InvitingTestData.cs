@@ -19,7 +19,7 @@ public static class InvitingTestData
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
         var csv = "Telefonnummer;Name\r\n" + string.Concat(rows.Select(r => $"{r.Number};{r.Name}\r\n"));
         using var file = new MemoryStream(Encoding.UTF8.GetBytes(csv));
-        var summary = await importer.ImportAsync(newsletter.Id, file, fileName, "test");
+        var summary = await importer.ImportAsync(newsletter.Id, file, fileName, "test", TestImports.Basis);
         return summary.BatchId;
     }
 

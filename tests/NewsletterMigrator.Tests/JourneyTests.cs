@@ -51,6 +51,8 @@ public sealed class JourneyTests : IAsyncLifetime
             ["Input.Impressum"] = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt",
             ["Input.PrivacyNoticeUrl"] = "https://tagblatt.example.test/datenschutz",
             ["Input.InvitationMessage"] = "Hallo {name}, hier geht es zum E-Mail-Newsletter: {link}",
+            // Imports and invitations need the migration end (C16).
+            ["Input.MigrationEndDate"] = DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
         });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var newsletter = await _app.WithDbAsync(db => db.Newsletters.SingleAsync());

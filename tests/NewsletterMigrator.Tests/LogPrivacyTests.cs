@@ -62,6 +62,7 @@ public sealed partial class LogPrivacyTests : IAsyncLifetime
             ["Input.Name"] = "Tagblatt Eilmeldungen", ["Input.Slug"] = "eilmeldungen", ["Input.SenderName"] = "Tagblatt",
             ["Input.SenderAddress"] = "newsletter@tagblatt.example.test", ["Input.DefaultRegion"] = "DE", ["Input.Impressum"] = "Tagblatt GmbH",
             ["Input.PrivacyNoticeUrl"] = "https://tagblatt.example.test/datenschutz", ["Input.InvitationMessage"] = "Hallo {name}: {link}",
+            ["Input.MigrationEndDate"] = DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
         });
         var newsletter = await Db(db => db.Newsletters.SingleAsync());
 

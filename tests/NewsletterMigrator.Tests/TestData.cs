@@ -20,6 +20,8 @@ public static class TestData
         {
             Slug = slug, Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
             Impressum = "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt", PrivacyNoticeUrl = "https://tagblatt.example.test/datenschutz",
+            // An import needs a migration end date ahead (C16); tests about a missing or passed one change it.
+            MigrationEndsAtUtc = TestImports.MigrationEndUtc,
         }.Complete(), "test");
     }
 
@@ -29,7 +31,7 @@ public static class TestData
         await using var scope = app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
         using var file = new MemoryStream(Encoding.UTF8.GetBytes(string.Join('\n', numbers)));
-        var summary = await importer.ImportAsync(newsletter.Id, file, "numbers.txt", "test");
+        var summary = await importer.ImportAsync(newsletter.Id, file, "numbers.txt", "test", TestImports.Basis);
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var links = scope.ServiceProvider.GetRequiredService<InvitationLinks>();
         return db.Contacts.Where(c => c.ImportBatchId == summary.BatchId).AsEnumerable()
@@ -41,7 +43,7 @@ public static class TestData
     /// the background job. Returns the preview page and the finished report page.
     /// </summary>
     public static async Task<(string Preview, string Report, string BatchPath)> ImportThroughUiAsync(this HttpClient staff, int newsletterId,
-        string fileName, byte[] content, string legalBasis = "")
+        string fileName, byte[] content, string legalBasis = TestImports.LegalBasisText, string legalBasisKind = LegalBases.ExistingConsent)
     {
         var importPage = await staff.GetStringAsync($"/admin/import/{newsletterId}");
         HttpResponseMessage response;
@@ -49,6 +51,7 @@ public static class TestData
         {
             upload.Add(new StringContent(Html.AntiforgeryToken(importPage)), "__RequestVerificationToken");
             upload.Add(new StringContent(legalBasis), "LegalBasis");
+            upload.Add(new StringContent(legalBasisKind), "LegalBasisKind");
             upload.Add(new ByteArrayContent(content), "Upload", fileName);
             response = await staff.PostAsync($"/admin/import/{newsletterId}", upload);
         }

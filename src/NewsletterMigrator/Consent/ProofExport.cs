@@ -19,7 +19,14 @@ public sealed record SubscriberProof(
     DateTime CreatedAtUtc,
     DateTime? ConfirmedAtUtc,
     DateTime? UnsubscribedAtUtc,
-    IReadOnlyList<ProofEvent> Events);
+    IReadOnlyList<ProofEvent> Events)
+{
+    /// <summary>C36: the imports whose invitation led to this reader, with the legal basis recorded for it.</summary>
+    public IReadOnlyList<ProofImport> Imports { get; init; } = [];
+}
+
+/// <summary>An import a reader was invited from and its legal basis (C36); the contact row outlives the number (C16).</summary>
+public sealed record ProofImport(int ImportId, string FileName, DateTime ImportedAtUtc, string LegalBasisKind, string LegalBasis);
 
 /// <summary>
 /// A ledger entry, with the consent text version it refers to written out in full, so an export stands on its own.
@@ -85,6 +92,7 @@ public sealed class ProofExport(AppDbContext db)
         var textIds = events.Where(e => e.ConsentTextId is not null).Select(e => e.ConsentTextId!.Value).Distinct().ToList();
         var texts = await db.ConsentTexts.AsNoTracking().Where(t => textIds.Contains(t.Id)).ToDictionaryAsync(t => t.Id, ct);
         var bySubscriber = events.ToLookup(e => e.SubscriberId);
+        var imports = await ImportsAsync(subscribers, events, ct);
 
         return subscribers.Select(s => new SubscriberProof(
             names.GetValueOrDefault(s.NewsletterId, ""), s.Id, s.Email, s.Status.ToString(), s.Language,
@@ -95,8 +103,40 @@ public sealed class ProofExport(AppDbContext db)
                     ? new ProofConsentText(t.Id, t.Version, t.Language, e.ConsentTextSha256 ?? "", t.Sha256, t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion,
                         t.ObjectionNote, t.Impressum)
                     : null,
-                e.AgeConfirmed, e.PrivacyNoticeVersion, e.DoiTextSha256)).ToList())).ToList();
+                e.AgeConfirmed, e.PrivacyNoticeVersion, e.DoiTextSha256)).ToList()) { Imports = imports[s.Id].ToList() }).ToList();
     }
+
+    // --- C36: the legal basis of the import a reader was invited from -----------------------------------
+    // The sign-up's invitation contact (and the subscriber's first contact) lead to the import batch. The
+    // contact row is never deleted: the migration end and erasure only blank its number and name.
+    private async Task<ILookup<Guid, ProofImport>> ImportsAsync(List<Subscriber> subscribers, List<ConsentEvent> events, CancellationToken ct)
+    {
+        var links = events.Where(e => e.InvitationContactId is not null).Select(e => (e.SubscriberId, ContactId: e.InvitationContactId!.Value))
+            .Concat(subscribers.Where(s => s.ContactId is not null).Select(s => (SubscriberId: s.Id, ContactId: s.ContactId!.Value)))
+            .Distinct().ToList();
+        if (links.Count == 0) return Array.Empty<(Guid, ProofImport)>().ToLookup(x => x.Item1, x => x.Item2);
+        var contactIds = links.Select(l => l.ContactId).Distinct().ToList();
+        var batches = new Dictionary<Guid, ProofImport>();
+        foreach (var chunk in contactIds.Chunk(500))
+        {
+            var rows = await db.Contacts.AsNoTracking().Where(c => chunk.Contains(c.Id))
+                .Join(db.ImportBatches, c => c.ImportBatchId, b => b.Id, (c, b) => new { c.Id, BatchId = b.Id, b.FileName, b.CreatedAtUtc, b.LegalBasisKind, b.LegalBasis })
+                .ToListAsync(ct);
+            foreach (var r in rows) batches[r.Id] = new ProofImport(r.BatchId, r.FileName, r.CreatedAtUtc, r.LegalBasisKind, r.LegalBasis);
+        }
+        return links.Where(l => batches.ContainsKey(l.ContactId)).Select(l => (l.SubscriberId, Import: batches[l.ContactId]))
+            .DistinctBy(x => (x.SubscriberId, x.Import.ImportId)).ToLookup(x => x.SubscriberId, x => x.Import);
+    }
+
+    private static readonly string[] ImportColumns = ["invitation_import_id", "invitation_legal_basis_kind", "invitation_legal_basis"];
+
+    private static string[] ImportCells(SubscriberProof p) =>
+    [
+        string.Join(" | ", p.Imports.Select(i => i.ImportId.ToString(CultureInfo.InvariantCulture))),
+        string.Join(" | ", p.Imports.Select(i => i.LegalBasisKind)),
+        string.Join(" | ", p.Imports.Select(i => i.LegalBasis)),
+    ];
+    // --- end C36 -----------------------------------------------------------------------------------------
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -117,6 +157,7 @@ public sealed class ProofExport(AppDbContext db)
         "privacy_information", "privacy_notice_url", "privacy_notice_version",
         // C43, appended so the earlier columns keep their places for existing spreadsheets.
         "age_confirmed", "privacy_notice_version_recorded", "doi_text_sha256", "objection_note", "impressum",
+        .. ImportColumns,
     ];
 
     /// <summary>One row per ledger entry; a subscriber without entries still gets one row. UTF-8 with BOM for spreadsheets.</summary>
@@ -128,7 +169,7 @@ public sealed class ProofExport(AppDbContext db)
             foreach (var p in proofs)
             {
                 string[] who = [p.Newsletter, p.SubscriberId.ToString(), p.Email, p.Status, p.Language];
-                if (p.Events.Count == 0) csv.WriteRow([.. who, .. new string[CsvColumns.Length - who.Length]]);
+                if (p.Events.Count == 0) csv.WriteRow([.. who, .. new string[CsvColumns.Length - who.Length - ImportColumns.Length], .. ImportCells(p)]);
                 foreach (var e in p.Events)
                 {
                     var t = e.ConsentText;
@@ -137,7 +178,7 @@ public sealed class ProofExport(AppDbContext db)
                         t?.Id.ToString(CultureInfo.InvariantCulture), t?.Version.ToString(CultureInfo.InvariantCulture), t?.Language,
                         t?.Sha256Recorded, t?.Sha256Stored, t?.Statement, t?.PrivacyInformation, t?.PrivacyNoticeUrl, t?.PrivacyNoticeVersion,
                         e.AgeConfirmed is { } age ? (age ? "true" : "false") : null, e.PrivacyNoticeVersion, e.DoiTextSha256,
-                        t?.ObjectionNote, t?.Impressum]);
+                        t?.ObjectionNote, t?.Impressum, .. ImportCells(p)]);
                 }
             }
         }, separator: ',');

@@ -5,7 +5,22 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Importing;
 
-public sealed record ImportSummary(int BatchId, int Rows, int Imported, int Duplicates, int Invalid, IReadOnlyDictionary<string, int> Reasons);
+public sealed record ImportSummary(int BatchId, int Rows, int Imported, int Duplicates, int Invalid, IReadOnlyDictionary<string, int> Reasons)
+{
+    /// <summary>Why nothing was imported (C16, C36); empty when the import ran.</summary>
+    public IReadOnlyList<ImportRefusal> Refusals { get; init; } = [];
+
+    public bool Refused => Refusals.Count > 0;
+
+    public static ImportSummary RefusedFor(IReadOnlyList<ImportRefusal> refusals) =>
+        new(0, 0, 0, 0, 0, new Dictionary<string, int>()) { Refusals = refusals };
+}
+
+/// <summary>The batch a background import fills, or why it may not start.</summary>
+public sealed record ImportStart(int BatchId, IReadOnlyList<ImportRefusal> Refusals)
+{
+    public bool Refused => Refusals.Count > 0;
+}
 
 /// <summary>
 /// Imports a list into a newsletter: normalise, skip duplicates (by keyed HMAC) and suppressed numbers,
@@ -21,22 +36,41 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
     /// <summary>Rows per chunk: large enough to amortise a commit, small enough to keep memory flat.</summary>
     internal const int ChunkSize = 4096;
 
-    /// <summary>Reads, checks and (unless a dry run) imports the whole file; the call returns when it is done.</summary>
+    /// <summary>
+    /// Reads, checks and (unless a dry run) imports the whole file; the call returns when it is done. A real
+    /// import needs its legal basis and the newsletter's migration end date (<see cref="ImportRules"/>); a dry
+    /// run stores nothing and needs neither.
+    /// </summary>
     public async Task<ImportSummary> ImportAsync(int newsletterId, Stream file, string fileName, string userName,
-        string legalBasis = "", bool dryRun = false, CancellationToken cancellationToken = default)
+        ImportLegalBasis? legalBasis, bool dryRun = false, CancellationToken cancellationToken = default)
     {
-        var batchId = dryRun ? 0 : await StartBatchAsync(newsletterId, fileName, userName, legalBasis, cancellationToken);
+        var batchId = 0;
+        if (!dryRun)
+        {
+            var start = await StartBatchAsync(newsletterId, fileName, userName, legalBasis, cancellationToken);
+            if (start.Refused) return ImportSummary.RefusedFor(start.Refusals);
+            batchId = start.BatchId;
+        }
         return await RunAsync(batchId, newsletterId, file, fileName, userName, null, null, cancellationToken);
     }
 
-    /// <summary>Creates the invisible batch a background import fills; its id names the import in the UI.</summary>
-    public async Task<int> StartBatchAsync(int newsletterId, string fileName, string userName, string legalBasis, CancellationToken cancellationToken)
+    /// <summary>Creates the invisible batch a background import fills (its id names the import in the UI), unless a rule refuses it.</summary>
+    public async Task<ImportStart> StartBatchAsync(int newsletterId, string fileName, string userName, ImportLegalBasis? legalBasis, CancellationToken cancellationToken)
     {
+        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, cancellationToken);
+        var refusals = ImportRules.Check(newsletter, legalBasis, clock.GetUtcNow().UtcDateTime);
+        if (refusals.Count > 0)
+        {
+            logger.LogInformation("Import into newsletter {NewsletterId} refused: {Refusals}", newsletterId, string.Join(", ", refusals));
+            return new ImportStart(0, refusals);
+        }
+        var basis = legalBasis!.Trimmed();
         var batch = new ImportBatch
         {
             NewsletterId = newsletterId,
             FileName = Truncate(Path.GetFileName(fileName), 255),
-            LegalBasis = legalBasis,
+            LegalBasisKind = basis.Kind,
+            LegalBasis = Truncate(basis.Text, LegalBases.MaxTextLength),
             CreatedBy = userName,
             CreatedAtUtc = clock.GetUtcNow().UtcDateTime,
             Status = ImportStatus.Running,
@@ -44,7 +78,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         db.ImportBatches.Add(batch);
         await db.SaveChangesAsync(cancellationToken);
         db.Entry(batch).State = EntityState.Detached;
-        return batch.Id;
+        return new ImportStart(batch.Id, []);
     }
 
     /// <summary>

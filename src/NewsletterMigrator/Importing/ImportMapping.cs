@@ -31,9 +31,11 @@ public static class HeaderNames
     private static readonly string[] Name = ["name", "vollständiger name", "full name", "anzeigename", "display name", "kontakt", "contact"];
     private static readonly string[] First = ["vorname", "first name", "firstname", "given name"];
     private static readonly string[] Last = ["nachname", "last name", "lastname", "surname", "family name", "familienname"];
+    /// <summary>Opt-out lists (C36) may hold addresses; '-' and '_' are read as spaces.</summary>
+    private static readonly string[] Email = ["email", "e mail", "mail", "emailadresse", "e mail adresse", "email address", "e mail address"];
 
     public static bool IsHeader(string[] fields) =>
-        fields.Any(f => Is(f, Phone) || Is(f, Name) || Is(f, First) || Is(f, Last));
+        fields.Any(f => Is(f, Phone) || Is(f, Name) || Is(f, First) || Is(f, Last) || Is(f, Email));
 
     /// <summary>The mapping a header row suggests; the phone column is -1 when none is recognised.</summary>
     public static ImportMapping Detect(string[] header, string? sheet)

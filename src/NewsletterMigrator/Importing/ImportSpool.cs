@@ -5,7 +5,11 @@ using NewsletterMigrator.Common;
 namespace NewsletterMigrator.Importing;
 
 /// <summary>What the editor uploaded, kept beside the spooled file until the import has run.</summary>
-public sealed record UploadInfo(int NewsletterId, string FileName, string UserName, string LegalBasis, long Length, DateTime UploadedAtUtc);
+public sealed record UploadInfo(int NewsletterId, string FileName, string UserName, string LegalBasis, long Length, DateTime UploadedAtUtc,
+    string LegalBasisKind = "")
+{
+    public ImportLegalBasis Basis => new(LegalBasisKind, LegalBasis);
+}
 
 /// <summary>
 /// Uploaded lists wait in the data folder (data/imports) between upload, preview and the background
@@ -15,7 +19,7 @@ public sealed class ImportSpool(IOptions<AppOptions> app, TimeProvider clock)
 {
     public string Folder => Path.Combine(app.Value.DataDirectory, "imports");
 
-    public async Task<Guid> SaveAsync(Stream upload, int newsletterId, string fileName, string userName, string legalBasis, CancellationToken cancellationToken)
+    public async Task<Guid> SaveAsync(Stream upload, int newsletterId, string fileName, string userName, ImportLegalBasis legalBasis, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Folder);
         var id = Guid.NewGuid();
@@ -25,7 +29,7 @@ public sealed class ImportSpool(IOptions<AppOptions> app, TimeProvider clock)
             await upload.CopyToAsync(target, cancellationToken);
             length = target.Length;
         }
-        var info = new UploadInfo(newsletterId, Path.GetFileName(fileName), userName, legalBasis, length, clock.GetUtcNow().UtcDateTime);
+        var info = new UploadInfo(newsletterId, Path.GetFileName(fileName), userName, legalBasis.Text, length, clock.GetUtcNow().UtcDateTime, legalBasis.Kind);
         await File.WriteAllTextAsync(InfoPath(id), JsonSerializer.Serialize(info), cancellationToken);
         return id;
     }

@@ -18,6 +18,36 @@ public static class ListReader
     public static IEnumerable<ContactRow> Read(Stream stream, string fileName, ImportMapping? mapping = null) =>
         Guard(ReadRows(stream, fileName, mapping));
 
+    /// <summary>
+    /// Every non-blank record of a list with all its fields, the header included (tell it by
+    /// <see cref="HeaderNames.IsHeader"/>): for opt-out lists, whose rows hold a number or an address (C36).
+    /// A vCard gives one record per card with its number.
+    /// </summary>
+    public static IEnumerable<TableRecord> ReadRecords(Stream stream, string fileName) => Guard(ReadRecordsCore(stream, fileName));
+
+    private static IEnumerable<TableRecord> ReadRecordsCore(Stream stream, string fileName)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var (s, _, format) = Resolve(stream, fileName, owned);
+            if (format == ListFormat.VCard)
+            {
+                using var text = TextDecoding.Reader(s, TextDecoding.Detect(s));
+                foreach (var card in VCardReader.Read(text)) yield return new TableRecord(card.Line, [card.Phone ?? ""]);
+                yield break;
+            }
+            foreach (var record in Records(s, format, null))
+            {
+                if (!record.Fields.All(string.IsNullOrWhiteSpace)) yield return record;
+            }
+        }
+        finally
+        {
+            foreach (var d in owned) d.Dispose();
+        }
+    }
+
     /// <summary>The format, the detected mapping and the first rows, for the editor to check before importing.</summary>
     public static ListPreview Preview(Stream stream, string fileName, string? sheet = null)
     {

@@ -24,7 +24,8 @@ public sealed class FunnelReport(AppDbContext db)
             a.SignedUp + b.SignedUp, a.Confirmed + b.Confirmed, a.Unsubscribed + b.Unsubscribed);
     }
 
-    public sealed record ImportRow(int ImportId, string FileName, DateTime CreatedAtUtc, Steps Steps);
+    /// <summary>One import's funnel with the legal basis recorded for its invitation (C36).</summary>
+    public sealed record ImportRow(int ImportId, string FileName, DateTime CreatedAtUtc, Steps Steps, string LegalBasisKind = "", string LegalBasis = "");
 
     public sealed record Report(Steps Total, List<ImportRow> Imports);
 
@@ -48,7 +49,7 @@ public sealed class FunnelReport(AppDbContext db)
         {
             var c = counts.SingleOrDefault(x => x.ImportId == b.Id);
             var steps = c is null ? new Steps(0, 0, 0, 0, 0, 0) : new Steps(c.Imported, c.Invited, c.Opened, c.SignedUp, c.Confirmed, c.Unsubscribed);
-            return new ImportRow(b.Id, b.FileName, b.CreatedAtUtc, steps);
+            return new ImportRow(b.Id, b.FileName, b.CreatedAtUtc, steps, b.LegalBasisKind, b.LegalBasis);
         }).ToList();
         var total = rows.Aggregate(new Steps(0, 0, 0, 0, 0, 0), (sum, r) => sum + r.Steps);
         return new Report(total, rows);

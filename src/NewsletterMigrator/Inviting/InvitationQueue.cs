@@ -17,10 +17,12 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
     public sealed record Position(Contact? Current, int Number, int Total, int StillOpen);
 
     /// <summary>Invitations need a migration end date, and stop when it has passed (ARCHITECTURE: migration end date).</summary>
-    public static InvitationGate Gate(Newsletter newsletter, DateTime nowUtc) =>
-        newsletter.MigrationEndsAtUtc is not { } end ? InvitationGate.NoEndDate
-        : end < nowUtc ? InvitationGate.Ended
-        : InvitationGate.Open;
+    public static InvitationGate Gate(Newsletter newsletter, DateTime nowUtc) => Newsletters.MigrationEnd.Window(newsletter, nowUtc) switch
+    {
+        Newsletters.MigrationWindow.NoEndDate => InvitationGate.NoEndDate,
+        Newsletters.MigrationWindow.Ended => InvitationGate.Ended,
+        _ => InvitationGate.Open,
+    };
 
     public InvitationGate Gate(Newsletter newsletter) => Gate(newsletter, clock.GetUtcNow().UtcDateTime);
 

@@ -164,6 +164,10 @@ public static class InvitingEndpoints
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
         if (newsletter is null) return Results.NotFound();
+        // Personal links only while the migration runs (C16, C29): they live until the end date, so one must be set.
+        var window = Newsletters.MigrationEnd.Window(newsletter, clock.GetUtcNow().UtcDateTime);
+        if (window != Newsletters.MigrationWindow.Open)
+            return Results.Text(text[Newsletters.MigrationEnd.MessageKey(window)].Value, "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
         var count = await db.Contacts.CountAsync(c => c.NewsletterId == newsletterId);
         db.Audit(context.User.Identity!.Name!, "export", $"exported {count} contacts of newsletter {newsletter.Slug} with links", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();

@@ -98,7 +98,9 @@ public static class NewsletterVerbs
             if (!DateOnly.TryParseExact(end, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
                 return $"--migration-end: '{end}' is not a date (yyyy-mm-dd).";
             var endsAt = Berlin.EndOfDayUtc(date);
-            if (endsAt <= clock.GetUtcNow().UtcDateTime) return $"--migration-end: {end} has passed already.";
+            var change = MigrationEnd.CheckChange(n.MigrationEndsAtUtc, endsAt, clock.GetUtcNow().UtcDateTime);
+            if (change == MigrationEndChange.EndedAlready) return "--migration-end: the migration has ended already; its end date is final.";
+            if (change != MigrationEndChange.Allowed) return $"--migration-end: {end} has passed already.";
             n.MigrationEndsAtUtc = endsAt;
         }
         return null;

@@ -23,6 +23,7 @@ public static class SubscribersSetup
         services.AddScoped<DataExportService>();
         services.AddScoped<RetentionService>();
         services.AddScoped<SubscriberLookup>();
+        services.AddScoped<OptOutListImport>();
         services.AddHostedService<RetentionWorker>();
         services.AddLogRedaction();
         return builder;

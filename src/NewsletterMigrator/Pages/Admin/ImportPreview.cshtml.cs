@@ -49,7 +49,15 @@ public sealed class ImportPreviewModel(ImportSpool spool, ImportQueue queue, Con
                 Preview.Sheets.Contains(Sheet ?? "") ? Sheet : null);
         }
         var info = Info!;
-        var batchId = await importer.StartBatchAsync(NewsletterId, info.FileName, User.Identity!.Name!, info.LegalBasis, ct);
+        // The rules again: the end date may have passed, or been cleared, since the upload (C16, C36).
+        var start = await importer.StartBatchAsync(NewsletterId, info.FileName, User.Identity!.Name!, info.Basis, ct);
+        if (start.Refused)
+        {
+            foreach (var refusal in start.Refusals) ModelState.AddModelError("", text[ImportRules.ResourceKey(refusal)]);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+        var batchId = start.BatchId;
         queue.Enqueue(new ImportJob(batchId, NewsletterId, UploadId, info.FileName, User.Identity!.Name!, mapping), info.Length);
         return RedirectToPage("/Admin/ImportBatch", new { newsletterId = NewsletterId, batchId });
     }

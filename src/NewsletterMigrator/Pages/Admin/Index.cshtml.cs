@@ -5,7 +5,7 @@ using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class IndexModel(AppDbContext db) : PageModel
+public sealed class IndexModel(AppDbContext db, TimeProvider clock) : PageModel
 {
     /// <param name="Missing">What the newsletter lacks before it may go live (C38): the "ready to go live" checklist.</param>
     public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending, IReadOnlyList<LegalItem> Missing);
@@ -23,5 +23,18 @@ public sealed class IndexModel(AppDbContext db) : PageModel
         }).ToListAsync();
         Rows = rows.Select(r => new Row(r.Newsletter.Id, r.Newsletter.Name, r.Newsletter.Slug, r.Contacts, r.Confirmed, r.Pending,
             LegalReadiness.Missing(r.Newsletter))).ToList();
+        await LoadMigrationEndRemindersAsync();
+    }
+
+    // --- Migration end reminders (C16) ---
+    public List<MigrationEndReminder> MigrationEndReminders { get; private set; } = [];
+
+    private async Task LoadMigrationEndRemindersAsync()
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var soon = now + MigrationEnd.ReminderLead;
+        var ending = await db.Newsletters.AsNoTracking()
+            .Where(n => n.MigrationEndsAtUtc != null && n.MigrationEndsAtUtc >= now && n.MigrationEndsAtUtc <= soon).ToListAsync();
+        MigrationEndReminders = [.. ending.Select(n => MigrationEnd.Reminder(n, now)).OfType<MigrationEndReminder>().OrderBy(r => r.EndsAtUtc)];
     }
 }

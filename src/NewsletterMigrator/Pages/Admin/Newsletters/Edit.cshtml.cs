@@ -70,6 +70,10 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             ModelState.AddModelError("Input.InvitationMessage", text["Newsletter_InvitationNeedsLink"]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessageEn) && !Input.InvitationMessageEn.Contains("{link}"))
             ModelState.AddModelError("Input.InvitationMessageEn", text["Newsletter_InvitationNeedsLink"]);
+        // issue 12 (C16): the migration end moves only while it has not passed, is not removed, and a new one lies ahead.
+        var currentEnd = Id is null ? null : await db.Newsletters.Where(x => x.Id == Id).Select(x => x.MigrationEndsAtUtc).SingleOrDefaultAsync();
+        var endChange = MigrationEnd.CheckChange(currentEnd, Input.MigrationEndDate is { } proposed ? Berlin.EndOfDayUtc(proposed) : null, clock.GetUtcNow().UtcDateTime);
+        if (endChange != MigrationEndChange.Allowed) ModelState.AddModelError("Input.MigrationEndDate", text[MigrationEnd.ChangeMessageKey(endChange)]);
         if (!ModelState.IsValid)
         {
             await LoadConsentTextsAsync(fillInput: false);

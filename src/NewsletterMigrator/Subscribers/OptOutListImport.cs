@@ -1,0 +1,154 @@
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Importing;
+
+namespace NewsletterMigrator.Subscribers;
+
+/// <summary>A row of an opt-out list that could not be used: its line, the reason code and the value as written.</summary>
+public sealed record OptOutIssue(int Line, string Reason, string Value);
+
+/// <summary>The row report of an opt-out list: every row is suppressed, already on the list, or invalid.</summary>
+public sealed record OptOutReport(int Rows, int Suppressed, int Already, int Invalid, IReadOnlyList<OptOutIssue> Issues);
+
+/// <summary>
+/// Puts the old provider's opt-out list onto the suppression list in one go (C18, C36), in the same formats
+/// and through the same reader as the import. A row holding an email address suppresses the address; any
+/// other row is a phone number, normalised as the importer does with the newsletter's region. Only keyed
+/// hashes are stored (<see cref="SuppressionHash"/>), so a suppressed number is never imported again.
+/// What is already here follows at once, as for an admin's single suppression: contacts with that number
+/// who have not signed up are marked as objected and lose number and name (so no invitation can reach
+/// them), and subscriptions of that address end as a withdrawal by the admin (never mailed again).
+/// </summary>
+public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtector phones, TimeProvider clock, ILogger<OptOutListImport> logger)
+{
+    public const string InvalidEmail = "invalid_email";
+    private const int Chunk = 1000;
+
+    public async Task<OptOutReport> ImportAsync(Stream file, string fileName, string region, string userName, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        // The list is small next to a contact list; its hashes in memory find repeats, in the file as on the list.
+        var known = new HashSet<(SuppressionKind, string)>();
+        await foreach (var s in db.Suppressions.AsNoTracking().Select(s => new { s.Kind, s.Hash }).AsAsyncEnumerable().WithCancellation(ct))
+            known.Add((s.Kind, Convert.ToBase64String(s.Hash)));
+
+        int rows = 0, already = 0, suppressed = 0;
+        var issues = new List<OptOutIssue>();
+        var phoneColumn = -1;
+        var first = true;
+        var fresh = new List<Entry>();
+        foreach (var record in ListReader.ReadRecords(file, fileName))
+        {
+            if (first)
+            {
+                first = false;
+                if (HeaderNames.IsHeader(record.Fields))
+                {
+                    phoneColumn = HeaderNames.Detect(record.Fields, null).PhoneColumn;
+                    continue;
+                }
+            }
+            rows++;
+            var entry = Classify(record, phoneColumn, region);
+            if (entry.Reason is not null)
+            {
+                issues.Add(new OptOutIssue(record.Line, entry.Reason, entry.Value));
+                continue;
+            }
+            if (!known.Add((entry.Kind, Convert.ToBase64String(entry.Hash!))))
+            {
+                already++;
+                continue;
+            }
+            fresh.Add(entry);
+        }
+        // Stored only once the whole file has been read: a damaged file changes nothing.
+        foreach (var chunk in fresh.Chunk(Chunk)) suppressed += await StoreAsync(chunk, now, ct);
+
+        db.Audit(userName, "suppress-list", $"file {Path.GetFileName(fileName)}: {rows} rows, {suppressed} suppressed, {already} already listed, {issues.Count} invalid", now);
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("Opt-out list: {Rows} rows, {Suppressed} suppressed, {Already} already listed, {Invalid} invalid", rows, suppressed, already, issues.Count);
+        return new OptOutReport(rows, suppressed, already, issues.Count, issues);
+    }
+
+    private sealed record Entry(SuppressionKind Kind, byte[]? Hash, string? EmailKey, string? Reason, string Value);
+
+    /// <summary>An address anywhere in the row wins; otherwise the number column (or the first filled field).</summary>
+    private Entry Classify(TableRecord record, int phoneColumn, string region)
+    {
+        var fields = record.Fields;
+        var withAt = fields.FirstOrDefault(f => f.Contains('@'));
+        if (withAt is not null)
+        {
+            foreach (var field in fields.Where(f => f.Contains('@')))
+            {
+                if (EmailAddress.TryNormalize(field, out var email))
+                {
+                    var key = EmailAddress.Key(email);
+                    return new Entry(SuppressionKind.Email, SuppressionHash.Email(keys, key), key, null, "");
+                }
+            }
+            return new Entry(SuppressionKind.Email, null, null, InvalidEmail, Cut(withAt));
+        }
+        var raw = phoneColumn >= 0 && phoneColumn < fields.Length ? fields[phoneColumn] : fields.FirstOrDefault(f => !string.IsNullOrWhiteSpace(f)) ?? "";
+        var number = PhoneNormalizer.Normalize(raw, region);
+        return number.IsValid
+            ? new Entry(SuppressionKind.Phone, SuppressionHash.Phone(phones, number.E164!), null, null, "")
+            : new Entry(SuppressionKind.Phone, null, null, number.InvalidReason, Cut(raw));
+    }
+
+    private static string Cut(string value) => value.Length <= 200 ? value : value[..200];
+
+    /// <summary>One short transaction per chunk: the hashes, then what they mean for contacts and subscribers already here.</summary>
+    private async Task<int> StoreAsync(Entry[] entries, DateTime now, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        db.Suppressions.AddRange(entries.Select(e => new Suppression { Kind = e.Kind, Hash = e.Hash!, Reason = "opt-out list", CreatedAtUtc = now }));
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+
+        // Contacts not signed up yet: objected (C41's field), number and name gone, so neither queue offers them.
+        // One indexed update per number; the unique index (newsletter, HMAC) serves each newsletter.
+        var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
+        foreach (var hash in entries.Where(e => e.Kind == SuppressionKind.Phone).Select(e => e.Hash!))
+        {
+            foreach (var newsletterId in newsletterIds)
+            {
+                await db.Contacts.Where(c => c.NewsletterId == newsletterId && c.PhoneHmac == hash && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(c => c.ObjectedAtUtc, now)
+                        .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
+                        .SetProperty(c => c.DisplayName, (string?)null), ct);
+            }
+        }
+
+        // Never mailed again also means now, as for an admin's single suppression (ErasureService).
+        var emailKeys = entries.Where(e => e.Kind == SuppressionKind.Email).Select(e => e.EmailKey!).ToList();
+        if (emailKeys.Count > 0)
+        {
+            var active = await db.Subscribers.Where(s => emailKeys.Contains(s.EmailKey)
+                && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending)).ToListAsync(ct);
+            foreach (var subscriber in active)
+            {
+                subscriber.Status = SubscriberStatus.Unsubscribed;
+                subscriber.UnsubscribedAtUtc = now;
+                db.ConsentEvents.Add(new ConsentEvent
+                {
+                    SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.Withdrawn,
+                    OccurredAtUtc = now, Channel = WithdrawalChannel.Admin,
+                });
+            }
+            var ids = active.Select(s => s.Id).ToList();
+            if (ids.Count > 0)
+            {
+                await db.OutboundMessages.Where(m => m.SubscriberId != null && ids.Contains(m.SubscriberId.Value)
+                        && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
+                    .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+            }
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+        }
+        await transaction.CommitAsync(ct);
+        return entries.Length;
+    }
+}
