@@ -41,7 +41,7 @@ public sealed class JourneyTests : IAsyncLifetime
 
         // The admin creates a newsletter.
         var form = await staff.GetStringAsync("/admin/newsletters/edit");
-        response = await staff.PostFormAsync("/admin/newsletters/edit", form, new()
+        response = await staff.PostFormAsync("/admin/newsletters/edit", form, new Dictionary<string, string>
         {
             ["Input.Name"] = "Tagblatt Eilmeldungen",
             ["Input.Slug"] = "eilmeldungen",
@@ -53,7 +53,7 @@ public sealed class JourneyTests : IAsyncLifetime
             ["Input.InvitationMessage"] = "Hallo {name}, hier geht es zum E-Mail-Newsletter: {link}",
             // Imports and invitations need the migration end (C16).
             ["Input.MigrationEndDate"] = DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-        });
+        }.WithLegalIdentity());
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         var newsletter = await _app.WithDbAsync(db => db.Newsletters.SingleAsync());
 

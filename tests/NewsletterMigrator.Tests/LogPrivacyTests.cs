@@ -57,13 +57,13 @@ public sealed partial class LogPrivacyTests : IAsyncLifetime
             ["Code"] = _app.Services.GetRequiredService<SetupCode>().Value, ["Email"] = Admin, ["Password"] = "correct horse battery",
         });
         var form = await staff.GetStringAsync("/admin/newsletters/edit");
-        await staff.PostFormAsync("/admin/newsletters/edit", form, new()
+        await staff.PostFormAsync("/admin/newsletters/edit", form, new Dictionary<string, string>
         {
             ["Input.Name"] = "Tagblatt Eilmeldungen", ["Input.Slug"] = "eilmeldungen", ["Input.SenderName"] = "Tagblatt",
             ["Input.SenderAddress"] = "newsletter@tagblatt.example.test", ["Input.DefaultRegion"] = "DE", ["Input.Impressum"] = "Tagblatt GmbH",
             ["Input.PrivacyNoticeUrl"] = "https://tagblatt.example.test/datenschutz", ["Input.InvitationMessage"] = "Hallo {name}: {link}",
             ["Input.MigrationEndDate"] = DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-        });
+        }.WithLegalIdentity());
         var newsletter = await Db(db => db.Newsletters.SingleAsync());
 
         // Import, contact list with the number and the wa.me draft.

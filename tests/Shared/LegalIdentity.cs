@@ -23,4 +23,16 @@ public static class LegalIdentity
         if (string.IsNullOrEmpty(n.PrivacyNoticeVersion)) n.PrivacyNoticeVersion = PrivacyVersion;
         return n;
     }
+
+    /// <summary>The settings form's legal fields, filled in as an admin would.</summary>
+    public static Dictionary<string, string> WithLegalIdentity(this Dictionary<string, string> form)
+    {
+        form["Input.ControllerName"] = ControllerName;
+        form["Input.ControllerAddress"] = ControllerAddress;
+        form["Input.ControllerEmail"] = ControllerEmail;
+        form.TryAdd("Input.Impressum", ImpressumText);
+        form.TryAdd("Input.PrivacyNoticeUrl", PrivacyUrl);
+        form["Input.PrivacyNoticeVersion"] = PrivacyVersion;
+        return form;
+    }
 }
