@@ -30,9 +30,9 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
             ? db.Contacts.Where(c => c.ImportBatchId == id)
             : db.Contacts.Where(c => c.NewsletterId == newsletterId);
 
-    /// <summary>Not yet invited by either channel, still reachable, and not already a subscriber.</summary>
+    /// <summary>Not yet invited by either channel, still reachable, not objected (C41), and not already a subscriber.</summary>
     private IQueryable<Contact> Open(IQueryable<Contact> scope) =>
-        scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null
+        scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null
                          && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id));
 
     private IQueryable<Contact> Filtered(int newsletterId, int? importId, QueueFilter filter)

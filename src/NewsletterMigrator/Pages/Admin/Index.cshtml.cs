@@ -4,8 +4,11 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class IndexModel(AppDbContext db) : PageModel
+public sealed class IndexModel(AppDbContext db, Microsoft.Extensions.Options.IOptions<Common.SendingOptions> sending) : PageModel
 {
+    /// <summary>The mailto: unsubscribe address; the app does not read it, so staff must (C44).</summary>
+    public string? UnsubscribeMailbox => string.IsNullOrWhiteSpace(sending.Value.UnsubscribeMailbox) ? null : sending.Value.UnsubscribeMailbox.Trim();
+
     public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending);
 
     public List<Row> Rows { get; private set; } = [];
