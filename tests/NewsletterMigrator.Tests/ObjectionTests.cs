@@ -95,6 +95,31 @@ public sealed class ObjectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_number_put_on_the_suppression_list_after_its_import_is_offered_by_neither_queue_nor_export_C41_C18()
+    {
+        var newsletter = await _app.NewsletterAsync();
+        await _app.ImportAsync(newsletter, "liste.csv", ("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
+        await _app.SetMigrationEndAsync(newsletter, InvitingTestData.InAMonth);
+        // As an old provider's opt-out list or an admin's manual entry does it: the list only, the contact untouched.
+        await using (var scope = _app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Subscribers.ErasureService>()
+                .SuppressAsync(SuppressionKind.Phone, _app.Service<PhoneProtector>().Hmac("+491601111111"), "opt-out list", DateTime.UtcNow);
+
+        var editor = await _app.EditorAsync();
+        var queue = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}");
+        Assert.Contains("Ben Beispiel", queue);
+        Assert.DoesNotContain("Anna Muster", queue);
+        var all = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}?Filter=All");
+        Assert.Contains("Anna Muster", all);
+        Assert.DoesNotContain("queue-send-form", all);
+        Assert.DoesNotContain("+491601111111", WebUtility.HtmlDecode(all));
+
+        var csv = await (await _app.AdminAsync()).GetStringAsync($"/admin/contacts/{newsletter.Id}/export.csv");
+        Assert.DoesNotContain("Anna", csv);
+        Assert.Contains("Ben Beispiel", csv);
+    }
+
+    [Fact]
     public async Task A_withdrawal_by_mail_ends_every_subscription_of_the_address_with_the_channel_in_the_ledger_C44()
     {
         const string address = "leserin@example.test";

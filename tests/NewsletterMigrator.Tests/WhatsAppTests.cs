@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Testing;
@@ -302,6 +303,21 @@ public sealed class WhatsAppTests : IAsyncLifetime
         Assert.DoesNotContain("1111111", audit.Details);
 
         // Queueing everyone now reaches only Ben.
+        var editor = await _app.EditorAsync();
+        var response = await QueueAllAsync(editor, newsletter.Id);
+        Assert.Contains("1 Einladung", await editor.GetStringAsync(response.Headers.Location));
+        await WaitForAsync(r => r.Count(m => m.Status == WhatsAppStatus.Accepted) == 1);
+        Assert.Equal("491712222222", Assert.Single(_graph.Requests).Body.GetProperty("to").GetString());
+    }
+
+    [Fact]
+    public async Task A_number_on_the_suppression_list_gets_no_template_C41_C18()
+    {
+        var newsletter = await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
+        await using (var scope = _app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Subscribers.ErasureService>()
+                .SuppressAsync(SuppressionKind.Phone, _app.Service<NewsletterMigrator.Common.PhoneProtector>().Hmac("+491601111111"), "opt-out list", DateTime.UtcNow);
+
         var editor = await _app.EditorAsync();
         var response = await QueueAllAsync(editor, newsletter.Id);
         Assert.Contains("1 Einladung", await editor.GetStringAsync(response.Headers.Location));

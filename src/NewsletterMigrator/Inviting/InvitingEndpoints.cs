@@ -203,8 +203,9 @@ public static class InvitingEndpoints
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
         if (newsletter is null) return Results.NotFound();
-        // A number that objected (C41) is not exported: it has neither a number nor a working link any more.
-        var contacts = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.ObjectedAtUtc == null);
+        // A number that objected or is suppressed (C41, C18) is not exported: no link may reach it.
+        var contacts = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.ObjectedAtUtc == null)
+            .Where(InvitationQueue.NotSuppressed(db));
         var count = await contacts.CountAsync();
         db.Audit(context.User.Identity!.Name!, "export", $"exported {count} contacts of newsletter {newsletter.Slug} with links", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();

@@ -94,7 +94,8 @@ public sealed class WhatsAppWorker(
         var newsletter = contact is null ? null : await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == contact.NewsletterId, ct);
         // Re-checked right before sending: a reader who signed up or objected meanwhile, or a migration that ended, gets nothing.
         if (contact?.PhoneEncrypted is null || newsletter is null || contact.SignedUpAtUtc is not null || contact.ObjectedAtUtc is not null
-            || InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime) != InvitationGate.Open)
+            || InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime) != InvitationGate.Open
+            || !await db.Contacts.Where(c => c.Id == contact.Id).AnyAsync(InvitationQueue.NotSuppressed(db), ct))
         {
             await Mine(db, row).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Cancelled).SetProperty(m => m.LeaseOwner, (string?)null), ct);
             return;
