@@ -98,6 +98,34 @@ public sealed class FakeGraphApi : IAsyncDisposable
             },
         });
 
+    /// <summary>An incoming text message as Meta forwards a reader's reply ("from": digits without '+').</summary>
+    public static string MessageWebhook(string from, string text, long unixTime) =>
+        JsonSerializer.Serialize(new
+        {
+            @object = "whatsapp_business_account",
+            entry = new[]
+            {
+                new
+                {
+                    id = "102290129340398",
+                    changes = new[]
+                    {
+                        new
+                        {
+                            field = "messages",
+                            value = new
+                            {
+                                messaging_product = "whatsapp",
+                                metadata = new { display_phone_number = "15550783881", phone_number_id = "106540352242922" },
+                                contacts = new[] { new { profile = new { name = "Leserin" }, wa_id = from } },
+                                messages = new[] { new { from, id = $"wamid.IN{unixTime}", timestamp = unixTime.ToString(), type = "text", text = new { body = text } } },
+                            },
+                        },
+                    },
+                },
+            },
+        });
+
     public static string Sign(string body, string appSecret) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(appSecret), Encoding.UTF8.GetBytes(body)));
 

@@ -64,7 +64,7 @@ public sealed class InvitationQueueTests : IAsyncLifetime
         Assert.Contains("Kontakt 1 von 3", page);
         Assert.Contains("3 noch einzuladen", page);
         var first = Shown(page);
-        Assert.Contains($"Hallo {first.Name.Split(' ')[0]}, unseren WhatsApp-Newsletter", page);
+        Assert.Contains($"Hallo {first.Name.Split(' ')[0]}, hier schreibt", page);
 
         var firstId = CurrentContactId(page);
         var response = await SendAsync(editor, page, newsletter.Id, firstId);
@@ -73,7 +73,7 @@ public sealed class InvitationQueueTests : IAsyncLifetime
         Assert.StartsWith($"https://wa.me/{first.E164.TrimStart('+')}?text=", waMe);
         var text = Uri.UnescapeDataString(waMe[(waMe.IndexOf("?text=") + 6)..]);
         Assert.StartsWith($"Hallo {first.Name.Split(' ')[0]}, ", text);
-        var link = text[text.IndexOf("http://localhost/i/")..];
+        var link = System.Text.RegularExpressions.Regex.Match(text, @"http://localhost/i/\S+").Value;
         Assert.Equal(HttpStatusCode.OK, (await _app.CreateClient().GetAsync(new Uri(link).AbsolutePath)).StatusCode);
         Assert.NotNull(await _app.WithDbAsync(db => db.Contacts.Where(c => c.Id == Guid.Parse(firstId)).Select(c => c.InvitedAtUtc).SingleAsync()));
 
@@ -150,7 +150,8 @@ public sealed class InvitationQueueTests : IAsyncLifetime
         Assert.Contains("genau eine neutrale Einladung", page);
         // Final length: "Anna" for {name} and a personal link, always 43 token characters, for {link}.
         var expected = NewsletterMigrator.Newsletters.NewsletterService.DefaultInvitation
-            .Replace("{name}", "Anna").Replace("{link}", "http://localhost/i/" + new string('x', 43)).Length;
+            .Replace("{name}", "Anna").Replace("{sender}", "Tagblatt Eilmeldungen (Tagblatt Verlag GmbH)")
+            .Replace("{privacy}", LegalIdentity.PrivacyUrl).Replace("{link}", "http://localhost/i/" + new string('x', 43)).Length;
         Assert.Contains($"{expected} Zeichen", page);
 
         var form = new Dictionary<string, string>
@@ -285,7 +286,7 @@ public sealed class InvitationQueueTests : IAsyncLifetime
         var page = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}?Import={first}");
         var waMe = (await SendAsync(editor, page, newsletter.Id, CurrentContactId(page))).Headers.Location!.ToString();
         var text = Uri.UnescapeDataString(waMe[(waMe.IndexOf("?text=") + 6)..]);
-        var path = new Uri(text[text.IndexOf("http://localhost/i/")..]).AbsolutePath;
+        var path = new Uri(System.Text.RegularExpressions.Regex.Match(text, @"http://localhost/i/\S+").Value).AbsolutePath;
         var preview = _app.CreateClient();
         preview.DefaultRequestHeaders.UserAgent.ParseAdd("facebookexternalhit/1.1");
         await preview.GetStringAsync(path);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Testing;
@@ -252,4 +253,116 @@ public sealed class WhatsAppTests : IAsyncLifetime
         Assert.Equal(WhatsAppStatus.Accepted, row.Status);
         Assert.Null(row.ReadAtUtc);
     }
+
+    private async Task<HttpStatusCode> PostWebhookAsync(string body, string? signature = null)
+    {
+        var content = new StringContent(body, Encoding.UTF8, "application/json");
+        content.Headers.Add("X-Hub-Signature-256", signature ?? FakeGraphApi.Sign(body, AppSecret));
+        return (await _app.CreateClient().PostAsync("/webhooks/whatsapp", content)).StatusCode;
+    }
+
+    private Task<bool> SuppressedAsync(string e164)
+    {
+        var hmac = _app.Service<NewsletterMigrator.Common.PhoneProtector>().Hmac(e164);
+        return _app.WithDbAsync(db => db.Suppressions.AnyAsync(s => s.Kind == SuppressionKind.Phone && s.Hash == hmac));
+    }
+
+    [Fact]
+    public async Task A_signed_STOP_reply_suppresses_and_erases_the_number_and_cancels_its_waiting_message_C41_C44()
+    {
+        var newsletter = await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
+        var anna = await _app.WithDbAsync(db => db.Contacts.SingleAsync(c => c.DisplayName == "Anna Muster"));
+        // A message waiting for a retry far ahead, so the worker does not send it first.
+        await _app.WithDbAsync(async db =>
+        {
+            db.WhatsAppMessages.Add(new WhatsAppMessage
+            {
+                ContactId = anna.Id, NewsletterId = newsletter.Id, Status = WhatsAppStatus.Queued,
+                CreatedAtUtc = DateTime.UtcNow, NextAttemptAtUtc = DateTime.UtcNow.AddDays(1), RequestedBy = "test",
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        var body = FakeGraphApi.MessageWebhook("491601111111", " Stopp! ", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Assert.Equal(HttpStatusCode.OK, await PostWebhookAsync(body));
+
+        var contacts = await _app.WithDbAsync(db => db.Contacts.AsNoTracking().ToListAsync());
+        var objected = contacts.Single(c => c.Id == anna.Id);
+        Assert.NotNull(objected.ObjectedAtUtc);
+        Assert.Null(objected.PhoneEncrypted);
+        Assert.Null(objected.DisplayName);
+        var ben = contacts.Single(c => c.Id != anna.Id);
+        Assert.Null(ben.ObjectedAtUtc);
+        Assert.NotNull(ben.PhoneEncrypted);
+        Assert.True(await SuppressedAsync("+491601111111"));
+        Assert.False(await SuppressedAsync("+491712222222"));
+        Assert.Equal(WhatsAppStatus.Cancelled, (await _app.WithDbAsync(db => db.WhatsAppMessages.AsNoTracking().SingleAsync())).Status);
+        var audit = await _app.WithDbAsync(db => db.AuditEntries.SingleAsync(a => a.Action == "objection"));
+        Assert.Equal("whatsapp-webhook", audit.UserName);
+        Assert.Contains("whatsapp", audit.Details);
+        Assert.DoesNotContain("1111111", audit.Details);
+
+        // Queueing everyone now reaches only Ben.
+        var editor = await _app.EditorAsync();
+        var response = await QueueAllAsync(editor, newsletter.Id);
+        Assert.Contains("1 Einladung", await editor.GetStringAsync(response.Headers.Location));
+        await WaitForAsync(r => r.Count(m => m.Status == WhatsAppStatus.Accepted) == 1);
+        Assert.Equal("491712222222", Assert.Single(_graph.Requests).Body.GetProperty("to").GetString());
+    }
+
+    [Fact]
+    public async Task A_number_on_the_suppression_list_gets_no_template_C41_C18()
+    {
+        var newsletter = await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
+        await using (var scope = _app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Subscribers.ErasureService>()
+                .SuppressAsync(SuppressionKind.Phone, _app.Service<NewsletterMigrator.Common.PhoneProtector>().Hmac("+491601111111"), "opt-out list", DateTime.UtcNow);
+
+        var editor = await _app.EditorAsync();
+        var response = await QueueAllAsync(editor, newsletter.Id);
+        Assert.Contains("1 Einladung", await editor.GetStringAsync(response.Headers.Location));
+        await WaitForAsync(r => r.Count(m => m.Status == WhatsAppStatus.Accepted) == 1);
+        Assert.Equal("491712222222", Assert.Single(_graph.Requests).Body.GetProperty("to").GetString());
+    }
+
+    [Fact]
+    public async Task A_STOP_reply_with_a_forged_signature_changes_nothing_C41()
+    {
+        await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"));
+        var body = FakeGraphApi.MessageWebhook("491601111111", "STOP", DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await PostWebhookAsync(body, FakeGraphApi.Sign(body, "another-secret")));
+
+        var contact = await _app.WithDbAsync(db => db.Contacts.AsNoTracking().SingleAsync());
+        Assert.Null(contact.ObjectedAtUtc);
+        Assert.NotNull(contact.PhoneEncrypted);
+        Assert.False(await SuppressedAsync("+491601111111"));
+    }
+
+    [Fact]
+    public async Task A_reply_that_is_not_STOP_changes_nothing_C44()
+    {
+        await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"));
+        var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        foreach (var text in new[] { "Danke, mache ich!", "Bitte nicht stoppen", "stop motion", "" })
+            Assert.Equal(HttpStatusCode.OK, await PostWebhookAsync(FakeGraphApi.MessageWebhook("491601111111", text, t++)));
+
+        var contact = await _app.WithDbAsync(db => db.Contacts.AsNoTracking().SingleAsync());
+        Assert.Null(contact.ObjectedAtUtc);
+        Assert.Equal("Anna Muster", contact.DisplayName);
+        Assert.False(await SuppressedAsync("+491601111111"));
+    }
+
+    [Theory]
+    [InlineData("STOP", true)]
+    [InlineData("stop", true)]
+    [InlineData(" Stopp! ", true)]
+    [InlineData("Abmelden.", true)]
+    [InlineData("S T O P", true)]
+    [InlineData("stop?!", true)]
+    [InlineData("Stopp bitte nicht", false)]
+    [InlineData("Nicht abmelden", false)]
+    [InlineData("", false)]
+    public void Stop_words_are_read_whatever_their_case_spacing_or_trailing_punctuation_C41(string text, bool stop) =>
+        Assert.Equal(stop, NewsletterMigrator.Subscribers.PhoneObjections.IsStopWord(text));
 }

@@ -7,7 +7,8 @@ public static class ContactStatus
 {
     /// <summary>The furthest funnel step the contact reached.</summary>
     public static string Text(Contact c, IStringLocalizer text) =>
-        c.UnsubscribedAtUtc is not null ? text["Funnel_Unsubscribed"]
+        c.ObjectedAtUtc is not null ? text["Contacts_Objected"]
+        : c.UnsubscribedAtUtc is not null ? text["Funnel_Unsubscribed"]
         : c.ConfirmedAtUtc is not null ? text["Funnel_Confirmed"]
         : c.SignedUpAtUtc is not null ? text["Funnel_SignedUp"]
         : c.OpenedAtUtc is not null ? text["Funnel_Opened"]

@@ -32,10 +32,19 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
             ? db.Contacts.Where(c => c.ImportBatchId == id)
             : db.Contacts.Where(c => c.NewsletterId == newsletterId);
 
-    /// <summary>Not yet invited by either channel, still reachable, and not already a subscriber.</summary>
+    /// <summary>Not yet invited by either channel, still reachable, not objected or suppressed (C41), and not already a subscriber.</summary>
     private IQueryable<Contact> Open(IQueryable<Contact> scope) =>
-        scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null
-                         && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id));
+        scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null
+                         && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id))
+            .Where(NotSuppressed(db));
+
+    /// <summary>
+    /// The number is not on the suppression list. Numbers get there also without touching the contact (an
+    /// admin's manual entry, an old provider's opt-out list imported after the contacts), so every channel
+    /// asks the list itself; the (kind, hash) index makes it one lookup per contact.
+    /// </summary>
+    public static System.Linq.Expressions.Expression<Func<Contact, bool>> NotSuppressed(AppDbContext db) =>
+        c => !db.Suppressions.Any(s => s.Kind == SuppressionKind.Phone && s.Hash == c.PhoneHmac);
 
     private IQueryable<Contact> Filtered(int newsletterId, int? importId, QueueFilter filter)
     {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Staff;
+using NewsletterMigrator.Subscribers;
 using QRCoder;
 
 namespace NewsletterMigrator.Inviting;
@@ -19,7 +20,7 @@ public static class InvitingEndpoints
     {
         // Meta calls these without cookies or antiforgery tokens; the signature is the authentication (C28).
         app.MapGet("/webhooks/whatsapp", VerifySubscription).AllowAnonymous();
-        app.MapPost("/webhooks/whatsapp", ReceiveStatusesAsync).AllowAnonymous().DisableAntiforgery();
+        app.MapPost("/webhooks/whatsapp", ReceiveAsync).AllowAnonymous().DisableAntiforgery();
         app.MapGet("/admin/contacts/{newsletterId:int}/export.csv", ExportAsync).RequireAuthorization(p => p.RequireRole(Roles.Admin));
         app.MapGet("/admin/signup/{newsletterId:int}/qr.{format}", QrCodeAsync).RequireAuthorization();
         return app;
@@ -37,7 +38,9 @@ public static class InvitingEndpoints
         return Results.Text(query["hub.challenge"].ToString(), "text/plain");
     }
 
-    internal static async Task<IResult> ReceiveStatusesAsync(HttpContext context, IOptions<WhatsAppOptions> options, AppDbContext db, ILoggerFactory loggers)
+    /// <summary>Delivery states of sent templates, and readers' replies: a STOP is an objection, carried out at once (C41, C44).</summary>
+    internal static async Task<IResult> ReceiveAsync(HttpContext context, IOptions<WhatsAppOptions> options, AppDbContext db,
+        PhoneObjections objections, ILoggerFactory loggers)
     {
         var o = options.Value;
         if (!o.Enabled || string.IsNullOrEmpty(o.AppSecret)) return Results.NotFound();
@@ -49,16 +52,18 @@ public static class InvitingEndpoints
             logger.LogWarning("WhatsApp webhook with a missing or wrong X-Hub-Signature-256 rejected");
             return Results.Unauthorized();
         }
-        List<StatusUpdate> updates;
+        Webhook webhook;
         try
         {
-            updates = ParseStatuses(body);
+            webhook = Parse(body);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
         {
             return Results.BadRequest();
         }
-        foreach (var update in updates) await RecordAsync(db, update, context.RequestAborted);
+        foreach (var update in webhook.Statuses) await RecordAsync(db, update, context.RequestAborted);
+        foreach (var sender in webhook.StopSenders)
+            await objections.ObjectNumberAsync(sender, WithdrawalChannel.WhatsApp, "whatsapp-webhook", context.RequestAborted);
         return Results.Ok();
     }
 
@@ -95,17 +100,24 @@ public static class InvitingEndpoints
 
     private sealed record StatusUpdate(string Wamid, WhatsAppStatus Status, DateTime AtUtc, string? Error);
 
-    private static List<StatusUpdate> ParseStatuses(byte[] body)
+    /// <summary>What a webhook carries that we act on: status updates, and the numbers (E.164) that replied STOP.</summary>
+    private sealed record Webhook(List<StatusUpdate> Statuses, List<string> StopSenders);
+
+    private static Webhook Parse(byte[] body)
     {
         using var document = JsonDocument.Parse(body);
         var updates = new List<StatusUpdate>();
-        if (!document.RootElement.TryGetProperty("entry", out var entries)) return updates;
+        var stops = new List<string>();
+        var webhook = new Webhook(updates, stops);
+        if (!document.RootElement.TryGetProperty("entry", out var entries)) return webhook;
         foreach (var entry in entries.EnumerateArray())
         {
             if (!entry.TryGetProperty("changes", out var changes)) continue;
             foreach (var change in changes.EnumerateArray())
             {
-                if (!change.TryGetProperty("value", out var value) || !value.TryGetProperty("statuses", out var statuses)) continue;
+                if (!change.TryGetProperty("value", out var value)) continue;
+                if (value.TryGetProperty("messages", out var messages)) stops.AddRange(StopSenders(messages));
+                if (!value.TryGetProperty("statuses", out var statuses)) continue;
                 foreach (var s in statuses.EnumerateArray())
                 {
                     var kind = s.GetProperty("status").GetString() switch
@@ -130,8 +142,35 @@ public static class InvitingEndpoints
                 }
             }
         }
-        return updates;
+        return webhook;
     }
+
+    /// <summary>
+    /// Incoming messages whose text (or quick-reply button) is a STOP word; other replies are not stored or
+    /// logged: the app reads no chats, staff see them in WhatsApp. "from" is the number's digits without '+'.
+    /// </summary>
+    private static IEnumerable<string> StopSenders(JsonElement messages)
+    {
+        foreach (var m in messages.EnumerateArray())
+        {
+            if (!m.TryGetProperty("from", out var fromElement) || fromElement.GetString() is not { Length: > 0 } from) continue;
+            var text = m.TryGetProperty("type", out var type) ? type.GetString() switch
+            {
+                "text" => Read(m, "text", "body"),
+                "button" => Read(m, "button", "text"),
+                "interactive" => m.TryGetProperty("interactive", out var i) ? Read(i, "button_reply", "title") : null,
+                _ => null,
+            } : null;
+            if (!PhoneObjections.IsStopWord(text)) continue;
+            // The digits are the full international number, so "+" makes the E.164 form the importer hashed.
+            var digits = from.TrimStart('+');
+            if (digits.Length is >= 7 and <= 15 && digits.All(char.IsAsciiDigit)) yield return "+" + digits;
+        }
+    }
+
+    private static string? Read(JsonElement element, string property, string inner) =>
+        element.TryGetProperty(property, out var outer) && outer.ValueKind == JsonValueKind.Object
+        && outer.TryGetProperty(inner, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     // Webhooks arrive out of order: each timestamp is recorded, the status only moves forward.
     private static async Task RecordAsync(AppDbContext db, StatusUpdate update, CancellationToken ct)
@@ -168,7 +207,10 @@ public static class InvitingEndpoints
         var window = Newsletters.MigrationEnd.Window(newsletter, clock.GetUtcNow().UtcDateTime);
         if (window != Newsletters.MigrationWindow.Open)
             return Results.Text(text[Newsletters.MigrationEnd.MessageKey(window)].Value, "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
-        var count = await db.Contacts.CountAsync(c => c.NewsletterId == newsletterId);
+        // A number that objected or is suppressed (C41, C18) is not exported: no link may reach it.
+        var contacts = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.ObjectedAtUtc == null)
+            .Where(InvitationQueue.NotSuppressed(db));
+        var count = await contacts.CountAsync();
         db.Audit(context.User.Identity!.Name!, "export", $"exported {count} contacts of newsletter {newsletter.Slug} with links", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
 
@@ -180,7 +222,7 @@ public static class InvitingEndpoints
         Guid? after = null;
         while (true)
         {
-            var page = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId);
+            var page = contacts;
             if (after is { } a) page = page.Where(c => c.Id.CompareTo(a) > 0);
             var rows = await page.OrderBy(c => c.Id).Take(1000).ToListAsync(context.RequestAborted);
             if (rows.Count == 0) break;

@@ -27,8 +27,9 @@ public sealed class WhatsAppInvitations(AppDbContext db, IOptions<WhatsAppOption
         while (true)
         {
             // Keyset batches: 100,000 contacts never sit in memory at once.
-            var page = scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null
-                                        && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id));
+            var page = scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null
+                                        && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id))
+                .Where(InvitationQueue.NotSuppressed(db));
             if (after is { } a) page = page.Where(c => c.Id.CompareTo(a) > 0);
             var ids = await page.OrderBy(c => c.Id).Select(c => c.Id).Take(1000).ToListAsync(ct);
             if (ids.Count == 0) break;
@@ -54,7 +55,7 @@ public sealed class WhatsAppInvitations(AppDbContext db, IOptions<WhatsAppOption
         if (string.IsNullOrWhiteSpace(reason)) return ResendOutcome.ReasonMissing;
         var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contactId && c.NewsletterId == newsletterId, ct);
         if (contact is null) return ResendOutcome.NotFound;
-        if (contact.PhoneEncrypted is null) return ResendOutcome.NoNumber;
+        if (contact.PhoneEncrypted is null || contact.ObjectedAtUtc is not null) return ResendOutcome.NoNumber;
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         if (!Enabled || InvitationQueue.Gate(newsletter, now) != InvitationGate.Open) return ResendOutcome.Closed;

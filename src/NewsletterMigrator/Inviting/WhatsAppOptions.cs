@@ -13,8 +13,14 @@ public sealed class WhatsAppOptions
     public bool Enabled { get; set; }
     public string? AccessToken { get; set; }
     public string? PhoneNumberId { get; set; }
-    /// <summary>The approved template; its body has one parameter, the personal link.</summary>
+    /// <summary>The approved template (C41: it names the sender, says why, links the privacy notice and says "reply STOP").</summary>
     public string? TemplateName { get; set; }
+    /// <summary>
+    /// The template's body parameters in order, from sender, link and privacy (see WhatsAppTemplate): "link"
+    /// when sender and privacy link are written into the approved body, "sender,link,privacy" for one
+    /// template shared by several newsletters.
+    /// </summary>
+    public string TemplateParameters { get; set; } = WhatsAppTemplate.Link;
     public string TemplateLanguage { get; set; } = "de";
     /// <summary>Signs the webhooks (X-Hub-Signature-256, C28).</summary>
     public string? AppSecret { get; set; }
@@ -44,6 +50,9 @@ public sealed class WhatsAppOptionsValidator : IValidateOptions<WhatsAppOptions>
         Require(o.TemplateLanguage, nameof(o.TemplateLanguage));
         Require(o.AppSecret, nameof(o.AppSecret));
         Require(o.VerifyToken, nameof(o.VerifyToken));
+        var parameters = WhatsAppTemplate.Parameters(o.TemplateParameters);
+        if (!parameters.Contains(WhatsAppTemplate.Link) || parameters.Any(p => !WhatsAppTemplate.Known.Contains(p)) || parameters.Distinct().Count() != parameters.Length)
+            errors.Add($"WhatsApp:TemplateParameters must list the template's body parameters in order, each once, from {string.Join(", ", WhatsAppTemplate.Known)}, and include link (was '{o.TemplateParameters}').");
         if (!Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             errors.Add($"WhatsApp:BaseUrl must be an absolute http(s) URL (was '{o.BaseUrl}').");
         if (o.MessagesPerSecond is <= 0 or > 1000 || double.IsNaN(o.MessagesPerSecond))

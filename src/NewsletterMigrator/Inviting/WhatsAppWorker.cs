@@ -92,16 +92,18 @@ public sealed class WhatsAppWorker(
     {
         var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == row.ContactId, ct);
         var newsletter = contact is null ? null : await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == contact.NewsletterId, ct);
-        // Re-checked right before sending: a reader who signed up meanwhile, or a migration that ended, gets nothing.
-        if (contact?.PhoneEncrypted is null || newsletter is null || contact.SignedUpAtUtc is not null
-            || InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime) != InvitationGate.Open)
+        // Re-checked right before sending: a reader who signed up or objected meanwhile, or a migration that ended, gets nothing.
+        if (contact?.PhoneEncrypted is null || newsletter is null || contact.SignedUpAtUtc is not null || contact.ObjectedAtUtc is not null
+            || InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime) != InvitationGate.Open
+            || !await db.Contacts.Where(c => c.Id == contact.Id).AnyAsync(InvitationQueue.NotSuppressed(db), ct))
         {
             await Mine(db, row).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Cancelled).SetProperty(m => m.LeaseOwner, (string?)null), ct);
             return;
         }
 
         var number = phones.Decrypt(contact.PhoneEncrypted);
-        var (status, wamid, error, retryAfter) = await PostAsync(number, links.InvitationUrl(contact), ct);
+        var parameters = WhatsAppTemplate.Values(WhatsAppTemplate.Parameters(options.Value.TemplateParameters), InvitationSender.Of(newsletter), links.InvitationUrl(contact));
+        var (status, wamid, error, retryAfter) = await PostAsync(number, parameters, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var attempts = row.Attempts + 1;
         if (wamid is not null)
@@ -134,8 +136,8 @@ public sealed class WhatsAppWorker(
         logger.LogWarning("WhatsApp message {RowId} failed: {Error}", row.Id, error);
     }
 
-    /// <summary>POST {BaseUrl}/{PhoneNumberId}/messages with the approved template and the link as the body parameter.</summary>
-    private async Task<(HttpStatusCode? Status, string? Wamid, string? Error, TimeSpan? RetryAfter)> PostAsync(string e164, string link, CancellationToken ct)
+    /// <summary>POST {BaseUrl}/{PhoneNumberId}/messages with the approved template and its body parameters (the personal link among them).</summary>
+    private async Task<(HttpStatusCode? Status, string? Wamid, string? Error, TimeSpan? RetryAfter)> PostAsync(string e164, string[] parameters, CancellationToken ct)
     {
         var o = options.Value;
         var payload = new
@@ -148,7 +150,7 @@ public sealed class WhatsAppWorker(
             {
                 name = o.TemplateName,
                 language = new { code = o.TemplateLanguage },
-                components = new object[] { new { type = "body", parameters = new object[] { new { type = "text", text = link } } } },
+                components = new object[] { new { type = "body", parameters = parameters.Select(p => new { type = "text", text = p }).ToArray() } },
             },
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{o.BaseUrl.TrimEnd('/')}/{Uri.EscapeDataString(o.PhoneNumberId!)}/messages")

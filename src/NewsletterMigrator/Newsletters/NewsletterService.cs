@@ -8,8 +8,22 @@ namespace NewsletterMigrator.Newsletters;
 
 public sealed partial class NewsletterService(AppDbContext db, ConsentTextService consentTexts, TimeProvider clock)
 {
+    // One neutral invitation (C11) that names the sender, says in one line why it comes, links the privacy
+    // notice and says how to object (C41). {sender}, {privacy}, {name} and {link}: see InvitationLinks.Fill.
     public const string DefaultInvitation =
-        "Hallo {name}, unseren WhatsApp-Newsletter gibt es nicht mehr. Wenn Sie unsere Nachrichten künftig per E-Mail erhalten möchten, können Sie sich hier anmelden: {link}";
+        "Hallo {name}, hier schreibt {sender}.\n"
+        + "Sie hatten unseren WhatsApp-Newsletter abonniert; solche Newsletter erlaubt WhatsApp nicht mehr. "
+        + "Per E-Mail können Sie sich hier anmelden: {link}\n"
+        + "Datenschutz: {privacy}\n"
+        + "Kein Interesse? Antworten Sie STOP, dann löschen wir Ihre Nummer.";
+
+    /// <summary>The English default, used for English readers while neither text has been changed.</summary>
+    public const string DefaultInvitationEn =
+        "Hello {name}, this is {sender}.\n"
+        + "You subscribed to our WhatsApp newsletter; WhatsApp no longer allows such newsletters. "
+        + "To get our news by email, sign up here: {link}\n"
+        + "Privacy: {privacy}\n"
+        + "Not interested? Reply STOP and we will delete your number.";
 
     public static bool IsValidSlug(string? slug) => slug is not null && SlugPattern().IsMatch(slug);
 

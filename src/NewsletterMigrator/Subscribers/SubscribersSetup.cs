@@ -20,6 +20,8 @@ public static class SubscribersSetup
             .ValidateOnStart();
         services.AddScoped<ManageService>();
         services.AddScoped<ErasureService>();
+        services.AddScoped<PhoneObjections>();
+        services.AddScoped<InformalWithdrawals>();
         services.AddScoped<DataExportService>();
         services.AddScoped<RetentionService>();
         services.AddScoped<SubscriberLookup>();

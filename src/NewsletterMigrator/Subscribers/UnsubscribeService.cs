@@ -4,11 +4,21 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Subscribers;
 
+/// <summary>How a withdrawal reached us; stored on the ledger's Withdrawn event (C7, C44).</summary>
 public static class WithdrawalChannel
 {
     public const string Link = "link";
     public const string OneClick = "one-click";
     public const string Admin = "admin";
+    /// <summary>Informal withdrawals staff record (C44): a mail, a call, a letter.</summary>
+    public const string Mail = "mail";
+    public const string Phone = "phone";
+    public const string Letter = "letter";
+    /// <summary>A STOP reply through the WhatsApp Cloud API webhook (C41).</summary>
+    public const string WhatsApp = "whatsapp";
+
+    /// <summary>The channels staff pick from when they record a withdrawal by hand.</summary>
+    public static readonly string[] Informal = [Mail, Phone, Letter];
 }
 
 /// <summary>Withdrawal is as easy as consent (C12) and takes effect at once (C13): queued mail is cancelled in the same transaction.</summary>
@@ -26,7 +36,29 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
     {
         var subscriber = await FindAsync(token, ct);
         if (subscriber is null) return false;
-        if (subscriber.Status == SubscriberStatus.Unsubscribed) return true;
+        await WithdrawAsync(subscriber, channel, ct);
+        return true;
+    }
+
+    /// <summary>Ends every pending or confirmed subscription of the address (all newsletters); returns how many.</summary>
+    public async Task<int> WithdrawAddressAsync(string emailKey, string channel, CancellationToken ct = default) =>
+        await WithdrawAllAsync(db.Subscribers.Where(s => s.EmailKey == emailKey), channel, ct);
+
+    /// <summary>Ends every pending or confirmed subscription that came from one of the contacts; returns how many.</summary>
+    public async Task<int> WithdrawContactsAsync(IReadOnlyCollection<Guid> contactIds, string channel, CancellationToken ct = default) =>
+        contactIds.Count == 0 ? 0 : await WithdrawAllAsync(db.Subscribers.Where(s => s.ContactId != null && contactIds.Contains(s.ContactId.Value)), channel, ct);
+
+    private async Task<int> WithdrawAllAsync(IQueryable<Subscriber> subscribers, string channel, CancellationToken ct)
+    {
+        var active = await subscribers.Where(s => s.Status == SubscriberStatus.Pending || s.Status == SubscriberStatus.Confirmed).ToListAsync(ct);
+        foreach (var subscriber in active) await WithdrawAsync(subscriber, channel, ct);
+        return active.Count;
+    }
+
+    /// <summary>Unsubscribes a tracked subscriber with the channel on the ledger; nothing happens when already unsubscribed.</summary>
+    public async Task WithdrawAsync(Subscriber subscriber, string channel, CancellationToken ct = default)
+    {
+        if (subscriber.Status == SubscriberStatus.Unsubscribed) return;
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -51,6 +83,5 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
         }
         await transaction.CommitAsync(ct);
         logger.LogInformation("Subscriber {SubscriberId} unsubscribed via {Channel}", subscriber.Id, channel);
-        return true;
     }
 }

@@ -6,21 +6,28 @@ using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Staff;
+using NewsletterMigrator.Subscribers;
 
 namespace NewsletterMigrator.Pages.Admin;
 
 /// <summary>
 /// The contact list. Numbers and wa.me links are personal data: only admins see them here; editors
 /// see a number only in the invitation queue, while that contact is being sent (ARCHITECTURE: roles).
+/// "STOP received" records a reader's objection (C41): staff running the queue are the ones who see the
+/// reply in WhatsApp, so every staff member may record it; it only ever stops processing, and is audited.
 /// </summary>
-public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneProtector phones, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneProtector phones, PhoneObjections objections,
+    IStringLocalizer<SharedResource> text) : PageModel
 {
     public const int Size = 50;
 
-    public sealed record Row(Guid Id, string? Name, string? Number, string InvitationUrl, string? WhatsAppUrl, string Status, bool Invited);
+    public sealed record Row(Guid Id, string? Name, string? Number, string? InvitationUrl, string? WhatsAppUrl, string Status, bool Invited, bool Objected);
 
     [FromRoute] public int NewsletterId { get; set; }
     [FromQuery(Name = "p")] public int PageNumber { get; set; } = 1;
+    /// <summary>The contact whose STOP is about to be recorded: the page asks to confirm first.</summary>
+    [FromQuery(Name = "stop")] public Guid? Stop { get; set; }
+    public string? StopName { get; private set; }
     public int PageSize => Size;
     public string NewsletterName { get; private set; } = "";
     public int Total { get; private set; }
@@ -29,6 +36,11 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
 
     public async Task<IActionResult> OnGetAsync()
     {
+        if (Stop is { } stop)
+        {
+            var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == stop && c.NewsletterId == NewsletterId && c.ObjectedAtUtc == null);
+            StopName = contact is null ? null : contact.DisplayName ?? text["Queue_NoName"];
+        }
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == NewsletterId);
         if (newsletter is null) return NotFound();
         NewsletterName = newsletter.Name;
@@ -41,10 +53,20 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
         Rows = contacts.Select(c =>
         {
             var number = ShowsPersonalData && c.PhoneEncrypted is not null ? phones.Decrypt(c.PhoneEncrypted) : null;
-            var invitation = links.InvitationUrl(c);
-            return new Row(c.Id, c.DisplayName, number, invitation, number is null ? null : links.WhatsAppUrl(newsletter, c, number),
-                ContactStatus.Text(c, text), c.InvitedAtUtc is not null);
+            // An objected contact's link is dead (C41): none is shown.
+            var invitation = c.ObjectedAtUtc is null ? links.InvitationUrl(c) : null;
+            return new Row(c.Id, c.DisplayName, number, invitation, number is null || invitation is null ? null : links.WhatsAppUrl(newsletter, c, number),
+                ContactStatus.Text(c, text), c.InvitedAtUtc is not null, c.ObjectedAtUtc is not null);
         }).ToList();
         return Page();
+    }
+
+    /// <summary>"STOP received": the number is suppressed, erased here, and nothing more is sent to it (C41, C44).</summary>
+    public async Task<IActionResult> OnPostStopAsync(Guid contactId, int? p, CancellationToken ct)
+    {
+        var result = await objections.ObjectContactAsync(NewsletterId, contactId, WithdrawalChannel.WhatsApp + " (staff)", User.Identity!.Name!, ct);
+        if (result is null) return NotFound();
+        TempData["Message"] = text["Contacts_StopRecorded"].Value;
+        return RedirectToPage(new { NewsletterId, p });
     }
 }

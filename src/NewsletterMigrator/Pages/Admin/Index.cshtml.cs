@@ -5,8 +5,11 @@ using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class IndexModel(AppDbContext db, TimeProvider clock) : PageModel
+public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Common.SendingOptions> sending) : PageModel
 {
+    /// <summary>The mailto: unsubscribe address; the app does not read it, so staff must (C44).</summary>
+    public string? UnsubscribeMailbox => string.IsNullOrWhiteSpace(sending.Value.UnsubscribeMailbox) ? null : sending.Value.UnsubscribeMailbox.Trim();
+
     /// <param name="Missing">What the newsletter lacks before it may go live (C38): the "ready to go live" checklist.</param>
     public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending, IReadOnlyList<LegalItem> Missing);
 

@@ -31,6 +31,8 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
     public string? Number { get; private set; }
     public string? Message { get; private set; }
     public string? Status { get; private set; }
+    /// <summary>What the text in this language leaves out of what C41 asks ({sender}, {link}, {privacy}).</summary>
+    public List<string> MissingPlaceholders { get; private set; } = [];
 
     // The send form's answer redirects to wa.me (which forwards to api.whatsapp.com); CSP form-action covers redirects.
     private const string FormTargets = "form-action 'self' https://wa.me https://api.whatsapp.com";
@@ -42,13 +44,15 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
         Lang = Languages.Normalize(Lang ?? Newsletter.DefaultLanguage);
         Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderBy(b => b.Id)
             .Select(b => new SelectListItem($"#{b.Id} {b.FileName}", b.Id.ToString())).ToListAsync(ct);
+        MissingPlaceholders = [.. InvitationLinks.MissingPlaceholders(InvitationLinks.Template(Newsletter, Lang))];
         Position = await queue.NextAsync(NewsletterId, Import, Filter, After, ct);
         if (Position.Current is { } contact)
         {
             Status = ContactStatus.Text(contact, text);
             Message = links.Message(Newsletter, contact, Lang);
             CanSend = Gate == InvitationGate.Open && contact.InvitedAtUtc is null && contact.PhoneEncrypted is not null
-                      && contact.SignedUpAtUtc is null && !await db.WhatsAppMessages.AnyAsync(m => m.ContactId == contact.Id, ct);
+                      && contact.SignedUpAtUtc is null && !await db.WhatsAppMessages.AnyAsync(m => m.ContactId == contact.Id, ct)
+                      && await db.Contacts.Where(c => c.Id == contact.Id).AnyAsync(InvitationQueue.NotSuppressed(db), ct);
             if (CanSend) Number = phones.Decrypt(contact.PhoneEncrypted!);
         }
         return Page();

@@ -10,9 +10,13 @@ using NewsletterMigrator.Staff;
 namespace NewsletterMigrator.Pages.Admin.WhatsApp;
 
 /// <summary>Invitations through the WhatsApp Business Platform: queue the approved template once per reader, watch the states.</summary>
-public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, InvitationQueue queue, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, InvitationQueue queue, InvitationLinks links,
+    Microsoft.Extensions.Options.IOptions<WhatsAppOptions> options, IStringLocalizer<SharedResource> text) : PageModel
 {
     public sealed record Failure(string? Name, string? Error);
+
+    /// <summary>One body parameter of the approved template: its position, what it is, and this newsletter's value (C41).</summary>
+    public sealed record TemplateParameter(int Number, string Name, string Example);
 
     [FromRoute] public int NewsletterId { get; set; }
     [BindProperty(SupportsGet = true)] public Guid? Resend { get; set; }
@@ -26,6 +30,10 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
     public List<Failure> Failures { get; private set; } = [];
     public List<SelectListItem> Imports { get; private set; } = [];
     public string? ResendName { get; private set; }
+    public string? TemplateName => options.Value.TemplateName;
+    public string TemplateLanguage => options.Value.TemplateLanguage;
+    public List<TemplateParameter> TemplateParameters { get; private set; } = [];
+    public string SuggestedBody { get; private set; } = "";
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -73,6 +81,10 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
         if (newsletter is null) return false;
         Newsletter = newsletter;
         Gate = queue.Gate(newsletter);
+        var parameters = WhatsAppTemplate.Parameters(options.Value.TemplateParameters);
+        var examples = WhatsAppTemplate.Values(parameters, InvitationSender.Of(newsletter), links.SampleLink());
+        TemplateParameters = [.. parameters.Select((p, i) => new TemplateParameter(i + 1, p, examples[i]))];
+        SuggestedBody = WhatsAppTemplate.SuggestedBody(parameters, newsletter, TemplateLanguage);
         Counts = await db.WhatsAppMessages.Where(m => m.NewsletterId == NewsletterId).GroupBy(m => m.Status)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
         Failures = await db.WhatsAppMessages.Where(m => m.NewsletterId == NewsletterId && m.Status == WhatsAppStatus.Failed)

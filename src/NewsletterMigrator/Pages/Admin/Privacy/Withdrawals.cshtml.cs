@@ -1,0 +1,45 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Subscribers;
+
+namespace NewsletterMigrator.Pages.Admin.Privacy;
+
+/// <summary>
+/// Withdrawals that reached staff by mail, phone or letter (C44): an address or a number, the channel, done.
+/// The answer says what happened in counts only; the details are in the ledger and the audit log.
+/// </summary>
+public sealed class WithdrawalsModel(InformalWithdrawals withdrawals, IStringLocalizer<SharedResource> text) : PageModel
+{
+    [BindProperty] public string? Value { get; set; }
+    [BindProperty] public string Channel { get; set; } = WithdrawalChannel.Mail;
+    public string? Message { get; private set; }
+    public string? Error { get; private set; }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        var result = await withdrawals.RecordAsync(Value, Channel, User.Identity!.Name!, ct);
+        switch (result.Status)
+        {
+            case InformalWithdrawalStatus.Recorded:
+                var ended = text["Withdrawal_SubscriptionsEnded", result.SubscriptionsEnded].Value;
+                Message = result.ByNumber
+                    ? $"{ended} {(result.NumberNewlySuppressed ? text["Withdrawal_NumberBlocked"] : text["Withdrawal_NumberAlreadyBlocked"])}"
+                    : $"{ended} {text["Withdrawal_AddressDone"]}";
+                Value = null;
+                return Page();
+            case InformalWithdrawalStatus.InvalidChannel:
+                Error = text["Withdrawal_ChannelInvalid"];
+                break;
+            default:
+                Error = text["Withdrawal_ValueInvalid"];
+                break;
+        }
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Page();
+    }
+}
