@@ -15,6 +15,8 @@ public static class OptionsSetup
         services.AddSingleton<IValidateOptions<SendingOptions>, SendingOptionsValidator>();
         services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
         services.AddOptions<ConsentOptions>().BindConfiguration(ConsentOptions.Section);
+        services.AddOptions<Consent.PrivacyOptions>().BindConfiguration(Consent.PrivacyOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Consent.PrivacyOptions>, Consent.PrivacyOptionsValidator>();
         services.AddSingleton<IValidateOptions<AppOptions>, AppOptionsValidator>();
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();
