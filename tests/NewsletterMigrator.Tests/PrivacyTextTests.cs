@@ -189,7 +189,7 @@ public sealed class PrivacyTextTests : IAsyncLifetime
         await pickupApp.NewsletterAsync();
         var text = await PrivacyBlockAsync(pickupApp);
         Assert.Contains("Die E-Mails werden auf unserem Server abgelegt und an keinen E-Mail-Dienstleister übergeben.", text);
-        Assert.DoesNotContain("Mailserver", text);
+        Assert.DoesNotContain("über den Mailserver", text);
     }
 
     [Theory]
