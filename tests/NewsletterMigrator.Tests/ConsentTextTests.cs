@@ -136,6 +136,24 @@ public sealed class ConsentTextTests : IAsyncLifetime
         Assert.Contains("Datenschutzbeauftragte/r: Dr. Datenschutz", after.PrivacyInformation);
     }
 
+    [Fact]
+    public async Task A_page_never_fixes_words_as_seen_that_an_editor_corrected_after_they_were_read_C7()
+    {
+        var newsletter = await _app.NewsletterAsync();
+        await using var scope = _app.Services.CreateAsyncScope();
+        var texts = scope.ServiceProvider.GetRequiredService<ConsentTextService>();
+        var read = (await texts.ForReaderAsync(newsletter, "de"))!;
+        Assert.Null(read.FirstShownAtUtc);
+
+        // The editor corrects the still unseen version in place between the page's read and its mark.
+        await texts.SaveAsync(newsletter.Id, "de", "Ja, korrigiert.", read.PrivacyInformation, newsletter.PrivacyNoticeUrl, newsletter.PrivacyNoticeVersion);
+        Assert.False(await texts.MarkShownAsync(read));
+        var shown = (await texts.ShowToReaderAsync(newsletter, "de"))!;
+        Assert.Equal(read.Id, shown.Id);
+        Assert.Equal("Ja, korrigiert.", shown.Statement);
+        Assert.NotNull((await _app.WithDbAsync(db => db.ConsentTexts.AsNoTracking().SingleAsync(t => t.Id == read.Id))).FirstShownAtUtc);
+    }
+
     private Task<ConsentText> ShownVersionAsync(string page)
     {
         var id = int.Parse(Html.InputValue(page, "Input.ConsentTextId")!);

@@ -42,14 +42,32 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
         return wanted.Sha256 == current.Sha256 ? current : await StoreAsync(wanted, ct);
     }
 
-    /// <summary>Records that a reader is being shown this version; from now on it is immutable.</summary>
-    public async Task MarkShownAsync(ConsentText text, CancellationToken ct = default)
+    /// <summary>
+    /// The version a reader's page renders, fixed as seen (immutable from now on). The mark succeeds only for
+    /// the words that were read: had an editor corrected the unseen version in between, it is read again, so
+    /// the page never shows text other than what the stored version (and its hash) holds.
+    /// </summary>
+    public async Task<ConsentText?> ShowToReaderAsync(Newsletter newsletter, string language, CancellationToken ct = default)
     {
-        if (text.FirstShownAtUtc is not null) return;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var text = await ForReaderAsync(newsletter, language, ct);
+            if (text is null || await MarkShownAsync(text, ct)) return text;
+        }
+        throw new InvalidOperationException($"The consent text of newsletter {newsletter.Id} kept changing while a reader's page was rendered.");
+    }
+
+    /// <summary>Records that a reader is being shown this version; false if its words changed since it was read.</summary>
+    public async Task<bool> MarkShownAsync(ConsentText text, CancellationToken ct = default)
+    {
+        if (text.FirstShownAtUtc is not null) return true;
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.ConsentTexts.Where(c => c.Id == text.Id && c.FirstShownAtUtc == null)
+        var marked = await db.ConsentTexts.Where(c => c.Id == text.Id && c.FirstShownAtUtc == null && c.Sha256 == text.Sha256)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.FirstShownAtUtc, now), ct);
-        text.FirstShownAtUtc = now;
+        if (marked == 0 && !await db.ConsentTexts.AnyAsync(c => c.Id == text.Id && c.FirstShownAtUtc != null && c.Sha256 == text.Sha256, ct))
+            return false;
+        text.FirstShownAtUtc ??= now;
+        return true;
     }
 
     /// <summary>

@@ -31,9 +31,8 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
     protected async Task<IActionResult> ShowFormAsync()
     {
         if (Newsletter is null) return NotFound();
-        ConsentText = await consentTexts.ForReaderAsync(Newsletter, Languages.Current);
+        ConsentText = await consentTexts.ShowToReaderAsync(Newsletter, Languages.Current);
         if (ConsentText is null) return NotFound();
-        await consentTexts.MarkShownAsync(ConsentText);
         Input.ConsentTextId = ConsentText.Id;
         ViewData["Brand"] = Newsletter.Name;
         return Page();
