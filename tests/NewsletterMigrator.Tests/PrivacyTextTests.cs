@@ -69,6 +69,16 @@ public sealed class PrivacyTextTests : IAsyncLifetime
         Assert.Contains("until the end of the second calendar year after the year of the last email to you", english);
         Assert.Contains("10 days after sending", english);
 
+        // The migration end is stated as the Berlin date on which RetentionService deletes the numbers (C16).
+        await SetAsync(app, n =>
+        {
+            n.MigrationEndsAtUtc = Common.Berlin.EndOfDayUtc(new DateOnly(2026, 12, 31));
+            return Task.CompletedTask;
+        });
+        Assert.Contains("Ihre Telefonnummer aus der WhatsApp-Einladung löschen wir, sobald Sie Ihre Anmeldung bestätigen; "
+                        + "alle übrigen Nummern, Namen und Prüfwerte von Nummern nach dem Ende der Umstellung am 31.12.2026.", await PrivacyBlockAsync(app));
+        Assert.Contains("after the migration ends on 31 December 2026.", await PrivacyBlockAsync(app, "en"));
+
         // The same numbers are what the retention job does.
         await app.SignUpAsync("/n/eilmeldungen", "offen@example.test");
         var loyal = await app.ConfirmedReaderAsync(app.Smtp, "/n/eilmeldungen", "treu@example.test");

@@ -38,15 +38,16 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
         yield return "WhatsApp-Einladung: Wenn wir Sie über WhatsApp zu diesem Newsletter eingeladen haben, haben wir dafür einmal Ihre Telefonnummer und Ihren Namen aus unserem früheren WhatsApp-Angebot verwendet"
                      + (bases.Count > 0 ? $"; Rechtsgrundlage: {string.Join("; ", bases.Select(OneLine))}." : ".")
                      + $" Sie können dem jederzeit widersprechen (Art. 21 DSGVO), z. B. per E-Mail an {n.ControllerEmail}.";
-        yield return $"Empfänger: {MailRecipientGerman()} Die WhatsApp-Einladung wird über WhatsApp zugestellt; dabei erhält {Meta} Ihre Telefonnummer.";
+        yield return $"Empfänger: {MailRecipientGerman()} Die WhatsApp-Einladung wird über WhatsApp zugestellt; dabei erhält {Meta}, Ihre Telefonnummer.";
         if (ThirdCountryText("de") is { } transfers) yield return $"Übermittlung in Drittländer: {transfers}";
         yield return "Speicherdauer: Ihre E-Mail-Adresse und den Nachweis speichern wir, solange Sie den Newsletter beziehen. "
                      + $"Anmeldungen, die nicht bestätigt werden, löschen wir {DurationGerman(r.UnconfirmedAfter)} nach der letzten Bestätigungs-E-Mail. "
                      + $"Nach einer Abmeldung bewahren wir Adresse und Nachweis bis zum Ende {ProofPeriodGerman(r.ConsentProofYears)} auf (Verjährungsfrist, §§ 195, 199 BGB) und löschen sie dann; "
                      + "von einer nicht bestätigten oder auf Ihren Wunsch gelöschten Anmeldung bleibt bis dahin nur der Nachweis ohne Ihre Adresse. "
-                     + "Nach einer Löschung auf Ihren Wunsch halten wir einen verschlüsselten Prüfwert Ihrer Adresse auf einer Sperrliste, damit wir Ihnen nicht versehentlich wieder schreiben. "
+                     + "Nach einer Löschung auf Ihren Wunsch halten wir einen mit einem geheimen Schlüssel gebildeten Prüfwert (Hash) Ihrer Adresse und gegebenenfalls Ihrer Telefonnummer auf einer Sperrliste, damit wir Sie nicht versehentlich wieder anschreiben. "
                      + "Ihre Telefonnummer aus der WhatsApp-Einladung löschen wir, sobald Sie Ihre Anmeldung bestätigen"
-                     + (n.MigrationEndsAtUtc is { } end ? $"; alle noch gespeicherten Nummern und Namen nach dem Ende der Umstellung am {BerlinDate(end, "de")}. " : ". ")
+                     + "; alle übrigen Nummern, Namen und Prüfwerte von Nummern nach dem Ende der Umstellung"
+                     + (n.MigrationEndsAtUtc is { } end ? $" am {BerlinDate(end, "de")}. " : ". ")
                      + $"In unseren Versandprotokollen löschen wir Empfängeradresse und Antwort des Mailservers {r.OutboxDays} {(r.OutboxDays == 1 ? "Tag" : "Tage")} nach dem Versand. "
                      + "Die Löschungen laufen einmal täglich.";
         yield return "Ihre Rechte: Auskunft (Art. 15 DSGVO), Berichtigung (Art. 16), Löschung (Art. 17), Einschränkung der Verarbeitung (Art. 18), Datenübertragbarkeit (Art. 20) "
@@ -75,9 +76,10 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
                      + $"Sign-ups that are not confirmed are deleted {DurationEnglish(r.UnconfirmedAfter)} after the last confirmation email. "
                      + $"After you unsubscribe, we keep the address and the proof until the end of {ProofPeriodEnglish(r.ConsentProofYears)} (limitation period, §§ 195, 199 BGB) and then delete them; "
                      + "of a sign-up that was not confirmed or that was erased at your request, only the proof without your address remains until then. "
-                     + "After an erasure at your request we keep a keyed hash of your address on a suppression list so that we never write to you again by mistake. "
+                     + "After an erasure at your request we keep a keyed hash of your address, and of your phone number if we had it, on a suppression list so that we never contact you again by mistake. "
                      + "We delete your phone number from the WhatsApp invitation as soon as you confirm your sign-up"
-                     + (n.MigrationEndsAtUtc is { } end ? $"; all numbers and names still stored after the migration ends on {BerlinDate(end, "en")}. " : ". ")
+                     + "; all other numbers, names and hashes of numbers after the migration ends"
+                     + (n.MigrationEndsAtUtc is { } end ? $" on {BerlinDate(end, "en")}. " : ". ")
                      + $"Our delivery logs lose the recipient address and the mail server's reply {r.OutboxDays} {(r.OutboxDays == 1 ? "day" : "days")} after sending. "
                      + "Deletion runs once a day.";
         yield return "Your rights: access (Art. 15 GDPR), rectification (Art. 16), erasure (Art. 17), restriction of processing (Art. 18), data portability (Art. 20) "
