@@ -90,6 +90,8 @@ internal static class ImportBenchmark
         builder.Configuration["App:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         builder.Configuration["Database:ConnectionString"] = $"Data Source={Path.Combine(folder, name, "bench.db")}";
         builder.Configuration["Smtp:Host"] = "127.0.0.1";
+        builder.Configuration["Privacy:MailProvider"] = "Bench Mail GmbH"; // Production names the processor (C40)
+        builder.Services.AddLocalization(o => o.ResourcesPath = "Resources"); // the consent texts' Art. 21 note
         builder.AddValidatedOptions();
         builder.AddStorage();
         builder.AddStaffIdentity();

@@ -147,6 +147,7 @@ public static class SendBenchmark
             ["App:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["Database:ConnectionString"] = $"Data Source={Path.Combine(dataDirectory, "bench.db")}",
             ["Smtp:Host"] = "127.0.0.1",
+            ["Privacy:MailProvider"] = "Bench Mail GmbH", // Production names the processor (C40)
             ["Smtp:Port"] = port.ToString(),
             ["Smtp:Security"] = "None",
             ["Smtp:MaxConnections"] = connections.ToString(),

@@ -16,6 +16,7 @@ public static class FeatureSetup
         services.AddScoped<NewsletterService>();
         services.AddImporting(builder.Configuration);
         services.AddScoped<ConsentTextService>();
+        services.AddSingleton<DefaultConsentTexts>();
         services.AddScoped<SignUpService>();
         services.AddScoped<ConfirmationService>();
         services.AddSignUpRateLimits();

@@ -116,6 +116,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("Sending__UnsubscribeMailbox", "abmelden bei tagblatt", "Sending:UnsubscribeMailbox")]
     [InlineData("Dkim__PrivateKeyPath", "/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
     [InlineData("Dkim__Selector", "nl2026", "Dkim:PrivateKeyPath is empty")]
+    [InlineData("Smtp__Host", "smtp.example.test", "Privacy:MailProvider")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variable, string value, string key)
     {
         var result = await RunAsync(["migrate"], environment: new() { [variable] = value });

@@ -16,6 +16,8 @@ public static class OptionsSetup
         services.AddSingleton<IValidateOptions<DkimOptions>, DkimOptionsValidator>();
         services.AddOptions<ConsentOptions>().BindConfiguration(ConsentOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ConsentOptions>, ConsentOptionsValidator>();
+        services.AddOptions<Consent.PrivacyOptions>().BindConfiguration(Consent.PrivacyOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Consent.PrivacyOptions>, Consent.PrivacyOptionsValidator>();
         services.AddSingleton<IValidateOptions<AppOptions>, AppOptionsValidator>();
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpOptionsValidator>();

@@ -39,11 +39,8 @@ public sealed partial class NewsletterService(AppDbContext db, ConsentTextServic
         db.Newsletters.Add(newsletter);
         db.Audit(userName, "settings", $"created newsletter {newsletter.Slug}", now);
         await db.SaveChangesAsync(ct);
-        foreach (var language in Languages.Supported)
-        {
-            var (statement, privacy) = DefaultConsentTexts.For(newsletter, language);
-            await consentTexts.SaveAsync(newsletter.Id, language, statement, privacy, newsletter.PrivacyNoticeUrl, "1", ct);
-        }
+        // The Art. 13 text is generated from the settings and follows them until an editor rewrites it (C40).
+        await consentTexts.CreateDefaultsAsync(newsletter, ct);
         return newsletter;
     }
 

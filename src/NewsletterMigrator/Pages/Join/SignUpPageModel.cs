@@ -35,9 +35,8 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
     {
         if (Newsletter is null) return NotFound();
         if (!IsOpen()) return Page();
-        ConsentText = await consentTexts.ForReaderAsync(Newsletter, Languages.Current);
+        ConsentText = await consentTexts.ShowToReaderAsync(Newsletter, Languages.Current);
         if (ConsentText is null) return NotFound();
-        await consentTexts.MarkShownAsync(ConsentText);
         Input.ConsentTextId = ConsentText.Id;
         return Page();
     }

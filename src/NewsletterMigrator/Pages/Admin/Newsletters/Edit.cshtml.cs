@@ -98,7 +98,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         await db.SaveChangesAsync();
         foreach (var consent in Input.ConsentTexts.Where(c => Languages.Supported.Contains(c.Language) && !string.IsNullOrWhiteSpace(c.Statement)))
         {
-            await consentTexts.SaveAsync(n.Id, consent.Language, consent.Statement!.Trim(), consent.PrivacyInformation?.Trim() ?? "", n.PrivacyNoticeUrl, "1");
+            await consentTexts.SaveAsync(n.Id, consent.Language, consent.Statement!.Trim(), consent.PrivacyInformation?.Trim() ?? "", n.PrivacyNoticeUrl, n.PrivacyNoticeVersion);
         }
         TempData["Message"] = text["Saved"].Value;
         return RedirectToPage(new { id = n.Id });
