@@ -17,13 +17,14 @@ public sealed class GoLiveTests
 {
     private const string Subject = "Eilmeldung: Brücke gesperrt";
 
-    /// <summary>What a newsletter made with only the required fields of create-newsletter looks like.</summary>
+    /// <summary>What a newsletter made with create-newsletter and only its required fields (and an end date, for imports) looks like.</summary>
     private static async Task<Newsletter> BareNewsletterAsync(AppFactory app)
     {
         await using var scope = app.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
         {
             Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
+            MigrationEndsAtUtc = TestImports.MigrationEndUtc,
         }, "test");
     }
 
@@ -159,6 +160,38 @@ public sealed class GoLiveTests
     }
 
     [Fact]
+    public async Task No_invitation_is_queued_exported_or_sent_through_the_Cloud_API_until_the_newsletter_is_open_C38()
+    {
+        await using var app = new AppFactory(settings: new()
+        {
+            ["WhatsApp:Enabled"] = "true", ["WhatsApp:AccessToken"] = "EAAG-test-token", ["WhatsApp:PhoneNumberId"] = "106540352242922",
+            ["WhatsApp:TemplateName"] = "newsletter_umzug", ["WhatsApp:TemplateLanguage"] = "de", ["WhatsApp:AppSecret"] = "secret",
+            ["WhatsApp:VerifyToken"] = "verify", ["WhatsApp:BaseUrl"] = $"http://127.0.0.1:{TestSmtpServer.FreePort()}/",
+        });
+        var newsletter = await BareNewsletterAsync(app);
+        await app.InvitationsAsync(newsletter, "0160 2424240");
+        var contactId = await app.WithDbAsync(db => db.Contacts.Select(c => c.Id).SingleAsync());
+        var admin = await app.AdminAsync();
+
+        var queue = await admin.GetStringAsync($"/admin/invitations/{newsletter.Id}");
+        Assert.Contains("Einladungen sind erst möglich, wenn der Newsletter geöffnet ist", queue);
+        var send = await admin.PostFormAsync($"/admin/invitations/{newsletter.Id}?handler=Send&contactId={contactId}", queue, new());
+        Assert.DoesNotContain("wa.me", send.Headers.Location?.OriginalString ?? "");
+
+        var export = await admin.GetAsync($"/admin/contacts/{newsletter.Id}/export.csv");
+        Assert.Equal(HttpStatusCode.Conflict, export.StatusCode);
+        Assert.Contains("Einladungen sind erst möglich", await export.Content.ReadAsStringAsync());
+
+        var api = await admin.GetStringAsync($"/admin/whatsapp/{newsletter.Id}");
+        Assert.Contains("Einladungen sind erst möglich", api);
+        await using (var scope = app.Services.CreateAsyncScope())
+            Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<Inviting.WhatsAppInvitations>().EnqueueAllAsync(newsletter, null, "test"));
+
+        Assert.Null(await app.WithDbAsync(db => db.Contacts.Select(c => c.InvitedAtUtc).SingleAsync()));
+        Assert.False(await app.WithDbAsync(db => db.WhatsAppMessages.AnyAsync()));
+    }
+
+    [Fact]
     public async Task The_dashboard_lists_what_is_missing_and_the_settings_page_completes_it_C38()
     {
         await using var app = new AppFactory();
@@ -269,7 +302,7 @@ public sealed class GoLiveTests
     private static Dictionary<string, string> SettingsForm(string page)
     {
         var fields = new Dictionary<string, string>();
-        foreach (var name in new[] { "Input.Name", "Input.Slug", "Input.SenderName", "Input.SenderAddress", "Input.DefaultRegion", "Input.InvitationMessage" })
+        foreach (var name in new[] { "Input.Name", "Input.Slug", "Input.SenderName", "Input.SenderAddress", "Input.DefaultRegion", "Input.InvitationMessage", "Input.MigrationEndDate" })
             fields[name] = Html.InputValue(page, name) ?? Html.TextAreaValue(page, name) ?? "";
         fields["Input.ControllerName"] = LegalIdentity.ControllerName;
         fields["Input.ControllerAddress"] = LegalIdentity.ControllerAddress;

@@ -4,7 +4,8 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Inviting;
 
-public enum InvitationGate { Open, NoEndDate, Ended }
+/// <summary>NotOpen: the newsletter's legal identity is incomplete (C38); NoEndDate, Ended: the migration end (C16, C29).</summary>
+public enum InvitationGate { Open, NoEndDate, Ended, NotOpen }
 
 public enum QueueFilter { Open, Invited, All }
 
@@ -16,12 +17,26 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
 {
     public sealed record Position(Contact? Current, int Number, int Total, int StillOpen);
 
-    /// <summary>Invitations need a migration end date, and stop when it has passed (ARCHITECTURE: migration end date).</summary>
-    public static InvitationGate Gate(Newsletter newsletter, DateTime nowUtc) => Newsletters.MigrationEnd.Window(newsletter, nowUtc) switch
+    /// <summary>
+    /// The one door every personal link passes (queue, Cloud API, export): the newsletter must be open (C38),
+    /// and the migration must run with an end date that has not passed (C16, C29).
+    /// </summary>
+    public static InvitationGate Gate(Newsletter newsletter, DateTime nowUtc) =>
+        !Newsletters.LegalReadiness.IsOpen(newsletter) ? InvitationGate.NotOpen
+        : Newsletters.MigrationEnd.Window(newsletter, nowUtc) switch
+        {
+            Newsletters.MigrationWindow.NoEndDate => InvitationGate.NoEndDate,
+            Newsletters.MigrationWindow.Ended => InvitationGate.Ended,
+            _ => InvitationGate.Open,
+        };
+
+    /// <summary>The resource key of the message that says why no invitation may go out.</summary>
+    public static string MessageKey(InvitationGate gate) => gate switch
     {
-        Newsletters.MigrationWindow.NoEndDate => InvitationGate.NoEndDate,
-        Newsletters.MigrationWindow.Ended => InvitationGate.Ended,
-        _ => InvitationGate.Open,
+        InvitationGate.NotOpen => "Legal_InvitationsNotOpen",
+        InvitationGate.NoEndDate => "Queue_NoEndDate",
+        InvitationGate.Ended => "Queue_Ended",
+        _ => "",
     };
 
     public InvitationGate Gate(Newsletter newsletter) => Gate(newsletter, clock.GetUtcNow().UtcDateTime);

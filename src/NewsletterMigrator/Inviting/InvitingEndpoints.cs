@@ -203,10 +203,10 @@ public static class InvitingEndpoints
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
         if (newsletter is null) return Results.NotFound();
-        // Personal links only while the migration runs (C16, C29): they live until the end date, so one must be set.
-        var window = Newsletters.MigrationEnd.Window(newsletter, clock.GetUtcNow().UtcDateTime);
-        if (window != Newsletters.MigrationWindow.Open)
-            return Results.Text(text[Newsletters.MigrationEnd.MessageKey(window)].Value, "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
+        // Personal links only from an open newsletter (C38) while the migration runs (C16, C29).
+        var gate = InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime);
+        if (gate != InvitationGate.Open)
+            return Results.Text(text[InvitationQueue.MessageKey(gate)].Value, "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
         // A number that objected or is suppressed (C41, C18) is not exported: no link may reach it.
         var contacts = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.ObjectedAtUtc == null)
             .Where(InvitationQueue.NotSuppressed(db));

@@ -28,6 +28,8 @@ public sealed class WhatsAppWorker(
 {
     public const string HttpClientName = "WhatsApp";
     private const int BatchSize = 50;
+    /// <summary>How long an invitation waits when its newsletter has closed meanwhile (C38) before it is looked at again.</summary>
+    private static readonly TimeSpan HeldBackFor = TimeSpan.FromMinutes(5);
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -92,6 +94,14 @@ public sealed class WhatsAppWorker(
     {
         var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == row.ContactId, ct);
         var newsletter = contact is null ? null : await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == contact.NewsletterId, ct);
+        if (newsletter is not null && !Newsletters.LegalReadiness.IsOpen(newsletter))
+        {
+            // C38 while live: the legal identity was emptied after the invitation was queued. Held back, not
+            // cancelled, so the reader still gets the one invitation once it is complete again.
+            await Mine(db, row).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Queued).SetProperty(m => m.LeaseOwner, (string?)null)
+                .SetProperty(m => m.NextAttemptAtUtc, clock.GetUtcNow().UtcDateTime + HeldBackFor), ct);
+            return;
+        }
         // Re-checked right before sending: a reader who signed up or objected meanwhile, or a migration that ended, gets nothing.
         if (contact?.PhoneEncrypted is null || newsletter is null || contact.SignedUpAtUtc is not null || contact.ObjectedAtUtc is not null
             || InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime) != InvitationGate.Open

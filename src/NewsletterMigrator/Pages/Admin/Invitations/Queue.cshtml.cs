@@ -78,12 +78,7 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
         return Redirect(links.WhatsAppUrl(Newsletter, contact, number, Languages.Normalize(Lang ?? Newsletter.DefaultLanguage)));
     }
 
-    public string GateMessage(InvitationGate gate) => gate switch
-    {
-        InvitationGate.NoEndDate => text["Queue_NoEndDate"],
-        InvitationGate.Ended => text["Queue_Ended"],
-        _ => "",
-    };
+    public string GateMessage(InvitationGate gate) => gate == InvitationGate.Open ? "" : text[InvitationQueue.MessageKey(gate)];
 
     public object Route(Guid? after) => new { NewsletterId, Import, Filter, After = after, Lang };
 

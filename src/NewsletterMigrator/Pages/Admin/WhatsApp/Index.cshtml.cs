@@ -46,7 +46,7 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
         if (!await LoadAsync(ct)) return NotFound();
         if (!Enabled || Gate != InvitationGate.Open)
         {
-            ModelState.AddModelError("", !Enabled ? text["WhatsApp_Disabled"] : Gate == InvitationGate.NoEndDate ? text["Queue_NoEndDate"] : text["Queue_Ended"]);
+            ModelState.AddModelError("", !Enabled ? text["WhatsApp_Disabled"] : text[InvitationQueue.MessageKey(Gate)]);
             return Page();
         }
         var queued = await whatsApp.EnqueueAllAsync(Newsletter, Import, User.Identity!.Name!, ct);
