@@ -40,7 +40,7 @@ public sealed class InvitationQueueTests : IAsyncLifetime
         var editor = await _app.EditorAsync();
 
         var page = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}");
-        Assert.Contains("Ende der Migration festlegen", page);
+        Assert.Contains("kein Ende der Migration festgelegt", page);
         Assert.DoesNotContain("queue-send-form", page);
         Assert.DoesNotContain("1111111", page);
 
@@ -181,7 +181,7 @@ public sealed class InvitationQueueTests : IAsyncLifetime
         await _app.SetMigrationEndAsync(newsletter, DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-2)));
         var editor = await _app.EditorAsync();
         var page = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}");
-        Assert.Contains("Die Migration ist beendet", page);
+        Assert.Contains("Das Ende der Migration (Einstellung „Ende der Migration“) ist überschritten", System.Net.WebUtility.HtmlDecode(page));
         Assert.DoesNotContain("queue-send-form", page);
 
         var path = await _app.WithDbAsync(async db =>

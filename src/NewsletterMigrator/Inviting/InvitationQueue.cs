@@ -34,8 +34,8 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
     public static string MessageKey(InvitationGate gate) => gate switch
     {
         InvitationGate.NotOpen => "Legal_InvitationsNotOpen",
-        InvitationGate.NoEndDate => "Queue_NoEndDate",
-        InvitationGate.Ended => "Queue_Ended",
+        InvitationGate.NoEndDate => Newsletters.MigrationEnd.MessageKey(Newsletters.MigrationWindow.NoEndDate),
+        InvitationGate.Ended => Newsletters.MigrationEnd.MessageKey(Newsletters.MigrationWindow.Ended),
         _ => "",
     };
 

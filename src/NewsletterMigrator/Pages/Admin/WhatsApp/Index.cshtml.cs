@@ -69,7 +69,7 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
             ResendOutcome.ReasonMissing => text["WhatsApp_ReasonRequired"],
             ResendOutcome.NoNumber => text["WhatsApp_NoNumber"],
             ResendOutcome.AlreadyQueued => text["WhatsApp_AlreadyQueued"],
-            ResendOutcome.Closed => !Enabled ? text["WhatsApp_Disabled"] : text["Queue_NoEndDate"],
+            ResendOutcome.Closed => !Enabled ? text["WhatsApp_Disabled"] : text[InvitationQueue.MessageKey(Gate)],
             _ => text["WhatsApp_UnknownContact"],
         });
         return Page();
