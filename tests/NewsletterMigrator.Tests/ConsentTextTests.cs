@@ -105,10 +105,14 @@ public sealed class ConsentTextTests : IAsyncLifetime
         var german = await _app.ReaderClient().GetStringAsync("/n/eilmeldungen");
         var de = await ShownVersionAsync(german);
         Assert.Equal("Unser eigener Datenschutztext.", de.PrivacyInformation);
+        Assert.Equal("Ja, ich will.", de.Statement);
         Assert.Contains("Tagblatt Medien AG", de.Impressum);
         var english = await ShownVersionAsync(await _app.ReaderClient("en").GetStringAsync("/n/eilmeldungen"));
         Assert.True(english.Generated);
         Assert.Contains("Controller: Tagblatt Medien AG", english.PrivacyInformation);
+        // The generated statement names the controller by its legal name too (C2).
+        Assert.True(english.StatementGenerated);
+        Assert.Contains("from Tagblatt Medien AG with breaking news", english.Statement);
     }
 
     [Fact]

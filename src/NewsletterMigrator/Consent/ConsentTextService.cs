@@ -24,20 +24,20 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
     {
         var bases = await InvitationLegalBasesAsync(newsletter.Id, ct);
         foreach (var language in Languages.Supported)
-            await StoreAsync(Compose(newsletter, language, DefaultConsentTexts.Statement(newsletter, language), null, bases), ct);
+            await StoreAsync(Compose(newsletter, language, null, null, bases), ct);
     }
 
     /// <summary>
     /// The version to show to a reader: their language if it exists, else the newsletter's default. If the
     /// newsletter's settings or the installation's options changed since (controller, Impressum, privacy notice
     /// URL or label, retention, mail provider …), a new version is stored first: a generated Art. 13 text is
-    /// rebuilt, an editor's statement and Art. 13 text are kept word for word.
+    /// rebuilt (statement and Art. 13 text each), an editor's statement and Art. 13 text are kept word for word.
     /// </summary>
     public async Task<ConsentText?> ForReaderAsync(Newsletter newsletter, string language, CancellationToken ct = default)
     {
         var current = await CurrentAsync(newsletter.Id, language, ct) ?? await CurrentAsync(newsletter.Id, newsletter.DefaultLanguage, ct);
         if (current is null) return null;
-        var wanted = Compose(newsletter, current.Language, current.Statement, current.Generated ? null : current.PrivacyInformation,
+        var wanted = Compose(newsletter, current.Language, current.StatementGenerated ? null : current.Statement, current.Generated ? null : current.PrivacyInformation,
             await InvitationLegalBasesAsync(newsletter.Id, ct));
         return wanted.Sha256 == current.Sha256 ? current : await StoreAsync(wanted, ct);
     }
@@ -83,7 +83,9 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
         var privacy = Normalize(privacyInformation);
         var keepsGenerated = privacy == Normalize(defaults.Privacy(newsletter, language, bases))
                              || (current is { Generated: true } && privacy == Normalize(current.PrivacyInformation));
-        var draft = Compose(newsletter, language, statement, keepsGenerated ? null : privacy, bases)
+        var keepsStatementGenerated = Normalize(statement) == Normalize(DefaultConsentTexts.Statement(newsletter, language))
+                                      || (current is { StatementGenerated: true } && Normalize(statement) == Normalize(current.Statement));
+        var draft = Compose(newsletter, language, keepsStatementGenerated ? null : statement, keepsGenerated ? null : privacy, bases)
             with { PrivacyNoticeUrl = privacyNoticeUrl.Trim(), PrivacyNoticeVersion = privacyNoticeVersion.Trim() };
         return await StoreAsync(draft, ct);
     }
@@ -98,12 +100,13 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
     public static string Sha256(ConsentText t) =>
         Sha256(t.Statement, t.PrivacyInformation, t.PrivacyNoticeUrl, t.PrivacyNoticeVersion, t.ObjectionNote, t.Impressum);
 
+    /// <param name="editorStatement">The editor's consent statement, or null for the one generated from the settings.</param>
     /// <param name="editorPrivacy">The editor's Art. 13 text, or null for the one generated from the settings.</param>
-    private Draft Compose(Newsletter n, string language, string statement, string? editorPrivacy, IReadOnlyCollection<string> bases) => new(
-        n.Id, language, Normalize(statement),
+    private Draft Compose(Newsletter n, string language, string? editorStatement, string? editorPrivacy, IReadOnlyCollection<string> bases) => new(
+        n.Id, language, Normalize(editorStatement ?? DefaultConsentTexts.Statement(n, language)),
         editorPrivacy is null ? Normalize(defaults.Privacy(n, language, bases)) : Normalize(editorPrivacy),
         n.PrivacyNoticeUrl.Trim(), n.PrivacyNoticeVersion.Trim(), ObjectionNote(language), ShownImpressum.For(n),
-        Generated: editorPrivacy is null);
+        Generated: editorPrivacy is null, StatementGenerated: editorStatement is null);
 
     private async Task<ConsentText> StoreAsync(Draft draft, CancellationToken ct)
     {
@@ -122,7 +125,8 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
                         .SetProperty(c => c.Statement, draft.Statement).SetProperty(c => c.PrivacyInformation, draft.PrivacyInformation)
                         .SetProperty(c => c.PrivacyNoticeUrl, draft.PrivacyNoticeUrl).SetProperty(c => c.PrivacyNoticeVersion, draft.PrivacyNoticeVersion)
                         .SetProperty(c => c.ObjectionNote, draft.ObjectionNote).SetProperty(c => c.Impressum, draft.Impressum)
-                        .SetProperty(c => c.Generated, draft.Generated).SetProperty(c => c.Sha256, hash), ct);
+                        .SetProperty(c => c.Generated, draft.Generated).SetProperty(c => c.StatementGenerated, draft.StatementGenerated)
+                        .SetProperty(c => c.Sha256, hash), ct);
                 if (corrected == 1) return await db.ConsentTexts.AsNoTracking().SingleAsync(c => c.Id == current.Id, ct);
             }
 
@@ -138,6 +142,7 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
                 ObjectionNote = draft.ObjectionNote,
                 Impressum = draft.Impressum,
                 Generated = draft.Generated,
+                StatementGenerated = draft.StatementGenerated,
                 Sha256 = hash,
                 CreatedAtUtc = clock.GetUtcNow().UtcDateTime,
             };
@@ -172,7 +177,7 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
     private static string Normalize(string s) => s.ReplaceLineEndings("\n").Trim();
 
     private sealed record Draft(int NewsletterId, string Language, string Statement, string PrivacyInformation, string PrivacyNoticeUrl,
-        string PrivacyNoticeVersion, string ObjectionNote, string Impressum, bool Generated)
+        string PrivacyNoticeVersion, string ObjectionNote, string Impressum, bool Generated, bool StatementGenerated)
     {
         public string Sha256 => ConsentTextService.Sha256(Statement, PrivacyInformation, PrivacyNoticeUrl, PrivacyNoticeVersion, ObjectionNote, Impressum);
     }

@@ -18,9 +18,12 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
     private const string Meta = "WhatsApp Ireland Ltd. (Meta), Dublin, Irland";
     private const string MetaEn = "WhatsApp Ireland Ltd. (Meta), Dublin, Ireland";
 
+    /// <summary>The consent statement (C2): it names the controller by its legal name once that is set.</summary>
     public static string Statement(Newsletter n, string language) => language == "en"
-        ? $"Yes, I would like to receive the email newsletter \"{n.Name}\" from {n.SenderName} with breaking news and the most important stories of the day, up to several times a day. I can withdraw this consent at any time, for example through the unsubscribe link in every email."
-        : $"Ja, ich möchte den E-Mail-Newsletter „{n.Name}“ von {n.SenderName} mit Eilmeldungen und den wichtigsten Nachrichten des Tages erhalten, bis zu mehrmals täglich. Diese Einwilligung kann ich jederzeit widerrufen, zum Beispiel über den Abmeldelink in jeder E-Mail.";
+        ? $"Yes, I would like to receive the email newsletter \"{n.Name}\" from {StatementSender(n)} with breaking news and the most important stories of the day, up to several times a day. I can withdraw this consent at any time, for example through the unsubscribe link in every email."
+        : $"Ja, ich möchte den E-Mail-Newsletter „{n.Name}“ von {StatementSender(n)} mit Eilmeldungen und den wichtigsten Nachrichten des Tages erhalten, bis zu mehrmals täglich. Diese Einwilligung kann ich jederzeit widerrufen, zum Beispiel über den Abmeldelink in jeder E-Mail.";
+
+    private static string StatementSender(Newsletter n) => Has(n.ControllerName) ? n.ControllerName.Trim() : n.SenderName;
 
     /// <param name="invitationLegalBases">The legal bases recorded with the newsletter's imports (C36), for the invitation paragraph.</param>
     public string Privacy(Newsletter n, string language, IReadOnlyCollection<string> invitationLegalBases) =>

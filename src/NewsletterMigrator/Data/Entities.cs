@@ -60,6 +60,8 @@ public sealed class ConsentText
     public string Impressum { get; set; } = "";
     /// <summary>The privacy information was built from the settings (C40), not written by an editor: it follows them.</summary>
     public bool Generated { get; set; }
+    /// <summary>The consent statement was built from the settings (it names the controller, C2), not written by an editor.</summary>
+    public bool StatementGenerated { get; set; }
     public required string Sha256 { get; set; }
     public DateTime CreatedAtUtc { get; set; }
     /// <summary>Set when a reader first sees this version; from then on it must never change.</summary>

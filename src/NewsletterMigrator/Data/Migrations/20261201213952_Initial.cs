@@ -374,6 +374,7 @@ namespace NewsletterMigrator.Data.Migrations
                     ObjectionNote = table.Column<string>(type: "TEXT", nullable: false),
                     Impressum = table.Column<string>(type: "TEXT", nullable: false),
                     Generated = table.Column<bool>(type: "INTEGER", nullable: false),
+                    StatementGenerated = table.Column<bool>(type: "INTEGER", nullable: false),
                     Sha256 = table.Column<string>(type: "TEXT", nullable: false),
                     CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
                     FirstShownAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)

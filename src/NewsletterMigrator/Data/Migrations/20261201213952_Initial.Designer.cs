@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261201204837_Initial")]
+    [Migration("20261201213952_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -407,6 +407,9 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<string>("Statement")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("StatementGenerated")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("Version")
                         .HasColumnType("INTEGER");
