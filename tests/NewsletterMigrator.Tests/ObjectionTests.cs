@@ -100,10 +100,10 @@ public sealed class ObjectionTests : IAsyncLifetime
         var newsletter = await _app.NewsletterAsync();
         await _app.ImportAsync(newsletter, "liste.csv", ("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
         await _app.SetMigrationEndAsync(newsletter, InvitingTestData.InAMonth);
-        // As an old provider's opt-out list or an admin's manual entry does it: the list only, the contact untouched.
+        // A suppression row alone (as written before the contact was imported, or by another instance): the list only, the contact untouched.
         await using (var scope = _app.Services.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Subscribers.ErasureService>()
-                .SuppressAsync(SuppressionKind.Phone, _app.Service<PhoneProtector>().Hmac("+491601111111"), "opt-out list", DateTime.UtcNow);
+            await scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Subscribers.SuppressionList>()
+                .AddAsync(SuppressionKind.Phone, _app.Service<PhoneProtector>().Hmac("+491601111111"), "opt-out list", DateTime.UtcNow);
 
         var editor = await _app.EditorAsync();
         var queue = await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}");

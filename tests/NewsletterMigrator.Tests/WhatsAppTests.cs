@@ -315,8 +315,8 @@ public sealed class WhatsAppTests : IAsyncLifetime
     {
         var newsletter = await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
         await using (var scope = _app.Services.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Subscribers.ErasureService>()
-                .SuppressAsync(SuppressionKind.Phone, _app.Service<NewsletterMigrator.Common.PhoneProtector>().Hmac("+491601111111"), "opt-out list", DateTime.UtcNow);
+            await scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Subscribers.SuppressionList>()
+                .AddAsync(SuppressionKind.Phone, _app.Service<NewsletterMigrator.Common.PhoneProtector>().Hmac("+491601111111"), "opt-out list", DateTime.UtcNow);
 
         var editor = await _app.EditorAsync();
         var response = await QueueAllAsync(editor, newsletter.Id);

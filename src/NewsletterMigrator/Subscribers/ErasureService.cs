@@ -11,7 +11,8 @@ namespace NewsletterMigrator.Subscribers;
 /// hashes stay: on the suppression list (address and number are never mailed or imported again) and in
 /// <see cref="ErasedSubscriber"/>, which pseudonymises the untouched consent ledger until C17 ends.
 /// </summary>
-public sealed class ErasureService(AppDbContext db, KeyRing keys, PhoneProtector phones, TimeProvider clock, ILogger<ErasureService> logger)
+public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionList suppressions, PhoneObjections objections,
+    UnsubscribeService unsubscribes, TimeProvider clock, ILogger<ErasureService> logger)
 {
     public async Task EraseAsync(Subscriber subscriber, string channel, string? staffUser, CancellationToken ct = default)
     {
@@ -27,10 +28,10 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, PhoneProtector
         await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.ToAddress, "").SetProperty(m => m.LastReply, (string?)null), ct);
 
-        await SuppressAsync(SuppressionKind.Email, emailHash, "erasure", now, ct);
+        await suppressions.AddAsync(SuppressionKind.Email, emailHash, "erasure", now, ct);
         if (subscriber.ContactId is { } contactId && await db.Contacts.SingleOrDefaultAsync(c => c.Id == contactId, ct) is { } contact)
         {
-            await SuppressAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
+            await suppressions.AddAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
             await ScrubContactAsync(contactId, now, ct);
         }
 
@@ -57,7 +58,7 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, PhoneProtector
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await SuppressAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
+        await suppressions.AddAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
         await ScrubContactAsync(contact.Id, now, ct);
         db.Audit(staffUser, "erase", $"contact {contact.Id} of newsletter {contact.NewsletterId}", now);
         await db.SaveChangesAsync(ct);
@@ -71,49 +72,24 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, PhoneProtector
     {
         var now = clock.GetUtcNow().UtcDateTime;
         value = value.Trim();
-        bool added;
-        if (value.Contains('@'))
+        if (!value.Contains('@'))
         {
-            if (!EmailAddress.TryNormalize(value, out var email)) return ManualSuppression.Invalid;
-            var key = EmailAddress.Key(email);
-            added = await SuppressAsync(SuppressionKind.Email, SuppressionHash.Email(keys, key), "admin", now, ct);
-            // Never mailed again also means now: active subscriptions of the address end as a withdrawal by the admin.
-            foreach (var subscriber in await db.Subscribers.Where(s => s.EmailKey == key
-                         && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending)).ToListAsync(ct))
-            {
-                subscriber.Status = SubscriberStatus.Unsubscribed;
-                subscriber.UnsubscribedAtUtc = now;
-                db.ConsentEvents.Add(new ConsentEvent
-                {
-                    SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.Withdrawn,
-                    OccurredAtUtc = now, Channel = WithdrawalChannel.Admin,
-                });
-                await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
-                    .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
-            }
-            db.Audit(staffUser, "suppress", $"address {Common.Redact.Email(email)}", now);
-        }
-        else
-        {
+            // A number: the same objection as a STOP reply (C41), so its contacts lose number and link too.
             var number = Importing.PhoneNormalizer.Normalize(value, region);
             if (!number.IsValid) return ManualSuppression.Invalid;
-            var hmac = SuppressionHash.Phone(phones, number.E164!);
-            added = await SuppressAsync(SuppressionKind.Phone, hmac, "admin", now, ct);
-            // A STOP reply: the contact is not to be invited any more.
-            await db.Contacts.Where(c => c.PhoneHmac == hmac && c.UnsubscribedAtUtc == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.UnsubscribedAtUtc, now), ct);
-            db.Audit(staffUser, "suppress", $"number {Common.Redact.Phone(number.E164)}", now);
+            var objection = await objections.ObjectNumberAsync(number.E164!, WithdrawalChannel.Admin, staffUser, ct);
+            return objection.NewlySuppressed ? ManualSuppression.Added : ManualSuppression.AlreadyListed;
         }
+        if (!EmailAddress.TryNormalize(value, out var email)) return ManualSuppression.Invalid;
+        var key = EmailAddress.Key(email);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var added = await suppressions.AddAsync(SuppressionKind.Email, SuppressionHash.Email(keys, key), "admin", now, ct);
+        // Never mailed again also means now: active subscriptions of the address end as a withdrawal by the admin.
+        await unsubscribes.WithdrawAddressAsync(key, WithdrawalChannel.Admin, ct);
+        db.Audit(staffUser, "suppress", $"address {Common.Redact.Email(email)}", now);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return added ? ManualSuppression.Added : ManualSuppression.AlreadyListed;
-    }
-
-    public async Task<bool> SuppressAsync(SuppressionKind kind, byte[] hash, string reason, DateTime now, CancellationToken ct = default)
-    {
-        if (await db.Suppressions.AnyAsync(s => s.Kind == kind && s.Hash == hash, ct)) return false;
-        db.Suppressions.Add(new Suppression { Kind = kind, Hash = hash, Reason = reason, CreatedAtUtc = now });
-        await db.SaveChangesAsync(ct);
-        return true;
     }
 
     // The row stays for the funnel's counts; number, name, the HMAC that links it to a number and the

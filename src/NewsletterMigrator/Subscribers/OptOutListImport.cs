@@ -20,7 +20,8 @@ public sealed record OptOutReport(int Rows, int Suppressed, int Already, int Inv
 /// who have not signed up are marked as objected and lose number and name (so no invitation can reach
 /// them), and subscriptions of that address end as a withdrawal by the admin (never mailed again).
 /// </summary>
-public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtector phones, TimeProvider clock, ILogger<OptOutListImport> logger)
+public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtector phones, PhoneObjections objections, UnsubscribeService unsubscribes,
+    TimeProvider clock, ILogger<OptOutListImport> logger)
 {
     public const string InvalidEmail = "invalid_email";
     private const int Chunk = 1000;
@@ -108,46 +109,14 @@ public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtect
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
 
-        // Contacts not signed up yet: objected (C41's field), number and name gone, so neither queue offers them.
-        // One indexed update per number; the unique index (newsletter, HMAC) serves each newsletter.
-        var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
+        // What is already here follows at once, through the same paths as a single objection or suppression:
+        // contacts with a listed number are ended (objected, number and link gone, no invitation, C41), and
+        // subscriptions of a listed address end as a withdrawal by the admin (never mailed again).
         foreach (var hash in entries.Where(e => e.Kind == SuppressionKind.Phone).Select(e => e.Hash!))
-        {
-            foreach (var newsletterId in newsletterIds)
-            {
-                await db.Contacts.Where(c => c.NewsletterId == newsletterId && c.PhoneHmac == hash && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null)
-                    .ExecuteUpdateAsync(u => u.SetProperty(c => c.ObjectedAtUtc, now)
-                        .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
-                        .SetProperty(c => c.DisplayName, (string?)null), ct);
-            }
-        }
-
-        // Never mailed again also means now, as for an admin's single suppression (ErasureService).
-        var emailKeys = entries.Where(e => e.Kind == SuppressionKind.Email).Select(e => e.EmailKey!).ToList();
-        if (emailKeys.Count > 0)
-        {
-            var active = await db.Subscribers.Where(s => emailKeys.Contains(s.EmailKey)
-                && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending)).ToListAsync(ct);
-            foreach (var subscriber in active)
-            {
-                subscriber.Status = SubscriberStatus.Unsubscribed;
-                subscriber.UnsubscribedAtUtc = now;
-                db.ConsentEvents.Add(new ConsentEvent
-                {
-                    SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.Withdrawn,
-                    OccurredAtUtc = now, Channel = WithdrawalChannel.Admin,
-                });
-            }
-            var ids = active.Select(s => s.Id).ToList();
-            if (ids.Count > 0)
-            {
-                await db.OutboundMessages.Where(m => m.SubscriberId != null && ids.Contains(m.SubscriberId.Value)
-                        && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
-                    .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
-            }
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
-        }
+            await objections.EndContactsAsync(hash, now, ct);
+        foreach (var key in entries.Where(e => e.Kind == SuppressionKind.Email).Select(e => e.EmailKey!))
+            await unsubscribes.WithdrawAddressAsync(key, WithdrawalChannel.Admin, ct);
+        db.ChangeTracker.Clear();
         await transaction.CommitAsync(ct);
         return entries.Length;
     }

@@ -15,7 +15,7 @@ public sealed record ObjectionResult(bool NewlySuppressed, int ContactsObjected)
 /// invitation link (minimisation), and its queued WhatsApp messages are cancelled. The suppression list is
 /// one for the installation, so the objection holds in every newsletter that had the number.
 /// </summary>
-public sealed class PhoneObjections(AppDbContext db, ErasureService erasure, PhoneProtector phones, TimeProvider clock, ILogger<PhoneObjections> logger)
+public sealed class PhoneObjections(AppDbContext db, SuppressionList suppressions, PhoneProtector phones, TimeProvider clock, ILogger<PhoneObjections> logger)
 {
     private static readonly string[] StopWords = ["stop", "stopp", "abmelden"];
 
@@ -48,8 +48,29 @@ public sealed class PhoneObjections(AppDbContext db, ErasureService erasure, Pho
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var added = await erasure.SuppressAsync(SuppressionKind.Phone, phoneHmac, $"objection ({channel})", now, ct);
-        var contactIds = await db.Contacts.Where(c => c.PhoneHmac == phoneHmac && c.ObjectedAtUtc == null).Select(c => c.Id).ToListAsync(ct);
+        var added = await suppressions.AddAsync(SuppressionKind.Phone, phoneHmac, $"objection ({channel})", now, ct);
+        var contactIds = await EndContactsAsync(phoneHmac, now, ct);
+        db.Audit(actor, "objection", $"number suppressed via {channel}" + (added ? "" : " (already listed)")
+            + (contactIds.Count == 0 ? "; no contact" : $"; contacts {string.Join(", ", contactIds)}"), now);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        logger.LogInformation("Objection via {Channel}: number suppressed (new: {New}), {Count} contacts ended", channel, added, contactIds.Count);
+        return new ObjectionResult(added, contactIds.Count);
+    }
+
+    /// <summary>
+    /// Every contact with the number, in every newsletter, is marked objected and loses number, name and
+    /// invitation link; its waiting WhatsApp messages are cancelled. Runs in the caller's transaction (an
+    /// objection, the opt-out list) and returns the contacts it ended.
+    /// </summary>
+    public async Task<List<Guid>> EndContactsAsync(byte[] phoneHmac, DateTime now, CancellationToken ct = default)
+    {
+        // One seek of the (newsletter, HMAC) index per newsletter: the HMAC alone has no index of its own.
+        var contactIds = new List<Guid>();
+        foreach (var newsletterId in await db.Newsletters.Select(n => n.Id).ToListAsync(ct))
+            contactIds.AddRange(await db.Contacts.Where(c => c.NewsletterId == newsletterId && c.PhoneHmac == phoneHmac && c.ObjectedAtUtc == null)
+                .Select(c => c.Id).ToListAsync(ct));
+        if (contactIds.Count == 0) return contactIds;
         await db.WhatsAppMessages
             .Where(m => contactIds.Contains(m.ContactId) && (m.Status == WhatsAppStatus.Queued || m.Status == WhatsAppStatus.Leased))
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Cancelled).SetProperty(m => m.LeaseOwner, (string?)null), ct);
@@ -64,11 +85,6 @@ public sealed class PhoneObjections(AppDbContext db, ErasureService erasure, Pho
                 .SetProperty(c => c.DisplayName, (string?)null)
                 .SetProperty(c => c.InviteTokenHash, deadLink), ct);
         }
-        db.Audit(actor, "objection", $"number suppressed via {channel}" + (added ? "" : " (already listed)")
-            + (contactIds.Count == 0 ? "; no contact" : $"; contacts {string.Join(", ", contactIds)}"), now);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        logger.LogInformation("Objection via {Channel}: number suppressed (new: {New}), {Count} contacts ended", channel, added, contactIds.Count);
-        return new ObjectionResult(added, contactIds.Count);
+        return contactIds;
     }
 }

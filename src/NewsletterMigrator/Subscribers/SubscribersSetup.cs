@@ -19,6 +19,7 @@ public static class SubscribersSetup
             .Validate(o => o.UnconfirmedAfter > TimeSpan.Zero, "Retention:UnconfirmedAfter must be positive.")
             .ValidateOnStart();
         services.AddScoped<ManageService>();
+        services.AddScoped<SuppressionList>();
         services.AddScoped<ErasureService>();
         services.AddScoped<PhoneObjections>();
         services.AddScoped<InformalWithdrawals>();

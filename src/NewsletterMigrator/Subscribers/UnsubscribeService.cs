@@ -61,7 +61,8 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
         if (subscriber.Status == SubscriberStatus.Unsubscribed) return;
 
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Its own transaction, or the caller's (an admin's suppression, the opt-out list) when one is open.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         subscriber.Status = SubscriberStatus.Unsubscribed;
         subscriber.UnsubscribedAtUtc = now;
         db.ConsentEvents.Add(new ConsentEvent
@@ -81,7 +82,7 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
             await db.Contacts.Where(c => c.Id == contactId && c.UnsubscribedAtUtc == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.UnsubscribedAtUtc, now), ct);
         }
-        await transaction.CommitAsync(ct);
+        if (transaction is not null) await transaction.CommitAsync(ct);
         logger.LogInformation("Subscriber {SubscriberId} unsubscribed via {Channel}", subscriber.Id, channel);
     }
 }
