@@ -130,10 +130,9 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
 
     private void FillPreviews()
     {
-        // The final length with everything the placeholders become: the sender as this newsletter names
-        // itself (the stored controller until the form has its own field), the privacy URL and a real-length link.
-        var controller = Id is null ? null : db.Newsletters.Where(x => x.Id == Id).Select(x => x.ControllerName).SingleOrDefault();
-        var sender = Inviting.InvitationSender.Of(Input.Name, controller, Input.PrivacyNoticeUrl);
+        // The final length with everything the placeholders become: the sender as the form names it (newsletter
+        // and controller), the privacy URL and a real-length link.
+        var sender = Inviting.InvitationSender.Of(Input.Name, Input.ControllerName, Input.PrivacyNoticeUrl);
         string? Preview(string? template) => string.IsNullOrWhiteSpace(template) ? null : Inviting.InvitationLinks.Fill(template, sender, "Anna", links.SampleLink());
         InvitationPreviews = [Preview(Input.InvitationMessage), Preview(Input.InvitationMessageEn)];
     }
