@@ -236,8 +236,10 @@ public sealed class GoLiveTests
     public async Task Every_page_a_reader_can_reach_links_Impressum_and_privacy_notice_C39(string path)
     {
         await using var app = new AppFactory();
-        var newsletter = await app.NewsletterAsync();
-        await app.WithDbAsync(db => db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.ImpressumUrl, "https://tagblatt.example.test/impressum")));
+        // Two newsletters: each page must link its own newsletter's pages, not merely the first one's.
+        await app.NewsletterAsync("sport");
+        await app.NewsletterAsync();
+        await app.WithDbAsync(db => db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.ImpressumUrl, n => "https://tagblatt.example.test/" + n.Slug + "/impressum")));
         var reader = app.ReaderClient();
         if (path.Contains('{'))
         {
@@ -257,7 +259,9 @@ public sealed class GoLiveTests
         var response = await reader.GetAsync(path);
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("<footer class=\"reader-footer", html);
-        Assert.Contains("href=\"https://tagblatt.example.test/impressum\"", html);
+        // A forged link names no newsletter: the portal's legal pages are those of its first open newsletter.
+        var owner = path.Contains("forged") ? "sport" : "eilmeldungen";
+        Assert.Contains($"href=\"https://tagblatt.example.test/{owner}/impressum\"", html);
         Assert.Contains("href=\"https://tagblatt.example.test/datenschutz\"", html);
         Assert.Contains("Verantwortlich: Tagblatt Verlag GmbH", html);
     }

@@ -8,8 +8,9 @@ namespace NewsletterMigrator.Pages.Shared;
 /// <summary>
 /// The footer of every page a reader can reach (C39): the Impressum and the privacy notice of the newsletter
 /// the page belongs to. A page names its newsletter (<see cref="ReaderPage.Show"/>); an error page re-executed
-/// for /n/{slug} finds it by the slug; a page that cannot know it (a forged link) uses the installation's
-/// only newsletter, since one installation serves one portal.
+/// for /n/{slug} finds it by the slug; a page that cannot know it (a forged or expired link) shows the legal
+/// pages of the installation's portal: one installation serves one portal, so its first open newsletter's
+/// Impressum and privacy notice are the portal's.
 /// </summary>
 public sealed class ReaderFooterViewComponent(AppDbContext db) : ViewComponent
 {
@@ -17,7 +18,7 @@ public sealed class ReaderFooterViewComponent(AppDbContext db) : ViewComponent
     {
         var newsletter = ViewData[ReaderPage.NewsletterKey] as Newsletter
                          ?? await FromOriginalPathAsync()
-                         ?? await OnlyNewsletterAsync();
+                         ?? await PortalNewsletterAsync();
         return newsletter is null ? Content("") : View(newsletter);
     }
 
@@ -31,9 +32,9 @@ public sealed class ReaderFooterViewComponent(AppDbContext db) : ViewComponent
         return await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
     }
 
-    private async Task<Newsletter?> OnlyNewsletterAsync()
+    private async Task<Newsletter?> PortalNewsletterAsync()
     {
-        var first = await db.Newsletters.AsNoTracking().OrderBy(n => n.Id).Take(2).ToListAsync();
-        return first.Count == 1 ? first[0] : null;
+        var newsletters = await db.Newsletters.AsNoTracking().OrderBy(n => n.Id).ToListAsync();
+        return newsletters.FirstOrDefault(Newsletters.LegalReadiness.IsOpen) ?? newsletters.FirstOrDefault();
     }
 }
