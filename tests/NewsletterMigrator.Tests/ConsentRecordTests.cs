@@ -29,7 +29,7 @@ public sealed class ConsentRecordTests : IAsyncLifetime
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Theory]
-    [InlineData("de-DE", "Verantwortlich: ", "Dieser Link ist gültig bis {0} Uhr.")]
+    [InlineData("de-DE", "Verantwortlich: ", "Dieser Link ist gültig bis {0} Uhr (deutsche Zeit).")]
     [InlineData("en-GB,en;q=0.9", "Controller: ", "This link is valid until {0} (Berlin time).")]
     public async Task Doi_mail_names_the_controller_carries_the_Impressum_and_says_until_when_its_link_is_valid_C39(
         string language, string controllerLabel, string validUntil)
@@ -45,8 +45,9 @@ public sealed class ConsentRecordTests : IAsyncLifetime
             Assert.Contains(controller, part);
             Assert.Contains("Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt", part); // the Impressum text
             Assert.Contains(ImpressumUrl, part);
-            // Berlin wall-clock time: in June that is UTC+2, in winter UTC+1.
-            Assert.Contains(string.Format(validUntil, Berlin.Format(expires)), part);
+            // Berlin wall-clock time (UTC+1 in winter, UTC+2 in summer), derived here from the zone database, not the app's helper.
+            var berlin = TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(expires, DateTimeKind.Utc), TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"));
+            Assert.Contains(string.Format(validUntil, berlin.ToString("dd.MM.yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture)), part);
         }
         // Still neutral (C8): besides the confirm link only the Impressum page is linked.
         Assert.Equal(["confirm", ImpressumUrl], Html.Links(mail.HtmlBody).Select(l => l.Contains("/confirm/") ? "confirm" : l).Distinct().Order());

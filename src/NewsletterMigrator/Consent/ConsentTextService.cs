@@ -81,7 +81,8 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
         var bases = await InvitationLegalBasesAsync(newsletterId, ct);
         var current = await CurrentAsync(newsletterId, language, ct);
         var privacy = Normalize(privacyInformation);
-        var keepsGenerated = privacy == Normalize(defaults.Privacy(newsletter, language, bases))
+        // An emptied text is no Art. 13 information at all (C3): it means "the one built from the settings".
+        var keepsGenerated = privacy.Length == 0 || privacy == Normalize(defaults.Privacy(newsletter, language, bases))
                              || (current is { Generated: true } && privacy == Normalize(current.PrivacyInformation));
         var keepsStatementGenerated = Normalize(statement) == Normalize(DefaultConsentTexts.Statement(newsletter, language))
                                       || (current is { StatementGenerated: true } && Normalize(statement) == Normalize(current.Statement));

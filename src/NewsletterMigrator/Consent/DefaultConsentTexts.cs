@@ -47,7 +47,7 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
                      + $"Anmeldungen, die nicht bestätigt werden, löschen wir {DurationGerman(r.UnconfirmedAfter)} nach der letzten Bestätigungs-E-Mail. "
                      + $"Nach einer Abmeldung bewahren wir Adresse und Nachweis bis zum Ende {ProofPeriodGerman(r.ConsentProofYears)} auf (Verjährungsfrist, §§ 195, 199 BGB) und löschen sie dann; "
                      + "von einer nicht bestätigten oder auf Ihren Wunsch gelöschten Anmeldung bleibt bis dahin nur der Nachweis ohne Ihre Adresse. "
-                     + "Nach einer Löschung auf Ihren Wunsch halten wir einen mit einem geheimen Schlüssel gebildeten Prüfwert (Hash) Ihrer Adresse und gegebenenfalls Ihrer Telefonnummer auf einer Sperrliste, damit wir Sie nicht versehentlich wieder anschreiben. "
+                     + "Nach einer Löschung auf Ihren Wunsch oder einem Widerspruch (z. B. „STOP“) halten wir einen mit einem geheimen Schlüssel gebildeten Prüfwert (Hash) Ihrer Adresse bzw. Ihrer Telefonnummer auf einer Sperrliste, damit wir Sie nicht versehentlich wieder anschreiben. "
                      + "Ihre Telefonnummer aus der WhatsApp-Einladung löschen wir, sobald Sie Ihre Anmeldung bestätigen"
                      + "; alle übrigen Nummern, Namen und Prüfwerte von Nummern nach dem Ende der Umstellung"
                      + (n.MigrationEndsAtUtc is { } end ? $" am {BerlinDate(end, "de")}. " : ". ")
@@ -79,7 +79,7 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
                      + $"Sign-ups that are not confirmed are deleted {DurationEnglish(r.UnconfirmedAfter)} after the last confirmation email. "
                      + $"After you unsubscribe, we keep the address and the proof until the end of {ProofPeriodEnglish(r.ConsentProofYears)} (limitation period, §§ 195, 199 BGB) and then delete them; "
                      + "of a sign-up that was not confirmed or that was erased at your request, only the proof without your address remains until then. "
-                     + "After an erasure at your request we keep a keyed hash of your address, and of your phone number if we had it, on a suppression list so that we never contact you again by mistake. "
+                     + "After an erasure at your request or an objection (e.g. \"STOP\") we keep a keyed hash of your address or phone number on a suppression list so that we never contact you again by mistake. "
                      + "We delete your phone number from the WhatsApp invitation as soon as you confirm your sign-up"
                      + "; all other numbers, names and hashes of numbers after the migration ends"
                      + (n.MigrationEndsAtUtc is { } end ? $" on {BerlinDate(end, "en")}. " : ". ")

@@ -172,11 +172,17 @@ public sealed class DeliveryWorker(
             return;
         }
         var newsletter = batch.Newsletters[row.NewsletterId];
-        if (row.Kind is MessageKind.Campaign or MessageKind.DoubleOptIn && !LegalReadiness.IsOpen(newsletter))
+        if (row.Kind is MessageKind.Campaign or MessageKind.DoubleOptIn or MessageKind.AddressChange && !LegalReadiness.IsOpen(newsletter))
         {
             // C38 also while live: when the legal identity was emptied after the mail was queued, nothing goes out
-            // without it. The campaign pauses with a reason the editor sees; a DOI mail waits (and expires with its link).
-            results.Add(new RowResult(row, MessageStatus.Queued, null, now, now + sending.Value.FirstRetryDelay, CountsAsAttempt: false));
+            // without it. The campaign pauses with a reason the editor sees; a DOI mail waits, and is dropped once
+            // its link has expired (a reader must never get a link that is dead on arrival).
+            var held = row.SubscriberId is { } heldId ? batch.Subscribers.GetValueOrDefault(heldId) : null;
+            var linkExpiresAt = row.Kind == MessageKind.AddressChange ? held?.ChangeTokenExpiresAtUtc : held?.ConfirmTokenExpiresAtUtc;
+            var dead = row.Kind != MessageKind.Campaign && (held is null || linkExpiresAt <= now);
+            results.Add(dead
+                ? new RowResult(row, MessageStatus.Cancelled, null, now, null, CountsAsAttempt: false)
+                : new RowResult(row, MessageStatus.Queued, null, now, now + sending.Value.FirstRetryDelay, CountsAsAttempt: false));
             if (campaign is not null) await PauseAsync([campaign.Id], batch, "legal identity incomplete (Impressum, controller or privacy notice missing)", ct);
             return;
         }

@@ -47,13 +47,14 @@ public sealed class PhoneObjections(AppDbContext db, SuppressionList suppression
     public async Task<ObjectionResult> ObjectAsync(byte[] phoneHmac, string channel, string actor, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Its own transaction, or the caller's (a withdrawal recorded by phone) when one is open.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         var added = await suppressions.AddAsync(SuppressionKind.Phone, phoneHmac, $"objection ({channel})", now, ct);
         var contactIds = await EndContactsAsync(phoneHmac, now, ct);
         db.Audit(actor, "objection", $"number suppressed via {channel}" + (added ? "" : " (already listed)")
             + (contactIds.Count == 0 ? "; no contact" : $"; contacts {string.Join(", ", contactIds)}"), now);
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        if (transaction is not null) await transaction.CommitAsync(ct);
         logger.LogInformation("Objection via {Channel}: number suppressed (new: {New}), {Count} contacts ended", channel, added, contactIds.Count);
         return new ObjectionResult(added, contactIds.Count);
     }

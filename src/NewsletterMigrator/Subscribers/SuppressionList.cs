@@ -13,8 +13,18 @@ public sealed class SuppressionList(AppDbContext db)
     public async Task<bool> AddAsync(SuppressionKind kind, byte[] hash, string reason, DateTime now, CancellationToken ct = default)
     {
         if (await db.Suppressions.AnyAsync(s => s.Kind == kind && s.Hash == hash, ct)) return false;
-        db.Suppressions.Add(new Suppression { Kind = kind, Hash = hash, Reason = reason, CreatedAtUtc = now });
-        await db.SaveChangesAsync(ct);
-        return true;
+        var row = db.Suppressions.Add(new Suppression { Kind = kind, Hash = hash, Reason = reason, CreatedAtUtc = now });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateException)
+        {
+            // The same STOP twice at once (a webhook retried): the other request listed it; the unique index held.
+            row.State = EntityState.Detached;
+            if (await db.Suppressions.AnyAsync(s => s.Kind == kind && s.Hash == hash, ct)) return false;
+            throw;
+        }
     }
 }

@@ -41,8 +41,13 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
     }
 
     /// <summary>Ends every pending or confirmed subscription of the address (all newsletters); returns how many.</summary>
-    public async Task<int> WithdrawAddressAsync(string emailKey, string channel, CancellationToken ct = default) =>
-        await WithdrawAllAsync(db.Subscribers.Where(s => s.EmailKey == emailKey), channel, ct);
+    public async Task<int> WithdrawAddressAsync(string emailKey, string channel, CancellationToken ct = default)
+    {
+        // Through the (newsletter, address) index, one seek per newsletter: the address alone has no index, and an
+        // opt-out list asks this once per address.
+        var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
+        return await WithdrawAllAsync(db.Subscribers.Where(s => newsletterIds.Contains(s.NewsletterId) && s.EmailKey == emailKey), channel, ct);
+    }
 
     /// <summary>Ends every pending or confirmed subscription that came from one of the contacts; returns how many.</summary>
     public async Task<int> WithdrawContactsAsync(IReadOnlyCollection<Guid> contactIds, string channel, CancellationToken ct = default) =>

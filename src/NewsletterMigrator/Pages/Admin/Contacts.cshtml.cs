@@ -21,7 +21,8 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
 {
     public const int Size = 50;
 
-    public sealed record Row(Guid Id, string? Name, string? Number, string? InvitationUrl, string? WhatsAppUrl, string Status, bool Invited, bool Objected);
+    /// <param name="CanObject">The number is still stored: "STOP received" only makes sense while there is one to suppress.</param>
+    public sealed record Row(Guid Id, string? Name, string? Number, string? InvitationUrl, string? WhatsAppUrl, string Status, bool Invited, bool CanObject);
 
     [FromRoute] public int NewsletterId { get; set; }
     [FromQuery(Name = "p")] public int PageNumber { get; set; } = 1;
@@ -56,7 +57,7 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
             // An objected contact's link is dead (C41): none is shown.
             var invitation = c.ObjectedAtUtc is null ? links.InvitationUrl(c) : null;
             return new Row(c.Id, c.DisplayName, number, invitation, number is null || invitation is null ? null : links.WhatsAppUrl(newsletter, c, number),
-                ContactStatus.Text(c, text), c.InvitedAtUtc is not null, c.ObjectedAtUtc is not null);
+                ContactStatus.Text(c, text), c.InvitedAtUtc is not null, c.ObjectedAtUtc is null && c.PhoneEncrypted is not null);
         }).ToList();
         return Page();
     }

@@ -71,7 +71,7 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
         }
         // Record the version the reader saw, provided it belongs to this newsletter; else show the current one again.
         ConsentText = await Db.ConsentTexts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Input.ConsentTextId && c.NewsletterId == Newsletter.Id)
-                      ?? await consentTexts.ForReaderAsync(Newsletter, Languages.Current);
+                      ?? await consentTexts.ShowToReaderAsync(Newsletter, Languages.Current);
         if (ConsentText is null) return NotFound();
         Input.ConsentTextId = ConsentText.Id;
 

@@ -123,8 +123,9 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         n.PrivacyNoticeVersion = Input.PrivacyNoticeVersion?.Trim() ?? "";
         n.TestRecipients = testRecipients;
         n.DefaultRegion = Input.DefaultRegion!;
-        n.InvitationMessage = string.IsNullOrWhiteSpace(Input.InvitationMessage) ? NewsletterService.DefaultInvitation : Input.InvitationMessage;
-        n.InvitationMessageEn = Input.InvitationMessageEn?.Trim() ?? "";
+        // A textarea posts CRLF; stored with LF, a text left as the default is recognised as the default.
+        n.InvitationMessage = string.IsNullOrWhiteSpace(Input.InvitationMessage) ? NewsletterService.DefaultInvitation : Input.InvitationMessage.ReplaceLineEndings("\n");
+        n.InvitationMessageEn = Input.InvitationMessageEn?.Trim().ReplaceLineEndings("\n") ?? "";
         n.MigrationEndsAtUtc = endsAt;
     }
 
