@@ -30,8 +30,9 @@ public sealed class InvitationTextTests : IAsyncLifetime
 
         var german = QueueMessage(await editor.GetStringAsync($"/admin/invitations/{newsletter.Id}?Lang=de"));
         Assert.StartsWith($"Hallo Anna, hier schreibt {Sender}.", german);
-        Assert.Contains("Sie hatten unseren WhatsApp-Newsletter abonniert; solche Newsletter erlaubt WhatsApp nicht mehr.", german);
-        Assert.Matches(@"anmelden: http://localhost/i/[A-Za-z0-9_-]{43}\n", german);
+        Assert.Contains("Sie hatten unseren WhatsApp-Newsletter abonniert, den WhatsApp nicht mehr erlaubt.", german);
+        Assert.Contains("widersprechen Sie im Link", german); // C41: STOP, or the link
+        Assert.Matches(@"weiter: http://localhost/i/[A-Za-z0-9_-]{43}\n", german);
         Assert.Contains($"Datenschutz: {LegalIdentity.PrivacyUrl}", german);
         Assert.Contains("Antworten Sie STOP", german);
         // Neutral and short: no advertising words, one message that fits a phone screen.
@@ -100,7 +101,7 @@ public sealed class InvitationTextTests : IAsyncLifetime
         var body = Regex.Match(page, "<pre[^>]*id=\"whatsapp-template-body\">([^<]*)</pre>").Groups[1].Value;
         // With the default parameter list (the link only), sender and privacy link are written into the body.
         Assert.StartsWith($"Hallo, hier schreibt {Sender}.", body);
-        Assert.Contains("anmelden: {{1}}", body);
+        Assert.Contains("weiter: {{1}}", body);
         Assert.Contains($"Datenschutz: {LegalIdentity.PrivacyUrl}", body);
         Assert.Contains("Antworten Sie STOP", body);
         Assert.Contains("sagen, wie man widerspricht", page);

@@ -32,6 +32,31 @@ public sealed class ObjectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_reader_objects_through_the_invitation_link_which_erases_and_blocks_the_number_C41()
+    {
+        var newsletter = await _app.NewsletterAsync();
+        var link = (await _app.InvitationsAsync(newsletter, "0160 1111111")).Single();
+        var reader = _app.ReaderClient();
+
+        var page = await reader.GetStringAsync(link);
+        Assert.Contains("Keine Nachrichten mehr", page);
+        var objected = await reader.PostFormAsync($"{link}?handler=Object", page, new());
+        var answer = await objected.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, objected.StatusCode);
+        Assert.Contains("Ihre Nummer ist gelöscht", System.Net.WebUtility.HtmlDecode(answer));
+
+        Assert.True(await SuppressedAsync("+491601111111"));
+        var contact = await _app.WithDbAsync(db => db.Contacts.SingleAsync());
+        Assert.NotNull(contact.ObjectedAtUtc);
+        Assert.Null(contact.PhoneEncrypted);
+        Assert.Equal(0, (await ImportAsync(newsletter, "0160 1111111")).Imported);
+        // The link is dead now: it shows the general sign-up, and objecting again does nothing more.
+        var again = await reader.GetStringAsync(link);
+        Assert.DoesNotContain("Keine Nachrichten mehr", again);
+        Assert.Equal(1, await _app.WithDbAsync(db => db.AuditEntries.CountAsync(a => a.Action == "objection")));
+    }
+
+    [Fact]
     public async Task Stop_received_in_the_contact_list_blocks_and_erases_the_number_which_leaves_queue_and_export_and_is_never_imported_again_C41_C18()
     {
         var newsletter = await _app.NewsletterAsync();

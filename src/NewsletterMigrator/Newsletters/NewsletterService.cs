@@ -12,10 +12,10 @@ public sealed partial class NewsletterService(AppDbContext db, ConsentTextServic
     // notice and says how to object (C41). {sender}, {privacy}, {name} and {link}: see InvitationLinks.Fill.
     public const string DefaultInvitation =
         "Hallo {name}, hier schreibt {sender}.\n"
-        + "Sie hatten unseren WhatsApp-Newsletter abonniert; solche Newsletter erlaubt WhatsApp nicht mehr. "
-        + "Per E-Mail können Sie sich hier anmelden: {link}\n"
+        + "Sie hatten unseren WhatsApp-Newsletter abonniert, den WhatsApp nicht mehr erlaubt. "
+        + "Per E-Mail geht es hier weiter: {link}\n"
         + "Datenschutz: {privacy}\n"
-        + "Kein Interesse? Antworten Sie STOP, dann löschen wir Ihre Nummer.";
+        + "Kein Interesse? Antworten Sie STOP oder widersprechen Sie im Link: Wir löschen Ihre Nummer.";
 
     /// <summary>The English default, used for English readers while neither text has been changed.</summary>
     public const string DefaultInvitationEn =
@@ -23,7 +23,7 @@ public sealed partial class NewsletterService(AppDbContext db, ConsentTextServic
         + "You subscribed to our WhatsApp newsletter; WhatsApp no longer allows such newsletters. "
         + "To get our news by email, sign up here: {link}\n"
         + "Privacy: {privacy}\n"
-        + "Not interested? Reply STOP and we will delete your number.";
+        + "Not interested? Reply STOP or object via the link, and we delete your number.";
 
     public static bool IsValidSlug(string? slug) => slug is not null && SlugPattern().IsMatch(slug);
 

@@ -10,8 +10,14 @@ namespace NewsletterMigrator.Pages.Join;
 
 /// <summary>A personal invitation. An unknown, forged or expired token shows the general sign-up and reveals nothing.</summary>
 public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
-    IStringLocalizer<SharedResource> text, TimeProvider clock) : SignUpPageModel(db, consentTexts, signUps, text)
+    IStringLocalizer<SharedResource> text, TimeProvider clock, Subscribers.PhoneObjections objections) : SignUpPageModel(db, consentTexts, signUps, text)
 {
+    /// <summary>The link is a valid personal invitation: its reader may object to it here (C41), besides replying STOP.</summary>
+    public bool CanObject => InvitationContactId is not null && !Submitted && !NotOpen;
+
+    /// <summary>The reader objected: the number is suppressed and erased, no invitation follows.</summary>
+    public bool Objected { get; private set; }
+
     // Link previews are not readers (C35).
     private static readonly string[] PreviewAgents = ["WhatsApp", "facebookexternalhit", "Facebot", "Slackbot", "Twitterbot", "TelegramBot", "Discordbot", "LinkedInBot", "SkypeUriPreview", "Googlebot", "bingbot"];
 
@@ -27,6 +33,23 @@ public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts
     {
         await ResolveAsync(token, countOpen: false);
         return await SubmitAsync();
+    }
+
+    /// <summary>
+    /// "Keine Nachrichten mehr" (C41, Art. 21): the same objection as a STOP reply. A forged or expired link
+    /// objects to nothing and shows the general page, like any other unknown link.
+    /// </summary>
+    public async Task<IActionResult> OnPostObjectAsync(string token)
+    {
+        await ResolveAsync(token, countOpen: false);
+        if (InvitationContactId is { } contactId && Newsletter is not null && LegalReadiness.IsOpen(Newsletter))
+        {
+            await objections.ObjectContactAsync(Newsletter.Id, contactId, Subscribers.WithdrawalChannel.Link, "reader (invitation link)");
+            Objected = true;
+            this.Show(Newsletter);
+            return Page();
+        }
+        return await ShowFormAsync();
     }
 
     private async Task ResolveAsync(string token, bool countOpen)
