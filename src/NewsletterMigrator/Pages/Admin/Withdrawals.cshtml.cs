@@ -3,10 +3,11 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Subscribers;
 
-namespace NewsletterMigrator.Pages.Admin.Privacy;
+namespace NewsletterMigrator.Pages.Admin;
 
 /// <summary>
 /// Withdrawals that reached staff by mail, phone or letter (C44): an address or a number, the channel, done.
+/// Every staff member may record one (editors answer the readers' mails and calls too); it only ever stops mail.
 /// The answer says what happened in counts only; the details are in the ledger and the audit log.
 /// </summary>
 public sealed class WithdrawalsModel(InformalWithdrawals withdrawals, IStringLocalizer<SharedResource> text) : PageModel
