@@ -68,6 +68,38 @@ public sealed class WhatsAppTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_invitation_whose_newsletter_closed_after_it_was_queued_waits_and_goes_out_once_it_is_open_again_C38()
+    {
+        var newsletter = await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"));
+        var contact = await _app.WithDbAsync(db => db.Contacts.SingleAsync());
+        // The state when an admin empties the Impressum while the Cloud API queue still holds the invitation:
+        // written directly, so the worker (not the queueing page) is what must hold it back.
+        await _app.WithDbAsync(async db =>
+        {
+            await db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.Impressum, ""));
+            db.WhatsAppMessages.Add(new WhatsAppMessage
+            {
+                ContactId = contact.Id, NewsletterId = newsletter.Id, Status = WhatsAppStatus.Queued,
+                CreatedAtUtc = DateTime.UtcNow, NextAttemptAtUtc = DateTime.UtcNow, RequestedBy = "test",
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        // Held back, not cancelled: still queued, due again later, and Meta heard nothing.
+        var held = await WaitForAsync(r => r.Single().NextAttemptAtUtc > DateTime.UtcNow.AddMinutes(1));
+        Assert.Equal(WhatsAppStatus.Queued, held.Single().Status);
+        Assert.Empty(_graph.Requests);
+
+        await _app.WithDbAsync(async db =>
+        {
+            await db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.Impressum, "Tagblatt GmbH, Musterstraße 1, 12345 Musterstadt"));
+            return await db.WhatsAppMessages.ExecuteUpdateAsync(u => u.SetProperty(m => m.NextAttemptAtUtc, DateTime.UtcNow));
+        });
+        await WaitForAsync(r => r.Single().Status == WhatsAppStatus.Accepted);
+        Assert.Single(_graph.Requests);
+    }
+
+    [Fact]
     public async Task The_template_goes_out_with_the_personal_link_once_per_reader_C28_C11()
     {
         var newsletter = await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
