@@ -8,7 +8,7 @@ using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests;
 
-/// <summary>Each messy sample list in ../shared/fixtures imports with exactly the counts in its expected.json.</summary>
+/// <summary>Each messy sample list of the design pack (copied to Fixtures/) imports with exactly the counts in its expected.json.</summary>
 public sealed class FixtureImportTests : IAsyncLifetime
 {
     private readonly AppFactory _app = new();
@@ -49,14 +49,9 @@ public sealed class FixtureImportTests : IAsyncLifetime
     private static Dictionary<string, JsonElement> Expected() =>
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(File.ReadAllText(Path.Combine(FixtureFolder(), "expected.json")))!;
 
-    /// <summary>The design pack's fixtures live beside the repository in ../shared/fixtures (a worktree sits deeper).</summary>
-    internal static string FixtureFolder()
-    {
-        for (var dir = new DirectoryInfo(AppFactory.RepositoryRoot()).Parent; dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "fixtures");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException("shared/fixtures not found above the repository.");
-    }
+    /// <summary>
+    /// The design pack's sample lists (shared/fixtures), copied into the repository so that a fresh clone with
+    /// nothing beside it passes; refresh them from there when the design pack changes.
+    /// </summary>
+    internal static string FixtureFolder() => Path.Combine(AppContext.BaseDirectory, "Fixtures");
 }
