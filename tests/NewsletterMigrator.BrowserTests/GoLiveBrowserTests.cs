@@ -63,8 +63,9 @@ public sealed class GoLiveBrowserTests : BrowserTest
 
         // An unknown confirm link is an error page under the newsletter: it links them too.
         await reader.GotoAsync("/confirm/" + new string('A', 43));
-        await Assertions.Expect(reader.Locator("footer.reader-footer").GetByRole(AriaRole.Link, new() { Name = "Impressum" })).ToBeVisibleAsync();
-        Assert.NotEqual(0, newsletter.Id);
+        var errorFooter = reader.Locator("footer.reader-footer");
+        await Assertions.Expect(errorFooter.GetByRole(AriaRole.Link, new() { Name = "Impressum" })).ToHaveAttributeAsync("href", $"/n/{newsletter.Slug}/impressum");
+        await Assertions.Expect(errorFooter.GetByRole(AriaRole.Link, new() { Name = "Datenschutz" })).ToHaveAttributeAsync("href", LegalIdentity.PrivacyUrl);
     }
 
     private async Task<Newsletter> SeedBareNewsletterAsync()

@@ -57,7 +57,7 @@ public sealed class CommandLineTests : IDisposable
         await File.WriteAllTextAsync(impressum, "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt\nVerantwortlich nach §18 Abs. 2 MStV: Erika Mustermann");
         var updated = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--controller", "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt",
             "--contact", "datenschutz@example.test", "--impressum-file", impressum, "--privacy-url", "https://tagblatt.example.test/datenschutz",
-            "--privacy-version", "2026-11", "--migration-end", DateTime.UtcNow.AddDays(90).ToString("yyyy-MM-dd")]);
+            "--privacy-version", "2026-11", "--migration-end", DateTime.UtcNow.AddDays(90).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)]);
         Assert.True(updated.ExitCode == 0, updated.Error);
         Assert.Contains("Open: sign-up at /n/eilmeldungen", updated.Output);
         Assert.DoesNotContain("Not open yet", updated.Output);
@@ -69,7 +69,7 @@ public sealed class CommandLineTests : IDisposable
         var created = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test",
             "--controller", "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt", "--contact", "datenschutz@example.test",
             "--impressum-url", "https://tagblatt.example.test/impressum", "--privacy-url", "https://tagblatt.example.test/datenschutz",
-            "--privacy-version", "2026-11", "--migration-end", DateTime.UtcNow.AddDays(90).ToString("yyyy-MM-dd")]);
+            "--privacy-version", "2026-11", "--migration-end", DateTime.UtcNow.AddDays(90).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)]);
         Assert.True(created.ExitCode == 0, created.Error);
         Assert.Contains("Open: sign-up at /n/eilmeldungen", created.Output);
     }
@@ -114,6 +114,7 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("Sending__PauseAfterConsecutiveFailures", "-1", "Sending:PauseAfterConsecutiveFailures")]
     [InlineData("Sending__FanOutBatchSize", "0", "Sending:FanOutBatchSize")]
     [InlineData("Sending__UnsubscribeMailbox", "abmelden bei tagblatt", "Sending:UnsubscribeMailbox")]
+    [InlineData("Consent__DoiMailsPerAddressPerDay", "0", "Consent:DoiMailsPerAddressPerDay")]
     [InlineData("Dkim__PrivateKeyPath", "/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
     [InlineData("Dkim__Selector", "nl2026", "Dkim:PrivateKeyPath is empty")]
     [InlineData("Smtp__Host", "smtp.example.test", "Privacy:MailProvider")]

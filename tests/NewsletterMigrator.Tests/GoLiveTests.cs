@@ -66,6 +66,22 @@ public sealed class GoLiveTests
         await app.Smtp.WaitForAsync("leserin@example.test", "");
     }
 
+    [Fact]
+    public async Task The_not_open_page_and_the_footer_speak_English_too_C38_C39()
+    {
+        await using var app = new AppFactory();
+        var newsletter = await BareNewsletterAsync(app);
+        var reader = app.ReaderClient("en");
+        var closed = await reader.GetStringAsync("/n/eilmeldungen");
+        Assert.Contains("is starting soon", closed);
+        Assert.Contains("Sign-up for this newsletter is not open yet", closed);
+
+        await CompleteAsync(app, newsletter.Id);
+        var open = await reader.GetStringAsync("/n/eilmeldungen");
+        Assert.Contains(">Privacy notice</a>", open);
+        Assert.Contains("Controller: " + LegalIdentity.ControllerName, open);
+    }
+
     [Theory]
     [InlineData(nameof(Newsletter.ControllerName))]
     [InlineData(nameof(Newsletter.ControllerAddress))]
@@ -109,7 +125,7 @@ public sealed class GoLiveTests
         var sent = await staff.PostFormAsync($"{editPath}?handler=Send", editor, new() { ["confirmSend"] = "true" });
         Assert.Contains("noch nicht freigeschaltet", await sent.Content.ReadAsStringAsync());
         var scheduled = await staff.PostFormAsync($"{editPath}?handler=Schedule", editor,
-            new() { ["scheduleAt"] = DateTime.UtcNow.AddDays(1).ToString("yyyy-MM-ddTHH:mm") });
+            new() { ["scheduleAt"] = DateTime.UtcNow.AddDays(1).ToString("yyyy-MM-ddTHH:mm", System.Globalization.CultureInfo.InvariantCulture) });
         Assert.Contains("noch nicht freigeschaltet", await scheduled.Content.ReadAsStringAsync());
 
         Assert.Equal(CampaignStatus.Draft, (await app.CampaignRowAsync(id)).Status);
@@ -166,7 +182,7 @@ public sealed class GoLiveTests
         {
             ["WhatsApp:Enabled"] = "true", ["WhatsApp:AccessToken"] = "EAAG-test-token", ["WhatsApp:PhoneNumberId"] = "106540352242922",
             ["WhatsApp:TemplateName"] = "newsletter_umzug", ["WhatsApp:TemplateLanguage"] = "de", ["WhatsApp:AppSecret"] = "secret",
-            ["WhatsApp:VerifyToken"] = "verify", ["WhatsApp:BaseUrl"] = $"http://127.0.0.1:{TestSmtpServer.FreePort()}/",
+            ["WhatsApp:VerifyToken"] = "verify", ["WhatsApp:BaseUrl"] = "http://127.0.0.1:9/", // discard: nothing may be sent there
         });
         var newsletter = await BareNewsletterAsync(app);
         await app.InvitationsAsync(newsletter, "0160 2424240");
@@ -221,6 +237,18 @@ public sealed class GoLiveTests
         Assert.Contains("Startklar", savedPage);
         dashboard = await staff.GetStringAsync("/admin");
         Assert.DoesNotContain("Noch nicht startklar", dashboard);
+
+        // The test recipients (C45) are kept on the same page: a wrong entry is named and nothing is saved.
+        settings = await staff.GetStringAsync(settingsPath);
+        fields = SettingsForm(settings);
+        fields["Input.TestRecipients"] = "chefin@tagblatt.example.test\r\nkein-at-zeichen";
+        var wrongList = WebUtility.HtmlDecode(await (await staff.PostFormAsync(settingsPath, settings, fields)).Content.ReadAsStringAsync());
+        Assert.Contains("Keine gültigen E-Mail-Adressen: kein-at-zeichen", wrongList);
+        Assert.Equal("", await app.WithDbAsync(db => db.Newsletters.Select(n => n.TestRecipients).SingleAsync()));
+        fields["Input.TestRecipients"] = " Chefin@Tagblatt.EXAMPLE.test ;\r\nvolontaer@tagblatt.example.test\r\nchefin@tagblatt.example.test";
+        await staff.PostFormAsync(settingsPath, settings, fields);
+        Assert.Equal("Chefin@tagblatt.example.test\nvolontaer@tagblatt.example.test",
+            await app.WithDbAsync(db => db.Newsletters.Select(n => n.TestRecipients).SingleAsync()));
         Assert.Contains("Input.Email", await app.ReaderClient().GetStringAsync("/n/eilmeldungen"));
     }
 

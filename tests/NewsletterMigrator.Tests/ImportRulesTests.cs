@@ -1,3 +1,4 @@
+using NewsletterMigrator.Common;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -84,7 +85,8 @@ public sealed class ImportRulesTests : IAsyncLifetime
         Assert.Equal(0, SpooledUploads());
 
         // The service refuses as well (any other door), a passed end date too; a dry run may go ahead.
-        var importer = _app.Service<IServiceScopeFactory>().CreateScope().ServiceProvider.GetRequiredService<ContactImporter>();
+        using var scope = _app.Service<IServiceScopeFactory>().CreateScope();
+        var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
         var summary = await importer.ImportAsync(newsletter.Id, new MemoryStream(Encoding.UTF8.GetBytes(Csv)), "liste.csv", "test", TestImports.Basis);
         Assert.Equal([ImportRefusal.NoMigrationEnd], summary.Refusals);
         await _app.SetMigrationEndAsync(newsletter, DateOnly.FromDateTime(DateTime.UtcNow.AddDays(-1)));
@@ -162,7 +164,7 @@ public sealed class ImportRulesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_admin_is_reminded_of_the_migration_end_14_days_before_not_20_C16()
+    public async Task The_admin_is_reminded_of_the_migration_end_from_14_days_before_and_not_earlier_C16()
     {
         var newsletter = await _app.NewsletterAsync();
         var end = DateOnly.FromDateTime(DateTime.UtcNow.AddDays(30));
@@ -177,11 +179,14 @@ public sealed class ImportRulesTests : IAsyncLifetime
         }
         string[] pages = ["/admin", $"/admin/import/{newsletter.Id}", $"/admin/invitations/{newsletter.Id}", $"/admin/whatsapp/{newsletter.Id}"];
 
-        _clock.Advance(TimeSpan.FromDays(10)); // 20 days left
+        // Either side of the boundary, an hour away from it.
+        var endUtc = Berlin.EndOfDayUtc(end);
+        void AdvanceUntilLeft(TimeSpan left) => _clock.Advance(endUtc - _clock.GetUtcNow().UtcDateTime - left);
+        AdvanceUntilLeft(TimeSpan.FromDays(14) + TimeSpan.FromHours(1));
         var admin = await AdminNowAsync();
         foreach (var page in pages) Assert.DoesNotContain("migration-end-reminder", await admin.GetStringAsync(page));
 
-        _clock.Advance(TimeSpan.FromDays(7)); // 13 days left
+        AdvanceUntilLeft(TimeSpan.FromDays(14) - TimeSpan.FromHours(1));
         admin = await AdminNowAsync();
         var expected = $"Die Migration von „Tagblatt Eilmeldungen“ endet am {end:dd.MM.yyyy} 23:59";
         foreach (var page in pages)
