@@ -29,7 +29,8 @@ public sealed record InvitationSender(string Sender, string PrivacyUrl)
 public sealed class InvitationLinks(TokenService tokens, IOptions<AppOptions> app)
 {
     /// <summary>The placeholders an invitation text may use; {link} is required, the others make it say what C41 asks.</summary>
-    public static readonly string[] Placeholders = ["{name}", "{sender}", "{link}", "{privacy}"];
+    /// <summary>What a text must contain to name the sender, carry the link and the privacy notice (C41); {name} is optional.</summary>
+    private static readonly string[] RequiredPlaceholders = ["{sender}", "{link}", "{privacy}"];
 
     public string InvitationUrl(Contact contact) =>
         app.Value.Link($"i/{tokens.CreateAddressed(TokenPurpose.Invitation, contact.Id, contact.TokenGeneration)}");
@@ -59,7 +60,7 @@ public sealed class InvitationLinks(TokenService tokens, IOptions<AppOptions> ap
 
     /// <summary>The placeholders C41 expects ({sender}, {link}, {privacy}) that a custom text leaves out, for a warning beside it.</summary>
     public static IEnumerable<string> MissingPlaceholders(string? template) =>
-        new[] { "{sender}", "{link}", "{privacy}" }.Where(p => template?.Contains(p, StringComparison.Ordinal) != true);
+        RequiredPlaceholders.Where(p => template?.Contains(p, StringComparison.Ordinal) != true);
 
     /// <summary>A link as long as every real one (tokens are 43 characters), for previews of the final length.</summary>
     public string SampleLink() => app.Value.Link("i/" + new string('x', 43));

@@ -27,8 +27,6 @@ public static class MigrationEnd
         : end < nowUtc ? MigrationWindow.Ended
         : MigrationWindow.Open;
 
-    public static bool IsOpen(Newsletter newsletter, DateTime nowUtc) => Window(newsletter, nowUtc) == MigrationWindow.Open;
-
     /// <summary>The resource key of the message that says why nothing personal may happen (names the setting).</summary>
     public static string MessageKey(MigrationWindow window) => window switch
     {

@@ -53,7 +53,7 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
         logger.LogInformation("Subscriber {SubscriberId} erased via {Channel}", subscriber.Id, channel);
     }
 
-    /// <summary>Removes a contact's number and name (also used by the admin for STOP replies without a subscriber).</summary>
+    /// <summary>Removes a contact's number and name on an admin's erasure request (a STOP reply goes through PhoneObjections).</summary>
     public async Task EraseContactAsync(Contact contact, string staffUser, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;

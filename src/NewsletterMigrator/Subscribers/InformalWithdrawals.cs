@@ -31,16 +31,20 @@ public sealed class InformalWithdrawals(AppDbContext db, UnsubscribeService unsu
             return new(InformalWithdrawalStatus.Recorded, SubscriptionsEnded: ended);
         }
 
-        // A number without country code is read in the region most newsletters use (as the lookup does).
+        // A number without country code is read in the first newsletter's region, as the subscriber lookup does.
         var region = await db.Newsletters.OrderBy(n => n.Id).Select(n => n.DefaultRegion).FirstOrDefaultAsync(ct) ?? "DE";
         var number = PhoneNormalizer.Normalize(value, region);
         if (!number.IsValid) return new(InformalWithdrawalStatus.InvalidValue);
         var hmac = SuppressionHash.Phone(phones, number.E164!);
-        var contactIds = await db.Contacts.Where(c => c.PhoneHmac == hmac).Select(c => c.Id).ToListAsync(ct);
+        // One transaction: the subscriptions end, the number objects, the audit row says so, or none of it.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
+        var contactIds = await db.Contacts.Where(c => newsletterIds.Contains(c.NewsletterId) && c.PhoneHmac == hmac).Select(c => c.Id).ToListAsync(ct);
         var endedByNumber = await unsubscribes.WithdrawContactsAsync(contactIds, channel, ct);
         var objection = await objections.ObjectAsync(hmac, channel, staffUser, ct);
         db.Audit(staffUser, "withdrawal", $"number {Redact.Phone(number.E164)} via {channel}: {endedByNumber} subscriptions ended, number suppressed", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return new(InformalWithdrawalStatus.Recorded, ByNumber: true, SubscriptionsEnded: endedByNumber, NumberNewlySuppressed: objection.NewlySuppressed);
     }
 }

@@ -64,7 +64,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         if (!string.IsNullOrWhiteSpace(Input.ControllerEmail) && !EmailAddress.TryNormalize(Input.ControllerEmail, out controllerEmail))
             ModelState.AddModelError("Input.ControllerEmail", text["SignUp_EmailInvalid"]);
         var testRecipients = TestRecipients.Parse(Input.TestRecipients);
-        if (testRecipients.Invalid.Count > 0)
+        if (!testRecipients.IsValid)
             ModelState.AddModelError("Input.TestRecipients", text["Newsletter_TestRecipientsInvalid", string.Join(", ", testRecipients.Invalid)]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessage) && !Input.InvitationMessage.Contains("{link}"))
             ModelState.AddModelError("Input.InvitationMessage", text["Newsletter_InvitationNeedsLink"]);
