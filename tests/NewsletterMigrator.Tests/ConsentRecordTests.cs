@@ -95,6 +95,29 @@ public sealed class ConsentRecordTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_DoiSent_entry_keeps_the_hash_of_the_text_as_sent_when_the_settings_changed_while_the_mail_waited_C43()
+    {
+        await _app.NewsletterAsync();
+        await _app.Smtp.StopAsync();
+        await _app.ReaderClient().SignUpAsync("reader@example.test");
+        await ReaderSteps.WaitUntilAsync(() => _app.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.Attempts > 0)));
+
+        // While the mail server is away, the portal moves: the mail that finally goes out names the new address.
+        await _app.WithDbAsync(db => db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.Impressum, "Tagblatt GmbH, Neue Straße 2, 12345 Musterstadt")));
+        _app.Smtp.Start();
+        var mail = await _app.Smtp.WaitForAsync("reader@example.test", "bestätigen");
+        Assert.Contains("Neue Straße 2", mail.TextBody);
+        await ReaderSteps.WaitUntilAsync(() => _app.WithDbAsync(db => db.ConsentEvents.AnyAsync(e => e.Kind == ConsentEventKind.DoiSent)));
+
+        var events = await _app.WithDbAsync(db => db.ConsentEvents.ToListAsync());
+        var queued = events.Single(e => e.Kind == ConsentEventKind.DoiQueued);
+        var sent = events.Single(e => e.Kind == ConsentEventKind.DoiSent);
+        Assert.Equal(HashWithoutLink(mail), sent.DoiTextSha256);
+        Assert.NotEqual(queued.DoiTextSha256, sent.DoiTextSha256); // what was meant, and what went out
+        Assert.Equal("doi-v2", sent.TemplateVersion);
+    }
+
+    [Fact]
     public async Task The_printable_proof_and_both_exports_show_the_complete_consent_record_C43()
     {
         var newsletter = await _app.NewsletterAsync();

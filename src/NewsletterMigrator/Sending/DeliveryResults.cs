@@ -7,9 +7,10 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Sending;
 
 /// <summary>What happened to one leased row, waiting to be written.</summary>
+/// <param name="DoiTextSha256">For a DOI mail: the hash of the text as it was sent (C43), which the ledger's DoiSent entry keeps.</param>
 internal sealed record RowResult(
     OutboundMessage Row, MessageStatus Status, string? Reply, DateTime At, DateTime? NextAttemptAtUtc, bool CountsAsAttempt,
-    Subscriber? Subscriber = null, bool Bounced = false);
+    Subscriber? Subscriber = null, bool Bounced = false, string? DoiTextSha256 = null);
 
 /// <summary>
 /// Collects delivery results and writes them in one short transaction per flush (every few dozen
@@ -86,6 +87,7 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys,
                 {
                     SubscriberId = r.Subscriber.Id, NewsletterId = r.Row.NewsletterId, Kind = ConsentEventKind.DoiSent,
                     OccurredAtUtc = r.At, MessageId = r.Row.MessageId, TemplateVersion = Consent.SignUpService.DoiTemplateVersion,
+                    DoiTextSha256 = r.DoiTextSha256,
                 });
             }
             else if (r.Status == MessageStatus.Sent && r.Row.Kind == MessageKind.Campaign && r.Subscriber is { FirstNewsletterSentAtUtc: null })

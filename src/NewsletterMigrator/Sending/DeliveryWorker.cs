@@ -207,7 +207,10 @@ public sealed class DeliveryWorker(
         {
             case DeliveryOutcome.Sent:
                 Interlocked.Exchange(ref _consecutiveFailures, 0);
-                results.Add(new RowResult(row, MessageStatus.Sent, reply, now, null, true, subscriber));
+                // The DOI text's hash as sent: settings or the link's expiry may have changed since it was queued (C43).
+                var doiHash = row.Kind == MessageKind.DoubleOptIn && subscriber is not null
+                    ? messages.DoiText(newsletter, row.Language, subscriber.ConfirmTokenExpiresAtUtc).Sha256() : null;
+                results.Add(new RowResult(row, MessageStatus.Sent, reply, now, null, true, subscriber, DoiTextSha256: doiHash));
                 return;
             case DeliveryOutcome.PermanentFailure when result.SenderRejected && campaign is not null && row.Kind == MessageKind.Campaign:
                 // C37: our side was refused; the recipient is not to blame. Keep the row, stop the campaign.
