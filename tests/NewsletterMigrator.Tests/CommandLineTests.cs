@@ -61,6 +61,15 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(updated.ExitCode == 0, updated.Error);
         Assert.Contains("Open: sign-up at /n/eilmeldungen", updated.Output);
         Assert.DoesNotContain("Not open yet", updated.Output);
+        Assert.Equal(["Tagblatt Verlag GmbH", "Musterstraße 1, 12345 Musterstadt", "datenschutz@example.test", "2026-11"],
+            await NewsletterColumnsAsync("ControllerName", "ControllerAddress", "ControllerEmail", "PrivacyNoticeVersion"));
+        Assert.Contains("Verantwortlich nach §18 Abs. 2 MStV: Erika Mustermann", (await NewsletterColumnsAsync("Impressum"))[0]);
+
+        // A legal name with a comma in it comes with its own options.
+        var comma = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--controller-name", "Müller, Meier & Co. KG",
+            "--controller-address", "Hauptstraße 5, 54321 Beispielstadt"]);
+        Assert.True(comma.ExitCode == 0, comma.Error);
+        Assert.Equal(["Müller, Meier & Co. KG", "Hauptstraße 5, 54321 Beispielstadt"], await NewsletterColumnsAsync("ControllerName", "ControllerAddress"));
     }
 
     [Fact]
@@ -271,6 +280,18 @@ public sealed class CommandLineTests : IDisposable
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         return (reader.GetString(0), reader.GetString(1));
+    }
+
+    /// <summary>Columns of the one newsletter, read from the SQLite file the verbs wrote.</summary>
+    private async Task<string[]> NewsletterColumnsAsync(params string[] columns)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data, "cli.db")};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {string.Join(", ", columns)} FROM Newsletters";
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return [.. columns.Select((_, i) => reader.GetString(i))];
     }
 
     private async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)

@@ -15,7 +15,7 @@ public static class NewsletterVerbs
     public const string Usage =
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
-        "[--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"];  update-newsletter --slug <slug> [the same options]";
+        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"];  update-newsletter --slug <slug> [the same options]";
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -64,10 +64,14 @@ public static class NewsletterVerbs
             // "Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt": the legal name, then the postal address.
             var comma = controller.IndexOf(',');
             if (comma <= 0 || comma == controller.Length - 1)
-                return "--controller needs the legal name and the postal address, separated by a comma: \"Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt\".";
+                return "--controller needs the legal name and the postal address, separated by a comma: \"Tagblatt Verlag GmbH, Musterstraße 1, 12345 Musterstadt\" "
+                       + "(or give --controller-name and --controller-address).";
             n.ControllerName = controller[..comma].Trim();
             n.ControllerAddress = controller[(comma + 1)..].Trim();
         }
+        // For a legal name with a comma in it ("Müller, Meier & Co. KG"), name and address can come apart.
+        if (CommandLine.Option(args, "--controller-name") is { } controllerName) n.ControllerName = controllerName.Trim();
+        if (CommandLine.Option(args, "--controller-address") is { } controllerAddress) n.ControllerAddress = controllerAddress.Trim();
         if (CommandLine.Option(args, "--contact") is { } contact)
         {
             if (!EmailAddress.TryNormalize(contact, out var address)) return $"--contact: '{contact}' is not a valid email address.";
