@@ -36,12 +36,12 @@ public sealed class OptOutListTests : IAsyncLifetime
         await _app.ConfirmedReaderAsync(_app.Smtp, "/n/eilmeldungen", "Dora@Example.test");
         var admin = await _app.AdminAsync();
 
-        const string list = "Telefon;E-Mail\r\n0160 1111111;\r\n+49 171 2222222;\r\n;dora@example.test\r\n0160 1111111;\r\nkeine Nummer;\r\n;kein@adresse\r\n";
+        const string list = "Telefon;E-Mail\r\n0160 1111111;\r\n+49 171 2222222;\r\n;dora@example.test\r\n0160 1111111;\r\nkeine Nummer;\r\n;kein@adresse\r\n0160 5555555;eva@example.test\r\n";
         var response = await UploadAsync(admin, newsletter.Id, "abmeldungen.csv", list);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var page = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
-        Assert.Equal("6", Field(page, "optout-rows"));
-        Assert.Equal("3", Field(page, "optout-suppressed"));
+        Assert.Equal("7", Field(page, "optout-rows"));
+        Assert.Equal("5", Field(page, "optout-suppressed")); // the last row suppresses its number and its address
         Assert.Equal("1", Field(page, "optout-already")); // the same number twice in the file
         Assert.Equal("2", Field(page, "optout-invalid"));
         Assert.Contains("<td>6</td><td>enthält Buchstaben</td>", page);
@@ -49,14 +49,14 @@ public sealed class OptOutListTests : IAsyncLifetime
 
         // Only keyed hashes are stored.
         var suppressions = await _app.WithDbAsync(db => db.Suppressions.ToListAsync());
-        Assert.Equal(2, suppressions.Count(s => s.Kind == SuppressionKind.Phone));
-        Assert.Equal(1, suppressions.Count(s => s.Kind == SuppressionKind.Email));
+        Assert.Equal(3, suppressions.Count(s => s.Kind == SuppressionKind.Phone));
+        Assert.Equal(2, suppressions.Count(s => s.Kind == SuppressionKind.Email));
         Assert.All(suppressions, s => Assert.Equal(32, s.Hash.Length));
 
         // The same list again: everything is already on the list.
         page = WebUtility.HtmlDecode(await (await UploadAsync(admin, newsletter.Id, "abmeldungen.csv", list)).Content.ReadAsStringAsync());
         Assert.Equal("0", Field(page, "optout-suppressed"));
-        Assert.Equal("4", Field(page, "optout-already"));
+        Assert.Equal("6", Field(page, "optout-already"));
 
         // A suppressed number is never imported.
         var batch = await _app.ImportAsync(newsletter, "neu.csv", ("0160 1111111", "Anna Beispiel"), ("0160 4444444", "Emil Beispiel"));

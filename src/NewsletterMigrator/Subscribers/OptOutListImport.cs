@@ -13,12 +13,11 @@ public sealed record OptOutReport(int Rows, int Suppressed, int Already, int Inv
 
 /// <summary>
 /// Puts the old provider's opt-out list onto the suppression list in one go (C18, C36), in the same formats
-/// and through the same reader as the import. A row holding an email address suppresses the address; any
-/// other row is a phone number, normalised as the importer does with the newsletter's region. Only keyed
-/// hashes are stored (<see cref="SuppressionHash"/>), so a suppressed number is never imported again.
-/// What is already here follows at once, as for an admin's single suppression: contacts with that number
-/// who have not signed up are marked as objected and lose number and name (so no invitation can reach
-/// them), and subscriptions of that address end as a withdrawal by the admin (never mailed again).
+/// and through the same reader as the import. Each row suppresses its email addresses and its phone number,
+/// normalised as the importer does with the newsletter's region. Only keyed hashes are stored
+/// (<see cref="SuppressionHash"/>), so a suppressed number is never imported again. What is already here
+/// follows at once, as for a single objection or suppression: contacts with that number are ended
+/// (<see cref="PhoneObjections.EndContactsAsync"/>), subscriptions of that address end as a withdrawal by the admin.
 /// </summary>
 public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtector phones, PhoneObjections objections, UnsubscribeService unsubscribes,
     TimeProvider clock, ILogger<OptOutListImport> logger)
@@ -51,18 +50,21 @@ public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtect
                 }
             }
             rows++;
-            var entry = Classify(record, phoneColumn, region);
-            if (entry.Reason is not null)
+            var (entries, issue) = Classify(record, phoneColumn, region);
+            if (issue is not null)
             {
-                issues.Add(new OptOutIssue(record.Line, entry.Reason, entry.Value));
+                issues.Add(issue);
                 continue;
             }
-            if (!known.Add((entry.Kind, Convert.ToBase64String(entry.Hash!))))
+            foreach (var entry in entries)
             {
-                already++;
-                continue;
+                if (!known.Add((entry.Kind, Convert.ToBase64String(entry.Hash))))
+                {
+                    already++;
+                    continue;
+                }
+                fresh.Add(entry);
             }
-            fresh.Add(entry);
         }
         // Stored only once the whole file has been read: a damaged file changes nothing.
         foreach (var chunk in fresh.Chunk(Chunk)) suppressed += await StoreAsync(chunk, now, ct);
@@ -73,30 +75,36 @@ public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtect
         return new OptOutReport(rows, suppressed, already, issues.Count, issues);
     }
 
-    private sealed record Entry(SuppressionKind Kind, byte[]? Hash, string? EmailKey, string? Reason, string Value);
+    private sealed record Entry(SuppressionKind Kind, byte[] Hash, string? EmailKey);
 
-    /// <summary>An address anywhere in the row wins; otherwise the number column (or the first filled field).</summary>
-    private Entry Classify(TableRecord record, int phoneColumn, string region)
+    /// <summary>
+    /// Every address in the row, and its number (the number column, or without a header the first field that is
+    /// no address): a provider's list may carry both. A row is reported only when nothing in it can be used.
+    /// </summary>
+    private (List<Entry> Entries, OptOutIssue? Issue) Classify(TableRecord record, int phoneColumn, string region)
     {
         var fields = record.Fields;
-        var withAt = fields.FirstOrDefault(f => f.Contains('@'));
-        if (withAt is not null)
+        var entries = new List<Entry>();
+        OptOutIssue? firstProblem = null;
+        foreach (var field in fields.Where(f => f.Contains('@')))
         {
-            foreach (var field in fields.Where(f => f.Contains('@')))
+            if (EmailAddress.TryNormalize(field, out var email))
             {
-                if (EmailAddress.TryNormalize(field, out var email))
-                {
-                    var key = EmailAddress.Key(email);
-                    return new Entry(SuppressionKind.Email, SuppressionHash.Email(keys, key), key, null, "");
-                }
+                var key = EmailAddress.Key(email);
+                entries.Add(new Entry(SuppressionKind.Email, SuppressionHash.Email(keys, key), key));
             }
-            return new Entry(SuppressionKind.Email, null, null, InvalidEmail, Cut(withAt));
+            else firstProblem ??= new OptOutIssue(record.Line, InvalidEmail, Cut(field));
         }
-        var raw = phoneColumn >= 0 && phoneColumn < fields.Length ? fields[phoneColumn] : fields.FirstOrDefault(f => !string.IsNullOrWhiteSpace(f)) ?? "";
-        var number = PhoneNormalizer.Normalize(raw, region);
-        return number.IsValid
-            ? new Entry(SuppressionKind.Phone, SuppressionHash.Phone(phones, number.E164!), null, null, "")
-            : new Entry(SuppressionKind.Phone, null, null, number.InvalidReason, Cut(raw));
+        var raw = phoneColumn >= 0 && phoneColumn < fields.Length ? fields[phoneColumn]
+            : fields.FirstOrDefault(f => !string.IsNullOrWhiteSpace(f) && !f.Contains('@'));
+        if (!string.IsNullOrWhiteSpace(raw) && !raw.Contains('@'))
+        {
+            var number = PhoneNormalizer.Normalize(raw, region);
+            if (number.IsValid) entries.Add(new Entry(SuppressionKind.Phone, SuppressionHash.Phone(phones, number.E164!), null));
+            else if (entries.Count == 0) firstProblem = new OptOutIssue(record.Line, number.InvalidReason!, Cut(raw));
+        }
+        if (entries.Count > 0) return (entries, null);
+        return ([], firstProblem ?? new OptOutIssue(record.Line, PhoneNormalizer.Normalize("", region).InvalidReason!, ""));
     }
 
     private static string Cut(string value) => value.Length <= 200 ? value : value[..200];
@@ -105,14 +113,14 @@ public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtect
     private async Task<int> StoreAsync(Entry[] entries, DateTime now, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        db.Suppressions.AddRange(entries.Select(e => new Suppression { Kind = e.Kind, Hash = e.Hash!, Reason = "opt-out list", CreatedAtUtc = now }));
+        db.Suppressions.AddRange(entries.Select(e => new Suppression { Kind = e.Kind, Hash = e.Hash, Reason = "opt-out list", CreatedAtUtc = now }));
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
 
         // What is already here follows at once, through the same paths as a single objection or suppression:
         // contacts with a listed number are ended (objected, number and link gone, no invitation, C41), and
         // subscriptions of a listed address end as a withdrawal by the admin (never mailed again).
-        foreach (var hash in entries.Where(e => e.Kind == SuppressionKind.Phone).Select(e => e.Hash!))
+        foreach (var hash in entries.Where(e => e.Kind == SuppressionKind.Phone).Select(e => e.Hash))
             await objections.EndContactsAsync(hash, now, ct);
         foreach (var key in entries.Where(e => e.Kind == SuppressionKind.Email).Select(e => e.EmailKey!))
             await unsubscribes.WithdrawAddressAsync(key, WithdrawalChannel.Admin, ct);
