@@ -65,66 +65,37 @@ public sealed class FakeGraphApi : IAsyncDisposable
     }
 
     /// <summary>A status webhook as Meta sends it.</summary>
-    public static string StatusWebhook(string wamid, string status, string recipient, long unixTime, int? errorCode = null) =>
-        JsonSerializer.Serialize(new
+    public static string StatusWebhook(string wamid, string status, string recipient, long unixTime, int? errorCode = null) => Webhook(new
+    {
+        messaging_product = "whatsapp",
+        metadata = Metadata,
+        statuses = new[]
         {
-            @object = "whatsapp_business_account",
-            entry = new[]
+            new
             {
-                new
-                {
-                    id = "102290129340398",
-                    changes = new[]
-                    {
-                        new
-                        {
-                            field = "messages",
-                            value = new
-                            {
-                                messaging_product = "whatsapp",
-                                metadata = new { display_phone_number = "15550783881", phone_number_id = "106540352242922" },
-                                statuses = new[]
-                                {
-                                    new
-                                    {
-                                        id = wamid, status, timestamp = unixTime.ToString(), recipient_id = recipient,
-                                        errors = errorCode is null ? Array.Empty<object>() : [new { code = errorCode, title = "Message undeliverable" }],
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
+                id = wamid, status, timestamp = unixTime.ToString(), recipient_id = recipient,
+                errors = errorCode is null ? Array.Empty<object>() : [new { code = errorCode, title = "Message undeliverable" }],
             },
-        });
+        },
+    });
 
     /// <summary>An incoming text message as Meta forwards a reader's reply ("from": digits without '+').</summary>
-    public static string MessageWebhook(string from, string text, long unixTime) =>
-        JsonSerializer.Serialize(new
-        {
-            @object = "whatsapp_business_account",
-            entry = new[]
-            {
-                new
-                {
-                    id = "102290129340398",
-                    changes = new[]
-                    {
-                        new
-                        {
-                            field = "messages",
-                            value = new
-                            {
-                                messaging_product = "whatsapp",
-                                metadata = new { display_phone_number = "15550783881", phone_number_id = "106540352242922" },
-                                contacts = new[] { new { profile = new { name = "Leserin" }, wa_id = from } },
-                                messages = new[] { new { from, id = $"wamid.IN{unixTime}", timestamp = unixTime.ToString(), type = "text", text = new { body = text } } },
-                            },
-                        },
-                    },
-                },
-            },
-        });
+    public static string MessageWebhook(string from, string text, long unixTime) => Webhook(new
+    {
+        messaging_product = "whatsapp",
+        metadata = Metadata,
+        contacts = new[] { new { profile = new { name = "Leserin" }, wa_id = from } },
+        messages = new[] { new { from, id = $"wamid.IN{unixTime}", timestamp = unixTime.ToString(), type = "text", text = new { body = text } } },
+    });
+
+    private static readonly object Metadata = new { display_phone_number = "15550783881", phone_number_id = "106540352242922" };
+
+    /// <summary>The envelope every webhook of the WhatsApp Business Account comes in: one entry, one "messages" change.</summary>
+    private static string Webhook(object value) => JsonSerializer.Serialize(new
+    {
+        @object = "whatsapp_business_account",
+        entry = new[] { new { id = "102290129340398", changes = new[] { new { field = "messages", value } } } },
+    });
 
     public static string Sign(string body, string appSecret) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(appSecret), Encoding.UTF8.GetBytes(body)));
