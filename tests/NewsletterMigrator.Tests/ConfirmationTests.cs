@@ -32,6 +32,24 @@ public sealed class ConfirmationTests : IAsyncLifetime
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Fact]
+    public async Task A_new_link_for_a_newsletter_that_closed_meanwhile_is_neither_sent_nor_counted_C38_C42()
+    {
+        await _app.NewsletterAsync();
+        var reader = _app.ReaderClient();
+        await reader.SignUpAsync("reader@example.test");
+        var path = ConfirmPath(await _app.Smtp.WaitForAsync("reader@example.test", "bestätigen"));
+        await _app.OutboxIdleAsync();
+        await _app.WithDbAsync(db => db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.Impressum, "")));
+
+        _clock.Advance(TimeSpan.FromHours(73));
+        var expired = await reader.GetStringAsync(path);
+        var resent = await reader.PostFormAsync(path + "?handler=Resend", expired, []);
+        Assert.Contains("ein neuer Bestätigungslink unterwegs", await resent.Content.ReadAsStringAsync()); // the same answer (C30)
+        Assert.Equal(1, await _app.WithDbAsync(db => db.OutboundMessages.CountAsync()));
+        Assert.Equal(1, await _app.WithDbAsync(db => db.ConsentEvents.CountAsync(e => e.Kind == ConsentEventKind.DoiQueued)));
+    }
+
+    [Fact]
     public async Task Confirm_tokens_have_256_bits_are_stored_only_hashed_work_once_and_expire_C29()
     {
         await _app.NewsletterAsync();

@@ -69,6 +69,8 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
         var now = clock.GetUtcNow().UtcDateTime;
         if (subscriber.LastDoiQueuedAtUtc > now - options.Value.DoiResendInterval) return;
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == subscriber.NewsletterId, ct);
+        // A newsletter that is not open sends no DOI mail (C38), and so queues none that would count toward the cap.
+        if (!Newsletters.LegalReadiness.IsOpen(newsletter)) return;
         // The daily cap (C42) applies here too; the page answers the same either way (C30).
         if (!await signUps.TryQueueDoiAsync(newsletter, subscriber, now, ct)) return;
         await db.SaveChangesAsync(ct);
