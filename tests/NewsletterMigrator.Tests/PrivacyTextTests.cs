@@ -181,11 +181,12 @@ public sealed class PrivacyTextTests : IAsyncLifetime
             db.ImportBatches.Add(new ImportBatch
             {
                 NewsletterId = newsletter.Id, FileName = "liste.csv", Status = ImportStatus.Completed, CreatedAtUtc = DateTime.UtcNow,
-                LegalBasis = "bestehende Einwilligung zum WhatsApp-Newsletter, eingeholt bis 06.12.2019",
+                LegalBasisKind = Importing.LegalBases.ExistingConsent, LegalBasis = "bestehende Einwilligung zum WhatsApp-Newsletter, eingeholt bis 06.12.2019",
             });
             return await db.SaveChangesAsync();
         });
-        Assert.Contains("Rechtsgrundlage: bestehende Einwilligung zum WhatsApp-Newsletter, eingeholt bis 06.12.2019.", await PrivacyBlockAsync(app));
+        // The editor's words, and the article the chosen kind stands for.
+        Assert.Contains("Rechtsgrundlage: bestehende Einwilligung zum WhatsApp-Newsletter, eingeholt bis 06.12.2019 (Art. 6 Abs. 1 lit. a DSGVO).", await PrivacyBlockAsync(app));
     }
 
     [Fact]

@@ -103,7 +103,7 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
 
     /// <param name="editorStatement">The editor's consent statement, or null for the one generated from the settings.</param>
     /// <param name="editorPrivacy">The editor's Art. 13 text, or null for the one generated from the settings.</param>
-    private Draft Compose(Newsletter n, string language, string? editorStatement, string? editorPrivacy, IReadOnlyCollection<string> bases) => new(
+    private Draft Compose(Newsletter n, string language, string? editorStatement, string? editorPrivacy, IReadOnlyCollection<InvitationLegalBasis> bases) => new(
         n.Id, language, Normalize(editorStatement ?? DefaultConsentTexts.Statement(n, language)),
         editorPrivacy is null ? Normalize(defaults.Privacy(n, language, bases)) : Normalize(editorPrivacy),
         n.PrivacyNoticeUrl.Trim(), n.PrivacyNoticeVersion.Trim(), ObjectionNote(language), ShownImpressum.For(n),
@@ -163,10 +163,11 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
     }
 
     /// <summary>The legal bases recorded with the newsletter's completed imports (C36), for the invitation paragraph.</summary>
-    private async Task<IReadOnlyCollection<string>> InvitationLegalBasesAsync(int newsletterId, CancellationToken ct) =>
-        await db.ImportBatches.AsNoTracking()
+    private async Task<IReadOnlyCollection<InvitationLegalBasis>> InvitationLegalBasesAsync(int newsletterId, CancellationToken ct) =>
+        (await db.ImportBatches.AsNoTracking()
             .Where(b => b.NewsletterId == newsletterId && b.Status == ImportStatus.Completed && b.LegalBasis != "")
-            .Select(b => b.LegalBasis).Distinct().OrderBy(b => b).ToListAsync(ct);
+            .Select(b => new { b.LegalBasisKind, b.LegalBasis }).Distinct().ToListAsync(ct))
+        .Select(b => new InvitationLegalBasis(b.LegalBasisKind, b.LegalBasis)).OrderBy(b => b.Text, StringComparer.Ordinal).ThenBy(b => b.Kind, StringComparer.Ordinal).ToList();
 
     private string ObjectionNote(string language)
     {

@@ -26,10 +26,10 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
     private static string StatementSender(Newsletter n) => Has(n.ControllerName) ? n.ControllerName.Trim() : n.SenderName;
 
     /// <param name="invitationLegalBases">The legal bases recorded with the newsletter's imports (C36), for the invitation paragraph.</param>
-    public string Privacy(Newsletter n, string language, IReadOnlyCollection<string> invitationLegalBases) =>
+    public string Privacy(Newsletter n, string language, IReadOnlyCollection<InvitationLegalBasis> invitationLegalBases) =>
         string.Join("\n", language == "en" ? English(n, invitationLegalBases) : German(n, invitationLegalBases));
 
-    private IEnumerable<string> German(Newsletter n, IReadOnlyCollection<string> bases)
+    private IEnumerable<string> German(Newsletter n, IReadOnlyCollection<InvitationLegalBasis> bases)
     {
         var r = retention.Value;
         yield return $"Verantwortlich: {Controller(n)}";
@@ -39,7 +39,7 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
                      + "Diesen Nachweis bewahren wir auch nach einem Widerruf auf, weil wir die Einwilligung nachweisen müssen (Art. 6 Abs. 1 lit. c in Verbindung mit Art. 7 Abs. 1 DSGVO) "
                      + "und um Ansprüche abwehren zu können (Art. 6 Abs. 1 lit. f DSGVO).";
         yield return "WhatsApp-Einladung: Wenn wir Sie über WhatsApp zu diesem Newsletter eingeladen haben, haben wir dafür einmal Ihre Telefonnummer und Ihren Namen aus unserem früheren WhatsApp-Angebot verwendet"
-                     + (bases.Count > 0 ? $"; Rechtsgrundlage: {string.Join("; ", bases.Select(OneLine))}." : ".")
+                     + (bases.Count > 0 ? $"; Rechtsgrundlage: {string.Join("; ", bases.Select(b => OneLine(b.Text) + b.Article(german: true)))}." : ".")
                      + $" Sie können dem jederzeit widersprechen (Art. 21 DSGVO), z. B. per E-Mail an {n.ControllerEmail}.";
         yield return $"Empfänger: {MailRecipientGerman()} Die WhatsApp-Einladung wird über WhatsApp zugestellt; dabei erhält {Meta}, Ihre Telefonnummer.";
         if (ThirdCountryText("de") is { } transfers) yield return $"Übermittlung in Drittländer: {transfers}";
@@ -61,7 +61,7 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
             : "Beschwerde: Sie können sich bei einer Datenschutz-Aufsichtsbehörde beschweren (Art. 77 DSGVO), insbesondere in dem Mitgliedstaat Ihres Aufenthalts, Ihres Arbeitsplatzes oder des mutmaßlichen Verstoßes.";
     }
 
-    private IEnumerable<string> English(Newsletter n, IReadOnlyCollection<string> bases)
+    private IEnumerable<string> English(Newsletter n, IReadOnlyCollection<InvitationLegalBasis> bases)
     {
         var r = retention.Value;
         yield return $"Controller: {Controller(n)}";
@@ -71,7 +71,7 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
                      + "We keep this proof after a withdrawal too, because we must be able to prove the consent (Art. 6(1)(c) with Art. 7(1) GDPR) "
                      + "and to defend against claims (Art. 6(1)(f) GDPR).";
         yield return "WhatsApp invitation: if we invited you to this newsletter via WhatsApp, we used your phone number and name from our former WhatsApp service once for that purpose"
-                     + (bases.Count > 0 ? $"; legal basis: {string.Join("; ", bases.Select(OneLine))}." : ".")
+                     + (bases.Count > 0 ? $"; legal basis: {string.Join("; ", bases.Select(b => OneLine(b.Text) + b.Article(german: false)))}." : ".")
                      + $" You may object to this at any time (Art. 21 GDPR), e.g. by email to {n.ControllerEmail}.";
         yield return $"Recipients: {MailRecipientEnglish()} The WhatsApp invitation is delivered through WhatsApp; {MetaEn} receives your phone number for this.";
         if (ThirdCountryText("en") is { } transfers) yield return $"Transfers to third countries: {transfers}";
@@ -158,4 +158,16 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
 
     private static string OneLine(string s) =>
         string.Join(", ", s.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.');
+}
+
+/// <summary>An import's legal basis for the one invitation (C36): the editor's words and the article its kind stands for.</summary>
+public sealed record InvitationLegalBasis(string Kind, string Text)
+{
+    /// <summary>" (Art. 6 …)" for the kinds that name one; "other" is explained in the editor's words alone.</summary>
+    public string Article(bool german) => Kind switch
+    {
+        Importing.LegalBases.ExistingConsent => german ? " (Art. 6 Abs. 1 lit. a DSGVO)" : " (Art. 6(1)(a) GDPR)",
+        Importing.LegalBases.LegitimateInterest => german ? " (Art. 6 Abs. 1 lit. f DSGVO)" : " (Art. 6(1)(f) GDPR)",
+        _ => "",
+    };
 }
