@@ -122,8 +122,7 @@ public sealed class DefaultConsentTexts(IOptions<PrivacyOptions> privacy, IOptio
         return Has(text) ? OneLine(text!) : null;
     }
 
-    private static string Controller(Newsletter n) =>
-        string.Join(", ", new[] { n.ControllerName, OneLine(n.ControllerAddress), n.ControllerEmail }.Where(Has).Select(s => s.Trim()));
+    private static string Controller(Newsletter n) => Newsletters.ControllerLine.Of(n);
 
     // RetentionService deletes when the period has passed; whole days read as days, otherwise hours.
     private static string DurationGerman(TimeSpan t) =>

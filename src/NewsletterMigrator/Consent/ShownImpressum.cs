@@ -10,12 +10,7 @@ public static class ShownImpressum
 {
     public static string For(Newsletter n)
     {
-        var controller = string.Join(", ", new[] { n.ControllerName, Flatten(n.ControllerAddress), n.ControllerEmail }
-            .Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s.Trim()));
-        var lines = new[] { controller, n.Impressum.ReplaceLineEndings("\n").Trim(), n.ImpressumUrl.Trim() };
+        var lines = new[] { Newsletters.ControllerLine.Of(n), n.Impressum.ReplaceLineEndings("\n").Trim(), n.ImpressumUrl.Trim() };
         return string.Join("\n", lines.Where(l => l.Length > 0));
     }
-
-    private static string Flatten(string s) =>
-        string.Join(", ", s.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

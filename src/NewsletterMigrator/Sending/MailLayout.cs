@@ -43,8 +43,7 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text)
         // The controller (C39): who is responsible for the reader's data, with a postal and a mail address.
         if (!string.IsNullOrWhiteSpace(newsletter.ControllerName))
         {
-            var controller = text["Mail_Controller", string.Join(", ",
-                new[] { newsletter.ControllerName, OneLine(newsletter.ControllerAddress), newsletter.ControllerEmail.Trim() }.Where(p => p.Length > 0))];
+            var controller = text["Mail_Controller", Newsletters.ControllerLine.Of(newsletter)];
             html.Append($"<br>{Enc(controller)}");
             plain.AppendLine(controller);
         }
@@ -64,7 +63,7 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text)
             if (url.Length > 0)
             {
                 // Only a web address becomes a link; anything else is shown as typed.
-                html.Append(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+                html.Append(Newsletters.LegalReadiness.IsWebLink(url)
                     ? $"""<br><a href="{Enc(url)}" style="color:#0d3b66;">{Enc(url)}</a>"""
                     : $"<br>{Enc(url)}");
                 plain.AppendLine($"{text["Impressum"]}: {url}");
@@ -73,9 +72,6 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text)
         }
         return (html.ToString(), plain.ToString());
     }
-
-    private static string OneLine(string value) =>
-        string.Join(", ", value.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     public static string Enc(string? value) => WebUtility.HtmlEncode(value ?? "");
 }
