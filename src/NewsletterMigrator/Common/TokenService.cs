@@ -103,12 +103,26 @@ public sealed class TokenService(KeyRing keys)
     public static bool Matches(string token, byte[] storedHash) =>
         CryptographicOperations.FixedTimeEquals(Hash(token), storedHash);
 
+    /// <summary>
+    /// Base64url as we write it: 43 characters hold 32 bytes, so the last character's two low bits are padding
+    /// and always zero. .NET's decoder throws on other bits (it does not return false), and such a string is
+    /// no token we issued: it is refused here, like any other unknown token.
+    /// </summary>
     private static bool IsBase64Url(string value)
     {
         foreach (var c in value)
         {
             if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')) return false;
         }
-        return true;
+        return value.Length == 0 || (SextetOf(value[^1]) & 0b11) == 0;
     }
+
+    private static int SextetOf(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '-' => 62,
+        _ => 63,
+    };
 }
