@@ -36,6 +36,8 @@ public static class WebSetup
                 options.Conventions.AuthorizeFolder("/Admin/Newsletters", Roles.Admin);
                 options.Conventions.AuthorizeFolder("/Admin/Privacy", Roles.Admin);
             })
+            // Any posted value other than "true" is an unticked checkbox, never a model error (issue 13).
+            .AddMvcOptions(options => options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider()))
             .AddViewLocalization()
             .AddDataAnnotationsLocalization(o => o.DataAnnotationLocalizerProvider = (_, factory) => factory.Create(typeof(SharedResource)));
         services.AddAntiforgery(options => options.Cookie.Name = "nm.af");
