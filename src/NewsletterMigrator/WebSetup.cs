@@ -40,7 +40,14 @@ public static class WebSetup
             .AddMvcOptions(options => options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider()))
             .AddViewLocalization()
             .AddDataAnnotationsLocalization(o => o.DataAnnotationLocalizerProvider = (_, factory) => factory.Create(typeof(SharedResource)));
-        services.AddAntiforgery(options => options.Cookie.Name = "nm.af");
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "nm.af";
+            // SecurityHeaders says DENY on every page; antiforgery's own SAMEORIGIN would come first (issue 13).
+            options.SuppressXFrameOptionsHeader = true;
+        });
+        // No "Server: Kestrel": nothing a probe needs to know.
+        builder.WebHost.ConfigureKestrel(options => options.AddServerHeader = false);
         // German text stays readable (and smaller) in the HTML instead of becoming &#xE4; entities.
         services.Configure<WebEncoderOptions>(options => options.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
 
