@@ -120,10 +120,9 @@ public static class CommandLine
         if (file is null) return Fail("Usage: " + SuppressUsage);
         var db = services.GetRequiredService<AppDbContext>();
         // Numbers without a country code are read in the newsletter's region (the first newsletter's without --newsletter).
-        var newsletters = db.Newsletters.AsNoTracking();
         var region = slug is null
-            ? await newsletters.OrderBy(n => n.Id).Select(n => n.DefaultRegion).FirstOrDefaultAsync() ?? "DE"
-            : await newsletters.Where(n => n.Slug == slug).Select(n => n.DefaultRegion).SingleOrDefaultAsync();
+            ? await InstallationRegion.OfAsync(db)
+            : await db.Newsletters.Where(n => n.Slug == slug).Select(n => n.DefaultRegion).SingleOrDefaultAsync();
         if (region is null) return Fail($"No newsletter with the slug '{slug}'.");
         if (!File.Exists(file)) return Fail($"File not found: {file}");
 

@@ -47,10 +47,15 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
             ? db.Contacts.Where(c => c.ImportBatchId == id)
             : db.Contacts.Where(c => c.NewsletterId == newsletterId);
 
-    /// <summary>Not yet invited by either channel, still reachable, not objected or suppressed (C41), and not already a subscriber.</summary>
-    private IQueryable<Contact> Open(IQueryable<Contact> scope) =>
-        scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null
-                         && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id))
+    private IQueryable<Contact> Open(IQueryable<Contact> scope) => Invitable(scope, db);
+
+    /// <summary>
+    /// The one rule for "may still get the one invitation" (C11, C41), asked by the queue, its send button and the
+    /// Cloud API: not yet invited by either channel, still reachable, not objected or suppressed, not yet signed up.
+    /// </summary>
+    public static IQueryable<Contact> Invitable(IQueryable<Contact> contacts, AppDbContext db) =>
+        contacts.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null
+                            && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id))
             .Where(NotSuppressed(db));
 
     /// <summary>

@@ -27,9 +27,7 @@ public sealed class WhatsAppInvitations(AppDbContext db, IOptions<WhatsAppOption
         while (true)
         {
             // Keyset batches: 100,000 contacts never sit in memory at once.
-            var page = scope.Where(c => c.InvitedAtUtc == null && c.PhoneEncrypted != null && c.SignedUpAtUtc == null && c.ObjectedAtUtc == null
-                                        && !db.WhatsAppMessages.Any(m => m.ContactId == c.Id))
-                .Where(InvitationQueue.NotSuppressed(db));
+            var page = InvitationQueue.Invitable(scope, db);
             if (after is { } a) page = page.Where(c => c.Id.CompareTo(a) > 0);
             var ids = await page.OrderBy(c => c.Id).Select(c => c.Id).Take(1000).ToListAsync(ct);
             if (ids.Count == 0) break;

@@ -31,8 +31,7 @@ public sealed class InformalWithdrawals(AppDbContext db, UnsubscribeService unsu
             return new(InformalWithdrawalStatus.Recorded, SubscriptionsEnded: ended);
         }
 
-        // A number without country code is read in the first newsletter's region, as the subscriber lookup does.
-        var region = await db.Newsletters.OrderBy(n => n.Id).Select(n => n.DefaultRegion).FirstOrDefaultAsync(ct) ?? "DE";
+        var region = await Newsletters.InstallationRegion.OfAsync(db, ct);
         var number = PhoneNormalizer.Normalize(value, region);
         if (!number.IsValid) return new(InformalWithdrawalStatus.InvalidValue);
         var hmac = SuppressionHash.Phone(phones, number.E164!);

@@ -26,18 +26,10 @@ public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Ex
         }).ToListAsync();
         Rows = rows.Select(r => new Row(r.Newsletter.Id, r.Newsletter.Name, r.Newsletter.Slug, r.Contacts, r.Confirmed, r.Pending,
             LegalReadiness.Missing(r.Newsletter))).ToList();
-        await LoadMigrationEndRemindersAsync();
-    }
-
-    // --- Migration end reminders (C16) ---
-    public List<MigrationEndReminder> MigrationEndReminders { get; private set; } = [];
-
-    private async Task LoadMigrationEndRemindersAsync()
-    {
+        // Migration end reminders (C16), from the newsletters just read.
         var now = clock.GetUtcNow().UtcDateTime;
-        var soon = now + MigrationEnd.ReminderLead;
-        var ending = await db.Newsletters.AsNoTracking()
-            .Where(n => n.MigrationEndsAtUtc != null && n.MigrationEndsAtUtc >= now && n.MigrationEndsAtUtc <= soon).ToListAsync();
-        MigrationEndReminders = [.. ending.Select(n => MigrationEnd.Reminder(n, now)).OfType<MigrationEndReminder>().OrderBy(r => r.EndsAtUtc)];
+        MigrationEndReminders = [.. rows.Select(r => MigrationEnd.Reminder(r.Newsletter, now)).OfType<MigrationEndReminder>().OrderBy(r => r.EndsAtUtc)];
     }
+
+    public List<MigrationEndReminder> MigrationEndReminders { get; private set; } = [];
 }

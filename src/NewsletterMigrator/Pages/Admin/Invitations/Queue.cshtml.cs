@@ -50,9 +50,7 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
         {
             Status = ContactStatus.Text(contact, text);
             Message = links.Message(Newsletter, contact, Lang);
-            CanSend = Gate == InvitationGate.Open && contact.InvitedAtUtc is null && contact.PhoneEncrypted is not null
-                      && contact.SignedUpAtUtc is null && !await db.WhatsAppMessages.AnyAsync(m => m.ContactId == contact.Id, ct)
-                      && await db.Contacts.Where(c => c.Id == contact.Id).AnyAsync(InvitationQueue.NotSuppressed(db), ct);
+            CanSend = Gate == InvitationGate.Open && await InvitationQueue.Invitable(db.Contacts.Where(c => c.Id == contact.Id), db).AnyAsync(ct);
             if (CanSend) Number = phones.Decrypt(contact.PhoneEncrypted!);
         }
         return Page();

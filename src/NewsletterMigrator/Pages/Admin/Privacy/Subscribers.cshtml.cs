@@ -63,7 +63,7 @@ public sealed class SubscribersModel(SubscriberLookup lookup, DataExportService 
 
     public async Task<IActionResult> OnPostSuppressAsync(string? value)
     {
-        var region = await db.Newsletters.OrderBy(n => n.Id).Select(n => n.DefaultRegion).FirstOrDefaultAsync() ?? "DE";
+        var region = await NewsletterMigrator.Newsletters.InstallationRegion.OfAsync(db);
         var outcome = await erasure.SuppressManuallyAsync(value ?? "", region, User.Identity!.Name!);
         Message = outcome switch
         {
