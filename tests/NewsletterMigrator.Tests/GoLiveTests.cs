@@ -228,6 +228,7 @@ public sealed class GoLiveTests
         var refused = await staff.PostFormAsync(settingsPath, settings, fields);
         var refusedPage = await refused.Content.ReadAsStringAsync();
         Assert.Contains("Bitte geben Sie eine gültige E-Mail-Adresse ein", refusedPage);
+        Assert.Contains("Noch nicht startklar", refusedPage); // a refused save still shows what is missing, never "ready"
         Assert.Equal("", await app.WithDbAsync(db => db.Newsletters.Select(n => n.ControllerName).SingleAsync()));
 
         fields = SettingsForm(settings);

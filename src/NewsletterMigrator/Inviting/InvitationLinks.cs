@@ -28,7 +28,6 @@ public sealed record InvitationSender(string Sender, string PrivacyUrl)
 /// <summary>Derives a contact's personal link again from the server secret (only its hash is stored) and the wa.me draft (C27).</summary>
 public sealed class InvitationLinks(TokenService tokens, IOptions<AppOptions> app)
 {
-    /// <summary>The placeholders an invitation text may use; {link} is required, the others make it say what C41 asks.</summary>
     /// <summary>What a text must contain to name the sender, carry the link and the privacy notice (C41); {name} is optional.</summary>
     private static readonly string[] RequiredPlaceholders = ["{sender}", "{link}", "{privacy}"];
 

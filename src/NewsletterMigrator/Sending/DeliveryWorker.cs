@@ -191,7 +191,10 @@ public sealed class DeliveryWorker(
         // Re-checked right before sending, not only at lease time: an unsubscribe takes effect at once (C13),
         // and no newsletter goes out without DOI (C1).
         if (subscriber is not null && await CurrentStatus(slot.Db, subscriber.Id, ct) != subscriber.Status) subscriber = null;
-        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber);
+        // The DOI wording is built once: for the mail, and for the hash of the text as sent (C43).
+        var doi = row.Kind == MessageKind.DoubleOptIn && subscriber is { Status: SubscriberStatus.Pending }
+            ? messages.DoiText(newsletter, row.Language, subscriber.ConfirmTokenExpiresAtUtc) : null;
+        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber, doi);
         if (message is null)
         {
             results.Add(new RowResult(row, MessageStatus.Cancelled, null, now, null, CountsAsAttempt: false));
@@ -208,9 +211,7 @@ public sealed class DeliveryWorker(
             case DeliveryOutcome.Sent:
                 Interlocked.Exchange(ref _consecutiveFailures, 0);
                 // The DOI text's hash as sent: settings or the link's expiry may have changed since it was queued (C43).
-                var doiHash = row.Kind == MessageKind.DoubleOptIn && subscriber is not null
-                    ? messages.DoiText(newsletter, row.Language, subscriber.ConfirmTokenExpiresAtUtc).Sha256() : null;
-                results.Add(new RowResult(row, MessageStatus.Sent, reply, now, null, true, subscriber, DoiTextSha256: doiHash));
+                results.Add(new RowResult(row, MessageStatus.Sent, reply, now, null, true, subscriber, DoiTextSha256: doi?.Sha256()));
                 return;
             case DeliveryOutcome.PermanentFailure when result.SenderRejected && campaign is not null && row.Kind == MessageKind.Campaign:
                 // C37: our side was refused; the recipient is not to blame. Keep the row, stop the campaign.
@@ -258,9 +259,9 @@ public sealed class DeliveryWorker(
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, reason), ct);
     }
 
-    private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber) => row.Kind switch
+    private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber, DoiMailText? doi) => row.Kind switch
     {
-        MessageKind.DoubleOptIn when subscriber is { Status: SubscriberStatus.Pending } => messages.DoubleOptIn(row, newsletter, subscriber),
+        MessageKind.DoubleOptIn when subscriber is { Status: SubscriberStatus.Pending } && doi is not null => messages.DoubleOptIn(row, newsletter, subscriber, doi),
         MessageKind.Campaign when subscriber is { Status: SubscriberStatus.Confirmed } && campaign is not null => messages.Newsletter(row, newsletter, campaign, subscriber),
         MessageKind.AccessLink when subscriber is not null && EmailAddress.Key(row.ToAddress) == subscriber.EmailKey => messages.AccessLink(row, newsletter, subscriber),
         MessageKind.AddressChange when subscriber?.PendingEmail is { } pending && EmailAddress.Key(pending) == EmailAddress.Key(row.ToAddress)

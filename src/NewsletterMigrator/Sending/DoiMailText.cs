@@ -6,7 +6,7 @@ namespace NewsletterMigrator.Sending;
 
 /// <summary>
 /// The wording of the DOI mail, in one place: the mail builder renders it with the confirm link, and the
-/// sign-up hashes it without the link (C43), so what was sent can be re-derived from template version,
+/// sign-up and the worker hash it without the link (C43), so what was sent can be re-derived from template version,
 /// newsletter settings and link expiry. Neutral by design (C8): the request, the link, how long it is
 /// valid, "ignore this if it wasn't you", and the footer with sender, controller and Impressum (C39).
 /// Built by <see cref="MessageFactory.DoiText"/> in the reader's language.
@@ -43,7 +43,7 @@ public sealed record DoiMailText(
 
     /// <summary>
     /// SHA-256 (hex, lower case) of <see cref="Plain"/> with the confirm link left out, as stored on the
-    /// DoiQueued ledger entry. To check a sent mail: take its text part, remove the link line's URL (keep
+    /// DoiQueued (meant) and DoiSent (as sent) ledger entries. To check a sent mail: take its text part, remove the link line's URL (keep
     /// the empty line), use LF line endings, hash UTF-8.
     /// </summary>
     public string Sha256() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Plain(""))));

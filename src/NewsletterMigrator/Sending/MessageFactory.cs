@@ -18,10 +18,10 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
     // A campaign's body is rendered once per campaign, not once per recipient.
     private readonly ConcurrentDictionary<int, (string Html, string Text)> _campaignBodies = new();
 
-    public MimeMessage DoubleOptIn(OutboundMessage row, Newsletter newsletter, Subscriber subscriber)
+    /// <summary>The DOI mail from its wording (<see cref="DoiText"/>), which the caller keeps for the hash of what was sent (C43).</summary>
+    public MimeMessage DoubleOptIn(OutboundMessage row, Newsletter newsletter, Subscriber subscriber, DoiMailText doi)
     {
         var confirmUrl = app.Value.Link($"confirm/{tokens.Create(TokenPurpose.Confirm, subscriber.Id, subscriber.ConfirmGeneration)}");
-        var doi = DoiText(newsletter, row.Language, subscriber.ConfirmTokenExpiresAtUtc);
         using var culture = new CultureScope(row.Language);
         var message = Envelope(row, newsletter, doi.Subject);
         message.Body = new BodyBuilder

@@ -46,6 +46,9 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
     public async Task<IActionResult> OnPostAsync()
     {
         var user = User.Identity!.Name!;
+        // The stored newsletter, read once: its end date decides what may change, a failed save shows its checklist.
+        var stored = Id is null ? null : await db.Newsletters.SingleOrDefaultAsync(x => x.Id == Id);
+        if (Id is not null && stored is null) return NotFound();
         Input.Slug = Input.Slug?.Trim().ToLowerInvariant();
         Input.DefaultRegion = Input.DefaultRegion?.Trim().ToUpperInvariant();
         if (!NewsletterService.IsValidSlug(Input.Slug)) ModelState.AddModelError("Input.Slug", text["Newsletter_SlugInvalid"]);
@@ -71,18 +74,18 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessageEn) && !Input.InvitationMessageEn.Contains("{link}"))
             ModelState.AddModelError("Input.InvitationMessageEn", text["Newsletter_InvitationNeedsLink"]);
         // issue 12 (C16): the migration end moves only while it has not passed, is not removed, and a new one lies ahead.
-        var currentEnd = Id is null ? null : await db.Newsletters.Where(x => x.Id == Id).Select(x => x.MigrationEndsAtUtc).SingleOrDefaultAsync();
-        var endChange = MigrationEnd.CheckChange(currentEnd, Input.MigrationEndDate is { } proposed ? Berlin.EndOfDayUtc(proposed) : null, clock.GetUtcNow().UtcDateTime);
+        var endChange = MigrationEnd.CheckChange(stored?.MigrationEndsAtUtc, Input.MigrationEndDate is { } proposed ? Berlin.EndOfDayUtc(proposed) : null, clock.GetUtcNow().UtcDateTime);
         if (endChange != MigrationEndChange.Allowed) ModelState.AddModelError("Input.MigrationEndDate", text[MigrationEnd.ChangeMessageKey(endChange)]);
         if (!ModelState.IsValid)
         {
+            if (stored is not null) Missing = LegalReadiness.Missing(stored);
             await LoadConsentTextsAsync(fillInput: false);
             FillPreviews();
             return Page();
         }
 
         var endsAt = Input.MigrationEndDate is { } date ? Berlin.EndOfDayUtc(date) : (DateTime?)null;
-        if (Id is null)
+        if (stored is null)
         {
             var created = new Newsletter { Name = "", Slug = "", SenderName = "", SenderAddress = "" };
             Apply(created, sender, replyTo, controllerEmail, testRecipients.Text, endsAt);
@@ -91,8 +94,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             return RedirectToPage(new { id = created.Id });
         }
 
-        var n = await db.Newsletters.SingleOrDefaultAsync(x => x.Id == Id);
-        if (n is null) return NotFound();
+        var n = stored;
         Apply(n, sender, replyTo, controllerEmail, testRecipients.Text, endsAt);
         db.Audit(user, "settings", $"edited newsletter {n.Slug}", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
