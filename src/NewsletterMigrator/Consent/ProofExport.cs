@@ -30,8 +30,8 @@ public sealed record ProofImport(int ImportId, string FileName, DateTime Importe
 
 /// <summary>
 /// A ledger entry, with the consent text version it refers to written out in full, so an export stands on its own.
-/// A sign-up carries the age confirmation and the privacy-notice version shown; a queued DOI its template
-/// version and the SHA-256 of its text without the link (C43).
+/// A sign-up carries the age confirmation and the privacy-notice version shown; a queued or sent DOI its
+/// template version and the SHA-256 of its text without the link, as meant and as sent (C43).
 /// </summary>
 public sealed record ProofEvent(
     long Id,
@@ -106,8 +106,7 @@ public sealed class ProofExport(AppDbContext db)
                 e.AgeConfirmed, e.PrivacyNoticeVersion, e.DoiTextSha256)).ToList()) { Imports = imports[s.Id].ToList() }).ToList();
     }
 
-    // --- C36: the legal basis of the import a reader was invited from -----------------------------------
-    // The sign-up's invitation contact (and the subscriber's first contact) lead to the import batch. The
+    // C36, the legal basis of the import a reader was invited from: the sign-up's invitation contact (and the subscriber's first contact) lead to the import batch. The
     // contact row is never deleted: the migration end and erasure only blank its number and name.
     private async Task<ILookup<Guid, ProofImport>> ImportsAsync(List<Subscriber> subscribers, List<ConsentEvent> events, CancellationToken ct)
     {
@@ -136,7 +135,6 @@ public sealed class ProofExport(AppDbContext db)
         string.Join(" | ", p.Imports.Select(i => i.LegalBasisKind)),
         string.Join(" | ", p.Imports.Select(i => i.LegalBasis)),
     ];
-    // --- end C36 -----------------------------------------------------------------------------------------
 
     private static readonly JsonSerializerOptions Json = new()
     {
