@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using NewsletterMigrator.Data;
@@ -34,7 +35,8 @@ public sealed class GoLiveBrowserTests : BrowserTest
         await admin.GetByLabel("E-Mail-Adresse").FillAsync("chef@example.test");
         await admin.GetByLabel("Passwort").FillAsync("correct horse battery");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Anmelden" }).ClickAsync();
-        await admin.GotoAsync("/admin");
+        // Signed in once the redirect has arrived; going to /admin before that could cancel the sign-in POST.
+        await Assertions.Expect(admin).ToHaveURLAsync(new Regex("/admin$"));
         await Assertions.Expect(admin.Locator(".legal-checklist")).ToContainTextAsync("Postanschrift des Verantwortlichen");
         await admin.GetByRole(AriaRole.Link, new() { Name = "Angaben ergänzen" }).ClickAsync();
         await admin.GetByLabel("Verantwortlicher (vollständiger Name mit Rechtsform) *").FillAsync(LegalIdentity.ControllerName);
