@@ -68,7 +68,7 @@ public static class SendBenchmark
             var lastBatch = TimeSpan.Zero;
             int queued;
             await using (var scope = app.Services.CreateAsyncScope())
-                queued = await scope.ServiceProvider.GetRequiredService<CampaignService>().StartAsync(campaignId, "bench", _ =>
+                queued = await scope.ServiceProvider.GetRequiredService<CampaignService>().StartAsync(newsletter.Id, campaignId, "bench", _ =>
                 {
                     // Called after each committed batch except the last: the time since the previous one is one batch.
                     batches++;
@@ -122,10 +122,10 @@ public static class SendBenchmark
             await using (var scope = app.Services.CreateAsyncScope())
             {
                 var progress = scope.ServiceProvider.GetRequiredService<CampaignProgress>();
-                await progress.GetAsync(campaignId);
+                await progress.GetAsync(newsletter.Id, campaignId);
                 var poll = Stopwatch.StartNew();
                 const int polls = 5;
-                for (var i = 0; i < polls; i++) await progress.GetAsync(campaignId);
+                for (var i = 0; i < polls; i++) await progress.GetAsync(newsletter.Id, campaignId);
                 Console.WriteLine($"progress poll: {poll.Elapsed.TotalMilliseconds / polls:N0} ms for a campaign of {queued:N0} rows");
             }
             return 0;
@@ -178,10 +178,10 @@ public static class SendBenchmark
                 ControllerName = "Tagblatt GmbH", ControllerAddress = "Musterstraße 1, 12345 Musterstadt", ControllerEmail = "datenschutz@news.example.test",
                 PrivacyNoticeUrl = "https://news.example.test/datenschutz", PrivacyNoticeVersion = "2026-11",
             }, "bench");
-            campaignId = await scope.ServiceProvider.GetRequiredService<CampaignService>().SaveDraftAsync(null, newsletter.Id,
+            campaignId = (await scope.ServiceProvider.GetRequiredService<CampaignService>().SaveDraftAsync(newsletter.Id, null,
                 "Eilmeldung: Brücke gesperrt", "Was Sie heute wissen müssen",
                 string.Join("\n\n", Enumerable.Repeat("Die **Brücke** ist wegen Bauarbeiten gesperrt. Mehr auf [tagblatt.example.test](https://tagblatt.example.test/artikel).", 12)),
-                "bench");
+                "bench"))!.Value;
         }
         // Confirmed readers written in bulk: set-up, not measured.
         var now = DateTime.UtcNow;

@@ -64,7 +64,7 @@ public sealed class CrashRecoveryTests
         await using (var scope = first.Services.CreateAsyncScope())
         {
             var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
-            var stopped = await Assert.ThrowsAnyAsync<Exception>(() => campaigns.StartAsync(id, "redaktion@example.test", async written =>
+            var stopped = await Assert.ThrowsAnyAsync<Exception>(() => campaigns.StartAsync(newsletter.Id, id, "redaktion@example.test", async written =>
             {
                 if (written < 8) return;
                 // Two batches are committed and the worker keeps polling: it must not touch the campaign yet.

@@ -168,7 +168,7 @@ public sealed class GoLiveTests
 
         // Complete again and resume: now the readers get it, with the Impressum (C25).
         await CompleteAsync(app, newsletter.Id);
-        await app.WithCampaignsAsync(c => c.ResumeAsync(id, "redaktion@example.test"));
+        await app.WithCampaignsAsync(c => c.ResumeAsync(newsletter.Id, id, "redaktion@example.test"));
         await app.WaitForCampaignAsync(id, CampaignStatus.Sent);
         var received = app.Smtp.Received(Subject);
         Assert.Equal(2, received.Count);

@@ -52,7 +52,7 @@ public sealed class NoMailWithoutDoiTests
             await db.SaveChangesAsync();
             planted.AddRange(rows.Select(r => r.Id));
         }
-        await app.WithCampaignsAsync(c => c.StartAsync(id, "redaktion@example.test"));
+        await app.WithCampaignsAsync(c => c.StartAsync(newsletter.Id, id, "redaktion@example.test"));
         await app.WaitForCampaignAsync(id, CampaignStatus.Sent);
 
         Assert.Equal(["bestaetigt1@example.test", "bestaetigt2@example.test"], app.Smtp.Received(Subject).Keys.Order());

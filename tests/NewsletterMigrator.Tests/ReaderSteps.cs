@@ -41,8 +41,8 @@ public static class ReaderSteps
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
-            var id = await campaigns.SaveDraftAsync(null, newsletter.Id, subject, "", "Text der Ausgabe", "test");
-            await campaigns.StartAsync(id, "test");
+            var id = (await campaigns.SaveDraftAsync(newsletter.Id, null, subject, "", "Text der Ausgabe", "test"))!.Value;
+            await campaigns.StartAsync(newsletter.Id, id, "test");
         }
         return await smtp.WaitForAsync(m => m.To.Mailboxes.Any(b => string.Equals(b.Address, email, StringComparison.OrdinalIgnoreCase)) && m.Subject == subject);
     }

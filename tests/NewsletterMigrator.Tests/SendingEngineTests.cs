@@ -87,7 +87,7 @@ public sealed class SendingEngineTests
 
         // Fixed on the server side: resuming delivers to everyone.
         app.Smtp.RefuseSender = null;
-        await app.WithCampaignsAsync(c => c.ResumeAsync(id, "redaktion@example.test"));
+        await app.WithCampaignsAsync(c => c.ResumeAsync(newsletter.Id, id, "redaktion@example.test"));
         await app.WaitForCampaignAsync(id, CampaignStatus.Sent);
         Assert.Equal(readers.Order(), app.Smtp.Received(Subject).Keys.Order());
     }
@@ -192,7 +192,7 @@ public sealed class SendingEngineTests
         Assert.Contains("3 consecutive failures", json);
 
         app.Smtp.Start();
-        await app.WithCampaignsAsync(c => c.ResumeAsync(id, "redaktion@example.test"));
+        await app.WithCampaignsAsync(c => c.ResumeAsync(newsletter.Id, id, "redaktion@example.test"));
         await app.WaitForCampaignAsync(id, CampaignStatus.Sent);
         var received = app.Smtp.Received(Subject);
         Assert.Equal(readers.Order(), received.Keys.Order());

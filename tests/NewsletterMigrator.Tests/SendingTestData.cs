@@ -60,8 +60,8 @@ public static class SendingTestData
     {
         await using var scope = app.Services.CreateAsyncScope();
         var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
-        var id = await campaigns.SaveDraftAsync(null, newsletter.Id, subject, "Kurz vorab", body, "redaktion@example.test");
-        if (start) await campaigns.StartAsync(id, "redaktion@example.test");
+        var id = (await campaigns.SaveDraftAsync(newsletter.Id, null, subject, "Kurz vorab", body, "redaktion@example.test"))!.Value;
+        if (start) await campaigns.StartAsync(newsletter.Id, id, "redaktion@example.test");
         return id;
     }
 

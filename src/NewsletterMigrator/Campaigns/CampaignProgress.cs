@@ -20,9 +20,10 @@ public sealed class CampaignProgress(AppDbContext db, TimeProvider clock)
 
     public sealed record FailureGroup(string Reply, int Count);
 
-    public async Task<Snapshot?> GetAsync(int campaignId, CancellationToken ct = default)
+    /// <summary>The figures, or null when the newsletter has no such campaign.</summary>
+    public async Task<Snapshot?> GetAsync(int newsletterId, int campaignId, CancellationToken ct = default)
     {
-        var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == campaignId, ct);
+        var campaign = await db.Campaigns.AsNoTracking().Of(newsletterId, campaignId).SingleOrDefaultAsync(ct);
         if (campaign is null) return null;
         var counts = await Rows(campaignId).GroupBy(m => m.Status).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(ct);
         int Count(params MessageStatus[] statuses) => counts.Where(c => statuses.Contains(c.Key)).Sum(c => c.Count);
@@ -41,8 +42,9 @@ public sealed class CampaignProgress(AppDbContext db, TimeProvider clock)
     }
 
     /// <summary>Failures grouped by the SMTP reply, most frequent first.</summary>
-    public async Task<List<FailureGroup>> FailuresAsync(int campaignId, CancellationToken ct = default)
+    public async Task<List<FailureGroup>> FailuresAsync(int newsletterId, int campaignId, CancellationToken ct = default)
     {
+        if (!await IsOwnAsync(newsletterId, campaignId, ct)) return [];
         var groups = await Rows(campaignId).Where(m => m.Status == MessageStatus.Failed)
             .GroupBy(m => m.LastReply ?? "")
             .Select(g => new { Reply = g.Key, Count = g.Count() })
@@ -53,9 +55,11 @@ public sealed class CampaignProgress(AppDbContext db, TimeProvider clock)
     /// <summary>
     /// One line per recipient that did not receive the mail, for the editor's own follow-up.
     /// Cells starting with = + - @ tab or CR get a leading apostrophe, so a spreadsheet never runs them.
+    /// Null when the newsletter has no such campaign.
     /// </summary>
-    public async Task<byte[]> FailuresCsvAsync(int campaignId, CancellationToken ct = default)
+    public async Task<byte[]?> FailuresCsvAsync(int newsletterId, int campaignId, CancellationToken ct = default)
     {
+        if (!await IsOwnAsync(newsletterId, campaignId, ct)) return null;
         var rows = await Rows(campaignId).Where(m => m.Status == MessageStatus.Failed).OrderBy(m => m.Id)
             .Select(m => new { m.ToAddress, m.Status, m.Attempts, m.LastReply }).ToListAsync(ct);
         return SafeCsvWriter.ToBytes(csv =>
@@ -64,6 +68,10 @@ public sealed class CampaignProgress(AppDbContext db, TimeProvider clock)
             foreach (var row in rows) csv.WriteRow(row.ToAddress, row.Status.ToString(), row.Attempts.ToString(CultureInfo.InvariantCulture), row.LastReply);
         });
     }
+
+    // The campaign is checked once rather than each row filtered by newsletter: the progress poll's counts come from the
+    // (CampaignId, Kind, Status, SentAtUtc) index alone, which a newsletter condition on the rows would defeat.
+    private Task<bool> IsOwnAsync(int newsletterId, int campaignId, CancellationToken ct) => db.Campaigns.Of(newsletterId, campaignId).AnyAsync(ct);
 
     private IQueryable<OutboundMessage> Rows(int campaignId) =>
         db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign);

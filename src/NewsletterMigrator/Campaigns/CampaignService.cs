@@ -6,20 +6,34 @@ using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Campaigns;
 
+/// <summary>
+/// A newsletter's campaigns. Every method takes the newsletter with the campaign and finds the campaign only within
+/// it (issue 13.7): another newsletter's campaign id is treated as one that does not exist, and nothing changes.
+/// </summary>
 public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanOut fanOut, FanOutGate gate, TimeProvider clock)
 {
-    public async Task<int> SaveDraftAsync(int? id, int newsletterId, string subject, string preheader, string bodyMarkdown, string userName, CancellationToken ct = default)
+    /// <summary>The campaign, or null when the newsletter has no campaign with this id.</summary>
+    public Task<Campaign?> FindAsync(int newsletterId, int campaignId, CancellationToken ct = default) =>
+        db.Campaigns.AsNoTracking().Of(newsletterId, campaignId).SingleOrDefaultAsync(ct);
+
+    /// <summary>
+    /// Creates a draft (<paramref name="campaignId"/> null) or changes one; returns its id, or null when there is no
+    /// such newsletter or the newsletter has no such campaign. Throws when the campaign is no longer a draft.
+    /// </summary>
+    public async Task<int?> SaveDraftAsync(int newsletterId, int? campaignId, string subject, string preheader, string bodyMarkdown, string userName, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         Campaign? campaign;
-        if (id is null)
+        if (campaignId is not { } id)
         {
+            if (!await db.Newsletters.AnyAsync(n => n.Id == newsletterId, ct)) return null;
             campaign = new Campaign { NewsletterId = newsletterId, Subject = subject, Status = CampaignStatus.Draft, CreatedBy = userName, CreatedAtUtc = now };
             db.Campaigns.Add(campaign);
         }
         else
         {
-            campaign = await db.Campaigns.SingleAsync(c => c.Id == id, ct);
+            campaign = await db.Campaigns.Of(newsletterId, id).SingleOrDefaultAsync(ct);
+            if (campaign is null) return null;
             if (campaign.Status != CampaignStatus.Draft) throw new InvalidOperationException("Only drafts can be edited.");
             campaign.Subject = subject;
         }
@@ -34,9 +48,10 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     /// and the newsletter's test list (<see cref="TestTargetsAsync"/>, C45): one other address and
     /// nothing is queued. Each send is audited with the recipients redacted.
     /// </summary>
-    public async Task<TestSendResult> SendTestAsync(int campaignId, IEnumerable<string> addresses, string userName, CancellationToken ct = default)
+    public async Task<TestSendResult> SendTestAsync(int newsletterId, int campaignId, IEnumerable<string> addresses, string userName, CancellationToken ct = default)
     {
-        var campaign = await db.Campaigns.AsNoTracking().SingleAsync(c => c.Id == campaignId, ct);
+        var campaign = await FindAsync(newsletterId, campaignId, ct);
+        if (campaign is null) return new TestSendResult(TestSendOutcome.NotFound, 0, []);
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == campaign.NewsletterId, ct);
         var requested = addresses.Select(a => a.Trim()).Where(a => a.Length > 0).ToList();
         var invalid = requested.Where(a => !EmailAddress.TryNormalize(a, out _)).ToList();
@@ -79,9 +94,10 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     /// subscriber in short batches (<see cref="CampaignFanOut"/>); only then does it turn to Sending.
     /// Returns the number of recipients (0 when it was cancelled while the rows were being written).
     /// </summary>
-    public Task<int> StartAsync(int campaignId, string userName, CancellationToken ct = default) => StartAsync(campaignId, userName, afterBatch: null, ct);
+    public Task<int> StartAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default) =>
+        StartAsync(newsletterId, campaignId, userName, afterBatch: null, ct);
 
-    internal async Task<int> StartAsync(int campaignId, string userName, Func<int, Task>? afterBatch, CancellationToken ct)
+    internal async Task<int> StartAsync(int newsletterId, int campaignId, string userName, Func<int, Task>? afterBatch, CancellationToken ct)
     {
         // Taken before the campaign turns Preparing, so the worker does not resume this fan-out beside us.
         if (!gate.TryEnter(campaignId)) throw new InvalidOperationException("This campaign has already been started.");
@@ -89,7 +105,8 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
         {
             await using (var transaction = await db.Database.BeginTransactionAsync(ct))
             {
-                var campaign = await db.Campaigns.SingleAsync(c => c.Id == campaignId, ct);
+                var campaign = await db.Campaigns.Of(newsletterId, campaignId).SingleOrDefaultAsync(ct)
+                               ?? throw new InvalidOperationException("The newsletter has no such campaign.");
                 if (campaign.Status is not (CampaignStatus.Draft or CampaignStatus.Scheduled))
                     throw new InvalidOperationException("This campaign has already been started.");
                 await EnsureOpenAsync(campaign.NewsletterId, ct);
@@ -110,13 +127,12 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     }
 
     /// <summary>Schedules a draft to start by itself at <paramref name="startAtUtc"/> (entered in Europe/Berlin).</summary>
-    public async Task ScheduleAsync(int campaignId, DateTime startAtUtc, string userName, CancellationToken ct = default)
+    public async Task ScheduleAsync(int newsletterId, int campaignId, DateTime startAtUtc, string userName, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         if (startAtUtc <= now) throw new ArgumentOutOfRangeException(nameof(startAtUtc), "The time lies in the past.");
-        var newsletterId = await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.NewsletterId).SingleAsync(ct);
         await EnsureOpenAsync(newsletterId, ct);
-        var changed = await db.Campaigns.Where(c => c.Id == campaignId && (c.Status == CampaignStatus.Draft || c.Status == CampaignStatus.Scheduled))
+        var changed = await db.Campaigns.Of(newsletterId, campaignId).Where(c => c.Status == CampaignStatus.Draft || c.Status == CampaignStatus.Scheduled)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Scheduled).SetProperty(c => c.ScheduledForUtc, startAtUtc), ct);
         if (changed == 0) throw new InvalidOperationException("Only drafts can be scheduled.");
         db.Audit(userName, "schedule", $"campaign {campaignId} at {startAtUtc:u}", now);
@@ -124,9 +140,9 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     }
 
     /// <summary>Back to draft: a scheduled campaign that should not start after all.</summary>
-    public async Task UnscheduleAsync(int campaignId, string userName, CancellationToken ct = default)
+    public async Task UnscheduleAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default)
     {
-        var changed = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Scheduled)
+        var changed = await db.Campaigns.Of(newsletterId, campaignId).Where(c => c.Status == CampaignStatus.Scheduled)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Draft).SetProperty(c => c.ScheduledForUtc, (DateTime?)null), ct);
         if (changed == 0) throw new InvalidOperationException("The campaign is not scheduled.");
         db.Audit(userName, "unschedule", $"campaign {campaignId}", clock.GetUtcNow().UtcDateTime);
@@ -134,9 +150,9 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     }
 
     /// <summary>Stops leasing new rows; rows already handed to the SMTP server in this moment still finish.</summary>
-    public async Task PauseAsync(int campaignId, string userName, CancellationToken ct = default)
+    public async Task PauseAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default)
     {
-        var changed = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Sending)
+        var changed = await db.Campaigns.Of(newsletterId, campaignId).Where(c => c.Status == CampaignStatus.Sending)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, "paused by " + userName), ct);
         if (changed == 0) throw new InvalidOperationException("Only a sending campaign can be paused.");
         db.Audit(userName, "pause", $"campaign {campaignId}", clock.GetUtcNow().UtcDateTime);
@@ -144,11 +160,11 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     }
 
     /// <summary>Resumes at once: rows waiting for a retry after an outage are due again now.</summary>
-    public async Task ResumeAsync(int campaignId, string userName, CancellationToken ct = default)
+    public async Task ResumeAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var changed = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Paused)
+        var changed = await db.Campaigns.Of(newsletterId, campaignId).Where(c => c.Status == CampaignStatus.Paused)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sending).SetProperty(c => c.PauseReason, (string?)null), ct);
         if (changed == 0) throw new InvalidOperationException("Only a paused campaign can be resumed.");
         await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Queued && m.NextAttemptAtUtc > now)
@@ -160,12 +176,12 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     }
 
     /// <summary>Cancels what has not gone out yet; sent mail stays in the report.</summary>
-    public async Task CancelAsync(int campaignId, string userName, CancellationToken ct = default)
+    public async Task CancelAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var changed = await db.Campaigns.Where(c => c.Id == campaignId
-                && (c.Status == CampaignStatus.Scheduled || c.Status == CampaignStatus.Preparing || c.Status == CampaignStatus.Sending || c.Status == CampaignStatus.Paused))
+        var changed = await db.Campaigns.Of(newsletterId, campaignId)
+            .Where(c => c.Status == CampaignStatus.Scheduled || c.Status == CampaignStatus.Preparing || c.Status == CampaignStatus.Sending || c.Status == CampaignStatus.Paused)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Cancelled).SetProperty(c => c.CompletedAtUtc, now), ct);
         if (changed == 0) throw new InvalidOperationException("This campaign cannot be cancelled.");
         await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign

@@ -41,12 +41,15 @@ public sealed class ImportQueue
 
     public ImportJobStatus? Find(int batchId) => _jobs.GetValueOrDefault(batchId);
 
+    /// <summary>The job, or null when this newsletter has none with this batch id.</summary>
+    public ImportJobStatus? Find(int newsletterId, int batchId) => Find(batchId) is { } status && status.Job.NewsletterId == newsletterId ? status : null;
+
     public bool IsActive(int batchId) => Find(batchId) is { State: ImportJobState.Queued or ImportJobState.Running };
 
     /// <summary>Asks a queued or running import to stop; the worker then removes what it wrote.</summary>
     public bool Cancel(int batchId, int newsletterId)
     {
-        if (Find(batchId) is not { } status || status.Job.NewsletterId != newsletterId) return false;
+        if (Find(newsletterId, batchId) is not { } status) return false;
         if (status.State is not (ImportJobState.Queued or ImportJobState.Running)) return false;
         status.Cancellation.Cancel();
         return true;

@@ -43,6 +43,9 @@ public sealed class ImportSpool(IOptions<AppOptions> app, TimeProvider clock)
         catch (Exception ex) when (ex is IOException or JsonException) { return null; }
     }
 
+    /// <summary>The upload, or null when this newsletter has none with this id (another newsletter's upload is not its).</summary>
+    public UploadInfo? Find(int newsletterId, Guid id) => Find(id) is { } info && info.NewsletterId == newsletterId ? info : null;
+
     public FileStream Open(Guid id) =>
         new(DataPath(id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
 

@@ -79,7 +79,7 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
 
     public async Task<Position> NextAsync(int newsletterId, int? importId, QueueFilter filter, Guid? after, CancellationToken ct = default)
     {
-        if (importId is { } import && !await db.ImportBatches.AnyAsync(b => b.Id == import && b.NewsletterId == newsletterId, ct))
+        if (importId is { } import && !await db.ImportBatches.Of(newsletterId, import).AnyAsync(ct))
             return new Position(null, 0, 0, 0);
         var query = Filtered(newsletterId, importId, filter);
         if (after is { } a) query = query.Where(c => c.Id.CompareTo(a) > 0);
@@ -96,7 +96,7 @@ public sealed class InvitationQueue(AppDbContext db, TimeProvider clock)
     public async Task<bool> MarkInvitedAsync(int newsletterId, Guid contactId, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var changed = await Open(db.Contacts.Where(c => c.Id == contactId && c.NewsletterId == newsletterId))
+        var changed = await Open(db.Contacts.Of(newsletterId, contactId))
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.InvitedAtUtc, now), ct);
         return changed == 1;
     }

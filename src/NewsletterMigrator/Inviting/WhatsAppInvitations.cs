@@ -15,9 +15,10 @@ public sealed class WhatsAppInvitations(AppDbContext db, IOptions<WhatsAppOption
 {
     public bool Enabled => options.Value.Enabled;
 
-    /// <summary>Queues every open contact of the newsletter (or one import); returns how many.</summary>
-    public async Task<int> EnqueueAllAsync(Newsletter newsletter, int? importId, string userName, CancellationToken ct = default)
+    /// <summary>Queues every open contact of the newsletter (or one import); returns how many, or null when the newsletter has no such import.</summary>
+    public async Task<int?> EnqueueAllAsync(Newsletter newsletter, int? importId, string userName, CancellationToken ct = default)
     {
+        if (importId is { } import && !await db.ImportBatches.Of(newsletter.Id, import).AnyAsync(ct)) return null;
         if (!Enabled || InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime) != InvitationGate.Open) return 0;
         var now = clock.GetUtcNow().UtcDateTime;
         var scope = db.Contacts.Where(c => c.NewsletterId == newsletter.Id);
@@ -51,7 +52,7 @@ public sealed class WhatsAppInvitations(AppDbContext db, IOptions<WhatsAppOption
     public async Task<ResendOutcome> ResendAsync(int newsletterId, Guid contactId, string? reason, string adminName, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(reason)) return ResendOutcome.ReasonMissing;
-        var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contactId && c.NewsletterId == newsletterId, ct);
+        var contact = await db.Contacts.AsNoTracking().Of(newsletterId, contactId).SingleOrDefaultAsync(ct);
         if (contact is null) return ResendOutcome.NotFound;
         if (contact.PhoneEncrypted is null || contact.ObjectedAtUtc is not null) return ResendOutcome.NoNumber;
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, ct);

@@ -290,10 +290,10 @@ public sealed class DeliveryWorker(
         var due = await db.Campaigns.Where(c => c.Status == CampaignStatus.Scheduled && c.ScheduledForUtc <= now)
             .Join(db.Newsletters, c => c.NewsletterId, n => n.Id, (c, n) => new { c.Id, Newsletter = n }).ToListAsync(ct);
         // A campaign due under a newsletter that is not open (C38) waits scheduled until it is, as the checklist says.
-        foreach (var id in due.Where(d => LegalReadiness.IsOpen(d.Newsletter)).Select(d => d.Id))
+        foreach (var d in due.Where(d => LegalReadiness.IsOpen(d.Newsletter)))
         {
             var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
-            try { await campaigns.StartAsync(id, "scheduler", ct); }
+            try { await campaigns.StartAsync(d.Newsletter.Id, d.Id, "scheduler", ct); }
             catch (InvalidOperationException) { /* started or cancelled meanwhile */ }
         }
         var preparing = await db.Campaigns.Where(c => c.Status == CampaignStatus.Preparing).Select(c => c.Id).ToListAsync(ct);

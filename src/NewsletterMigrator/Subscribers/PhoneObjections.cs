@@ -33,7 +33,7 @@ public sealed class PhoneObjections(AppDbContext db, SuppressionList suppression
     /// <summary>The admin's "STOP received" for one contact of a newsletter; null when there is no such contact.</summary>
     public async Task<ObjectionResult?> ObjectContactAsync(int newsletterId, Guid contactId, string channel, string actor, CancellationToken ct = default)
     {
-        var hmac = await db.Contacts.Where(c => c.Id == contactId && c.NewsletterId == newsletterId)
+        var hmac = await db.Contacts.Of(newsletterId, contactId)
             .Select(c => new { c.PhoneHmac, c.ObjectedAtUtc }).SingleOrDefaultAsync(ct);
         if (hmac is null) return null;
         if (hmac.ObjectedAtUtc is not null) return new ObjectionResult(false, 0);

@@ -39,8 +39,10 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
     {
         if (Stop is { } stop)
         {
-            var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == stop && c.NewsletterId == NewsletterId && c.ObjectedAtUtc == null);
-            StopName = contact is null ? null : contact.DisplayName ?? text["Queue_NoName"];
+            var contact = await db.Contacts.AsNoTracking().Of(NewsletterId, stop).SingleOrDefaultAsync();
+            if (contact is null) return NotFound();
+            // One that has objected already needs no second confirmation: the list shows it as objected.
+            StopName = contact.ObjectedAtUtc is not null ? null : contact.DisplayName ?? text["Queue_NoName"];
         }
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == NewsletterId);
         if (newsletter is null) return NotFound();

@@ -87,8 +87,8 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
 
     private async Task<bool> LoadAsync()
     {
-        Batch = await db.ImportBatches.AsNoTracking().SingleOrDefaultAsync(b => b.Id == BatchId && b.NewsletterId == NewsletterId);
-        Job = queue.Find(BatchId) is { } job && job.Job.NewsletterId == NewsletterId ? job : null;
+        Batch = await db.ImportBatches.AsNoTracking().Of(NewsletterId, BatchId).SingleOrDefaultAsync();
+        Job = queue.Find(NewsletterId, BatchId);
         return Batch is not null || Job is not null;
     }
 }

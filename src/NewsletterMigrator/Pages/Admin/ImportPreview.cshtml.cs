@@ -64,14 +64,15 @@ public sealed class ImportPreviewModel(ImportSpool spool, ImportQueue queue, Con
 
     public IActionResult OnPostDiscard()
     {
-        if (spool.Find(UploadId) is { } info && info.NewsletterId == NewsletterId) spool.Delete(UploadId);
+        if (spool.Find(NewsletterId, UploadId) is null) return NotFound();
+        spool.Delete(UploadId);
         return RedirectToPage("/Admin/Import", new { newsletterId = NewsletterId });
     }
 
     private bool Load()
     {
-        Info = spool.Find(UploadId);
-        if (Info is null || Info.NewsletterId != NewsletterId) return false;
+        Info = spool.Find(NewsletterId, UploadId);
+        if (Info is null) return false;
         try
         {
             using var file = spool.Open(UploadId);

@@ -30,7 +30,9 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
 
     public async Task<IActionResult> OnPostSaveAsync()
     {
+        // Before the form is checked: another newsletter's campaign is not there to be edited, also not with an empty subject.
         if (!await db.Newsletters.AnyAsync(n => n.Id == NewsletterId)) return NotFound();
+        if (Id is { } existing && await campaigns.FindAsync(NewsletterId, existing) is null) return NotFound();
         if (string.IsNullOrWhiteSpace(Input.Subject)) ModelState.AddModelError("Input.Subject", text["Campaign_SubjectRequired"]);
         if (!ModelState.IsValid)
         {
@@ -39,7 +41,8 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         }
         try
         {
-            var id = await campaigns.SaveDraftAsync(Id, NewsletterId, Input.Subject!.Trim(), Input.Preheader?.Trim() ?? "", Input.Body ?? "", User.Identity!.Name!);
+            var id = await campaigns.SaveDraftAsync(NewsletterId, Id, Input.Subject!.Trim(), Input.Preheader?.Trim() ?? "", Input.Body ?? "", User.Identity!.Name!);
+            if (id is null) return NotFound();
             TempData["Message"] = text["Saved"].Value;
             return RedirectToPage(new { newsletterId = NewsletterId, id });
         }
@@ -55,7 +58,8 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
     {
         if (!await LoadAsync()) return NotFound();
         var addresses = (testAddresses ?? []).SelectMany(a => a.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries)).ToList();
-        var result = await campaigns.SendTestAsync(Id!.Value, addresses, User.Identity!.Name!);
+        var result = await campaigns.SendTestAsync(NewsletterId, Id!.Value, addresses, User.Identity!.Name!);
+        if (result.Outcome == TestSendOutcome.NotFound) return NotFound();
         if (result.Outcome != TestSendOutcome.Queued)
         {
             SelectedTestAddresses = addresses;
@@ -78,7 +82,7 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         }
         try
         {
-            var count = await campaigns.StartAsync(Id!.Value, User.Identity!.Name!);
+            var count = await campaigns.StartAsync(NewsletterId, Id!.Value, User.Identity!.Name!);
             TempData["Message"] = text["Campaign_Started", count].Value;
         }
         catch (NewsletterMigrator.Newsletters.LegalIdentityIncompleteException)
@@ -106,7 +110,7 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         }
         try
         {
-            await campaigns.ScheduleAsync(Id!.Value, Berlin.ToUtc(local), User.Identity!.Name!);
+            await campaigns.ScheduleAsync(NewsletterId, Id!.Value, Berlin.ToUtc(local), User.Identity!.Name!);
             TempData["Message"] = text["Campaign_ScheduledFor", local.ToString("dd.MM.yyyy HH:mm")].Value;
         }
         catch (NewsletterMigrator.Newsletters.LegalIdentityIncompleteException)
@@ -125,7 +129,7 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
     public async Task<IActionResult> OnPostUnscheduleAsync()
     {
         if (!await LoadAsync()) return NotFound();
-        try { await campaigns.UnscheduleAsync(Id!.Value, User.Identity!.Name!); }
+        try { await campaigns.UnscheduleAsync(NewsletterId, Id!.Value, User.Identity!.Name!); }
         catch (InvalidOperationException) { TempData["Message"] = text["Campaign_ActionFailed"].Value; }
         return RedirectToPage(new { newsletterId = NewsletterId, id = Id });
     }
@@ -135,7 +139,7 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         if (!await db.Newsletters.AnyAsync(n => n.Id == NewsletterId)) return false;
         ConfirmedCount = await db.Subscribers.CountAsync(s => s.NewsletterId == NewsletterId && s.Status == SubscriberStatus.Confirmed);
         if (Id is null) return true;
-        var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Id && c.NewsletterId == NewsletterId);
+        var campaign = await campaigns.FindAsync(NewsletterId, Id.Value);
         if (campaign is null) return false;
         TestTargets = await campaigns.TestTargetsAsync(NewsletterId);
         SelectedTestAddresses = TestTargets.Where(a => string.Equals(a, User.Identity?.Name, StringComparison.OrdinalIgnoreCase)).ToList();

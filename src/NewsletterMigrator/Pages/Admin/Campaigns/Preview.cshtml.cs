@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Sending;
 
@@ -11,11 +12,11 @@ namespace NewsletterMigrator.Pages.Admin.Campaigns;
 /// Mail HTML needs inline styles, so this response carries its own strict CSP: no script at all,
 /// framed only by our own pages.
 /// </summary>
-public sealed class PreviewModel(AppDbContext db, MessageFactory messages) : PageModel
+public sealed class PreviewModel(AppDbContext db, CampaignService campaigns, MessageFactory messages) : PageModel
 {
     public async Task<IActionResult> OnGetAsync(int newsletterId, int id)
     {
-        var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.NewsletterId == newsletterId);
+        var campaign = await campaigns.FindAsync(newsletterId, id);
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
         if (campaign is null || newsletter is null) return NotFound();
         Response.Headers.ContentSecurityPolicy =

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Data;
@@ -8,12 +7,11 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Pages.Admin.Campaigns;
 
 /// <summary>The live figures as JSON, polled by wwwroot/js/campaign-progress.js.</summary>
-public sealed class ProgressModel(AppDbContext db, CampaignProgress progress, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class ProgressModel(CampaignProgress progress, IStringLocalizer<SharedResource> text) : PageModel
 {
     public async Task<IActionResult> OnGetAsync(int newsletterId, int id)
     {
-        if (!await db.Campaigns.AnyAsync(c => c.Id == id && c.NewsletterId == newsletterId)) return NotFound();
-        var p = (await progress.GetAsync(id))!;
+        if (await progress.GetAsync(newsletterId, id) is not { } p) return NotFound();
         return new JsonResult(new
         {
             status = p.Status.ToString(),

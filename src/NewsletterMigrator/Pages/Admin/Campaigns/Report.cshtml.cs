@@ -1,14 +1,12 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Campaigns;
-using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Pages.Admin.Campaigns;
 
 /// <summary>Progress while sending (pause, resume, cancel) and the report afterwards.</summary>
-public sealed class ReportModel(AppDbContext db, CampaignService campaigns, CampaignProgress progress, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class ReportModel(CampaignService campaigns, CampaignProgress progress, IStringLocalizer<SharedResource> text) : PageModel
 {
     [FromRoute] public int NewsletterId { get; set; }
     [FromRoute] public int Id { get; set; }
@@ -21,17 +19,16 @@ public sealed class ReportModel(AppDbContext db, CampaignService campaigns, Camp
 
     public async Task<IActionResult> OnGetCsvAsync()
     {
-        if (!await LoadAsync()) return NotFound();
-        return File(await progress.FailuresCsvAsync(Id), "text/csv; charset=utf-8", $"campaign-{Id}-failures.csv");
+        return await progress.FailuresCsvAsync(NewsletterId, Id) is { } csv ? File(csv, "text/csv; charset=utf-8", $"campaign-{Id}-failures.csv") : NotFound();
     }
 
-    public Task<IActionResult> OnPostPauseAsync() => ActAsync(() => campaigns.PauseAsync(Id, User.Identity!.Name!));
+    public Task<IActionResult> OnPostPauseAsync() => ActAsync(() => campaigns.PauseAsync(NewsletterId, Id, User.Identity!.Name!));
 
-    public Task<IActionResult> OnPostResumeAsync() => ActAsync(() => campaigns.ResumeAsync(Id, User.Identity!.Name!));
+    public Task<IActionResult> OnPostResumeAsync() => ActAsync(() => campaigns.ResumeAsync(NewsletterId, Id, User.Identity!.Name!));
 
     public async Task<IActionResult> OnPostCancelAsync(bool confirmCancel)
     {
-        if (confirmCancel) return await ActAsync(() => campaigns.CancelAsync(Id, User.Identity!.Name!));
+        if (confirmCancel) return await ActAsync(() => campaigns.CancelAsync(NewsletterId, Id, User.Identity!.Name!));
         if (!await LoadAsync()) return NotFound();
         ModelState.AddModelError("", text["Campaign_ConfirmRequired"]);
         return Page();
@@ -55,12 +52,12 @@ public sealed class ReportModel(AppDbContext db, CampaignService campaigns, Camp
 
     private async Task<bool> LoadAsync()
     {
-        var campaign = await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Id && c.NewsletterId == NewsletterId);
+        var campaign = await campaigns.FindAsync(NewsletterId, Id);
         if (campaign is null) return false;
         Subject = campaign.Subject;
         ScheduledForUtc = campaign.ScheduledForUtc;
-        Snapshot = await progress.GetAsync(Id);
-        Failures = await progress.FailuresAsync(Id);
+        Snapshot = await progress.GetAsync(NewsletterId, Id);
+        Failures = await progress.FailuresAsync(NewsletterId, Id);
         return true;
     }
 

@@ -64,8 +64,9 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
             TempData["Error"] = GateMessage(Gate);
             return RedirectToPage(new { NewsletterId, Import, Filter, After, Lang });
         }
-        var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == contactId && c.NewsletterId == NewsletterId, ct);
-        if (contact?.PhoneEncrypted is null || !await queue.MarkInvitedAsync(NewsletterId, contactId, ct))
+        var contact = await db.Contacts.AsNoTracking().Of(NewsletterId, contactId).SingleOrDefaultAsync(ct);
+        if (contact is null) return NotFound();
+        if (contact.PhoneEncrypted is null || !await queue.MarkInvitedAsync(NewsletterId, contactId, ct))
         {
             // Another editor (or the API) was first, or the form was forged: never a second invitation (C11).
             TempData["Error"] = text["Queue_AlreadyInvited"].Value;
@@ -84,6 +85,8 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == NewsletterId, ct);
         if (newsletter is null) return false;
+        // The import chosen in the filter, carried by every form of the page, is one of this newsletter's.
+        if (Import is { } import && !await db.ImportBatches.Of(NewsletterId, import).AnyAsync(ct)) return false;
         Newsletter = newsletter;
         Gate = queue.Gate(newsletter);
         return true;

@@ -49,7 +49,7 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
             ModelState.AddModelError("", !Enabled ? text["WhatsApp_Disabled"] : text[InvitationQueue.MessageKey(Gate)]);
             return Page();
         }
-        var queued = await whatsApp.EnqueueAllAsync(Newsletter, Import, User.Identity!.Name!, ct);
+        if (await whatsApp.EnqueueAllAsync(Newsletter, Import, User.Identity!.Name!, ct) is not { } queued) return NotFound();
         TempData["Message"] = text["WhatsApp_Queued", queued].Value;
         return RedirectToPage(new { NewsletterId });
     }
@@ -59,6 +59,7 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
         if (!User.IsInRole(Roles.Admin)) return Forbid();
         if (!await LoadAsync(ct)) return NotFound();
         var outcome = Resend is { } id ? await whatsApp.ResendAsync(NewsletterId, id, Reason, User.Identity!.Name!, ct) : ResendOutcome.NotFound;
+        if (outcome == ResendOutcome.NotFound && Resend is not null) return NotFound();
         if (outcome == ResendOutcome.Queued)
         {
             TempData["Message"] = text["WhatsApp_Resent"].Value;
@@ -79,6 +80,10 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == NewsletterId, ct);
         if (newsletter is null) return false;
+        // The import and the contact a form carries are this newsletter's, or there is nothing to show or do.
+        if (Import is { } import && !await db.ImportBatches.Of(NewsletterId, import).AnyAsync(ct)) return false;
+        var resend = Resend is { } id ? await db.Contacts.AsNoTracking().Of(NewsletterId, id).SingleOrDefaultAsync(ct) : null;
+        if (Resend is not null && resend is null) return false;
         Newsletter = newsletter;
         Gate = queue.Gate(newsletter);
         var parameters = WhatsAppTemplate.Parameters(options.Value.TemplateParameters);
@@ -93,11 +98,7 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
             .ToListAsync(ct);
         Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderBy(b => b.Id)
             .Select(b => new SelectListItem($"#{b.Id} {b.FileName}", b.Id.ToString())).ToListAsync(ct);
-        if (Resend is { } id && User.IsInRole(Roles.Admin))
-        {
-            var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.NewsletterId == NewsletterId, ct);
-            ResendName = contact is null ? null : contact.DisplayName ?? "–";
-        }
+        if (resend is not null && User.IsInRole(Roles.Admin)) ResendName = resend.DisplayName ?? "–";
         return true;
     }
 }
