@@ -14,7 +14,7 @@ public static class FeatureSetup
     {
         var services = builder.Services;
         services.AddScoped<NewsletterService>();
-        services.AddImporting(builder.Configuration);
+        services.AddImporting();
         services.AddScoped<ConsentTextService>();
         services.AddSingleton<DefaultConsentTexts>();
         services.AddScoped<SignUpService>();

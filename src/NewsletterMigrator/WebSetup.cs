@@ -46,8 +46,13 @@ public static class WebSetup
             // SecurityHeaders says DENY on every page; antiforgery's own SAMEORIGIN would come first (issue 13).
             options.SuppressXFrameOptionsHeader = true;
         });
-        // No "Server: Kestrel": nothing a probe needs to know.
-        builder.WebHost.ConfigureKestrel(options => options.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(options =>
+        {
+            // No "Server: Kestrel": nothing a probe needs to know.
+            options.AddServerHeader = false;
+            // Small for every route; RequestBodyLimits raises it on the upload pages only (issue 13).
+            options.Limits.MaxRequestBodySize = RequestBodyLimits.FormBytes;
+        });
         // German text stays readable (and smaller) in the HTML instead of becoming &#xE4; entities.
         services.Configure<WebEncoderOptions>(options => options.TextEncoderSettings = new TextEncoderSettings(UnicodeRanges.All));
 
@@ -88,6 +93,7 @@ public static class WebSetup
         app.UseRouting();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<RequestBodyLimits>(); // needs the endpoint; after authorization, so only staff make it read an upload
 
         app.MapRazorPages();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();

@@ -14,6 +14,7 @@ namespace NewsletterMigrator.Pages.Admin;
 /// and the migration end date are checked here, before anything is stored (C16, C36), and again when the
 /// import starts.
 /// </summary>
+[AcceptsUpload]
 public sealed class ImportModel(AppDbContext db, ImportSpool spool, IOptions<ImportOptions> options, IStringLocalizer<SharedResource> text,
     TimeProvider clock) : PageModel
 {
@@ -23,7 +24,7 @@ public sealed class ImportModel(AppDbContext db, ImportSpool spool, IOptions<Imp
     [BindProperty] public string? LegalBasis { get; set; }
     public string NewsletterName { get; private set; } = "";
     public long MaxUploadBytes => options.Value.MaxUploadBytes;
-    public string MaxUploadText => $"{MaxUploadBytes / (1024.0 * 1024.0):0.#} MB";
+    public string MaxUploadText => options.Value.MaxUploadText;
     public List<ImportBatch> Recent { get; private set; } = [];
     public MigrationEndReminder? Reminder { get; private set; }
     /// <summary>Shown before the editor picks a file: without an end date in the future no import can start.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Staff;
@@ -12,7 +13,9 @@ namespace NewsletterMigrator.Pages.Admin.Suppress;
 
 /// <summary>The old provider's opt-out list onto the suppression list (C18, C36). Admins only: it ends subscriptions.</summary>
 [Authorize(Roles = Roles.Admin)]
-public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IStringLocalizer<SharedResource> text) : PageModel
+[AcceptsUpload]
+public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IOptions<ImportOptions> options, IStringLocalizer<SharedResource> text)
+    : PageModel
 {
     public int IssuesShown => 500;
 
@@ -21,21 +24,32 @@ public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IStrin
     public string NewsletterName { get; private set; } = "";
     public string Region { get; private set; } = "DE";
     public OptOutReport? Report { get; private set; }
+    public long MaxUploadBytes => options.Value.MaxUploadBytes;
+    public string MaxUploadText => options.Value.MaxUploadText;
 
-    public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
+    /// <param name="tooLarge">Set by RequestBodyLimits when it refused a file above Import:MaxUploadBytes.</param>
+    public async Task<IActionResult> OnGetAsync(bool tooLarge = false)
+    {
+        if (!await LoadAsync()) return NotFound();
+        if (tooLarge) ModelState.AddModelError(nameof(Upload), text["Import_TooLarge", MaxUploadText]);
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         if (!await LoadAsync()) return NotFound();
-        if (Upload is null || Upload.Length == 0)
+        // RequestBodyLimits already sent a too-large file back; the page checks again should it ever run without it.
+        var refusal = Upload is null || Upload.Length == 0 ? text["Import_NoFile"]
+            : Upload.Length > MaxUploadBytes ? text["Import_TooLarge", MaxUploadText] : null;
+        if (refusal is not null)
         {
-            ModelState.AddModelError(nameof(Upload), text["Import_NoFile"]);
+            ModelState.AddModelError(nameof(Upload), refusal);
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
         try
         {
-            await using var stream = Upload.OpenReadStream();
+            await using var stream = Upload!.OpenReadStream();
             Report = await optOuts.ImportAsync(stream, Upload.FileName, Region, User.Identity!.Name!, ct);
         }
         catch (ImportFormatException ex)

@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Importing;
+
+namespace NewsletterMigrator;
+
+/// <summary>
+/// How much of a request body is read, per route (issue 13). Every form gets <see cref="FormBytes"/>, so a huge
+/// POST to the sign-up form is refused unread. A page marked <see cref="AcceptsUploadAttribute"/> takes a file of
+/// up to Import:MaxUploadBytes; a larger one is answered with the page's own "file too large" message, never
+/// Kestrel's bare 413 or the antiforgery check's generic 400 (both read the body first and fail halfway).
+/// Runs after routing (it needs the endpoint) and after authorization (only staff make it read an upload).
+/// </summary>
+public sealed class RequestBodyLimits(RequestDelegate next, IOptions<ImportOptions> import)
+{
+    /// <summary>
+    /// The body limit of every route but an upload (Kestrel's default is 30 MB). The largest legitimate form is a
+    /// campaign's Markdown, far below this; the WhatsApp webhook has the same cap of its own; nginx's default is the same.
+    /// </summary>
+    public const long FormBytes = 1024 * 1024;
+
+    /// <summary>
+    /// What an upload carries besides the file: boundaries, part headers, the antiforgery token and the legal
+    /// basis (at most 500 characters). Generous, so a file of exactly the limit is never refused for its envelope.
+    /// </summary>
+    public const long EnvelopeBytes = 64 * 1024;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        // The re-executed error page of a refused body must not trip over the same limit again.
+        if (context.Features.Get<IStatusCodeReExecuteFeature>() is not null)
+        {
+            await next(context);
+            return;
+        }
+        if (context.GetEndpoint()?.Metadata.GetMetadata<AcceptsUploadAttribute>() is null)
+        {
+            if (request.ContentLength > FormBytes)
+            {
+                // Refused before anything reads it; the error page that follows sees an empty form, not the body.
+                context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return;
+            }
+            await next(context);
+            return;
+        }
+
+        var fileLimit = import.Value.MaxUploadBytes;
+        var bodyLimit = fileLimit > long.MaxValue - EnvelopeBytes ? long.MaxValue : fileLimit + EnvelopeBytes;
+        var bodySize = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (request.ContentLength > bodyLimit)
+        {
+            // Answered before the body is read. Lifting the limit lets Kestrel drain the rest for its fixed five
+            // seconds after the answer instead of resetting the connection at once, which would often stop the
+            // browser from showing the answer at all.
+            if (bodySize is { IsReadOnly: false }) bodySize.MaxRequestBodySize = null;
+            RefuseTooLarge(context);
+            return;
+        }
+        if (bodySize is { IsReadOnly: false }) bodySize.MaxRequestBodySize = bodyLimit;
+        if (request.HasFormContentType)
+        {
+            // The form is read here, before the antiforgery check and model binding, so that a body that outgrows
+            // the limit while it is read (chunked, without Content-Length) gets the same message. Files above 64 KB
+            // are buffered on disk by the form reader, never in memory.
+            context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = bodyLimit }));
+            try
+            {
+                var form = await request.ReadFormAsync(context.RequestAborted);
+                if (form.Files.Any(f => f.Length > fileLimit))
+                {
+                    RefuseTooLarge(context);
+                    return;
+                }
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                RefuseTooLarge(context);
+                return;
+            }
+        }
+        await next(context);
+    }
+
+    /// <summary>Back to the page, which shows the limit in the editor's language; nothing has been stored.</summary>
+    private static void RefuseTooLarge(HttpContext context) =>
+        context.Response.Redirect($"{context.Request.PathBase}{context.Request.Path}?tooLarge=true");
+}
