@@ -142,9 +142,11 @@ public sealed class GoLiveTests
         var id = await app.CampaignAsync(newsletter, Subject, start: false);
 
         // The state a live newsletter is in when an editor empties its Impressum while the campaign's rows wait:
-        // written directly, so the worker (not the start) is what must hold them back.
+        // written directly, so the worker (not the start) is what must hold them back. One transaction: a worker
+        // that saw the campaign 'sending' before its rows were written would rightly call it sent.
         await app.WithDbAsync(async db =>
         {
+            await using var transaction = await db.Database.BeginTransactionAsync();
             await db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.Impressum, ""));
             await db.Campaigns.ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sending)
                 .SetProperty(c => c.BodyHtml, "<p>Die Nachricht.</p>").SetProperty(c => c.StartedAtUtc, DateTime.UtcNow));
@@ -158,7 +160,9 @@ public sealed class GoLiveTests
                     CreatedAtUtc = DateTime.UtcNow, NextAttemptAtUtc = DateTime.UtcNow,
                 });
             }
-            return await db.SaveChangesAsync();
+            var written = await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+            return written;
         });
         app.Service<Sending.OutboxSignal>().Notify();
 
