@@ -6,6 +6,7 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import-sqlite 1000000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-in http://127.0.0.1:5000 admin@example.test 'long enough password'
 // As the app does first thing in its Program.cs, so the memory figures are the app's.
 NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
 
@@ -16,6 +17,7 @@ return args.FirstOrDefault() switch
     "invitation-queue" => await InvitationQueueAsync(args),
     "import-stages" => ImportStages(args),
     "import-sqlite" => await ImportSqliteAsync(args),
+    "sign-in" when args.Length >= 4 => await SignInAsync(args),
     _ => Usage(),
 };
 
@@ -37,6 +39,12 @@ static async Task<int> ImportSqliteAsync(string[] args)
     return 0;
 }
 
+static async Task<int> SignInAsync(string[] args)
+{
+    await SignInTimingBench.RunAsync(new Uri(args[1]), args[2], args[3], args.Length > 4 && int.TryParse(args[4], out var n) && n > 0 ? n : 40);
+    return 0;
+}
+
 static int ImportStages(string[] args)
 {
     ImportStagesBenchmark.Run(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 200_000);
@@ -52,6 +60,8 @@ static int Usage()
           import-sqlite [rows=1000000]               the importer's SQLite writes alone, with and without each index
           send [recipients=100000] [connections=4]   a campaign through the outbox worker vs. raw MailKit
           invitation-queue [contacts=100000]         the click-to-chat queue's step time at the start, middle and end
+          sign-in <url> <staff email> <password> [rounds=40]
+                                                     a failed staff sign-in's time: real account, unknown address, locked
         """);
     return 2;
 }

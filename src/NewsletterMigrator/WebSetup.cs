@@ -89,8 +89,10 @@ public static class WebSetup
         // The root wwwroot (the content root's) is served directly; MapStaticAssets only knows the project folder.
         app.UseStaticFiles();
         app.UseRequestLocalization();
-        app.UseRateLimiter(); // C31: after the forwarded headers, so the limit applies to the real client
         app.UseRouting();
+        // C31: after the forwarded headers, so the limit applies to the real client; after routing, so a
+        // page's [EnableRateLimiting] policy (staff sign-in) is known.
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<RequestBodyLimits>(); // needs the endpoint; after authorization, so only staff make it read an upload

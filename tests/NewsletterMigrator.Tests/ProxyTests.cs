@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Testing;
@@ -68,7 +69,7 @@ public sealed class ProxyTests
     [InlineData("::ffff:198.51.100.7", "198.51.100.7", true)]
     [InlineData("198.51.100.7", "198.51.100.8", false)]
     public void IPv6_clients_are_counted_per_64_network_C31(string a, string b, bool same) =>
-        Assert.Equal(same, SignUpRateLimits.ClientKey(IPAddress.Parse(a)) == SignUpRateLimits.ClientKey(IPAddress.Parse(b)));
+        Assert.Equal(same, ClientNetwork.Key(IPAddress.Parse(a)) == ClientNetwork.Key(IPAddress.Parse(b)));
 
     [Theory]
     [InlineData(true)]

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
@@ -7,8 +5,8 @@ using NewsletterMigrator.Common;
 namespace NewsletterMigrator.Consent;
 
 /// <summary>
-/// C31, per client IP: sign-up POSTs on /n/… and /i/… are counted per address, IPv6 per /64 (one
-/// household or phone gets a whole /64). The limit is generous because carrier NAT puts many readers
+/// C31, per client IP: sign-up POSTs on /n/… and /i/… are counted per <see cref="ClientNetwork"/> (an
+/// IPv4 address or an IPv6 /64). The limit is generous because carrier NAT puts many readers
 /// behind one IPv4 address. A rejected request gets status 429 and the friendly error page.
 /// The per-address limit lives in <see cref="SignUpService"/>, counted in the ledger.
 /// </summary>
@@ -27,7 +25,7 @@ public static class SignUpRateLimits
             {
                 if (!IsSignUpPost(context.Request)) return RateLimitPartition.GetNoLimiter("");
                 var limit = context.RequestServices.GetRequiredService<IOptions<ConsentOptions>>().Value.SignUpsPerIpPerHour;
-                return RateLimitPartition.GetFixedWindowLimiter(ClientKey(context.Connection.RemoteIpAddress), _ => new FixedWindowRateLimiterOptions
+                return RateLimitPartition.GetFixedWindowLimiter(ClientNetwork.Key(context.Connection.RemoteIpAddress), _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = Math.Max(1, limit),
                     Window = TimeSpan.FromHours(1),
@@ -38,14 +36,4 @@ public static class SignUpRateLimits
 
     public static bool IsSignUpPost(HttpRequest request) =>
         HttpMethods.IsPost(request.Method) && (request.Path.StartsWithSegments("/n") || request.Path.StartsWithSegments("/i"));
-
-    /// <summary>The partition of a client: the IPv4 address, or the /64 network of an IPv6 address.</summary>
-    public static string ClientKey(IPAddress? address)
-    {
-        if (address is null) return "unknown";
-        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
-        if (address.AddressFamily != AddressFamily.InterNetworkV6) return address.ToString();
-        var bytes = address.GetAddressBytes();
-        return Convert.ToHexStringLower(bytes, 0, 8) + "::/64";
-    }
 }

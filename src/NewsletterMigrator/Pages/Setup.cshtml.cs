@@ -1,13 +1,18 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Staff;
 
 namespace NewsletterMigrator.Pages;
 
-/// <summary>First run: while no staff account exists, the holder of the console's setup code creates the first admin.</summary>
+/// <summary>
+/// First run: while no staff account exists, the holder of the console's setup code creates the first admin.
+/// Guesses at the code count against the same per-IP limit as sign-in attempts.
+/// </summary>
+[EnableRateLimiting(SignInRateLimits.Policy)]
 public sealed class SetupModel(StaffAccounts accounts, SetupCode setupCode, SignInManager<IdentityUser> signIn,
     UserManager<IdentityUser> users, IStringLocalizer<SharedResource> text) : PageModel
 {

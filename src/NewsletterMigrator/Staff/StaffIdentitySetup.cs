@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Staff;
@@ -15,6 +16,8 @@ public static class StaffIdentitySetup
     public static WebApplicationBuilder AddStaffIdentity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddOptions<StaffSignInOptions>().BindConfiguration(StaffSignInOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StaffSignInOptions>, StaffSignInOptionsValidator>();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
         services.AddIdentityCore<IdentityUser>(options =>
             {
@@ -24,14 +27,19 @@ public static class StaffIdentitySetup
                 options.Password.RequireUppercase = false;
                 options.Password.RequireDigit = false; // length beats composition rules (NIST SP 800-63B)
                 options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = 5;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
-            .AddSignInManager()
+            .AddSignInManager<StaffSignInManager>()
             .AddDefaultTokenProviders()
             .AddErrorDescriber<LocalizedIdentityErrors>();
+        services.AddOptions<IdentityOptions>().Configure<IOptions<StaffSignInOptions>>((identity, signIn) =>
+        {
+            identity.Lockout.MaxFailedAccessAttempts = signIn.Value.LockoutAfterFailures;
+            identity.Lockout.DefaultLockoutTimeSpan = signIn.Value.LockoutDuration;
+        });
+        services.AddSingleton<DummyPasswordHash>();
+        services.AddRateLimiter(options => options.AddPolicy<string, SignInRateLimits>(SignInRateLimits.Policy));
         services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = "/account/login";

@@ -1,12 +1,16 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Localization;
+using Microsoft.Extensions.Options;
 using NewsletterMigrator.Staff;
 
 namespace NewsletterMigrator.Pages.Account;
 
-public sealed class LoginModel(SignInManager<IdentityUser> signIn, StaffAccounts accounts, IStringLocalizer<SharedResource> text) : PageModel
+[EnableRateLimiting(SignInRateLimits.Policy)]
+public sealed class LoginModel(SignInManager<IdentityUser> signIn, StaffAccounts accounts, IOptions<StaffSignInOptions> options,
+    IStringLocalizer<SharedResource> text) : PageModel
 {
     [BindProperty] public string? Email { get; set; }
     [BindProperty] public string? Password { get; set; }
@@ -16,14 +20,24 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, StaffAccounts
 
     public async Task<IActionResult> OnPostAsync(string? returnUrl)
     {
-        if (string.IsNullOrWhiteSpace(Email) || string.IsNullOrEmpty(Password))
-        {
-            ModelState.AddModelError("", text["Login_Failed"]);
-            return Page();
-        }
+        if (string.IsNullOrWhiteSpace(Email) || string.IsNullOrEmpty(Password)) return Failed();
         var result = await signIn.PasswordSignInAsync(Email.Trim(), Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded) return LocalRedirect(Url.IsLocalUrl(returnUrl) ? returnUrl : "/admin");
-        ModelState.AddModelError("", result.IsLockedOut ? text["Login_LockedOut"] : text["Login_Failed"]);
+        return Failed();
+    }
+
+    /// <summary>
+    /// One answer for a wrong password, an unknown address and a locked account (issue 13): it explains
+    /// the lockout without saying whether it hit an account. Counting failures for unknown addresses
+    /// instead, to show them a lockout too, would need a row per address an attacker types (a table he
+    /// fills at will) and would still differ from a real account once he knows one password; the per-IP
+    /// limit already bounds guessing.
+    /// </summary>
+    private PageResult Failed()
+    {
+        var lockout = options.Value;
+        ModelState.AddModelError("", text["Login_Failed"]);
+        ModelState.AddModelError("", text["Login_LockoutExplained", lockout.LockoutAfterFailures, StaffSignInOptions.Minutes(lockout.LockoutDuration)]);
         return Page();
     }
 }
