@@ -3,8 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
+using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Inviting;
+using NewsletterMigrator.Subscribers;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests;
@@ -140,6 +142,40 @@ public sealed class LeaseRecoveryTests
         Assert.True(await WaitForAsync(second, db => db.WhatsAppMessages.AnyAsync(m => m.Id == theirs && m.Status == WhatsAppStatus.Accepted)),
             "the other instance's lease did not go out after it expired");
         Assert.Equal(2, graph.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_retention_run_the_process_died_in_is_marked_interrupted_and_repeated_at_restart_not_a_day_later_C15()
+    {
+        await using var first = new AppFactory();
+        var newsletter = await first.NewsletterAsync();
+        await using (var scope = first.Services.CreateAsyncScope())
+        {
+            var text = await scope.ServiceProvider.GetRequiredService<ConsentTextService>().ForReaderAsync(newsletter, "de");
+            await scope.ServiceProvider.GetRequiredService<SignUpService>()
+                .SignUpAsync(new SignUpRequest(newsletter, text!, "nie-bestaetigt@example.test", "de", null, "127.0.0.1", "test", "test") { AgeConfirmed = true });
+        }
+        // The daily run had begun when the process died: a started run without an end.
+        var crashed = await first.WithDbAsync(async db =>
+        {
+            var run = new RetentionRun { StartedAtUtc = DateTime.UtcNow, Trigger = "schedule" };
+            db.RetentionRuns.Add(run);
+            await db.SaveChangesAsync();
+            return run.Id;
+        });
+        await first.StopHostAsync();
+
+        // The process comes back after the unconfirmed period (C15) has passed for the pending sign-up.
+        var clock = new SettableClock();
+        clock.Advance(new RetentionOptions().UnconfirmedAfter + TimeSpan.FromDays(1));
+        await using var second = new AppFactory(reuse: first) { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
+        Assert.True(await WaitForAsync(second, db => db.RetentionRuns.AnyAsync(r => r.Trigger == "restart" && r.FinishedAtUtc != null)),
+            "the interrupted retention run was not repeated at start");
+
+        Assert.False(await second.WithDbAsync(db => db.Subscribers.AnyAsync()));
+        var marked = await second.WithDbAsync(db => db.RetentionRuns.SingleAsync(r => r.Id == crashed));
+        Assert.Equal(RetentionWorker.InterruptedError, marked.Error);
+        Assert.NotNull(marked.FinishedAtUtc);
     }
 
     private static Dictionary<string, string?> WhatsAppSettings(FakeGraphApi graph, bool enabled) => new()
