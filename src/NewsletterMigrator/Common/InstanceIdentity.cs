@@ -38,8 +38,9 @@ public sealed class InstanceIdentity : IDisposable
             _lock?.Dispose();
             _lock = null;
             Id = Guid.NewGuid().ToString("N");
-            logger.LogWarning("The instance id in {Folder} is held by another process; this one uses a temporary id and leaves "
-                + "leases it did not take itself to expire. Several instances need a data folder each. ({Reason})", dataDirectory, ex.Message);
+            logger.LogWarning("The instance id in {Folder} could not be taken (another process using the folder?): this process uses a "
+                + "temporary id and leaves leases it did not take itself to expire. Several instances need a data folder each. ({Reason})",
+                dataDirectory, ex.Message);
         }
     }
 

@@ -14,8 +14,8 @@ namespace NewsletterMigrator.Inviting;
 /// <summary>
 /// Sends the queued template messages through the Cloud API: lease a batch, send under the rate limit,
 /// record each answer at once. A crash leaves leases: the same instance takes its own back when it starts
-/// again, other instances wait until they expire; 429 and 5xx
-/// are retried with back-off; any other refusal is recorded as the permanent error.
+/// again, other instances wait until they expire. 429 and 5xx are retried with back-off; any other
+/// refusal is recorded as the permanent error.
 /// </summary>
 public sealed class WhatsAppWorker(
     IServiceScopeFactory scopes,
