@@ -22,6 +22,8 @@ public static class StorageSetup
         services.AddSingleton(sp => KeyRing.Load(sp.GetRequiredService<IOptions<AppOptions>>(), sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<PhoneProtector>();
         services.AddSingleton<TokenService>();
+        // The instance id lives in the data folder beside the database; the workers' leases carry it.
+        services.AddSingleton<InstanceIdentity>();
 
         // SQLite's page caches and statements are native memory; glibc keeps what it frees unless asked.
         services.AddHostedService<NativeHeapTrimmer>();

@@ -13,8 +13,9 @@ namespace NewsletterMigrator.Inviting;
 
 /// <summary>
 /// Sends the queued template messages through the Cloud API: lease a batch, send under the rate limit,
-/// record each answer at once. A crash leaves leases that expire and return to the queue; 429 and 5xx
-/// are retried with back-off; any other refusal is recorded as the permanent error.
+/// record each answer at once. A crash leaves leases: the same instance takes its own back when it starts
+/// again, other instances wait until they expire. 429 and 5xx are retried with back-off; any other
+/// refusal is recorded as the permanent error.
 /// </summary>
 public sealed class WhatsAppWorker(
     IServiceScopeFactory scopes,
@@ -23,6 +24,7 @@ public sealed class WhatsAppWorker(
     InvitationLinks links,
     PhoneProtector phones,
     IOptions<WhatsAppOptions> options,
+    InstanceIdentity instance,
     TimeProvider clock,
     ILogger<WhatsAppWorker> logger) : BackgroundService
 {
@@ -30,7 +32,7 @@ public sealed class WhatsAppWorker(
     private const int BatchSize = 50;
     /// <summary>How long an invitation waits when its newsletter has closed meanwhile (C38) before it is looked at again.</summary>
     private static readonly TimeSpan HeldBackFor = TimeSpan.FromMinutes(5);
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly string _owner = instance.NewLeaseOwner();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,6 +47,7 @@ public sealed class WhatsAppWorker(
         });
         try
         {
+            await ReleaseEarlierRunsAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 var handled = 0;
@@ -62,6 +65,33 @@ public sealed class WhatsAppWorker(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // shutting down
+        }
+    }
+
+    /// <summary>
+    /// Before the first batch: the rows an earlier run of this instance held when it died go back to the
+    /// queue now, not after <see cref="WhatsAppOptions.LeaseDuration"/>; other instances' leases expire as
+    /// before. A row whose request was on its way when the process died may have reached Meta without the
+    /// answer being recorded; nothing can tell, so it is sent again, exactly as after an expired lease.
+    /// Rows recorded as Accepted are never leased, so an invitation Meta confirmed never goes twice.
+    /// </summary>
+    private async Task ReleaseEarlierRunsAsync(CancellationToken ct)
+    {
+        if (instance.EarlierRunsPrefix is not { } prefix) return;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var released = await scope.ServiceProvider.GetRequiredService<AppDbContext>().WhatsAppMessages
+                .Where(m => m.Status == WhatsAppStatus.Leased && m.LeaseOwner!.StartsWith(prefix) && m.LeaseOwner != _owner)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(m => m.Status, WhatsAppStatus.Queued)
+                    .SetProperty(m => m.LeaseOwner, (string?)null)
+                    .SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), ct);
+            if (released > 0) logger.LogWarning("Took back {Count} WhatsApp message(s) an earlier run of this instance held when it stopped", released);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Could not take back the WhatsApp leases of an earlier run; they return to the queue when they expire");
         }
     }
 

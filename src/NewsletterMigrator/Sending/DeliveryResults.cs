@@ -15,8 +15,9 @@ internal sealed record RowResult(
 /// <summary>
 /// Collects delivery results and writes them in one short transaction per flush (every few dozen
 /// results or half a second), so SQLite commits do not limit throughput. A crash between a send and
-/// its flush leaves the row leased; the lease expires and the row is sent again with the same
-/// Message-ID, which is the documented, recognisable duplicate.
+/// its flush leaves the row leased; the restarted instance takes it back at start (another instance
+/// only once the lease expires) and the row is sent again with the same Message-ID, which is the
+/// documented, recognisable duplicate.
 /// </summary>
 internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys, string owner, ILogger logger)
 {

@@ -12,8 +12,9 @@ namespace NewsletterMigrator.Sending;
 
 /// <summary>
 /// Delivers the outbox: lease a batch, send over a small pool of reused connections under a rate
-/// limit and an hourly cap, record results in short batched transactions. A crash leaves leases that
-/// expire and return to the queue; the row's stable Message-ID makes such a resend recognisable.
+/// limit and an hourly cap, record results in short batched transactions. A crash leaves leases: the
+/// same instance takes its own back when it starts again, other instances wait until they expire; the
+/// row's stable Message-ID makes such a resend recognisable.
 /// </summary>
 public sealed class DeliveryWorker(
     IServiceScopeFactory scopes,
@@ -25,10 +26,11 @@ public sealed class DeliveryWorker(
     IOptions<SendingOptions> sending,
     KeyRing keys,
     FanOutGate fanOuts,
+    InstanceIdentity instance,
     TimeProvider clock,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
-    private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly string _owner = instance.NewLeaseOwner();
     private int _consecutiveFailures;
     private string _lastFailure = "";
 
@@ -38,6 +40,7 @@ public sealed class DeliveryWorker(
         using var limiter = CreateRateLimiter(smtp.Value.MessagesPerSecond, smtp.Value.MaxConnections);
         try
         {
+            await ReleaseEarlierRunsAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 var handled = 0;
@@ -61,6 +64,22 @@ public sealed class DeliveryWorker(
         finally
         {
             while (pool.TryPop(out var transport)) await transport.DisposeAsync();
+        }
+    }
+
+    /// <summary>Before the first batch: what a crashed run of this instance held goes out now, not after its lease expires.</summary>
+    private async Task ReleaseEarlierRunsAsync(CancellationToken ct)
+    {
+        if (instance.EarlierRunsPrefix is not { } prefix) return;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var released = await OutboxLease.ReleaseEarlierRunsAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), prefix, _owner, ct);
+            if (released > 0) logger.LogWarning("Took back {Count} outbox row(s) an earlier run of this instance held when it stopped; they are sent again with their Message-IDs", released);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Could not take back the leases of an earlier run; they return to the queue when they expire");
         }
     }
 

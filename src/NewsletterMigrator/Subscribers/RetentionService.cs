@@ -157,11 +157,17 @@ public sealed class RetentionService(AppDbContext db, KeyRing keys, IOptions<Ret
 }
 
 /// <summary>Runs the retention jobs once a day at Retention:DailyAt (Berlin time).</summary>
-public sealed class RetentionWorker(IServiceScopeFactory scopes, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionWorker> logger)
+public sealed class RetentionWorker(
+    IServiceScopeFactory scopes, IOptions<RetentionOptions> options, InstanceIdentity instance, TimeProvider clock, ILogger<RetentionWorker> logger)
     : BackgroundService
 {
+    public const string InterruptedError = "interrupted: the process stopped during the run";
+
+    private readonly DateTime _startedUtc = clock.GetUtcNow().UtcDateTime;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await RepeatInterruptedRunAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             var now = clock.GetUtcNow().UtcDateTime;
@@ -180,6 +186,34 @@ public sealed class RetentionWorker(IServiceScopeFactory scopes, IOptions<Retent
             {
                 logger.LogError(ex, "Scheduled retention run failed; the next one follows tomorrow");
             }
+        }
+    }
+
+    /// <summary>
+    /// A run this instance was in when it died (kill -9, or a stop mid-run) has no end time. It is closed as
+    /// interrupted, so the admin page does not show it as a run that found nothing, and the jobs run again
+    /// now rather than at tomorrow's DailyAt: every step only deletes or blanks what is due, so a second
+    /// pass over what the first one finished changes nothing. Only the process holding the instance id
+    /// does this; a second process on the same data folder by mistake leaves the other's run alone.
+    /// (With several instances a run would need its instance id, as leases have, before this could tell
+    /// another instance's live run from a dead one.)
+    /// </summary>
+    private async Task RepeatInterruptedRunAsync(CancellationToken ct)
+    {
+        if (!instance.OwnsPersistedId) return;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var interrupted = await db.RetentionRuns.Where(r => r.FinishedAtUtc == null && r.StartedAtUtc < _startedUtc)
+                .ExecuteUpdateAsync(u => u.SetProperty(r => r.FinishedAtUtc, _startedUtc).SetProperty(r => r.Error, InterruptedError), ct);
+            if (interrupted == 0) return;
+            logger.LogWarning("A retention run was interrupted when the process stopped; running the retention jobs again now");
+            await scope.ServiceProvider.GetRequiredService<RetentionService>().RunAsync("restart", ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Repeating an interrupted retention run failed; the next one follows at the scheduled time");
         }
     }
 }

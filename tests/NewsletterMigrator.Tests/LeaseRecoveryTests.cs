@@ -1,0 +1,260 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Consent;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Inviting;
+using NewsletterMigrator.Subscribers;
+using NewsletterMigrator.Testing;
+
+namespace NewsletterMigrator.Tests;
+
+/// <summary>
+/// Issue 13, point 10: a process dies mid-send and starts again on the same data folder. What it held goes
+/// out at once, not after Sending:LeaseDuration (five minutes, left at its default here); leases of another
+/// instance, or of a process that cannot prove the data folder's instance id is its own, wait until they expire.
+/// </summary>
+public sealed class LeaseRecoveryTests
+{
+    private const string Subject = "Eilmeldung: Brückensperrung ab Montag";
+
+    /// <summary>One connection and one batch: the host stops with the rest of the batch leased.</summary>
+    private static readonly Dictionary<string, string?> Settings = new()
+    {
+        ["Smtp:MaxConnections"] = "1",
+        ["Sending:BatchSize"] = "20",
+    };
+
+    /// <summary>Well below the five-minute lease: a row that waits for its lease to expire misses it.</summary>
+    private static readonly TimeSpan Promptly = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task A_restarted_instance_sends_at_once_the_mail_it_held_when_it_stopped_mid_send()
+    {
+        await using var first = new AppFactory(settings: Settings);
+        var (id, readers) = await StopMidSendAsync(first);
+
+        await using var second = new AppFactory(settings: Settings, reuse: first);
+        await second.WaitForCampaignAsync(id, CampaignStatus.Sent, Promptly);
+
+        // Every reader has the mail; a row that was in its SMTP transaction at the stop may have gone twice, with one Message-ID.
+        var received = second.Smtp.Received(Subject);
+        Assert.Equal(readers.Order(), received.Keys.Order());
+        var rows = await second.WithDbAsync(db => db.OutboundMessages.AsNoTracking().Where(m => m.CampaignId == id).ToListAsync());
+        Assert.All(rows, row => Assert.All(received[row.ToAddress], mail => Assert.Equal(row.MessageId, mail.MessageId)));
+    }
+
+    [Fact]
+    public async Task Leases_held_by_another_instance_are_not_taken_back_at_start_but_only_once_they_expire()
+    {
+        await using var first = new AppFactory(settings: Settings);
+        var (id, _) = await StopMidSendAsync(first);
+        // Half of what the stopped run held now belongs to another instance (PostgreSQL: a second server still sending).
+        var foreignOwner = $"{Guid.NewGuid():N}/{Guid.NewGuid():N}";
+        var foreign = await WithDatabaseAsync(first, async db =>
+        {
+            var leased = await db.OutboundMessages.Where(m => m.CampaignId == id && m.Status == MessageStatus.Leased).OrderBy(m => m.Id).Select(m => m.Id).ToListAsync();
+            // The later half: the first leased row may have been in its SMTP transaction when the host stopped.
+            var theirs = leased.Skip(leased.Count / 2).ToList();
+            await db.OutboundMessages.Where(m => theirs.Contains(m.Id)).ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseOwner, foreignOwner));
+            return await db.OutboundMessages.Where(m => theirs.Contains(m.Id)).Select(m => m.ToAddress).ToListAsync();
+        });
+        Assert.NotEmpty(foreign);
+
+        var clock = new SettableClock();
+        await using var second = new AppFactory(settings: Settings, reuse: first) { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
+        var ownRowsSent = await WaitForAsync(second, async db => !await db.OutboundMessages.AnyAsync(m =>
+            m.CampaignId == id && (m.Status == MessageStatus.Queued || (m.Status == MessageStatus.Leased && m.LeaseOwner != foreignOwner))));
+        Assert.True(ownRowsSent, "the instance's own leases did not go out promptly");
+
+        // The other instance's rows are still its own, and their readers have heard nothing.
+        var stillTheirs = await second.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.CampaignId == id && m.LeaseOwner == foreignOwner && m.Status == MessageStatus.Leased));
+        Assert.Equal(foreign.Count, stillTheirs);
+        Assert.Empty(second.Smtp.Received(Subject).Keys.Intersect(foreign));
+
+        // Once their lease has expired they are anyone's, as before.
+        clock.Advance(new SendingOptions().LeaseDuration + TimeSpan.FromSeconds(1));
+        await second.WaitForCampaignAsync(id, CampaignStatus.Sent, Promptly);
+        Assert.Subset(second.Smtp.Received(Subject).Keys.ToHashSet(), foreign.ToHashSet());
+    }
+
+    [Fact]
+    public async Task A_second_process_on_the_same_data_folder_cannot_claim_the_instance_id_and_leaves_its_leases_to_expire()
+    {
+        await using var first = new AppFactory(settings: Settings);
+        var (id, readers) = await StopMidSendAsync(first);
+        var leased = await WithDatabaseAsync(first, db => db.OutboundMessages.CountAsync(m => m.CampaignId == id && m.Status == MessageStatus.Leased));
+
+        // Another process has the data folder open (the id file locked): the leases under its id may be alive.
+        var clock = new SettableClock();
+        await using var second = new AppFactory(settings: Settings, reuse: first) { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
+        using (var other = Identity(first.DataDirectory))
+        {
+            Assert.True(other.OwnsPersistedId);
+            var tookAny = await WaitForAsync(second, async db => await db.OutboundMessages.CountAsync(m => m.CampaignId == id && m.Status == MessageStatus.Leased) < leased,
+                TimeSpan.FromSeconds(3));
+            Assert.False(tookAny, "a process without the instance id took back leases that may still be alive");
+            Assert.False(second.Service<InstanceIdentity>().OwnsPersistedId);
+        }
+        Assert.Equal(leased, await second.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.CampaignId == id && m.Status == MessageStatus.Leased)));
+
+        clock.Advance(new SendingOptions().LeaseDuration + TimeSpan.FromSeconds(1));
+        await second.WaitForCampaignAsync(id, CampaignStatus.Sent, Promptly);
+        Assert.Equal(readers.Order(), second.Smtp.Received(Subject).Keys.Order());
+    }
+
+    [Fact]
+    public async Task A_restarted_instance_sends_at_once_the_WhatsApp_invitations_it_held_and_another_instances_only_once_they_expire()
+    {
+        await using var graph = new FakeGraphApi();
+        // The first run's own worker stays off: the leases are written the way it would have left them when it died.
+        await using var first = new AppFactory(settings: WhatsAppSettings(graph, enabled: false));
+        var newsletter = await first.NewsletterAsync();
+        await first.ImportAsync(newsletter, "liste.csv", ("0160 1111111", "Anna Muster"), ("0171 2222222", "Ben Beispiel"));
+        await first.SetMigrationEndAsync(newsletter, InvitingTestData.InAMonth);
+        var ownOwner = first.Service<InstanceIdentity>().NewLeaseOwner();
+        var foreignOwner = $"{Guid.NewGuid():N}/{Guid.NewGuid():N}";
+        var (own, theirs) = await first.WithDbAsync(async db =>
+        {
+            var now = DateTime.UtcNow;
+            var contacts = await db.Contacts.OrderBy(c => c.Id).Select(c => c.Id).ToListAsync();
+            var rows = contacts.Select((contact, i) => new WhatsAppMessage
+            {
+                ContactId = contact, NewsletterId = newsletter.Id, Status = WhatsAppStatus.Leased, LeaseOwner = i == 0 ? ownOwner : foreignOwner,
+                LeaseExpiresAtUtc = now + new WhatsAppOptions().LeaseDuration, CreatedAtUtc = now, NextAttemptAtUtc = now, RequestedBy = "test",
+            }).ToList();
+            db.WhatsAppMessages.AddRange(rows);
+            await db.SaveChangesAsync();
+            return (rows[0].Id, rows[1].Id);
+        });
+        await first.StopHostAsync();
+
+        var clock = new SettableClock();
+        await using var second = new AppFactory(settings: WhatsAppSettings(graph, enabled: true), reuse: first) { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
+        Assert.True(await WaitForAsync(second, db => db.WhatsAppMessages.AnyAsync(m => m.Id == own && m.Status == WhatsAppStatus.Accepted)),
+            "the instance's own lease did not go out promptly");
+        Assert.Single(graph.Requests);
+        Assert.Equal(foreignOwner, await second.WithDbAsync(db => db.WhatsAppMessages.Where(m => m.Id == theirs && m.Status == WhatsAppStatus.Leased).Select(m => m.LeaseOwner).SingleAsync()));
+
+        clock.Advance(new WhatsAppOptions().LeaseDuration + TimeSpan.FromSeconds(1));
+        Assert.True(await WaitForAsync(second, db => db.WhatsAppMessages.AnyAsync(m => m.Id == theirs && m.Status == WhatsAppStatus.Accepted)),
+            "the other instance's lease did not go out after it expired");
+        Assert.Equal(2, graph.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_retention_run_the_process_died_in_is_marked_interrupted_and_repeated_at_restart_not_a_day_later_C15()
+    {
+        await using var first = new AppFactory();
+        var newsletter = await first.NewsletterAsync();
+        await using (var scope = first.Services.CreateAsyncScope())
+        {
+            var text = await scope.ServiceProvider.GetRequiredService<ConsentTextService>().ForReaderAsync(newsletter, "de");
+            await scope.ServiceProvider.GetRequiredService<SignUpService>()
+                .SignUpAsync(new SignUpRequest(newsletter, text!, "nie-bestaetigt@example.test", "de", null, "127.0.0.1", "test", "test") { AgeConfirmed = true });
+        }
+        // The daily run had begun when the process died: a started run without an end.
+        var crashed = await first.WithDbAsync(async db =>
+        {
+            var run = new RetentionRun { StartedAtUtc = DateTime.UtcNow, Trigger = "schedule" };
+            db.RetentionRuns.Add(run);
+            await db.SaveChangesAsync();
+            return run.Id;
+        });
+        await first.StopHostAsync();
+
+        // The process comes back after the unconfirmed period (C15) has passed for the pending sign-up.
+        var clock = new SettableClock();
+        clock.Advance(new RetentionOptions().UnconfirmedAfter + TimeSpan.FromDays(1));
+        await using var second = new AppFactory(reuse: first) { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
+        Assert.True(await WaitForAsync(second, db => db.RetentionRuns.AnyAsync(r => r.Trigger == "restart" && r.FinishedAtUtc != null)),
+            "the interrupted retention run was not repeated at start");
+
+        Assert.False(await second.WithDbAsync(db => db.Subscribers.AnyAsync()));
+        var marked = await second.WithDbAsync(db => db.RetentionRuns.SingleAsync(r => r.Id == crashed));
+        Assert.Equal(RetentionWorker.InterruptedError, marked.Error);
+        Assert.NotNull(marked.FinishedAtUtc);
+    }
+
+    private static Dictionary<string, string?> WhatsAppSettings(FakeGraphApi graph, bool enabled) => new()
+    {
+        ["WhatsApp:Enabled"] = enabled ? "true" : "false",
+        ["WhatsApp:AccessToken"] = "EAAG-test-token",
+        ["WhatsApp:PhoneNumberId"] = "106540352242922",
+        ["WhatsApp:TemplateName"] = "newsletter_umzug",
+        ["WhatsApp:TemplateLanguage"] = "de",
+        ["WhatsApp:AppSecret"] = "test-app-secret",
+        ["WhatsApp:VerifyToken"] = "test-verify-token",
+        ["WhatsApp:BaseUrl"] = graph.BaseUrl,
+        ["WhatsApp:MessagesPerSecond"] = "50",
+        ["WhatsApp:PollInterval"] = "00:00:00.200",
+    };
+
+    [Fact]
+    public void The_instance_id_survives_a_restart_and_is_held_by_one_process_at_a_time()
+    {
+        var folder = Directory.CreateTempSubdirectory("nm-instance-").FullName;
+        try
+        {
+            string id;
+            using (var first = Identity(folder))
+            {
+                id = first.Id;
+                Assert.True(first.OwnsPersistedId);
+                Assert.StartsWith(first.EarlierRunsPrefix!, first.NewLeaseOwner());
+                using var second = Identity(folder);
+                Assert.False(second.OwnsPersistedId);
+                Assert.NotEqual(id, second.Id);
+                Assert.Null(second.EarlierRunsPrefix);
+            }
+            using var restarted = Identity(folder);
+            Assert.True(restarted.OwnsPersistedId);
+            Assert.Equal(id, restarted.Id);
+            Assert.NotEqual(restarted.NewLeaseOwner(), restarted.NewLeaseOwner());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static InstanceIdentity Identity(string folder) =>
+        new(Options.Create(new AppOptions { DataDirectory = folder }), NullLogger<InstanceIdentity>.Instance);
+
+    /// <summary>Starts a campaign to a dozen readers on a slow server and stops the host after two have their mail.</summary>
+    private static async Task<(int CampaignId, string[] Readers)> StopMidSendAsync(AppFactory first)
+    {
+        var newsletter = await first.NewsletterAsync();
+        var readers = SendingTestData.Addresses(12);
+        await first.ConfirmedReadersAsync(newsletter, readers);
+        first.Smtp.Delay = TimeSpan.FromMilliseconds(300);
+        var id = await first.CampaignAsync(newsletter, Subject);
+        await SendingEngineTests.WaitUntilAsync(() => first.Smtp.Received(Subject).Count >= 2);
+        await first.StopHostAsync();
+        first.Smtp.Delay = TimeSpan.Zero;
+        var leased = await WithDatabaseAsync(first, db => db.OutboundMessages.CountAsync(m => m.CampaignId == id && m.Status == MessageStatus.Leased));
+        Assert.True(leased >= 4, $"only {leased} row(s) were left leased; the test proves nothing");
+        return (id, readers);
+    }
+
+    /// <summary>The database of a host that has stopped, opened the way its successor will open it.</summary>
+    private static async Task<TResult> WithDatabaseAsync<TResult>(AppFactory stopped, Func<AppDbContext, Task<TResult>> query)
+    {
+        await using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>().UseSqlite(stopped.Settings["Database:ConnectionString"]).Options);
+        return await query(db);
+    }
+
+    /// <summary>Polls a condition on the second host's database until it holds or the time is up.</summary>
+    private static async Task<bool> WaitForAsync(AppFactory app, Func<AppDbContext, Task<bool>> condition, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? Promptly);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await app.WithDbAsync(condition)) return true;
+            await Task.Delay(100);
+        }
+        return false;
+    }
+}
