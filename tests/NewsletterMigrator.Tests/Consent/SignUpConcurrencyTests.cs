@@ -80,7 +80,7 @@ public sealed class SignUpConcurrencyTests
     /// <summary>Eight readers open the page, each in their own browser, then all press the button at once.</summary>
     private static async Task<(HttpStatusCode Status, string Body)[]> SignUpBurstAsync(AppFactory app, string path, string email)
     {
-        var readers = Enumerable.Range(0, Readers).Select(_ => RealBrowser(app)).ToList();
+        var readers = Enumerable.Range(0, Readers).Select(_ => app.RealBrowser()).ToList();
         var pages = await Task.WhenAll(readers.Select(r => r.GetStringAsync(path)));
         var responses = await Task.WhenAll(readers.Select((r, i) => r.PostFormAsync(path, pages[i], TestData.SignUpForm(pages[i], email))));
         var answers = await Task.WhenAll(responses.Select(async r => (r.StatusCode, await r.Content.ReadAsStringAsync())));
@@ -98,8 +98,6 @@ public sealed class SignUpConcurrencyTests
         }
     }
 
-    private static HttpClient RealBrowser(AppFactory app) =>
-        new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}") };
 
     private static int DoiMails(AppFactory app, string email) =>
         app.Smtp.Messages.Count(m => m.To.Mailboxes.Any(b => b.Address == email) && m.Subject!.Contains("bestätigen"));
