@@ -75,7 +75,10 @@ public sealed class ReaderLinkConcurrencyTests
 
         var answers = await ClickAtOnceAsync(app, confirm, confirm + "?handler=Resend", []);
 
-        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        // A press that comes after the new link was issued finds the old link replaced: "invalid link", as a second
+        // press one after the other always did.
+        Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.NotFound, $"A press answered {(int)a.Status}."));
+        Assert.Contains(answers, a => a.Body.Contains("ein neuer Bestätigungslink unterwegs"));
         Assert.Equal(2, await app.WithDbAsync(db => db.ConsentEvents.CountAsync(e => e.Kind == ConsentEventKind.DoiQueued)));
     }
 
