@@ -7,6 +7,7 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-in http://127.0.0.1:5000 admin@example.test 'long enough password'
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-up 300 50
 // As the app does first thing in its Program.cs, so the memory figures are the app's.
 NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
 
@@ -18,6 +19,7 @@ return args.FirstOrDefault() switch
     "import-stages" => ImportStages(args),
     "import-sqlite" => await ImportSqliteAsync(args),
     "sign-in" when args.Length >= 4 => await SignInAsync(args),
+    "sign-up" => await SignUpBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -62,6 +64,7 @@ static int Usage()
           invitation-queue [contacts=100000]         the click-to-chat queue's step time at the start, middle and end
           sign-in <url> <staff email> <password> [rounds=40]
                                                      a failed staff sign-in's time: real account, unknown address, locked
+          sign-up [rounds=300] [bursts=50]           one sign-up's work for a new, pending and confirmed address; bursts of 8 for one address
         """);
     return 2;
 }

@@ -137,7 +137,7 @@ public static class SendBenchmark
         }
     }
 
-    private static WebApplication BuildApp(string dataDirectory, int port, int connections)
+    internal static WebApplication BuildApp(string dataDirectory, int port, int connections)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", Args = [] });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>

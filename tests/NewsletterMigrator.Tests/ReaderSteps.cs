@@ -11,7 +11,7 @@ namespace NewsletterMigrator.Tests;
 public static class ReaderSteps
 {
     public static HttpClient Reader(this WebApplicationFactory<Program> app) =>
-        app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        app is AppFactory { Port: > 0 } real ? real.RealBrowser() : app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
     /// <summary>Signs up on <paramref name="path"/> (general or invitation page) and confirms through the DOI mail.</summary>
     public static async Task<HttpClient> ConfirmedReaderAsync(this WebApplicationFactory<Program> app, TestSmtpServer smtp, string path, string email)

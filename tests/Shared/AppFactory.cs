@@ -54,10 +54,15 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     /// <summary>A reader's browser: a fresh cookie jar, redirects not followed, optionally an Accept-Language.</summary>
     public HttpClient ReaderClient(string? language = null)
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = Port > 0 ? RealBrowser() : CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         if (language is not null) client.DefaultRequestHeaders.AcceptLanguage.ParseAdd(language);
         return client;
     }
+    /// <summary>With <c>kestrel: true</c>: a browser talking to the real server over a socket, with its own cookie jar.</summary>
+    public HttpClient RealBrowser() =>
+        new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new System.Net.CookieContainer() })
+            { BaseAddress = new Uri($"http://127.0.0.1:{(Port > 0 ? Port : throw new InvalidOperationException("Only a factory made with kestrel: true has a real server."))}") };
+
     public string DataDirectory { get; }
     public string MasterKey { get; }
     public int Port { get; }

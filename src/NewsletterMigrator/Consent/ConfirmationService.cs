@@ -17,6 +17,11 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
         var hash = TokenService.TryHash(token);
         if (hash is null) return (ConfirmState.Unknown, null);
         var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.ConfirmTokenHash == hash, ct);
+        return StateOf(token, subscriber);
+    }
+
+    private (ConfirmState State, Subscriber? Subscriber) StateOf(string token, Subscriber? subscriber)
+    {
         // The index finds the row; the constant-time comparison is what decides.
         if (subscriber?.ConfirmTokenHash is null || !TokenService.Matches(token, subscriber.ConfirmTokenHash))
             return (ConfirmState.Unknown, null);
@@ -26,9 +31,21 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
         return (ConfirmState.Ready, subscriber);
     }
 
-    public async Task<ConfirmState> ConfirmAsync(string token, string? ipAddress, string? userAgent, CancellationToken ct = default)
+    /// <summary>
+    /// Looks the link up again under the subscriber's lock (<see cref="RowLocks"/>): two clicks at once, or a click
+    /// while the reader unsubscribes or a new link is issued, act one after another on what the other one stored.
+    /// </summary>
+    private async Task<(ConfirmState State, Subscriber? Subscriber)> InspectLockedAsync(string token, CancellationToken ct)
     {
         var (state, subscriber) = await InspectAsync(token, ct);
+        if (subscriber is null) return (state, null);
+        return await db.LockAsync(subscriber, ct) ? StateOf(token, subscriber) : (ConfirmState.Unknown, null);
+    }
+
+    public async Task<ConfirmState> ConfirmAsync(string token, string? ipAddress, string? userAgent, CancellationToken ct = default)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var (state, subscriber) = await InspectLockedAsync(token, ct);
         if (state != ConfirmState.Ready || subscriber is null) return state;
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -57,6 +74,7 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.PhoneEncrypted, (byte[]?)null).SetProperty(c => c.ConfirmedAtUtc, now), ct);
         }
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         logger.LogInformation("Subscriber {SubscriberId} confirmed", subscriber.Id);
         return ConfirmState.Ready;
     }
@@ -64,7 +82,9 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
     /// <summary>An expired link offers a new mail; the resend interval (C30) and the daily cap (C42) still apply.</summary>
     public async Task ResendAsync(string token, CancellationToken ct = default)
     {
-        var (state, subscriber) = await InspectAsync(token, ct);
+        // Under the lock, so two presses at once queue one mail and the interval and the cap count both (C42).
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var (state, subscriber) = await InspectLockedAsync(token, ct);
         if (state != ConfirmState.Expired || subscriber is null) return;
         var now = clock.GetUtcNow().UtcDateTime;
         if (subscriber.LastDoiQueuedAtUtc > now - options.Value.DoiResendInterval) return;
@@ -74,6 +94,7 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
         // The daily cap (C42) applies here too; the page answers the same either way (C30).
         if (!await signUps.TryQueueDoiAsync(newsletter, subscriber, now, ct)) return;
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         outbox.Wake();
     }
 }

@@ -16,6 +16,8 @@ namespace NewsletterMigrator.Consent;
 /// entries are the DOI mails to that address. A DOI to a new address is counted by its AddressChangeRequested
 /// entries against the requesting subscriber: only a confirmed reader holding a fresh access link from their
 /// own mailbox can ask for one, so that path is no anonymous flood of a stranger's inbox.
+/// The count only decides when it is taken under the subscriber's lock (<see cref="Data.RowLocks"/>), in the
+/// transaction that queues the mail: otherwise simultaneous requests all count the same number and all pass.
 /// </summary>
 public static class DoiCap
 {

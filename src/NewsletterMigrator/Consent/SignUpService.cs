@@ -42,13 +42,37 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
     {
         if (!LegalReadiness.IsOpen(request.Newsletter)) return SignUpOutcome.NotOpen;
         if (!EmailAddress.TryNormalize(request.Email, out var email)) return SignUpOutcome.InvalidEmail;
-        var now = clock.GetUtcNow().UtcDateTime;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await SignUpLockedAsync(request, email, ct);
+            }
+            catch (DbUpdateException e) when (attempt < 3 && UniqueViolation.Is(e))
+            {
+                // Two first sign-ups of one address on a server database: neither could lock a row that did not
+                // exist yet, and the unique index took the other one. Start again: this time the row is there.
+                db.ChangeTracker.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads, counts and writes in one transaction that holds the address's lock (<see cref="RowLocks"/>), so
+    /// simultaneous sign-ups of one address see each other: one subscriber row, and the per-address limit, the
+    /// resend interval and the DOI cap hold whatever the interleaving (issue 13).
+    /// </summary>
+    private async Task<SignUpOutcome> SignUpLockedAsync(SignUpRequest request, string email, CancellationToken ct)
+    {
         var key = EmailAddress.Key(email);
         var newsletter = request.Newsletter;
 
-        var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.NewsletterId == newsletter.Id && s.EmailKey == key, ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var subscriber = await db.LockedSubscriberAsync(newsletter.Id, key, ct);
+        // The time is read once the lock is held, so the ledger's times follow the order the sign-ups took effect.
+        var now = clock.GetUtcNow().UtcDateTime;
 
-        // C31 per target address, counted in the ledger. The query runs for unknown addresses too,
+        // C31 per target address, counted in the ledger. These queries run for unknown addresses too,
         // so new and known addresses cost the same work (C30).
         var since = now.AddHours(-1);
         var knownId = subscriber?.Id ?? Guid.Empty;
@@ -58,6 +82,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
             logger.LogWarning("Sign-up limit reached for {Address} on newsletter {NewsletterId}", Redact.Email(email), newsletter.Id);
             return SignUpOutcome.TooManyForAddress;
         }
+        var capReached = await DoiCap.ReachedAsync(db, knownId, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct);
 
         var sendDoi = true;
         if (subscriber is null)
@@ -117,8 +142,14 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
         }
 
         // C42: past the daily cap the reader sees the same answer, only no mail goes out (C30).
-        if (sendDoi) sendDoi = await TryQueueDoiAsync(newsletter, subscriber, now, ct);
+        if (sendDoi && capReached)
+        {
+            logger.LogWarning("Daily DOI cap reached for subscriber {SubscriberId}; no mail queued", subscriber.Id);
+            sendDoi = false;
+        }
+        if (sendDoi) QueueDoi(newsletter, subscriber, now);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         if (sendDoi) outbox.Wake();
         logger.LogInformation("Sign-up for newsletter {NewsletterId}: {Address}, DOI queued: {Queued}", newsletter.Id, Redact.Email(email), sendDoi);
         return SignUpOutcome.Accepted;
@@ -129,6 +160,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
     /// had its DOI mails for the day (C42). Records the template version and the hash of the exact wording (C43).
     /// </summary>
     /// <returns>False when the daily cap held the mail back; nothing changed then.</returns>
+    /// <remarks>The caller holds the subscriber's lock (<see cref="RowLocks"/>), or two requests could both pass the cap.</remarks>
     internal async Task<bool> TryQueueDoiAsync(Newsletter newsletter, Subscriber subscriber, DateTime now, CancellationToken ct)
     {
         if (await DoiCap.ReachedAsync(db, subscriber.Id, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct))
@@ -136,6 +168,12 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
             logger.LogWarning("Daily DOI cap reached for subscriber {SubscriberId}; no mail queued", subscriber.Id);
             return false;
         }
+        QueueDoi(newsletter, subscriber, now);
+        return true;
+    }
+
+    private void QueueDoi(Newsletter newsletter, Subscriber subscriber, DateTime now)
+    {
         subscriber.ConfirmGeneration++;
         subscriber.ConfirmTokenHash = TokenService.Hash(tokens.Create(TokenPurpose.Confirm, subscriber.Id, subscriber.ConfirmGeneration));
         subscriber.ConfirmTokenExpiresAtUtc = now + options.Value.ConfirmLinkLifetime;
@@ -151,7 +189,6 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
             TemplateVersion = DoiTemplateVersion,
             DoiTextSha256 = messages.DoiText(newsletter, subscriber.Language, subscriber.ConfirmTokenExpiresAtUtc).Sha256(),
         });
-        return true;
     }
 
     private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];

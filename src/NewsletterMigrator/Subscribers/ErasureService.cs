@@ -17,8 +17,11 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
     public async Task EraseAsync(Subscriber subscriber, string channel, string? staffUser, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var emailHash = SuppressionHash.Email(keys, subscriber.EmailKey);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Under the subscriber's lock: of two erasures at once (a double click) the second finds nothing left to erase,
+        // and the address hashed is the one stored now, even if it changed since the page read it.
+        if (!await db.LockAsync(subscriber, ct)) return;
+        var emailHash = SuppressionHash.Email(keys, subscriber.EmailKey);
 
         var lastMail = await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && m.SentAtUtc != null)
             .MaxAsync(m => m.SentAtUtc, ct);

@@ -28,6 +28,9 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
     /// <summary>Queues the access link; false when one was queued within the interval (the page says the same either way).</summary>
     public async Task<bool> RequestAccessLinkAsync(Subscriber subscriber, CancellationToken ct = default)
     {
+        // Under the subscriber's lock: two presses at once queue one mail, and the later one's link does not replace it.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (!await db.LockAsync(subscriber, ct)) return false;
         var now = clock.GetUtcNow().UtcDateTime;
         if (subscriber.LastAccessLinkQueuedAtUtc > now - manage.Value.AccessLinkInterval) return false;
         subscriber.AccessGeneration++;
@@ -36,6 +39,7 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
         subscriber.LastAccessLinkQueuedAtUtc = now;
         outbox.Queue(MessageKind.AccessLink, subscriber.NewsletterId, subscriber.Email, subscriber.Language, subscriber.Id);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         outbox.Wake();
         logger.LogInformation("Access link queued for subscriber {SubscriberId}", subscriber.Id);
         return true;
@@ -57,6 +61,9 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
     {
         if (!EmailAddress.TryNormalize(newAddress, out var email)) return AddressChangeOutcome.InvalidEmail;
         if (EmailAddress.Key(email) == subscriber.EmailKey) return AddressChangeOutcome.SameAddress;
+        // Counted under the subscriber's lock, so requests at once cannot all pass the cap.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (!await db.LockAsync(subscriber, ct)) return AddressChangeOutcome.Queued;
         var now = clock.GetUtcNow().UtcDateTime;
         // C42: the DOI to a new address counts against the same daily cap as the sign-up's DOI. Past it the
         // page answers as if the mail went out (C30), and nothing changes.
@@ -77,6 +84,7 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
             MessageId = message.MessageId, TemplateVersion = AddressChangeTemplateVersion,
         });
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         outbox.Wake();
         logger.LogInformation("Address change requested for subscriber {SubscriberId} to {Address}", subscriber.Id, Redact.Email(email));
         return AddressChangeOutcome.Queued;
@@ -84,11 +92,14 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
 
     public const string AddressChangeTemplateVersion = "address-change-v1";
 
-    public async Task<(ChangeConfirmState State, Subscriber? Subscriber)> InspectChangeAsync(string token, CancellationToken ct = default)
+    public async Task<(ChangeConfirmState State, Subscriber? Subscriber)> InspectChangeAsync(string token, CancellationToken ct = default) =>
+        await StateOfChangeAsync(token, await FindByChangeTokenAsync(token, ct), ct);
+
+    private async Task<Subscriber?> FindByChangeTokenAsync(string token, CancellationToken ct) =>
+        TokenService.TryHash(token) is { } hash ? await db.Subscribers.SingleOrDefaultAsync(s => s.ChangeTokenHash == hash, ct) : null;
+
+    private async Task<(ChangeConfirmState State, Subscriber? Subscriber)> StateOfChangeAsync(string token, Subscriber? subscriber, CancellationToken ct)
     {
-        var hash = TokenService.TryHash(token);
-        if (hash is null) return (ChangeConfirmState.Unknown, null);
-        var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.ChangeTokenHash == hash, ct);
         if (subscriber?.ChangeTokenHash is null || !TokenService.Matches(token, subscriber.ChangeTokenHash)) return (ChangeConfirmState.Unknown, null);
         if (subscriber.PendingEmail is null) return (ChangeConfirmState.Done, subscriber);
         if (subscriber.ChangeTokenExpiresAtUtc < clock.GetUtcNow().UtcDateTime) return (ChangeConfirmState.Expired, subscriber);
@@ -101,10 +112,31 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
     /// <summary>Only the button's POST on the page the link opens changes the address (C9).</summary>
     public async Task<ChangeConfirmState> ConfirmChangeAsync(string token, string? ipAddress, string? userAgent, CancellationToken ct = default)
     {
-        var (state, subscriber) = await InspectChangeAsync(token, ct);
+        try
+        {
+            return await ConfirmChangeLockedAsync(token, ipAddress, userAgent, ct);
+        }
+        catch (DbUpdateException e) when (UniqueViolation.Is(e))
+        {
+            // On a server database a first sign-up of the new address can insert its row after the check above
+            // (nobody could lock a row that did not exist yet); the unique index keeps the address taken.
+            db.ChangeTracker.Clear();
+            return ChangeConfirmState.Taken;
+        }
+    }
+
+    /// <summary>
+    /// Checks the link and whether the new address is free again under the subscriber's lock, in the transaction
+    /// that changes it: two clicks at once change once, and of two readers moving to one address, one gets it.
+    /// </summary>
+    private async Task<ChangeConfirmState> ConfirmChangeLockedAsync(string token, string? ipAddress, string? userAgent, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var found = await FindByChangeTokenAsync(token, ct);
+        if (found is null || !await db.LockAsync(found, ct)) return ChangeConfirmState.Unknown;
+        var (state, subscriber) = await StateOfChangeAsync(token, found, ct);
         if (state != ChangeConfirmState.Ready || subscriber?.PendingEmail is null) return state;
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         subscriber.Email = subscriber.PendingEmail;
         subscriber.EmailKey = EmailAddress.Key(subscriber.PendingEmail);
         subscriber.PendingEmail = null;

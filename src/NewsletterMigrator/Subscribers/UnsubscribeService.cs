@@ -65,9 +65,12 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
     {
         if (subscriber.Status == SubscriberStatus.Unsubscribed) return;
 
-        var now = clock.GetUtcNow().UtcDateTime;
         // Its own transaction, or the caller's (an admin's suppression, the opt-out list) when one is open.
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+        // Checked again under the subscriber's lock: of two clicks at once (or a click and a STOP), one withdraws
+        // and the ledger holds one Withdrawn event; an erased subscriber has nothing left to withdraw.
+        if (!await db.LockAsync(subscriber, ct) || subscriber.Status == SubscriberStatus.Unsubscribed) return;
+        var now = clock.GetUtcNow().UtcDateTime;
         subscriber.Status = SubscriberStatus.Unsubscribed;
         subscriber.UnsubscribedAtUtc = now;
         db.ConsentEvents.Add(new ConsentEvent

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace NewsletterMigrator.Data;
+
+/// <summary>
+/// Check-and-act on one subscriber (a per-address limit, the DOI cap, "confirm once", "unsubscribe once") is
+/// atomic only if the check reads what a simultaneous act wrote. Both helpers run inside the caller's
+/// transaction and hold the lock until its commit, across processes too:
+/// <list type="bullet">
+/// <item>SQLite: EF begins every transaction IMMEDIATE (Microsoft.Data.Sqlite's default), so the transaction holds
+/// the database's write lock from its first statement; other writers, in this process or another one on the same
+/// file, wait for the commit (busy timeout) and then read what it wrote.</item>
+/// <item>A server database (PostgreSQL, planned): the no-op UPDATE takes the row's lock until the commit, so requests
+/// for the same subscriber run one after another while all others go on. A process-local lock could not do this
+/// with several instances.</item>
+/// </list>
+/// A row that does not exist yet cannot be locked: its first insert is decided by the unique index (<see cref="UniqueViolation"/>).
+/// </summary>
+public static class RowLocks
+{
+    /// <summary>Locks the subscriber's row and reloads it, since another request may have changed it; false when it is gone (erased meanwhile).</summary>
+    public static async Task<bool> LockAsync(this AppDbContext db, Subscriber subscriber, CancellationToken ct = default)
+    {
+        RequireTransaction(db);
+        var locked = await db.Subscribers.Where(s => s.Id == subscriber.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Language, s => s.Language), ct);
+        if (locked == 0)
+        {
+            db.Entry(subscriber).State = EntityState.Detached;
+            return false;
+        }
+        await db.Entry(subscriber).ReloadAsync(ct);
+        return true;
+    }
+
+    /// <summary>The subscriber of an address with its row locked, or null when the address has none yet.</summary>
+    public static async Task<Subscriber?> LockedSubscriberAsync(this AppDbContext db, int newsletterId, string emailKey, CancellationToken ct = default)
+    {
+        RequireTransaction(db);
+        await db.Subscribers.Where(s => s.NewsletterId == newsletterId && s.EmailKey == emailKey)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Language, s => s.Language), ct);
+        // A row this context tracked before the lock would keep its old values in a query: read it again then.
+        var trackedBefore = db.Subscribers.Local.Any(s => s.NewsletterId == newsletterId && s.EmailKey == emailKey);
+        var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.NewsletterId == newsletterId && s.EmailKey == emailKey, ct);
+        if (subscriber is not null && trackedBefore) await db.Entry(subscriber).ReloadAsync(ct);
+        return subscriber;
+    }
+
+    private static void RequireTransaction(AppDbContext db)
+    {
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("A row lock lasts until the commit: begin the transaction first.");
+    }
+}
