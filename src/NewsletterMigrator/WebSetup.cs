@@ -7,6 +7,7 @@ using Microsoft.Extensions.WebEncoders;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Localization;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Inviting;
@@ -35,6 +36,7 @@ public static class WebSetup
                 options.Conventions.AuthorizeFolder("/Admin");
                 options.Conventions.AuthorizeFolder("/Admin/Newsletters", Roles.Admin);
                 options.Conventions.AuthorizeFolder("/Admin/Privacy", Roles.Admin);
+                options.Conventions.Add(new PageHttpMethodsConvention());
             })
             // Any posted value other than "true" is an unticked checkbox, never a model error (issue 13).
             .AddMvcOptions(options => options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider()))
@@ -90,7 +92,9 @@ public static class WebSetup
         app.UseAuthorization();
 
         app.MapRazorPages();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();
+        // Health checks answer every method unless told otherwise; like every page, only what is served (issue 13).
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous()
+            .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapGet("/language/{culture}", SetLanguage);
         app.MapInviting();
         if (app.Environment.IsDevelopment()) app.MapDevMailbox();

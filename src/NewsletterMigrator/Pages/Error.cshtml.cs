@@ -7,9 +7,8 @@ namespace NewsletterMigrator.Pages;
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class ErrorModel : PageModel
 {
-    public int? Code { get; private set; }
-
-    public void OnGet(int? code) => Code = code;
-
-    public void OnPost(int? code) => Code = code;
+    // A property, not handler arguments: failed requests of every method (TRACE, PUT, a made-up one) are
+    // re-executed here, and only GET and POST would reach a handler (issue 13, point 6).
+    [BindProperty(SupportsGet = true, Name = "code")]
+    public int? Code { get; set; }
 }
