@@ -115,9 +115,8 @@ public static class WebSetup
         context.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
             CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(language)),
             new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
-        // Only local paths: the switcher must not become an open redirect.
-        var target = returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//") && !returnUrl.StartsWith("/\\") ? returnUrl : "/";
-        return Results.LocalRedirect(target);
+        // Only local paths: the switcher must not become an open redirect, and an odd value goes to the start page.
+        return Results.LocalRedirect(LocalRedirectTarget.OrFallback(returnUrl, "/"));
     }
 
     private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)

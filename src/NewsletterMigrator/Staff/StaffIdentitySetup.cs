@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Staff;
@@ -42,6 +43,13 @@ public static class StaffIdentitySetup
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.SlidingExpiration = true;
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            // Signing in on the login page and out on the logout page, the handler itself redirects to the
+            // query's ReturnUrl; the one rule for redirect targets applies there too (a raw "ü" answered 500).
+            options.Events.OnRedirectToReturnUrl = context =>
+            {
+                context.Response.Redirect(LocalRedirectTarget.OrFallback(context.RedirectUri, "/"));
+                return Task.CompletedTask;
+            };
         });
         services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
         services.AddSingleton<SetupCode>();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Staff;
 
 namespace NewsletterMigrator.Pages.Account;
@@ -22,7 +23,7 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, StaffAccounts
             return Page();
         }
         var result = await signIn.PasswordSignInAsync(Email.Trim(), Password, isPersistent: false, lockoutOnFailure: true);
-        if (result.Succeeded) return LocalRedirect(Url.IsLocalUrl(returnUrl) ? returnUrl : "/admin");
+        if (result.Succeeded) return LocalRedirect(LocalRedirectTarget.OrFallback(returnUrl, "/admin"));
         ModelState.AddModelError("", result.IsLockedOut ? text["Login_LockedOut"] : text["Login_Failed"]);
         return Page();
     }
