@@ -45,6 +45,9 @@ public static class WebSetup
         services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "nm.af";
+            // Antiforgery's own default is never Secure; this follows the request, which PublicScheme makes https
+            // whenever App:PublicBaseUrl is (Always would throw on a plain-http request instead).
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             // SecurityHeaders says DENY on every page; antiforgery's own SAMEORIGIN would come first (issue 13).
             options.SuppressXFrameOptionsHeader = true;
         });
@@ -77,6 +80,8 @@ public static class WebSetup
     public static WebApplication UseWebFrontEnd(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.KnownProxies.Length > 0) app.UseForwardedHeaders();
+        // After the forwarded headers, before anything that reads the scheme (HSTS, cookies, antiforgery).
+        if (PublicScheme.Applies(app.Services.GetRequiredService<IOptions<AppOptions>>().Value)) app.UseMiddleware<PublicScheme>();
         if (app.Environment.IsDevelopment()) app.UseDeveloperExceptionPage();
         else app.UseExceptionHandler("/error");
         if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.UseHsts) app.UseHsts();
@@ -114,7 +119,7 @@ public static class WebSetup
         var language = Languages.Normalize(culture);
         context.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
             CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(language)),
-            new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
+            new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true, Secure = context.Request.IsHttps });
         // Only local paths: the switcher must not become an open redirect, and an odd value goes to the start page.
         return Results.LocalRedirect(LocalRedirectTarget.OrFallback(returnUrl, "/"));
     }

@@ -41,6 +41,8 @@ public static class StaffIdentitySetup
             options.Cookie.Name = "nm.staff";
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
+            // Secure on https requests; PublicScheme makes every request https when App:PublicBaseUrl is (issue 13).
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.SlidingExpiration = true;
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
             // Signing in on the login page and out on the logout page, the handler itself redirects to the
