@@ -7,6 +7,7 @@ using Microsoft.Extensions.WebEncoders;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Localization;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Inviting;
@@ -35,6 +36,7 @@ public static class WebSetup
                 options.Conventions.AuthorizeFolder("/Admin");
                 options.Conventions.AuthorizeFolder("/Admin/Newsletters", Roles.Admin);
                 options.Conventions.AuthorizeFolder("/Admin/Privacy", Roles.Admin);
+                options.Conventions.Add(new PageHttpMethodsConvention());
             })
             // Any posted value other than "true" is an unticked checkbox, never a model error (issue 13).
             .AddMvcOptions(options => options.ModelBinderProviders.Insert(0, new CheckboxBinderProvider()))
@@ -43,6 +45,9 @@ public static class WebSetup
         services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "nm.af";
+            // Antiforgery's own default is never Secure; this follows the request, which PublicScheme makes https
+            // whenever App:PublicBaseUrl is (Always would throw on a plain-http request instead).
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             // SecurityHeaders says DENY on every page; antiforgery's own SAMEORIGIN would come first (issue 13).
             options.SuppressXFrameOptionsHeader = true;
         });
@@ -80,6 +85,8 @@ public static class WebSetup
     public static WebApplication UseWebFrontEnd(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.KnownProxies.Length > 0) app.UseForwardedHeaders();
+        // After the forwarded headers, before anything that reads the scheme (HSTS, cookies, antiforgery).
+        if (PublicScheme.Applies(app.Services.GetRequiredService<IOptions<AppOptions>>().Value)) app.UseMiddleware<PublicScheme>();
         if (app.Environment.IsDevelopment()) app.UseDeveloperExceptionPage();
         else app.UseExceptionHandler("/error");
         if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.UseHsts) app.UseHsts();
@@ -98,7 +105,9 @@ public static class WebSetup
         app.UseMiddleware<RequestBodyLimits>(); // needs the endpoint; after authorization, so only staff make it read an upload
 
         app.MapRazorPages();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous();
+        // Health checks answer every method unless told otherwise; like every page, only what is served (issue 13).
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync }).AllowAnonymous()
+            .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapGet("/language/{culture}", SetLanguage);
         app.MapInviting();
         if (app.Environment.IsDevelopment()) app.MapDevMailbox();
@@ -118,10 +127,9 @@ public static class WebSetup
         var language = Languages.Normalize(culture);
         context.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
             CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(language)),
-            new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
-        // Only local paths: the switcher must not become an open redirect.
-        var target = returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//") && !returnUrl.StartsWith("/\\") ? returnUrl : "/";
-        return Results.LocalRedirect(target);
+            new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true, Secure = context.Request.IsHttps });
+        // Only local paths: the switcher must not become an open redirect, and an odd value goes to the start page.
+        return Results.LocalRedirect(LocalRedirectTarget.OrFallback(returnUrl, "/"));
     }
 
     private static Task WriteHealthAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report)

@@ -87,6 +87,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--contact", "kein-at-zeichen", "--contact")]
     [InlineData("--controller", "Nur ein Name", "--controller needs")]
     [InlineData("--privacy-url", "datenschutz.html", "--privacy-url")]
+    [InlineData("--privacy-url", "javascript:alert(1)", "--privacy-url: 'javascript:alert(1)' is not an absolute http(s) address")] // issue 13, point 9
+    [InlineData("--impressum-url", "https://tagblatt.example.test@evil.example/impressum", "--impressum-url")]
     [InlineData("--migration-end", "31.12.2027", "--migration-end")]
     [InlineData("--migration-end", "2020-01-01", "has passed")]
     [InlineData("--impressum-file", "/nonexistent/impressum.txt", "file not found")]

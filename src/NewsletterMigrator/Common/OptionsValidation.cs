@@ -9,7 +9,7 @@ public sealed class AppOptionsValidator(IHostEnvironment environment) : IValidat
     public ValidateOptionsResult Validate(string? name, AppOptions o)
     {
         var errors = new List<string>();
-        if (!Uri.TryCreate(o.PublicBaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (!WebLink.TryParse(o.PublicBaseUrl, out var uri))
             errors.Add($"App:PublicBaseUrl must be an absolute http(s) URL (was '{o.PublicBaseUrl}').");
         // C46: RFC 8058 wants an https one-click unsubscribe URI, and every mail link carries a token.
         // A loopback host (localhost, 127.0.0.0/8, [::1]) cannot be reached from outside: the one exception, for local runs.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
 
 namespace NewsletterMigrator.Inviting;
 
@@ -53,7 +54,7 @@ public sealed class WhatsAppOptionsValidator : IValidateOptions<WhatsAppOptions>
         var parameters = WhatsAppTemplate.Parameters(o.TemplateParameters);
         if (!parameters.Contains(WhatsAppTemplate.Link) || parameters.Any(p => !WhatsAppTemplate.Known.Contains(p)) || parameters.Distinct().Count() != parameters.Length)
             errors.Add($"WhatsApp:TemplateParameters must list the template's body parameters in order, each once, from {string.Join(", ", WhatsAppTemplate.Known)}, and include link (was '{o.TemplateParameters}').");
-        if (!Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (!WebLink.IsValid(o.BaseUrl))
             errors.Add($"WhatsApp:BaseUrl must be an absolute http(s) URL (was '{o.BaseUrl}').");
         if (o.MessagesPerSecond is <= 0 or > 1000 || double.IsNaN(o.MessagesPerSecond))
             errors.Add($"WhatsApp:MessagesPerSecond must be greater than 0 and at most 1000 (was {o.MessagesPerSecond}).");

@@ -1,3 +1,4 @@
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Newsletters;
@@ -27,8 +28,8 @@ public static class LegalReadiness
         if (string.IsNullOrWhiteSpace(n.ControllerName)) missing.Add(LegalItem.ControllerName);
         if (string.IsNullOrWhiteSpace(n.ControllerAddress)) missing.Add(LegalItem.ControllerAddress);
         if (string.IsNullOrWhiteSpace(n.ControllerEmail)) missing.Add(LegalItem.ControllerEmail);
-        if (string.IsNullOrWhiteSpace(n.Impressum) && !IsWebLink(n.ImpressumUrl)) missing.Add(LegalItem.Impressum);
-        if (!IsWebLink(n.PrivacyNoticeUrl)) missing.Add(LegalItem.PrivacyNoticeUrl);
+        if (string.IsNullOrWhiteSpace(n.Impressum) && !WebLink.IsValid(n.ImpressumUrl)) missing.Add(LegalItem.Impressum);
+        if (!WebLink.IsValid(n.PrivacyNoticeUrl)) missing.Add(LegalItem.PrivacyNoticeUrl);
         if (string.IsNullOrWhiteSpace(n.PrivacyNoticeVersion)) missing.Add(LegalItem.PrivacyNoticeVersion);
         return missing;
     }
@@ -48,10 +49,6 @@ public static class LegalReadiness
         LegalItem.PrivacyNoticeVersion => "--privacy-version <label>",
         _ => item.ToString(),
     };
-
-    /// <summary>An absolute http(s) URL: a reader must be able to open it.</summary>
-    public static bool IsWebLink(string? value) =>
-        Uri.TryCreate(value?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
 }
 
 /// <summary>A campaign cannot start or be scheduled while its newsletter's legal identity is incomplete (C38).</summary>

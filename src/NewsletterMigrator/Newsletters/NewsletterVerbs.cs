@@ -79,7 +79,7 @@ public static class NewsletterVerbs
         }
         if (CommandLine.Option(args, "--impressum-url") is { } impressumUrl)
         {
-            if (!LegalReadiness.IsWebLink(impressumUrl)) return $"--impressum-url: '{impressumUrl}' is not an http(s) address.";
+            if (!WebLink.IsValid(impressumUrl)) return $"--impressum-url: '{impressumUrl}' is not an absolute http(s) address (https://…); nothing was saved.";
             n.ImpressumUrl = impressumUrl.Trim();
         }
         if (CommandLine.Option(args, "--impressum-file") is { } impressumFile)
@@ -91,7 +91,7 @@ public static class NewsletterVerbs
         }
         if (CommandLine.Option(args, "--privacy-url") is { } privacyUrl)
         {
-            if (!LegalReadiness.IsWebLink(privacyUrl)) return $"--privacy-url: '{privacyUrl}' is not an http(s) address.";
+            if (!WebLink.IsValid(privacyUrl)) return $"--privacy-url: '{privacyUrl}' is not an absolute http(s) address (https://…); nothing was saved.";
             n.PrivacyNoticeUrl = privacyUrl.Trim();
         }
         if (CommandLine.Option(args, "--privacy-version") is { } privacyVersion) n.PrivacyNoticeVersion = privacyVersion.Trim();

@@ -9,16 +9,13 @@ namespace NewsletterMigrator.Pages;
 [ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class ErrorModel(IOptions<StaffSignInOptions> signIn) : PageModel
 {
-    public int? Code { get; private set; }
+    // Read from the query for every method, not bound: failed requests of every method (TRACE, PUT, a made-up
+    // one) are re-executed here and only GET and POST reach a handler (issue 13, point 6); and a re-executed
+    // POST still carries its form, where the setup page's field "Code" would otherwise hide the status.
+    public int? Code => int.TryParse(Request.Query["code"], out var code) ? code : null;
 
     /// <summary>A 429 from the staff sign-in limit, not the readers' sign-up limit: its own wording.</summary>
     public bool SignInLimited => Code == StatusCodes.Status429TooManyRequests && SignInRateLimits.Refused(HttpContext);
 
     public int SignInWaitMinutes => StaffSignInOptions.Minutes(signIn.Value.AttemptWindow);
-
-    // From the query only: a re-executed POST still carries its form, and the setup page's field "Code"
-    // would otherwise win and hide the status (a 429 there showed the generic error text).
-    public void OnGet([FromQuery] int? code) => Code = code;
-
-    public void OnPost([FromQuery] int? code) => Code = code;
 }

@@ -63,7 +63,7 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text)
             if (url.Length > 0)
             {
                 // Only a web address becomes a link; anything else is shown as typed.
-                html.Append(Newsletters.LegalReadiness.IsWebLink(url)
+                html.Append(Common.WebLink.IsValid(url)
                     ? $"""<br><a href="{Enc(url)}" style="color:#0d3b66;">{Enc(url)}</a>"""
                     : $"<br>{Enc(url)}");
                 plain.AppendLine($"{text["Impressum"]}: {url}");

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Staff;
@@ -48,8 +49,17 @@ public static class StaffIdentitySetup
             options.Cookie.Name = "nm.staff";
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
+            // Secure on https requests; PublicScheme makes every request https when App:PublicBaseUrl is (issue 13).
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             options.SlidingExpiration = true;
             options.ExpireTimeSpan = TimeSpan.FromHours(8);
+            // Signing in on the login page and out on the logout page, the handler itself redirects to the
+            // query's ReturnUrl; the one rule for redirect targets applies there too (a raw "ü" answered 500).
+            options.Events.OnRedirectToReturnUrl = context =>
+            {
+                context.Response.Redirect(LocalRedirectTarget.OrFallback(context.RedirectUri, "/"));
+                return Task.CompletedTask;
+            };
         });
         services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
         services.AddSingleton<SetupCode>();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Staff;
 
 namespace NewsletterMigrator.Pages.Account;
@@ -22,7 +23,7 @@ public sealed class LoginModel(SignInManager<IdentityUser> signIn, StaffAccounts
     {
         if (string.IsNullOrWhiteSpace(Email) || string.IsNullOrEmpty(Password)) return Failed();
         var result = await signIn.PasswordSignInAsync(Email.Trim(), Password, isPersistent: false, lockoutOnFailure: true);
-        if (result.Succeeded) return LocalRedirect(Url.IsLocalUrl(returnUrl) ? returnUrl : "/admin");
+        if (result.Succeeded) return LocalRedirect(LocalRedirectTarget.OrFallback(returnUrl, "/admin"));
         return Failed();
     }
 

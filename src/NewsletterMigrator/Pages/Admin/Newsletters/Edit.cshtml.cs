@@ -59,9 +59,9 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             ModelState.AddModelError("Input.ReplyTo", text["SignUp_EmailInvalid"]);
         if (!PhoneNumbers.PhoneNumberUtil.GetInstance().GetSupportedRegions().Contains(Input.DefaultRegion ?? ""))
             ModelState.AddModelError("Input.DefaultRegion", text["Newsletter_RegionInvalid"]);
-        if (!string.IsNullOrWhiteSpace(Input.PrivacyNoticeUrl) && !LegalReadiness.IsWebLink(Input.PrivacyNoticeUrl))
+        if (!string.IsNullOrWhiteSpace(Input.PrivacyNoticeUrl) && !WebLink.IsValid(Input.PrivacyNoticeUrl))
             ModelState.AddModelError("Input.PrivacyNoticeUrl", text["Newsletter_UrlInvalid"]);
-        if (!string.IsNullOrWhiteSpace(Input.ImpressumUrl) && !LegalReadiness.IsWebLink(Input.ImpressumUrl))
+        if (!string.IsNullOrWhiteSpace(Input.ImpressumUrl) && !WebLink.IsValid(Input.ImpressumUrl))
             ModelState.AddModelError("Input.ImpressumUrl", text["Newsletter_UrlInvalid"]);
         var controllerEmail = "";
         if (!string.IsNullOrWhiteSpace(Input.ControllerEmail) && !EmailAddress.TryNormalize(Input.ControllerEmail, out controllerEmail))
