@@ -6,6 +6,7 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import-sqlite 1000000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- hostile
 // As the app does first thing in its Program.cs, so the memory figures are the app's.
 NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
 
@@ -16,6 +17,7 @@ return args.FirstOrDefault() switch
     "invitation-queue" => await InvitationQueueAsync(args),
     "import-stages" => ImportStages(args),
     "import-sqlite" => await ImportSqliteAsync(args),
+    "hostile" => await HostileImportBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -52,6 +54,7 @@ static int Usage()
           import-sqlite [rows=1000000]               the importer's SQLite writes alone, with and without each index
           send [recipients=100000] [connections=4]   a campaign through the outbox worker vs. raw MailKit
           invitation-queue [contacts=100000]         the click-to-chat queue's step time at the start, middle and end
+          hostile [name filter]                      CPU and peak memory of each hostile import file (zip bombs, endless lines, columns)
         """);
     return 2;
 }

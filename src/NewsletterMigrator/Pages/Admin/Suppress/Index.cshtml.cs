@@ -29,7 +29,8 @@ public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IStrin
         if (!await LoadAsync()) return NotFound();
         if (Upload is null || Upload.Length == 0)
         {
-            ModelState.AddModelError(nameof(Upload), text["Import_NoFile"]);
+            // A chosen empty file has its name; without a file the browser sends none.
+            ModelState.AddModelError(nameof(Upload), text[string.IsNullOrEmpty(Upload?.FileName) ? "Import_NoFile" : "Import_Empty"]);
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
@@ -40,7 +41,7 @@ public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IStrin
         }
         catch (ImportFormatException ex)
         {
-            ModelState.AddModelError(nameof(Upload), text[ex.ReasonKey]);
+            ModelState.AddModelError(nameof(Upload), text[ex.ReasonKey, ImportLimits.MessageArguments()]);
             Response.StatusCode = StatusCodes.Status400BadRequest;
         }
         return Page();
