@@ -8,6 +8,7 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-in http://127.0.0.1:5000 admin@example.test 'long enough password'
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-up 300 50
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- hostile
 // As the app does first thing in its Program.cs, so the memory figures are the app's.
 NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
 
@@ -20,6 +21,7 @@ return args.FirstOrDefault() switch
     "import-sqlite" => await ImportSqliteAsync(args),
     "sign-in" when args.Length >= 4 => await SignInAsync(args),
     "sign-up" => await SignUpBenchmark.RunAsync(args[1..]),
+    "hostile" => await HostileImportBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -65,6 +67,7 @@ static int Usage()
           sign-in <url> <staff email> <password> [rounds=40]
                                                      a failed staff sign-in's time: real account, unknown address, locked
           sign-up [rounds=300] [bursts=50]           one sign-up's work for a new, pending and confirmed address; bursts of 8 for one address
+          hostile [name filter]                      CPU and peak memory of each hostile import file (zip bombs, endless lines, columns)
         """);
     return 2;
 }

@@ -182,6 +182,34 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Import_of_an_empty_file_an_empty_zip_or_a_hostile_file_exits_non_zero_and_records_nothing()
+    {
+        await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
+        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
+        var files = new (string Name, byte[] Content, string Message)[]
+        {
+            ("leer.csv", [], "holds no entries"),
+            ("leer.zip", ListSamples.Zip(), "holds no entries"),
+            ("kopf.csv", System.Text.Encoding.UTF8.GetBytes("Telefon;Name\n"), "holds no entries"),
+            ("zeile.txt", System.Text.Encoding.UTF8.GetBytes(new string('1', 2 << 20)), "longer than 1,048,576 characters"),
+            ("bombe.xlsx", HostileFiles.XlsxWithSharedStrings(HostileFiles.GiB), "zip bomb"),
+        };
+        foreach (var (name, content, message) in files)
+        {
+            var path = Path.Combine(_data, name);
+            await File.WriteAllBytesAsync(path, content);
+            foreach (var dryRun in new[] { false, true })
+            {
+                var result = await RunAsync(["import", "--newsletter", "eilmeldungen", path, "--legal-basis", TestImports.LegalBasisText, .. dryRun ? ["--dry-run"] : Array.Empty<string>()]);
+                Assert.True(result.ExitCode != 0, $"{name}: exit 0, {result.Output}");
+                Assert.Contains(message, result.Error);
+                Assert.DoesNotContain("   at ", result.Error);
+            }
+        }
+        Assert.Equal(0, await CountAsync("ImportBatches") + await CountAsync("Contacts") + await CountAsync("ImportIssues"));
+    }
+
+    [Fact]
     public async Task Import_refuses_to_run_without_its_legal_basis_or_a_migration_end_date_except_as_a_dry_run_C36_C16()
     {
         await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
@@ -29,7 +30,8 @@ public sealed record ImportStart(int BatchId, IReadOnlyList<ImportRefusal> Refus
 /// only the last step marks it Completed. A failed or cancelled import deletes the batch again, so
 /// nothing is left behind (all or nothing).
 /// </summary>
-public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TokenService tokens, TimeProvider clock, ILogger<ContactImporter> logger)
+public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TokenService tokens, TimeProvider clock, IOptions<ImportOptions> options,
+    ILogger<ContactImporter> logger)
 {
     private readonly SequentialIds _ids = new();
 
@@ -119,7 +121,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
 
         var now = clock.GetUtcNow().UtcDateTime;
         var counts = new Counts();
-        var rows = ListReader.Read(file, fileName, mapping).GetEnumerator();
+        var rows = ListReader.Read(file, fileName, mapping, ReadLimits.From(options.Value)).GetEnumerator();
         await using var writer = dryRun ? null : await ChunkWriter.OpenAsync(db, batchId, newsletterId, now, cancellationToken);
         var pending = Task.Run(() => Prepare(rows, newsletter.DefaultRegion, suppressed), cancellationToken);
         try
@@ -143,6 +145,8 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
             rows.Dispose();
         }
 
+        // Nothing to import is a mistake to report, not an empty completed import on record (issue 13).
+        if (counts.Rows == 0) throw ListReader.Empty();
         if (writer is not null)
         {
             await writer.CompleteAsync(counts, cancellationToken);

@@ -4,9 +4,13 @@ using NewsletterMigrator.Common;
 
 namespace NewsletterMigrator.Importing;
 
-/// <summary>What the editor uploaded, kept beside the spooled file until the import has run.</summary>
+/// <summary>
+/// What the editor uploaded, kept beside the spooled file until the import has run. Once prepared
+/// (<see cref="UploadPreviews"/>), a ZIP's list lies unpacked beside it under <see cref="ListName"/>,
+/// or the reason the file was refused is in <see cref="ErrorKey"/>.
+/// </summary>
 public sealed record UploadInfo(int NewsletterId, string FileName, string UserName, string LegalBasis, long Length, DateTime UploadedAtUtc,
-    string LegalBasisKind = "")
+    string LegalBasisKind = "", bool Prepared = false, string? ListName = null, string? ErrorKey = null)
 {
     public ImportLegalBasis Basis => new(LegalBasisKind, LegalBasis);
 }
@@ -15,9 +19,12 @@ public sealed record UploadInfo(int NewsletterId, string FileName, string UserNa
 /// Uploaded lists wait in the data folder (data/imports) between upload, preview and the background
 /// import: a file of hundreds of megabytes never sits in memory. Ids are GUIDs, never file names.
 /// </summary>
-public sealed class ImportSpool(IOptions<AppOptions> app, TimeProvider clock)
+public sealed class ImportSpool(IOptions<AppOptions> app, IOptions<ImportOptions> options, TimeProvider clock, ILogger<ImportSpool> logger)
 {
     public string Folder => Path.Combine(app.Value.DataDirectory, "imports");
+
+    /// <summary>The upload's first rows (of <paramref name="sheet"/>), or why it cannot be imported: worked out on the first view, then kept.</summary>
+    public UploadPreview Preview(Guid id, UploadInfo info, string? sheet) => new UploadPreviews(this, options, logger).Show(id, info, sheet);
 
     public async Task<Guid> SaveAsync(Stream upload, int newsletterId, string fileName, string userName, ImportLegalBasis legalBasis, CancellationToken cancellationToken)
     {
@@ -46,14 +53,37 @@ public sealed class ImportSpool(IOptions<AppOptions> app, TimeProvider clock)
     /// <summary>The upload, or null when this newsletter has none with this id (another newsletter's upload is not its).</summary>
     public UploadInfo? Find(int newsletterId, Guid id) => Find(id) is { } info && info.NewsletterId == newsletterId ? info : null;
 
-    public FileStream Open(Guid id) =>
-        new(DataPath(id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+    public FileStream Open(Guid id) => OpenRead(DataPath(id));
 
+    /// <summary>The list to read and its name: a ZIP's list unpacked once by <see cref="UploadPreviews"/>, else the upload itself.</summary>
+    public (FileStream File, string Name) OpenList(Guid id, UploadInfo info) =>
+        info.ListName is { } name ? (OpenRead(ListPath(id)), name) : (Open(id), info.FileName);
+
+    /// <summary>Replaces the upload's info, atomically, so a reader never sees half of it.</summary>
+    internal void SaveInfo(Guid id, UploadInfo info) => WriteAtomically(InfoPath(id), JsonSerializer.Serialize(info));
+
+    internal void WriteAtomically(string path, string content)
+    {
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllText(temporary, content);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Where a ZIP's list is unpacked to.</summary>
+    internal string ListPath(Guid id) => Path.Combine(Folder, $"{id:N}.list");
+
+    /// <summary>Where the preview of one sheet (or of the list) is kept; a sheet name never becomes part of a path.</summary>
+    internal string PreviewPath(Guid id, string? sheet) =>
+        Path.Combine(Folder, $"{id:N}.preview-{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sheet ?? "")))[..16]}.json");
+
+    /// <summary>The upload, its info, its unpacked list and its kept previews.</summary>
     public void Delete(Guid id)
     {
-        TryDelete(DataPath(id));
-        TryDelete(InfoPath(id));
+        if (!Directory.Exists(Folder)) return;
+        foreach (var file in Directory.EnumerateFiles(Folder, $"{id:N}.*")) TryDelete(file);
     }
+
+    private static FileStream OpenRead(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
 
     /// <summary>Removes uploads nobody imported (the editor left the preview).</summary>
     public void Sweep(TimeSpan olderThan)

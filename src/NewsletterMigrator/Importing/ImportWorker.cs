@@ -27,8 +27,11 @@ public sealed class ImportWorker(ImportQueue queue, ImportSpool spool, IServiceS
         {
             status.Progress = new ImportProgress(status.TotalBytes, DateTime.UtcNow);
             status.State = ImportJobState.Running;
-            await using var file = spool.Open(job.UploadId);
-            status.Summary = await importer.RunAsync(job.BatchId, job.NewsletterId, file, job.FileName, job.UserName, job.Mapping, status.Progress, linked.Token);
+            // The list the preview prepared: a ZIP's list was unpacked once, on the first view.
+            var info = spool.Find(job.UploadId) ?? throw new FileNotFoundException("The upload has gone from the spool.");
+            var (file, listName) = spool.OpenList(job.UploadId, info);
+            await using var _ = file;
+            status.Summary = await importer.RunAsync(job.BatchId, job.NewsletterId, file, listName, job.UserName, job.Mapping, status.Progress, linked.Token);
             status.State = ImportJobState.Completed;
         }
         catch (OperationCanceledException)

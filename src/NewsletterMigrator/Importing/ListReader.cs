@@ -12,32 +12,31 @@ namespace NewsletterMigrator.Importing;
 public static class ListReader
 {
     private const int PreviewRows = 10;
-    /// <summary>A ZIP entry larger than this is refused (a zip bomb would otherwise fill the disk).</summary>
-    private const long MaxUnpackedBytes = 2L * 1024 * 1024 * 1024;
 
-    public static IEnumerable<ContactRow> Read(Stream stream, string fileName, ImportMapping? mapping = null) =>
-        Guard(ReadRows(stream, fileName, mapping));
+    public static IEnumerable<ContactRow> Read(Stream stream, string fileName, ImportMapping? mapping = null, ReadLimits? limits = null) =>
+        Guard(ReadRows(stream, fileName, mapping, limits ?? ReadLimits.Default));
 
     /// <summary>
     /// Every non-blank record of a list with all its fields, the header included (tell it by
     /// <see cref="HeaderNames.IsHeader"/>): for opt-out lists, whose rows hold a number or an address (C36).
     /// A vCard gives one record per card with its number.
     /// </summary>
-    public static IEnumerable<TableRecord> ReadRecords(Stream stream, string fileName) => Guard(ReadRecordsCore(stream, fileName));
+    public static IEnumerable<TableRecord> ReadRecords(Stream stream, string fileName, ReadLimits? limits = null) =>
+        Guard(ReadRecordsCore(stream, fileName, limits ?? ReadLimits.Default));
 
-    private static IEnumerable<TableRecord> ReadRecordsCore(Stream stream, string fileName)
+    private static IEnumerable<TableRecord> ReadRecordsCore(Stream stream, string fileName, ReadLimits limits)
     {
         var owned = new List<IDisposable>();
         try
         {
-            var (s, _, format) = Resolve(stream, fileName, owned);
+            var (s, _, format, budget, _) = Resolve(stream, fileName, owned, limits);
             if (format == ListFormat.VCard)
             {
                 using var text = TextDecoding.Reader(s, TextDecoding.Detect(s));
                 foreach (var card in VCardReader.Read(text)) yield return new TableRecord(card.Line, [card.Phone ?? ""]);
                 yield break;
             }
-            foreach (var record in Records(s, format, null))
+            foreach (var record in Records(s, format, null, budget))
             {
                 if (!record.Fields.All(string.IsNullOrWhiteSpace)) yield return record;
             }
@@ -48,40 +47,79 @@ public static class ListReader
         }
     }
 
-    /// <summary>The format, the detected mapping and the first rows, for the editor to check before importing.</summary>
-    public static ListPreview Preview(Stream stream, string fileName, string? sheet = null)
-    {
-        try
-        {
-            return WithFile(stream, fileName, (s, name, format) =>
-            {
-                var sheets = format == ListFormat.Xlsx ? XlsxReader.SheetNames(s) : [];
-                if (format == ListFormat.VCard)
-                {
-                    var cards = VCardReader.Read(TextDecoding.Reader(s, TextDecoding.Detect(s))).Take(PreviewRows)
-                        .Select(c => new TableRecord(c.Line, [c.Phone ?? "", c.Name ?? ""])).ToList();
-                    return new ListPreview(format, ["TEL", "FN"], cards, null, sheets);
-                }
-                var records = Records(s, format, sheet).Take(PreviewRows + 1).ToList();
-                if (records.Count == 0) return new ListPreview(format, [], [], new ImportMapping(0, HasHeader: false, Sheet: sheet), sheets);
-                var detected = Detect(records[0].Fields, sheet);
-                var headers = detected.HasHeader ? records[0].Fields : records[0].Fields.Select((_, i) => $"#{i + 1}").ToArray();
-                var rows = records.Skip(detected.HasHeader ? 1 : 0).Take(PreviewRows).ToList();
-                return new ListPreview(format, headers, rows, detected.PhoneColumn >= 0 ? detected : null, sheets);
-            });
-        }
-        catch (Exception ex) when (IsReadFailure(ex))
-        {
-            throw new ImportFormatException("Import_Unreadable", "The file cannot be read.", ex);
-        }
-    }
-
-    private static IEnumerable<ContactRow> ReadRows(Stream stream, string fileName, ImportMapping? mapping)
+    /// <summary>
+    /// The format, the detected mapping and the first rows, for the editor to check before importing. Cells are
+    /// cut to <see cref="ImportLimits.PreviewCellChars"/> for the page; a list without entries is refused.
+    /// </summary>
+    public static ListPreview Preview(Stream stream, string fileName, string? sheet = null, ReadLimits? limits = null)
     {
         var owned = new List<IDisposable>();
         try
         {
-            var (s, name, format) = Resolve(stream, fileName, owned);
+            var (s, _, format, budget, _) = Resolve(stream, fileName, owned, limits ?? ReadLimits.Default);
+            var sheets = format == ListFormat.Xlsx ? XlsxReader.SheetNames(s, budget!) : [];
+            if (format == ListFormat.VCard)
+            {
+                var cards = VCardReader.Read(TextDecoding.Reader(s, TextDecoding.Detect(s))).Take(PreviewRows)
+                    .Select(c => new TableRecord(c.Line, [Shown(c.Phone ?? ""), Shown(c.Name ?? "")])).ToList();
+                if (cards.Count == 0) throw Empty();
+                return new ListPreview(format, ["TEL", "FN"], cards, null, sheets);
+            }
+            var records = Records(s, format, sheet, budget).Take(PreviewRows + 1).ToList();
+            var detected = records.Count == 0 ? null : Detect(records[0].Fields, sheet);
+            var rows = records.Skip(detected?.HasHeader == true ? 1 : 0).Take(PreviewRows)
+                .Select(r => r with { Fields = r.Fields.Select(Shown).ToArray() }).ToList();
+            if (rows.Count == 0) throw Empty();
+            var headers = detected!.HasHeader ? records[0].Fields.Select(Shown).ToArray() : records[0].Fields.Select((_, i) => $"#{i + 1}").ToArray();
+            return new ListPreview(format, headers, rows, detected.PhoneColumn >= 0 ? detected : null, sheets);
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            throw Unreadable(ex);
+        }
+        finally
+        {
+            foreach (var d in owned) d.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Unpacks a ZIP holding one list into <paramref name="unpackTo"/> and returns the list's name in it, or null
+    /// when the file is no such ZIP (a list or a workbook is read as it is). The import spool calls it once per
+    /// upload, so neither the preview nor the import unpacks again; what it refuses, they would refuse.
+    /// </summary>
+    public static string? Unpack(Stream stream, string fileName, string unpackTo, ReadLimits limits)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var resolved = Resolve(stream, fileName, owned, limits, unpackTo: unpackTo);
+            return resolved.Unpacked ? resolved.Name : null;
+        }
+        catch (Exception ex) when (IsReadFailure(ex))
+        {
+            throw Unreadable(ex);
+        }
+        finally
+        {
+            foreach (var d in owned) d.Dispose();
+        }
+    }
+
+    /// <summary>No entries at all: an empty file, an empty ZIP, a header alone. An import of it would record nothing but itself.</summary>
+    internal static ImportFormatException Empty() => new("Import_Empty", "The file holds no entries (it is empty or has only a header): nothing was imported.");
+
+    private static ImportFormatException Unreadable(Exception ex) => new("Import_Unreadable", "The file cannot be read.", ex);
+
+    private static string Shown(string value) =>
+        value.Length <= ImportLimits.PreviewCellChars ? value : string.Concat(value.AsSpan(0, ImportLimits.PreviewCellChars), "…");
+
+    private static IEnumerable<ContactRow> ReadRows(Stream stream, string fileName, ImportMapping? mapping, ReadLimits limits)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var (s, _, format, budget, _) = Resolve(stream, fileName, owned, limits);
             if (format == ListFormat.VCard)
             {
                 using var text = TextDecoding.Reader(s, TextDecoding.Detect(s));
@@ -90,7 +128,7 @@ public static class ListReader
             }
             var map = mapping;
             var first = true;
-            foreach (var record in Records(s, format, mapping?.Sheet))
+            foreach (var record in Records(s, format, mapping?.Sheet, budget))
             {
                 if (first)
                 {
@@ -114,22 +152,11 @@ public static class ListReader
     private static ImportMapping Detect(string[] first, string? sheet) =>
         HeaderNames.IsHeader(first) ? HeaderNames.Detect(first, sheet) : HeaderNames.Headerless(first, sheet);
 
-    private static T WithFile<T>(Stream stream, string fileName, Func<Stream, string, string, T> read)
-    {
-        var owned = new List<IDisposable>();
-        try
-        {
-            var (s, name, format) = Resolve(stream, fileName, owned);
-            return read(s, name, format);
-        }
-        finally
-        {
-            foreach (var d in owned) d.Dispose();
-        }
-    }
+    /// <summary>The list to read: its stream, name and format; an archive's inflation budget; whether it came out of a ZIP.</summary>
+    private sealed record Resolved(Stream Stream, string Name, string Format, InflationBudget? Budget, bool Unpacked);
 
     /// <summary>Makes the stream seekable, unpacks a ZIP and tells the format by content first, extension second.</summary>
-    private static (Stream Stream, string Name, string Format) Resolve(Stream stream, string fileName, List<IDisposable> owned, int depth = 0)
+    private static Resolved Resolve(Stream stream, string fileName, List<IDisposable> owned, ReadLimits limits, int depth = 0, string? unpackTo = null)
     {
         var s = Seekable(stream, owned);
         Span<byte> magic = stackalloc byte[4];
@@ -137,7 +164,7 @@ public static class ListReader
         s.Position = 0;
         var extension = Path.GetExtension(fileName).ToLowerInvariant();
         ZipArchive? zip = null;
-        if (n == 4 && magic.SequenceEqual("PK\x03\x04"u8))
+        if (n == 4 && (magic.SequenceEqual("PK\x03\x04"u8) || magic.SequenceEqual("PK\x05\x06"u8)))
         {
             try { zip = new ZipArchive(s, ZipArchiveMode.Read, leaveOpen: true); }
             catch (InvalidDataException ex) when (extension is ".zip" or ".xlsx" or ".xlsm")
@@ -153,30 +180,47 @@ public static class ListReader
         if (zip is not null)
         {
             owned.Add(zip);
+            var budget = new InflationBudget(s.Length, limits);
             if (zip.Entries.Any(e => e.FullName.Equals("xl/workbook.xml", StringComparison.OrdinalIgnoreCase)))
-                return (s, fileName, ListFormat.Xlsx);
+            {
+                // Every part is inflated and counted once before any XML is parsed: inflating alone costs a tenth of
+                // parsing, so a workbook bomb is refused for that tenth (a 1 GiB table of short shared strings took
+                // 3.8 s and 400 MB when it was counted while being parsed). The package index, which the OpenXML
+                // SDK reads whole as it opens, gets a tighter limit.
+                foreach (var part in zip.Entries)
+                    budget.Drain(part.Open(), IsPackageIndex(part) ? ImportLimits.MaxPackageIndexBytes : limits.MaxUnpackedBytes);
+                // The parts are counted again while parsed: the same bytes, so this only guards the reading code.
+                return new Resolved(s, fileName, ListFormat.Xlsx, new InflationBudget(s.Length, limits), depth > 0);
+            }
             if (depth > 0) throw new ImportFormatException("Import_ZipNotOneFile", "A ZIP inside a ZIP is not supported.");
             var files = zip.Entries.Where(e => e.Name.Length > 0 && !e.FullName.StartsWith("__MACOSX/", StringComparison.Ordinal) && !e.Name.StartsWith('.')).ToList();
+            if (files.Count == 0) throw Empty();
             if (files.Count != 1) throw new ImportFormatException("Import_ZipNotOneFile", "The ZIP archive must hold exactly one list.");
             var entry = files[0];
-            if (entry.Length > MaxUnpackedBytes) throw new ImportFormatException("Import_TooLarge", "The unpacked file is too large.");
-            var spool = TempFile();
-            owned.Add(spool);
-            using (var source = entry.Open()) CopyLimited(source, spool, MaxUnpackedBytes);
-            spool.Position = 0;
-            return Resolve(spool, entry.Name, owned, depth + 1);
+            var target = unpackTo is null ? TempFile()
+                : new FileStream(unpackTo, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+            owned.Add(target);
+            // Counted while inflating, whatever the entry's header declares.
+            using (var source = budget.Watch(entry.Open())) source.CopyTo(target, 1 << 16);
+            target.Position = 0;
+            return Resolve(target, entry.Name, owned, limits, depth + 1);
         }
+        if (s.Length == 0) throw Empty();
         if (extension is ".xlsx" or ".xlsm") throw new ImportFormatException("Import_Unreadable", "The workbook is damaged.");
         if (extension is ".xls" or ".ods" or ".numbers" or ".pdf" or ".doc" or ".docx")
             throw new ImportFormatException("Import_UnsupportedFormat", "This file type is not supported.");
-        if (extension is ".vcf" or ".vcard") return (s, fileName, ListFormat.VCard);
-        if (LooksLikeVCard(s)) return (s, fileName, ListFormat.VCard);
-        return (s, fileName, extension == ".txt" ? ListFormat.Text : ListFormat.Csv);
+        var unpacked = depth > 0;
+        if (extension is ".vcf" or ".vcard") return new Resolved(s, fileName, ListFormat.VCard, null, unpacked);
+        if (LooksLikeVCard(s)) return new Resolved(s, fileName, ListFormat.VCard, null, unpacked);
+        return new Resolved(s, fileName, extension == ".txt" ? ListFormat.Text : ListFormat.Csv, null, unpacked);
     }
 
-    private static IEnumerable<TableRecord> Records(Stream s, string format, string? sheet) => format switch
+    private static bool IsPackageIndex(ZipArchiveEntry entry) =>
+        entry.FullName.Equals("[Content_Types].xml", StringComparison.OrdinalIgnoreCase) || entry.FullName.EndsWith(".rels", StringComparison.OrdinalIgnoreCase);
+
+    private static IEnumerable<TableRecord> Records(Stream s, string format, string? sheet, InflationBudget? budget) => format switch
     {
-        ListFormat.Xlsx => XlsxReader.Read(s, sheet),
+        ListFormat.Xlsx => XlsxReader.Read(s, sheet, budget!),
         ListFormat.Text => PlainText(s),
         _ => Csv(s),
     };
@@ -194,19 +238,6 @@ public static class ListReader
     private static FileStream TempFile() =>
         new(Path.Combine(Path.GetTempPath(), $"nm-import-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
 
-    private static void CopyLimited(Stream source, Stream target, long limit)
-    {
-        var buffer = new byte[1 << 16];
-        long total = 0;
-        int read;
-        while ((read = source.Read(buffer)) > 0)
-        {
-            total += read;
-            if (total > limit) throw new ImportFormatException("Import_TooLarge", "The unpacked file is too large.");
-            target.Write(buffer, 0, read);
-        }
-    }
-
     private static bool LooksLikeVCard(Stream s)
     {
         var buffer = new byte[512];
@@ -222,8 +253,9 @@ public static class ListReader
     private static IEnumerable<TableRecord> PlainText(Stream s)
     {
         using var reader = TextDecoding.Reader(s, TextDecoding.Detect(s));
+        var lines = new BoundedLineReader(reader);
         var line = 0;
-        while (reader.ReadLine() is { } raw)
+        while (lines.ReadLine() is { } raw)
         {
             line++;
             var value = raw.Trim();
@@ -236,7 +268,7 @@ public static class ListReader
     {
         var encoding = TextDecoding.Detect(s);
         char delimiter;
-        using (var probe = TextDecoding.Reader(s, encoding)) delimiter = DetectDelimiter(probe.ReadLine() ?? "");
+        using (var probe = TextDecoding.Reader(s, encoding)) delimiter = DetectDelimiter(new BoundedLineReader(probe).ReadLine() ?? "");
         s.Position = 0;
         using var text = TextDecoding.Reader(s, encoding);
         var options = new CsvDataReaderOptions
@@ -244,23 +276,32 @@ public static class ListReader
             Delimiter = delimiter,
             HasHeaders = false,
             BufferSize = 1 << 16,
-            MaxBufferSize = 1 << 22,
+            // A record longer than the buffer ends in CsvRecordTooLargeException: the buffer is the line limit.
+            MaxBufferSize = ImportLimits.MaxLineChars,
         };
         using var reader = CsvDataReader.Create(text, options);
         var line = 1;
-        while (reader.Read())
+        while (NextRecord(reader))
         {
+            if (reader.RowFieldCount > ImportLimits.MaxColumns) throw BoundedLineReader.TooManyColumns();
             var fields = new string[reader.RowFieldCount];
             var breaks = 0;
             for (var i = 0; i < fields.Length; i++)
             {
-                fields[i] = reader.GetString(i);
-                breaks += fields[i].AsSpan().Count('\n');
+                var field = reader.GetFieldSpan(i);
+                breaks += field.Count('\n');
+                fields[i] = field.Length <= ImportLimits.MaxCellChars ? field.ToString() : field[..ImportLimits.MaxCellChars].ToString();
             }
             // The line number where the record starts; quoted line breaks push the next one down.
             yield return new TableRecord(line, fields);
             line += 1 + breaks;
         }
+    }
+
+    private static bool NextRecord(CsvDataReader reader)
+    {
+        try { return reader.Read(); }
+        catch (CsvRecordTooLargeException) { throw BoundedLineReader.LineTooLong(); }
     }
 
     private static char DetectDelimiter(string header)

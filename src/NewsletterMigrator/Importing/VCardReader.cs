@@ -74,10 +74,12 @@ public static class VCardReader
         var start = 0;
         var lineNumber = 0;
         var quotedPrintable = false;
-        while (reader.ReadLine() is { } l)
+        var lines = new BoundedLineReader(reader);
+        while (lines.ReadLine() is { } l)
         {
             lineNumber++;
-            if (current.Length > 100_000) throw new ImportFormatException("Import_Unreadable", "A vCard line is too long.");
+            // Folded lines join into one: the limit holds for what they make together.
+            if (current.Length > ImportLimits.MaxLineChars) throw BoundedLineReader.LineTooLong();
             if (l.Length > 0 && (l[0] == ' ' || l[0] == '\t') && current.Length > 0)
             {
                 current.Append(l, 1, l.Length - 1);

@@ -1,53 +1,76 @@
 using System.Globalization;
-using DocumentFormat.OpenXml;
+using System.Text;
+using System.Xml;
 using DocumentFormat.OpenXml.Packaging;
-using DocumentFormat.OpenXml.Spreadsheet;
 
 namespace NewsletterMigrator.Importing;
 
 /// <summary>
-/// Reads one sheet of an XLSX workbook row by row with the SAX-style OpenXmlReader, so a large sheet
-/// never sits in memory as a DOM. Only the shared-string table is loaded.
+/// Reads one sheet of an XLSX workbook row by row. The OpenXML SDK finds the parts; their XML is read here
+/// with a plain XmlReader over the counted part stream (<see cref="InflationBudget"/>), text in chunks of
+/// at most <see cref="ImportLimits.MaxCellChars"/>, so neither a huge cell, a huge row nor a huge shared-string
+/// table is ever built in memory: a 1 GiB shared-string table once took the process to 2.2 GB.
 /// </summary>
 internal static class XlsxReader
 {
-    public static IReadOnlyList<string> SheetNames(Stream stream)
+    private const string RelationshipNamespace = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    private const string StrictRelationshipNamespace = "http://purl.oclc.org/ooxml/officeDocument/relationships";
+
+    private static readonly XmlReaderSettings Xml = new()
+    {
+        DtdProcessing = DtdProcessing.Prohibit,
+        XmlResolver = null,
+        IgnoreComments = true,
+        IgnoreProcessingInstructions = true,
+        CloseInput = true,
+    };
+
+    public static IReadOnlyList<string> SheetNames(Stream stream, InflationBudget budget)
     {
         using var document = Open(stream);
-        return Sheets(document).Select(s => s.Name?.Value ?? "").ToList();
+        return Sheets(document, budget).Select(s => s.Name).ToList();
     }
 
-    public static IEnumerable<TableRecord> Read(Stream stream, string? sheetName)
+    public static IEnumerable<TableRecord> Read(Stream stream, string? sheetName, InflationBudget budget)
     {
         using var document = Open(stream);
         var workbook = document.WorkbookPart ?? throw new ImportFormatException("Import_Unreadable", "The workbook has no workbook part.");
-        var sheets = Sheets(document);
-        var sheet = sheetName is null ? sheets.FirstOrDefault() : sheets.FirstOrDefault(s => s.Name?.Value == sheetName);
-        if (sheet?.Id?.Value is not { } relationship)
+        var sheets = Sheets(document, budget);
+        var sheet = sheetName is null ? sheets.FirstOrDefault() : sheets.FirstOrDefault(s => s.Name == sheetName);
+        if (sheet is null)
             throw new ImportFormatException(sheetName is null ? "Import_Unreadable" : "Import_SheetNotFound", "The sheet does not exist.");
-        if (workbook.GetPartById(relationship) is not WorksheetPart part)
+        if (workbook.GetPartById(sheet.RelationshipId) is not WorksheetPart part)
             throw new ImportFormatException("Import_Unreadable", "The sheet is not a worksheet.");
-        var strings = SharedStrings(workbook);
+        var strings = SharedStrings(workbook, budget);
 
-        using var reader = OpenXmlReader.Create(part);
+        using var reader = XmlReader.Create(budget.Watch(part.GetStream(FileMode.Open, FileAccess.Read)), Xml);
+        var text = new CellText();
         var rowNumber = 0;
+        List<string>? fields = null;
         while (reader.Read())
         {
-            if (reader.ElementType != typeof(Row) || !reader.IsStartElement) continue;
-            var row = (Row)reader.LoadCurrentElement()!;
-            rowNumber = row.RowIndex?.Value is { } r ? (int)Math.Min(r, int.MaxValue) : rowNumber + 1;
-            var fields = new List<string>();
-            foreach (var cell in row.Elements<Cell>())
+            if (reader.NodeType == XmlNodeType.EndElement && reader.LocalName == "row" && fields is not null)
             {
-                var column = cell.CellReference?.Value is { } reference ? ColumnIndex(reference) : fields.Count;
+                if (!fields.All(string.IsNullOrWhiteSpace)) yield return new TableRecord(rowNumber, fields.ToArray());
+                fields = null;
+                continue;
+            }
+            if (reader.NodeType != XmlNodeType.Element) continue;
+            if (reader.LocalName == "row")
+            {
+                rowNumber = uint.TryParse(reader.GetAttribute("r"), NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? (int)Math.Min(r, int.MaxValue) : rowNumber + 1;
+                fields = reader.IsEmptyElement ? null : [];
+            }
+            else if (reader.LocalName == "c" && fields is not null)
+            {
+                var column = reader.GetAttribute("r") is { } reference ? ColumnIndex(reference) : fields.Count;
                 if (column < 0 || column > 16_384) column = fields.Count;
+                if (column >= ImportLimits.MaxColumns) throw BoundedLineReader.TooManyColumns();
+                var value = Value(reader, reader.GetAttribute("t"), strings, text);
                 while (fields.Count < column) fields.Add("");
-                var value = Value(cell, strings);
                 if (fields.Count == column) fields.Add(value);
                 else fields[column] = value;
             }
-            if (fields.All(string.IsNullOrWhiteSpace)) continue;
-            yield return new TableRecord(rowNumber, fields.ToArray());
         }
     }
 
@@ -57,37 +80,104 @@ internal static class XlsxReader
         {
             return SpreadsheetDocument.Open(stream, false, new OpenSettings { AutoSave = false });
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not (OperationCanceledException or ImportFormatException))
         {
             throw new ImportFormatException("Import_Unreadable", "The workbook cannot be opened.", ex);
         }
     }
 
-    private static List<Sheet> Sheets(SpreadsheetDocument document) =>
-        document.WorkbookPart?.Workbook?.Sheets?.Elements<Sheet>().ToList() ?? [];
+    private sealed record SheetEntry(string Name, string RelationshipId);
 
-    private static List<string> SharedStrings(WorkbookPart workbook)
+    /// <summary>The sheets named in workbook.xml, read as a stream: the SDK's DOM would load the whole part.</summary>
+    private static List<SheetEntry> Sheets(SpreadsheetDocument document, InflationBudget budget)
     {
-        var strings = new List<string>();
-        if (workbook.SharedStringTablePart is not { } part) return strings;
-        using var reader = OpenXmlReader.Create(part);
+        var sheets = new List<SheetEntry>();
+        if (document.WorkbookPart is not { } workbook) return sheets;
+        using var reader = XmlReader.Create(budget.Watch(workbook.GetStream(FileMode.Open, FileAccess.Read)), Xml);
         while (reader.Read())
         {
-            if (reader.ElementType == typeof(SharedStringItem) && reader.IsStartElement)
-                strings.Add(((SharedStringItem)reader.LoadCurrentElement()!).InnerText);
+            if (reader.NodeType != XmlNodeType.Element || reader.LocalName != "sheet") continue;
+            var id = reader.GetAttribute("id", RelationshipNamespace) ?? reader.GetAttribute("id", StrictRelationshipNamespace);
+            // Excel allows 31 characters; a longer name is cut the same way for the choice and the lookup.
+            if (id is not null) sheets.Add(new SheetEntry(Cut(reader.GetAttribute("name") ?? ""), id));
+            if (sheets.Count > ImportLimits.MaxColumns) throw new ImportFormatException("Import_Unreadable", "The workbook names too many sheets.");
+        }
+        return sheets;
+    }
+
+    private static string Cut(string value) => value.Length <= ImportLimits.PreviewCellChars ? value : value[..ImportLimits.PreviewCellChars];
+
+    private static SharedStringTable SharedStrings(WorkbookPart workbook, InflationBudget budget)
+    {
+        var strings = new SharedStringTable();
+        if (workbook.SharedStringTablePart is not { } part) return strings;
+        using var reader = XmlReader.Create(budget.Watch(part.GetStream(FileMode.Open, FileAccess.Read)), Xml);
+        var text = new CellText();
+        while (reader.Read())
+        {
+            if (reader.NodeType == XmlNodeType.Element && reader.LocalName == "si")
+            {
+                ReadText(reader, text, "t");
+                strings.Add(text.Text);
+            }
         }
         return strings;
     }
 
-    private static string Value(Cell cell, List<string> strings)
+    /// <summary>The cell's value; the reader is on its start element and ends on its end element.</summary>
+    private static string Value(XmlReader reader, string? type, SharedStringTable strings, CellText text)
     {
-        var type = cell.DataType?.Value;
-        var raw = cell.CellValue?.Text ?? "";
-        if (type == CellValues.SharedString)
-            return int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < strings.Count ? strings[i] : "";
-        if (type == CellValues.InlineString) return cell.InlineString?.InnerText ?? "";
-        if (type == CellValues.String || type == CellValues.Boolean || type == CellValues.Error) return raw;
-        return Number(raw);
+        if (reader.IsEmptyElement) return "";
+        ReadText(reader, text, type == "inlineStr" ? "t" : "v");
+        var raw = text.Text.ToString();
+        if (type == "inlineStr") return raw;
+        return type switch
+        {
+            "s" => int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? strings[i] : "",
+            "str" or "b" or "e" => raw,
+            _ => Number(raw),
+        };
+    }
+
+    /// <summary>
+    /// The text of the current element's &lt;<paramref name="element"/>&gt; descendants (t: a string's runs; v: a value),
+    /// phonetic runs left out as Excel shows them, cut at <see cref="ImportLimits.MaxCellChars"/> while reading.
+    /// The reader ends on the current element's end element.
+    /// </summary>
+    private static void ReadText(XmlReader reader, CellText cell, string element)
+    {
+        var text = cell.Text;
+        text.Clear();
+        if (reader.IsEmptyElement) return;
+        var depth = reader.Depth;
+        int inside = 0, phonetic = 0;
+        var buffer = cell.Chunk;
+        while (reader.Read() && reader.Depth > depth)
+        {
+            switch (reader.NodeType)
+            {
+                case XmlNodeType.Element when !reader.IsEmptyElement:
+                    if (reader.LocalName == "rPh") phonetic++;
+                    else if (reader.LocalName == element) inside++;
+                    break;
+                case XmlNodeType.EndElement:
+                    if (reader.LocalName == "rPh") phonetic--;
+                    else if (reader.LocalName == element) inside--;
+                    break;
+                case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace when inside > 0 && phonetic == 0:
+                    int read;
+                    while ((read = reader.ReadValueChunk(buffer, 0, buffer.Length)) > 0)
+                        text.Append(buffer, 0, Math.Min(read, Math.Max(0, ImportLimits.MaxCellChars - text.Length)));
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The text of the cell being read, and the buffer its chunks pass through (one per reader, not per cell).</summary>
+    private sealed class CellText
+    {
+        public StringBuilder Text { get; } = new();
+        public char[] Chunk { get; } = new char[4096];
     }
 
     /// <summary>

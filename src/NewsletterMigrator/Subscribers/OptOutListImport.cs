@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
@@ -20,7 +21,7 @@ public sealed record OptOutReport(int Rows, int Suppressed, int Already, int Inv
 /// (<see cref="PhoneObjections.EndContactsAsync"/>), subscriptions of that address end as a withdrawal by the admin.
 /// </summary>
 public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtector phones, PhoneObjections objections, UnsubscribeService unsubscribes,
-    TimeProvider clock, ILogger<OptOutListImport> logger)
+    IOptions<ImportOptions> importOptions, TimeProvider clock, ILogger<OptOutListImport> logger)
 {
     public const string InvalidEmail = "invalid_email";
     private const int Chunk = 1000;
@@ -38,7 +39,7 @@ public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtect
         var phoneColumn = -1;
         var first = true;
         var fresh = new List<Entry>();
-        foreach (var record in ListReader.ReadRecords(file, fileName))
+        foreach (var record in ListReader.ReadRecords(file, fileName, ReadLimits.From(importOptions.Value)))
         {
             if (first)
             {
@@ -66,6 +67,8 @@ public sealed class OptOutListImport(AppDbContext db, KeyRing keys, PhoneProtect
                 fresh.Add(entry);
             }
         }
+        // An empty list is a mistake to report, not an audit entry of nothing (issue 13).
+        if (rows == 0) throw ListReader.Empty();
         // Stored only once the whole file has been read: a damaged file changes nothing.
         foreach (var chunk in fresh.Chunk(Chunk)) suppressed += await StoreAsync(chunk, now, ct);
 

@@ -73,15 +73,9 @@ public sealed class ImportPreviewModel(ImportSpool spool, ImportQueue queue, Con
     {
         Info = spool.Find(NewsletterId, UploadId);
         if (Info is null) return false;
-        try
-        {
-            using var file = spool.Open(UploadId);
-            Preview = ListReader.Preview(file, Info.FileName, string.IsNullOrEmpty(Sheet) ? null : Sheet);
-        }
-        catch (ImportFormatException ex)
-        {
-            Error = text[ex.ReasonKey];
-        }
+        var shown = spool.Preview(UploadId, Info, string.IsNullOrEmpty(Sheet) ? null : Sheet);
+        Preview = shown.Preview;
+        if (shown.ErrorKey is { } reason) Error = text[reason, ImportLimits.MessageArguments()];
         return true;
     }
 }

@@ -39,7 +39,8 @@ public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IOptio
     {
         if (!await LoadAsync()) return NotFound();
         // RequestBodyLimits already sent a too-large file back; the page checks again should it ever run without it.
-        var refusal = Upload is null || Upload.Length == 0 ? text["Import_NoFile"]
+        // A chosen empty file has its name; without a file the browser sends none.
+        var refusal = Upload is null || Upload.Length == 0 ? text[string.IsNullOrEmpty(Upload?.FileName) ? "Import_NoFile" : "Import_Empty"]
             : Upload.Length > MaxUploadBytes ? text["Import_TooLarge", MaxUploadText] : null;
         if (refusal is not null)
         {
@@ -54,7 +55,7 @@ public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IOptio
         }
         catch (ImportFormatException ex)
         {
-            ModelState.AddModelError(nameof(Upload), text[ex.ReasonKey]);
+            ModelState.AddModelError(nameof(Upload), text[ex.ReasonKey, ImportLimits.MessageArguments()]);
             Response.StatusCode = StatusCodes.Status400BadRequest;
         }
         return Page();
