@@ -19,12 +19,9 @@ public sealed record UploadInfo(int NewsletterId, string FileName, string UserNa
 /// Uploaded lists wait in the data folder (data/imports) between upload, preview and the background
 /// import: a file of hundreds of megabytes never sits in memory. Ids are GUIDs, never file names.
 /// </summary>
-public sealed class ImportSpool(IOptions<AppOptions> app, IOptions<ImportOptions> options, TimeProvider clock, ILogger<ImportSpool> logger)
+public sealed class ImportSpool(IOptions<AppOptions> app, TimeProvider clock)
 {
     public string Folder => Path.Combine(app.Value.DataDirectory, "imports");
-
-    /// <summary>The upload's first rows (of <paramref name="sheet"/>), or why it cannot be imported: worked out on the first view, then kept.</summary>
-    public UploadPreview Preview(Guid id, UploadInfo info, string? sheet) => new UploadPreviews(this, options, logger).Show(id, info, sheet);
 
     public async Task<Guid> SaveAsync(Stream upload, int newsletterId, string fileName, string userName, ImportLegalBasis legalBasis, CancellationToken cancellationToken)
     {

@@ -21,6 +21,7 @@ public static class ImportingSetup
         services.AddScoped<ContactImporter>();
         services.AddSingleton<ImportQueue>();
         services.AddSingleton<ImportSpool>();
+        services.AddSingleton<UploadPreviews>();
         services.AddHostedService<ImportWorker>();
         return services;
     }

@@ -12,8 +12,9 @@ public sealed record UploadPreview(ListPreview? Preview, string? ErrorKey);
 /// result, and the import reads the unpacked list. A refused file keeps its reason, so a hostile file costs its
 /// work once, not on every view (a 1 GiB zip was unpacked again on each one).
 /// </summary>
-internal sealed class UploadPreviews(ImportSpool spool, IOptions<ImportOptions> options, ILogger logger)
+public sealed class UploadPreviews(ImportSpool spool, IOptions<ImportOptions> options, ILogger<UploadPreviews> logger)
 {
+    /// <summary>The upload's first rows (of <paramref name="sheet"/>), or why it cannot be imported: worked out on the first view, then kept.</summary>
     public UploadPreview Show(Guid id, UploadInfo info, string? sheet)
     {
         info = Prepare(id, info);

@@ -6,7 +6,7 @@ using NewsletterMigrator.Importing;
 namespace NewsletterMigrator.Pages.Admin;
 
 /// <summary>Step 2: the first rows with the detected column mapping, which the editor may change; then start.</summary>
-public sealed class ImportPreviewModel(ImportSpool spool, ImportQueue queue, ContactImporter importer, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class ImportPreviewModel(ImportSpool spool, UploadPreviews previews, ImportQueue queue, ContactImporter importer, IStringLocalizer<SharedResource> text) : PageModel
 {
     [FromRoute] public int NewsletterId { get; set; }
     [FromRoute] public Guid UploadId { get; set; }
@@ -73,7 +73,7 @@ public sealed class ImportPreviewModel(ImportSpool spool, ImportQueue queue, Con
     {
         Info = spool.Find(NewsletterId, UploadId);
         if (Info is null) return false;
-        var shown = spool.Preview(UploadId, Info, string.IsNullOrEmpty(Sheet) ? null : Sheet);
+        var shown = previews.Show(UploadId, Info, string.IsNullOrEmpty(Sheet) ? null : Sheet);
         Preview = shown.Preview;
         if (shown.ErrorKey is { } reason) Error = text[reason, ImportLimits.MessageArguments()];
         return true;
