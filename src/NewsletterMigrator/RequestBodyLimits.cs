@@ -44,6 +44,7 @@ public sealed class RequestBodyLimits(RequestDelegate next, IOptions<ImportOptio
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
                 return;
             }
+            if (request.HasFormContentType && !await FormIsReadableAsync(context)) return;
             await next(context);
             return;
         }
@@ -81,8 +82,50 @@ public sealed class RequestBodyLimits(RequestDelegate next, IOptions<ImportOptio
                 RefuseTooLarge(context);
                 return;
             }
+            catch (Exception ex) when (IsMalformed(ex))
+            {
+                RefuseMalformed(context);
+                return;
+            }
         }
         await next(context);
+    }
+
+    /// <summary>
+    /// Reads a form body once, here, so that a malformed one (multipart without a boundary, a cut-off part, more
+    /// than 1,024 fields) is a 400 for every route. Pages with an antiforgery check got that from the check; a page
+    /// without one (the one-click unsubscribe, RFC 8058) met the form reader's exception in its handler: 500. The
+    /// form stays in the request's form feature, so nothing reads it twice.
+    /// </summary>
+    private static async Task<bool> FormIsReadableAsync(HttpContext context)
+    {
+        try
+        {
+            await context.Request.ReadFormAsync(context.RequestAborted);
+            return true;
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // Sent without a Content-Length and grew past the limit while it was read.
+            context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            return false;
+        }
+        catch (Exception ex) when (IsMalformed(ex))
+        {
+            RefuseMalformed(context);
+            return false;
+        }
+    }
+
+    /// <summary>What the form reader throws for a body that is not the form it claims to be.</summary>
+    private static bool IsMalformed(Exception ex) => ex is InvalidDataException or IOException or BadHttpRequestException;
+
+    /// <summary>A 400, shown as the error page; the re-executed page sees an empty form, not the broken body.</summary>
+    private static void RefuseMalformed(HttpContext context)
+    {
+        context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
     }
 
     /// <summary>Back to the page, which shows the limit in the editor's language; nothing has been stored.</summary>
