@@ -153,7 +153,7 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
                 await db.SaveChangesAsync(ct);
                 return next;
             }
-            catch (DbUpdateException) when (attempt < 3)
+            catch (DbUpdateException e) when (attempt < 3 && UniqueViolation.Is(e))
             {
                 // Two readers opened the page right after a settings change and both stored the next version
                 // number; the unique index let one win. Read again: it is most likely the very same text.

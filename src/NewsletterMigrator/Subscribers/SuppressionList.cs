@@ -19,7 +19,7 @@ public sealed class SuppressionList(AppDbContext db)
             await db.SaveChangesAsync(ct);
             return true;
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (UniqueViolation.Is(e))
         {
             // The same STOP twice at once (a webhook retried): the other request listed it; the unique index held.
             row.State = EntityState.Detached;

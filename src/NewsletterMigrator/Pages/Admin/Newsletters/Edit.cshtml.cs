@@ -89,7 +89,14 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         {
             var created = new Newsletter { Name = "", Slug = "", SenderName = "", SenderAddress = "" };
             Apply(created, sender, replyTo, controllerEmail, testRecipients.Text, endsAt);
-            await newsletters.CreateAsync(created, user);
+            try
+            {
+                await newsletters.CreateAsync(created, user);
+            }
+            catch (DbUpdateException e) when (UniqueViolation.Is(e))
+            {
+                return await SlugTakenMeanwhileAsync(null);
+            }
             TempData["Message"] = text["Saved"].Value;
             return RedirectToPage(new { id = created.Id });
         }
@@ -97,13 +104,35 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         var n = stored;
         Apply(n, sender, replyTo, controllerEmail, testRecipients.Text, endsAt);
         db.Audit(user, "settings", $"edited newsletter {n.Slug}", clock.GetUtcNow().UtcDateTime);
-        await db.SaveChangesAsync();
+        try
+        {
+            await db.SaveChangesAsync();
+        }
+        catch (DbUpdateException e) when (UniqueViolation.Is(e))
+        {
+            return await SlugTakenMeanwhileAsync(n.Id);
+        }
         foreach (var consent in Input.ConsentTexts.Where(c => Languages.Supported.Contains(c.Language) && !string.IsNullOrWhiteSpace(c.Statement)))
         {
             await consentTexts.SaveAsync(n.Id, consent.Language, consent.Statement!.Trim(), consent.PrivacyInformation?.Trim() ?? "", n.PrivacyNoticeUrl, n.PrivacyNoticeVersion);
         }
         TempData["Message"] = text["Saved"].Value;
         return RedirectToPage(new { id = n.Id });
+    }
+
+    /// <summary>
+    /// Another save took the slug between the check above and this one (two admins, or one double-click on
+    /// "create"): the unique index held, and the form says so as if the check had seen it. Nothing was saved.
+    /// </summary>
+    private async Task<IActionResult> SlugTakenMeanwhileAsync(int? id)
+    {
+        db.ChangeTracker.Clear();
+        ModelState.AddModelError("Input.Slug", text["Newsletter_SlugTaken"]);
+        if (id is { } existing && await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(x => x.Id == existing) is { } stored)
+            Missing = LegalReadiness.Missing(stored);
+        await LoadConsentTextsAsync(fillInput: false);
+        FillPreviews();
+        return Page();
     }
 
     /// <summary>The form's values onto the newsletter, for a new one and an existing one alike.</summary>
