@@ -54,12 +54,18 @@ public sealed class UploadLimitTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_list_far_above_the_limit_gets_the_pages_message_too_in_the_editors_language()
+    public async Task A_list_whose_declared_size_is_above_the_limit_gets_the_pages_message_unread_in_the_editors_language()
     {
         var editor = await StaffClientAsync(Roles.Editor);
         editor.DefaultRequestHeaders.AcceptLanguage.ParseAdd("en");
+        // Its Content-Length is above file limit plus envelope, so the answer comes before the body is read (the
+        // list one byte above the limit is read and measured instead). Only 1 MB above: Kestrel drains what the
+        // answer left unread for a fixed five seconds, and on a busy machine a far larger body could outlast
+        // that, reset the connection and keep the browser from showing the answer.
+        var size = Limit + 1024 * 1024;
+        Assert.True(size > Limit + RequestBodyLimits.EnvelopeBytes);
 
-        var response = await UploadAsync(editor, $"/admin/import/{_newsletterId}", new GeneratedList(Limit + 50L * 1024 * 1024), withLegalBasis: true);
+        var response = await UploadAsync(editor, $"/admin/import/{_newsletterId}", new GeneratedList(size), withLegalBasis: true);
 
         Assert.Contains("The file is too large: at most 100 MB is allowed", await ShownAsync(editor, response));
         await AssertNothingKeptAsync();

@@ -67,13 +67,14 @@ public sealed partial class SignInTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task After_the_limit_of_attempts_per_IP_sign_in_answers_429_without_checking_the_password_and_the_window_resets_it()
+    public async Task After_the_limit_of_attempts_per_IP_sign_in_answers_429_without_checking_the_password_until_the_window_ends()
     {
+        var window = TimeSpan.FromHours(1); // no attempt of this test can outlast it, however busy the machine
         await using var app = App(new()
         {
             ["App:KnownProxies:0"] = "127.0.0.1",
             ["SignIn:AttemptsPerIp"] = "3",
-            ["SignIn:AttemptWindow"] = "00:00:06", // long enough for the first attempts on a busy machine
+            ["SignIn:AttemptWindow"] = window.ToString(),
         }, kestrel: true);
         app.StartServer();
         await app.StaffAsync(Staff, Password, Roles.Admin);
@@ -85,7 +86,7 @@ public sealed partial class SignInTests : IAsyncLifetime
         var refused = await crowded.SignInAsync(Staff, Password);
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         Assert.Contains("Zu viele Anmeldeversuche", await refused.Content.ReadAsStringAsync());
-        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Equal(window, refused.Headers.RetryAfter?.Delta);
         Assert.Equal(checks, _checks.All.Count);
         Assert.Equal(HttpStatusCode.Redirect, (await crowded.GetAsync("/admin")).StatusCode); // not signed in
         using var english = RealClient(app, "198.51.100.30", "en");
@@ -97,16 +98,9 @@ public sealed partial class SignInTests : IAsyncLifetime
         using var other = RealClient(app, "198.51.100.31");
         Assert.Equal(HttpStatusCode.Redirect, (await other.SignInAsync(Staff, Password)).StatusCode);
 
-        // The limiter keeps its own clock (no TimeProvider), hence a short window here: a refused attempt
-        // does not count, so asking again until the window has passed is fair.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        HttpStatusCode later;
-        do
-        {
-            await Task.Delay(500);
-            later = (await crowded.SignInAsync(Staff, Password)).StatusCode;
-        } while (later == HttpStatusCode.TooManyRequests && DateTime.UtcNow < deadline);
-        Assert.Equal(HttpStatusCode.Redirect, later);
+        // That the window's end lets the client in again is not tested: the framework's FixedWindowRateLimiter keeps
+        // its own clock (Stopwatch, no TimeProvider), so only real time could show it, and a short real window makes
+        // the refusals above depend on finishing them within it. The reset is the framework's behaviour, not ours.
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Testing;
@@ -67,11 +68,12 @@ public sealed class ReaderLinkConcurrencyTests
     [Fact]
     public async Task Presses_at_once_of_send_a_new_link_queue_one_DOI_mail_C42()
     {
-        await using var app = Server(new() { ["Consent:ConfirmLinkLifetime"] = "00:00:01", ["Consent:DoiResendInterval"] = "00:00:00" });
+        var clock = new SettableClock();
+        await using var app = Server(new() { ["Consent:ConfirmLinkLifetime"] = "01:00:00", ["Consent:DoiResendInterval"] = "00:00:00" }, clock);
         await app.NewsletterAsync();
         await app.SignUpAsync("/n/eilmeldungen", Address);
         var confirm = ReaderSteps.PathOf(await app.Smtp.WaitForAsync(Address, "bestätigen"), "/confirm/");
-        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the link has expired
+        clock.Advance(TimeSpan.FromMinutes(61)); // the link has expired
 
         var answers = await ClickAtOnceAsync(app, confirm, confirm + "?handler=Resend", []);
 
@@ -116,11 +118,14 @@ public sealed class ReaderLinkConcurrencyTests
         Assert.Equal(1, await app.WithDbAsync(db => db.ConsentEvents.CountAsync(e => e.Kind == ConsentEventKind.Erased)));
     }
 
-    private static AppFactory Server(Dictionary<string, string?>? settings = null)
+    private static AppFactory Server(Dictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         settings ??= [];
         settings["Consent:SignUpMinimumDuration"] = "00:00:00.050";
-        var app = new AppFactory(kestrel: true, settings: settings);
+        var app = new AppFactory(kestrel: true, settings: settings)
+        {
+            TestServices = clock is null ? null : services => services.AddSingleton(clock),
+        };
         app.StartServer();
         return app;
     }
