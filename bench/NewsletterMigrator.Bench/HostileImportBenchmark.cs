@@ -18,8 +18,20 @@ internal static class HostileImportBenchmark
     [
         new("xlsx: 1 GiB shared string from ~1 MB", "bombe.xlsx", p => File.WriteAllBytes(p, HostileFiles.XlsxWithSharedStrings(HostileFiles.GiB))),
         new("xlsx: 1 GiB of short shared strings", "viele.xlsx", p => File.WriteAllBytes(p, HostileFiles.XlsxWithSharedStrings(HostileFiles.GiB, manySmall: true))),
-        // Just inside the limits: read, not refused; the most a file of this size may make the reader do.
+        // Under the compression ratio, but its 7.6 million strings outgrow the shared-string table's budget (read before it had one).
         new("xlsx: short shared strings, under ratio", "knapp.xlsx", WriteXlsxUnderRatio),
+        // Within the ratio, but more shared strings than SharedStringTable keeps (1 GiB from a 10.8 MB upload).
+        new("xlsx: 1 GiB short shared strings, under ratio", "viele-knapp.xlsx",
+            p => File.WriteAllBytes(p, HostileFiles.XlsxWithSharedStrings(HostileFiles.GiB, manySmall: true, padding: 14_500_000))),
+        // The most shared strings the table keeps: 145 MB of XML, 6 million strings, just under its byte budget.
+        new("xlsx: shared strings under their budget", "knapp-tabelle.xlsx",
+            p => File.WriteAllBytes(p, HostileFiles.XlsxWithSharedStrings(145L << 20, manySmall: true, padding: 2_050_000))),
+        // Eleven rows of 1,000 cells of 32,767 characters (361 MB of sheet in 4.5 MB, ratio 80): each row 32.7 M characters.
+        new("xlsx: 11 rows of 1,000 x 32,767 chars", "breit.xlsx",
+            p => File.WriteAllBytes(p, HostileFiles.XlsxWithWideRows(11, 1_000, 32_767, padding: 6_000_000))),
+        // Rows just under the line limit: 1,000 cells of 1,000 characters.
+        new("xlsx: 11 rows of 1,000 x 1,000 chars", "breit-knapp.xlsx",
+            p => File.WriteAllBytes(p, HostileFiles.XlsxWithWideRows(11, 1_000, 1_000, padding: 200_000))),
         new("zip: one number repeated, 1 GiB", "nummern.zip", p => File.WriteAllBytes(p, HostileFiles.ZipOfRepeatedNumber(HostileFiles.GiB))),
         new("zip: one number repeated, 150 MB", "klein.zip", p => File.WriteAllBytes(p, HostileFiles.ZipOfRepeatedNumber(150L << 20))),
         // Not hostile: a real list of 1,000,000 rows packed as a ZIP (about 4:1), unpacked once for all views and the import.

@@ -41,6 +41,8 @@ public sealed class HostileFileTests : IAsyncLifetime
         { "vcf: one line of 3 MB", "karte.vcf", "Import_LineTooLong" },
         { "csv: a row of 2,000 columns", "spalten.csv", "Import_TooManyColumns" },
         { "xlsx: a row of 2,000 columns", "spalten.xlsx", "Import_TooManyColumns" },
+        { "xlsx: a row of 40 cells of 32,767 characters", "breit.xlsx", "Import_LineTooLong" },
+        { "xlsx: 100 MB of shared strings within the ratio", "texte.xlsx", "Import_SharedStringsTooLarge" },
         { "csv: empty", "leer.csv", "Import_Empty" },
         { "csv: a header alone", "kopf.csv", "Import_Empty" },
         { "zip: no entry", "leer.zip", "Import_Empty" },
@@ -56,6 +58,10 @@ public sealed class HostileFileTests : IAsyncLifetime
         "vcf: one line of 3 MB" => Encoding.UTF8.GetBytes("BEGIN:VCARD\nFN:" + new string('A', 3 << 20) + "\nEND:VCARD\n"),
         "csv: a row of 2,000 columns" => HostileFiles.ManyColumns(2_000),
         "xlsx: a row of 2,000 columns" => ListSamples.Xlsx(("Blatt", [["Telefon"], [.. Enumerable.Repeat<object>("0160 1111111", 2_000)]])),
+        // 1.3 M characters in one row: a CSV record stops at 1 M, so must a row of a workbook.
+        "xlsx: a row of 40 cells of 32,767 characters" => HostileFiles.XlsxWithWideRows(1, 40, ImportLimits.MaxCellChars),
+        // 100 MB of strings of 32,000 characters, padded so the file stays under the compression ratio.
+        "xlsx: 100 MB of shared strings within the ratio" => HostileFiles.XlsxWithSharedStrings(100L << 20, manySmall: true, padding: 1_700_000, stringChars: 32_000),
         "csv: empty" => [],
         "csv: a header alone" => Encoding.UTF8.GetBytes("Telefon;Name\n"),
         "zip: no entry" => ListSamples.Zip(),
@@ -124,6 +130,8 @@ public sealed class HostileFileTests : IAsyncLifetime
         ("Import_LineTooLong", _) => "A line of the file is longer than 1,048,576 characters.",
         ("Import_TooManyColumns", "de") => "Eine Zeile der Datei hat mehr als 1.000 Spalten.",
         ("Import_TooManyColumns", _) => "A row of the file has more than 1,000 columns.",
+        ("Import_SharedStringsTooLarge", "de") => "Die Texte der Arbeitsmappe (ihre gemeinsamen Zeichenfolgen) belegen mehr als 96 MB.",
+        ("Import_SharedStringsTooLarge", _) => "The workbook's texts (its shared strings) take more than 96 MB.",
         ("Import_Empty", "de") => "Die Datei enthält keine Einträge",
         _ => "The file holds no entries",
     };
@@ -150,6 +158,53 @@ public sealed class HostileFileTests : IAsyncLifetime
         Assert.Contains(new string('7', ImportLimits.PreviewCellChars) + "…", preview);
         Assert.DoesNotContain(new string('7', ImportLimits.PreviewCellChars + 1), preview);
         Assert.True(preview.Length < 100_000, $"the preview page has {preview.Length:N0} characters");
+    }
+
+    [Fact]
+    public async Task The_preview_shows_long_workbook_cells_cut()
+    {
+        var shared = await _editor.GetStringAsync(await UploadAsync("lang.xlsx", ListSamples.Xlsx(("Liste", [["Telefon", "Name"], ["0160 1111111", new string('7', 500)]]))));
+        var inline = await _editor.GetStringAsync(await UploadAsync("inline.xlsx", HostileFiles.XlsxWithWideRows(2, 2, 500)));
+        foreach (var preview in new[] { shared, inline })
+        {
+            Assert.Contains(new string('7', ImportLimits.PreviewCellChars) + "…", preview);
+            Assert.DoesNotContain(new string('7', ImportLimits.PreviewCellChars + 1), preview);
+        }
+    }
+
+    /// <summary>Each new ?sheet= value once wrote a kept preview and read the workbook again.</summary>
+    [Fact]
+    public async Task A_sheet_the_workbook_does_not_have_shows_the_first_one_and_keeps_nothing()
+    {
+        var xlsx = ListSamples.Xlsx(("Liste", [["Telefon", "Name"], ["0160 1111111", "Anna"]]), ("Andere", [["Telefon", "Name"], ["0171 2222222", "Ben"]]));
+        var previewPath = await UploadAsync("liste.xlsx", xlsx);
+        Assert.Contains("<td>Anna</td>", await _editor.GetStringAsync(previewPath));
+        var spool = _app.Service<ImportSpool>();
+        int Kept() => Directory.EnumerateFiles(spool.Folder, "*.preview-*").Count();
+        Assert.Equal(1, Kept());
+        for (var i = 0; i < 3; i++)
+        {
+            var page = await _editor.GetStringAsync($"{previewPath}?sheet=Gibt-es-nicht-{i}");
+            Assert.Contains("<td>Anna</td>", page);
+        }
+        Assert.Equal(1, Kept());
+        Assert.Contains("<td>Ben</td>", await _editor.GetStringAsync($"{previewPath}?sheet=Andere"));
+        Assert.Equal(2, Kept());
+    }
+
+    [Fact]
+    public void Sheet_names_are_cut_to_excels_31_characters_and_too_many_sheets_are_refused()
+    {
+        var longName = new string('B', 40);
+        using (var stream = new MemoryStream(ListSamples.Xlsx(("Liste", [["Telefon"], ["0160 1111111"]]), (longName, [["Telefon"], ["0171 2222222"]]))))
+            Assert.Equal(["Liste", longName[..ImportLimits.MaxSheetNameChars]], ListReader.Preview(stream, "liste.xlsx").Sheets);
+        Assert.Equal(31, ImportLimits.MaxSheetNameChars);
+
+        var sheets = Enumerable.Range(0, ImportLimits.MaxSheets + 1).Select(i => ($"Blatt {i}", new object[][] { ["Telefon"], ["0160 1111111"] })).ToArray();
+        using var many = new MemoryStream(ListSamples.Xlsx(sheets));
+        Assert.Equal("Import_Unreadable", Assert.Throws<ImportFormatException>(() => ListReader.Preview(many, "liste.xlsx")).ReasonKey);
+        using var enough = new MemoryStream(ListSamples.Xlsx(sheets[..ImportLimits.MaxSheets]));
+        Assert.Equal(ImportLimits.MaxSheets, ListReader.Preview(enough, "liste.xlsx").Sheets.Count);
     }
 
     [Fact]

@@ -30,8 +30,26 @@ public static class HostileFiles
     /// <paramref name="sharedStrings"/> bytes: one endless string, or (<paramref name="manySmall"/>) millions of short ones.
     /// </summary>
     /// <param name="padding">Characters of random text in one more part, which makes the file larger on disk (lowers its compression ratio).</param>
-    public static byte[] XlsxWithSharedStrings(long sharedStrings, bool manySmall = false, int padding = 0) => Zip(
-        [.. WorkbookParts(sharedStrings, manySmall), .. padding > 0 ? [new Entry("xl/media/rauschen.txt", Noise(padding), " ", 0)] : Array.Empty<Entry>()]);
+    /// <param name="stringChars">The length of each of the many strings (by default a 12-character phone number).</param>
+    public static byte[] XlsxWithSharedStrings(long sharedStrings, bool manySmall = false, int padding = 0, int stringChars = 0) => Zip(
+        [.. WorkbookParts(SheetReferringToString0, SharedStrings(sharedStrings, manySmall, stringChars)), .. Padding(padding)]);
+
+    /// <summary>
+    /// A workbook whose one sheet has <paramref name="rows"/> rows of <paramref name="columns"/> inline-string cells
+    /// of <paramref name="cellChars"/> characters each (the sheet's XML is one row repeated).
+    /// </summary>
+    public static byte[] XlsxWithWideRows(int rows, int columns, int cellChars, int padding = 0)
+    {
+        var row = new StringBuilder("<row>");
+        var cell = $"<c t=\"inlineStr\"><is><t>{new string('7', cellChars)}</t></is></c>";
+        for (var c = 0; c < columns; c++) row.Append(cell);
+        var pattern = row.Append("</row>").ToString();
+        var sheet = new Entry("xl/worksheets/sheet1.xml", """<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>""",
+            pattern, (long)Encoding.UTF8.GetByteCount(pattern) * rows, "</sheetData></worksheet>");
+        return Zip([.. WorkbookParts(sheet, SharedStrings(0, manySmall: true, 0)), .. Padding(padding)]);
+    }
+
+    private static Entry[] Padding(int chars) => chars > 0 ? [new Entry("xl/media/rauschen.txt", Noise(chars), " ", 0)] : [];
 
     private static string Noise(int chars)
     {
@@ -41,16 +59,22 @@ public static class HostileFiles
         return Convert.ToBase64String(bytes)[..chars];
     }
 
-    private static Entry[] WorkbookParts(long sharedStrings, bool manySmall) =>
+    private static readonly Entry SheetReferringToString0 =
+        Small("xl/worksheets/sheet1.xml", """<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>""");
+
+    private static Entry SharedStrings(long bytes, bool manySmall, int stringChars) => manySmall
+        ? new Entry("xl/sharedStrings.xml", """<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">""",
+            stringChars > 0 ? $"<si><t>{new string('7', stringChars)}</t></si>" : "<si><t>0160 1111111</t></si>", bytes, "</sst>")
+        : new Entry("xl/sharedStrings.xml", """<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>""", "0160 1111111 ", bytes, "</t></si></sst>");
+
+    private static Entry[] WorkbookParts(Entry sheet, Entry sharedStrings) =>
     [
         Small("[Content_Types].xml", """<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"""),
         Small("_rels/.rels", """<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"""),
         Small("xl/workbook.xml", """<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Liste" sheetId="1" r:id="rId1"/></sheets></workbook>"""),
         Small("xl/_rels/workbook.xml.rels", """<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"""),
-        Small("xl/worksheets/sheet1.xml", """<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>"""),
-        manySmall
-            ? new Entry("xl/sharedStrings.xml", """<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">""", "<si><t>0160 1111111</t></si>", sharedStrings, "</sst>")
-            : new Entry("xl/sharedStrings.xml", """<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>""", "0160 1111111 ", sharedStrings, "</t></si></sst>"),
+        sheet,
+        sharedStrings,
     ];
 
     /// <summary>A list of one line without a line break: <paramref name="bytes"/> of digits and spaces.</summary>

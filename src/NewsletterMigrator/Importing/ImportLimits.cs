@@ -26,6 +26,23 @@ public static class ImportLimits
     public const int PreviewCellChars = 100;
 
     /// <summary>
+    /// Sheets in one workbook. Each is a choice in the preview's drop-down and may get a kept preview of its
+    /// own in the spool; a contact list has one sheet, a workbook with its notes a handful.
+    /// </summary>
+    public const int MaxSheets = 255;
+
+    /// <summary>Excel refuses sheet names longer than 31 characters; a longer one is cut the same way for the choice and the lookup.</summary>
+    public const int MaxSheetNameChars = 31;
+
+    /// <summary>
+    /// Bytes a workbook's shared-string table may take in memory: its strings as UTF-8 plus 4 bytes of offset each.
+    /// Without it the table grew with the unpacked part (up to 10 × the upload size). Real contact lists have short
+    /// distinct strings: Excel's maximum sheet of 1,048,576 rows with three distinct text cells of 28 characters
+    /// (a number, a name, an address) fits; the process stays below 300 MB (about 140 MB at rest, the table, the rows).
+    /// </summary>
+    public const long MaxSharedStringBytes = 96L << 20;
+
+    /// <summary>
     /// An archive (a ZIP holding a list, or an XLSX, which is a ZIP of XML parts) may unpack to at most this
     /// many times its own size, counted while inflating. Apache POI refuses the same ratio (ZipSecureFile's
     /// minimum inflate ratio of 1 %); real workbooks and zipped lists stay below 30. A 1 MB upload so costs
@@ -48,9 +65,10 @@ public static class ImportLimits
     /// </summary>
     public const int UnpackedPerUploadedByte = 10;
 
-    /// <summary>The arguments every refusal text may use: {0} line length, {1} columns, {2} compression ratio.</summary>
+    /// <summary>The arguments every refusal text may use: {0} line length, {1} columns, {2} compression ratio, {3} shared strings (MB).</summary>
     public static object[] MessageArguments() =>
-        [MaxLineChars.ToString("N0", System.Globalization.CultureInfo.CurrentCulture), MaxColumns.ToString("N0", System.Globalization.CultureInfo.CurrentCulture), MaxCompressionRatio];
+        [MaxLineChars.ToString("N0", System.Globalization.CultureInfo.CurrentCulture), MaxColumns.ToString("N0", System.Globalization.CultureInfo.CurrentCulture), MaxCompressionRatio,
+            MaxSharedStringBytes >> 20];
 }
 
 /// <summary>The limit that depends on the configuration: how large one part of an archive may unpack.</summary>

@@ -7,10 +7,10 @@ namespace NewsletterMigrator.Importing;
 /// <summary>
 /// What the editor uploaded, kept beside the spooled file until the import has run. Once prepared
 /// (<see cref="UploadPreviews"/>), a ZIP's list lies unpacked beside it under <see cref="ListName"/>,
-/// or the reason the file was refused is in <see cref="ErrorKey"/>.
+/// or the reason the file was refused is in <see cref="ErrorKey"/>; a workbook's sheet names are in <see cref="Sheets"/>.
 /// </summary>
 public sealed record UploadInfo(int NewsletterId, string FileName, string UserName, string LegalBasis, long Length, DateTime UploadedAtUtc,
-    string LegalBasisKind = "", bool Prepared = false, string? ListName = null, string? ErrorKey = null)
+    string LegalBasisKind = "", bool Prepared = false, string? ListName = null, string? ErrorKey = null, IReadOnlyList<string>? Sheets = null)
 {
     public ImportLegalBasis Basis => new(LegalBasisKind, LegalBasis);
 }

@@ -36,7 +36,7 @@ public static class ListReader
                 foreach (var card in VCardReader.Read(text)) yield return new TableRecord(card.Line, [card.Phone ?? ""]);
                 yield break;
             }
-            foreach (var record in Records(s, format, null, budget))
+            foreach (var record in Records(s, format, null, budget, ImportLimits.MaxCellChars))
             {
                 if (!record.Fields.All(string.IsNullOrWhiteSpace)) yield return record;
             }
@@ -51,12 +51,16 @@ public static class ListReader
     /// The format, the detected mapping and the first rows, for the editor to check before importing. Cells are
     /// cut to <see cref="ImportLimits.PreviewCellChars"/> for the page; a list without entries is refused.
     /// </summary>
-    public static ListPreview Preview(Stream stream, string fileName, string? sheet = null, ReadLimits? limits = null)
+    /// <param name="prepared">
+    /// The file passed <see cref="Prepare"/> unchanged (the spool's copy): a workbook's parts were counted then, so
+    /// they are not inflated once more before parsing; they are still counted while parsed.
+    /// </param>
+    public static ListPreview Preview(Stream stream, string fileName, string? sheet = null, ReadLimits? limits = null, bool prepared = false)
     {
         var owned = new List<IDisposable>();
         try
         {
-            var (s, _, format, budget, _) = Resolve(stream, fileName, owned, limits ?? ReadLimits.Default);
+            var (s, _, format, budget, _) = Resolve(stream, fileName, owned, limits ?? ReadLimits.Default, counted: prepared);
             var sheets = format == ListFormat.Xlsx ? XlsxReader.SheetNames(s, budget!) : [];
             if (format == ListFormat.VCard)
             {
@@ -65,7 +69,8 @@ public static class ListReader
                 if (cards.Count == 0) throw Empty();
                 return new ListPreview(format, ["TEL", "FN"], cards, null, sheets);
             }
-            var records = Records(s, format, sheet, budget).Take(PreviewRows + 1).ToList();
+            // One character more than shown, so Shown still marks a cut cell with "…".
+            var records = Records(s, format, sheet, budget, ImportLimits.PreviewCellChars + 1).Take(PreviewRows + 1).ToList();
             var detected = records.Count == 0 ? null : Detect(records[0].Fields, sheet);
             var rows = records.Skip(detected?.HasHeader == true ? 1 : 0).Take(PreviewRows)
                 .Select(r => r with { Fields = r.Fields.Select(Shown).ToArray() }).ToList();
@@ -84,17 +89,19 @@ public static class ListReader
     }
 
     /// <summary>
-    /// Unpacks a ZIP holding one list into <paramref name="unpackTo"/> and returns the list's name in it, or null
-    /// when the file is no such ZIP (a list or a workbook is read as it is). The import spool calls it once per
-    /// upload, so neither the preview nor the import unpacks again; what it refuses, they would refuse.
+    /// Unpacks a ZIP holding one list into <paramref name="unpackTo"/> (the list's name is returned, or null when
+    /// the file is no such ZIP: a list or a workbook is read as it is), counts a workbook's parts and names its
+    /// sheets. The import spool calls it once per upload, so the preview neither unpacks nor counts again
+    /// (<c>prepared</c>); what it refuses, the preview and the import would refuse.
     /// </summary>
-    public static string? Unpack(Stream stream, string fileName, string unpackTo, ReadLimits limits)
+    public static PreparedList Prepare(Stream stream, string fileName, string unpackTo, ReadLimits limits)
     {
         var owned = new List<IDisposable>();
         try
         {
             var resolved = Resolve(stream, fileName, owned, limits, unpackTo: unpackTo);
-            return resolved.Unpacked ? resolved.Name : null;
+            var sheets = resolved.Format == ListFormat.Xlsx ? XlsxReader.SheetNames(resolved.Stream, resolved.Budget!) : [];
+            return new PreparedList(resolved.Unpacked ? resolved.Name : null, sheets);
         }
         catch (Exception ex) when (IsReadFailure(ex))
         {
@@ -128,7 +135,7 @@ public static class ListReader
             }
             var map = mapping;
             var first = true;
-            foreach (var record in Records(s, format, mapping?.Sheet, budget))
+            foreach (var record in Records(s, format, mapping?.Sheet, budget, ImportLimits.MaxCellChars))
             {
                 if (first)
                 {
@@ -156,7 +163,8 @@ public static class ListReader
     private sealed record Resolved(Stream Stream, string Name, string Format, InflationBudget? Budget, bool Unpacked);
 
     /// <summary>Makes the stream seekable, unpacks a ZIP and tells the format by content first, extension second.</summary>
-    private static Resolved Resolve(Stream stream, string fileName, List<IDisposable> owned, ReadLimits limits, int depth = 0, string? unpackTo = null)
+    /// <param name="counted">A workbook's parts were counted before (<see cref="Prepare"/>): not inflated again before parsing.</param>
+    private static Resolved Resolve(Stream stream, string fileName, List<IDisposable> owned, ReadLimits limits, int depth = 0, string? unpackTo = null, bool counted = false)
     {
         var s = Seekable(stream, owned);
         Span<byte> magic = stackalloc byte[4];
@@ -187,8 +195,9 @@ public static class ListReader
                 // parsing, so a workbook bomb is refused for that tenth (a 1 GiB table of short shared strings took
                 // 3.8 s and 400 MB when it was counted while being parsed). The package index, which the OpenXML
                 // SDK reads whole as it opens, gets a tighter limit.
-                foreach (var part in zip.Entries)
-                    budget.Drain(part.Open(), IsPackageIndex(part) ? ImportLimits.MaxPackageIndexBytes : limits.MaxUnpackedBytes);
+                if (!counted)
+                    foreach (var part in zip.Entries)
+                        budget.Drain(part.Open(), IsPackageIndex(part) ? ImportLimits.MaxPackageIndexBytes : limits.MaxUnpackedBytes);
                 // The parts are counted again while parsed: the same bytes, so this only guards the reading code.
                 return new Resolved(s, fileName, ListFormat.Xlsx, new InflationBudget(s.Length, limits), depth > 0);
             }
@@ -218,11 +227,12 @@ public static class ListReader
     private static bool IsPackageIndex(ZipArchiveEntry entry) =>
         entry.FullName.Equals("[Content_Types].xml", StringComparison.OrdinalIgnoreCase) || entry.FullName.EndsWith(".rels", StringComparison.OrdinalIgnoreCase);
 
-    private static IEnumerable<TableRecord> Records(Stream s, string format, string? sheet, InflationBudget? budget) => format switch
+    /// <summary>The records of a table; each cell cut to <paramref name="cellChars"/> as it is read (plain text has one short value per line).</summary>
+    private static IEnumerable<TableRecord> Records(Stream s, string format, string? sheet, InflationBudget? budget, int cellChars) => format switch
     {
-        ListFormat.Xlsx => XlsxReader.Read(s, sheet, budget!),
+        ListFormat.Xlsx => XlsxReader.Read(s, sheet, budget!, cellChars),
         ListFormat.Text => PlainText(s),
-        _ => Csv(s),
+        _ => Csv(s, Math.Min(cellChars, ImportLimits.MaxCellChars)),
     };
 
     private static Stream Seekable(Stream stream, List<IDisposable> owned)
@@ -264,7 +274,7 @@ public static class ListReader
         }
     }
 
-    private static IEnumerable<TableRecord> Csv(Stream s)
+    private static IEnumerable<TableRecord> Csv(Stream s, int cellChars)
     {
         var encoding = TextDecoding.Detect(s);
         char delimiter;
@@ -290,7 +300,7 @@ public static class ListReader
             {
                 var field = reader.GetFieldSpan(i);
                 breaks += field.Count('\n');
-                fields[i] = field.Length <= ImportLimits.MaxCellChars ? field.ToString() : field[..ImportLimits.MaxCellChars].ToString();
+                fields[i] = field.Length <= cellChars ? field.ToString() : field[..cellChars].ToString();
             }
             // The line number where the record starts; quoted line breaks push the next one down.
             yield return new TableRecord(line, fields);
@@ -363,3 +373,6 @@ public static class ListReader
     private static bool IsReadFailure(Exception ex) =>
         ex is not (ImportFormatException or OperationCanceledException or OutOfMemoryException);
 }
+
+/// <summary>What <see cref="ListReader.Prepare"/> found: the name of a ZIP's list it unpacked (or null), a workbook's sheets.</summary>
+public sealed record PreparedList(string? ListName, IReadOnlyList<string> Sheets);

@@ -19,6 +19,7 @@ internal sealed class SharedStringTable
     private int _used = BlockSize;
     private long _end;
     private byte[] _encoded = new byte[4096];
+    private byte[] _read = new byte[4096];
 
     public void Add(StringBuilder text)
     {
@@ -26,6 +27,8 @@ internal sealed class SharedStringTable
         if (_encoded.Length < length) _encoded = new byte[length];
         var count = 0;
         foreach (var chunk in text.GetChunks()) count += Encoding.UTF8.GetBytes(chunk.Span, _encoded.AsSpan(count));
+        // Refused before it is kept: the table never holds more than its budget, whatever the part unpacks to.
+        if (_end + count + 4L * (_count + 1) > ImportLimits.MaxSharedStringBytes) throw TooLarge();
         if (_count % OffsetsPerBlock == 0) _offsets.Add((_end, new int[OffsetsPerBlock]));
         var (first, relative) = _offsets[^1];
         relative[_count % OffsetsPerBlock] = checked((int)(_end - first));
@@ -54,25 +57,37 @@ internal sealed class SharedStringTable
         return first + relative[index % OffsetsPerBlock];
     }
 
+    internal static ImportFormatException TooLarge() => new("Import_SharedStringsTooLarge",
+        $"The workbook's shared strings take more than {ImportLimits.MaxSharedStringBytes >> 20} MB: this is not a contact list.");
+
     /// <summary>The string at <paramref name="index"/>, or "" for an index the table does not have (a damaged cell).</summary>
-    public string this[int index]
+    public string this[int index] => Get(index, int.MaxValue, out _);
+
+    /// <summary>
+    /// The first <paramref name="maxChars"/> characters of the string at <paramref name="index"/>, and its whole
+    /// length in <paramref name="length"/>: the preview never builds the rest of a long string.
+    /// </summary>
+    public string Get(int index, int maxChars, out int length)
     {
-        get
+        length = 0;
+        if (index < 0 || index >= _count) return "";
+        var start = Start(index);
+        var size = (int)((index + 1 < _count ? Start(index + 1) : _end) - start);
+        if (_read.Length < size) _read = new byte[size];
+        for (var copied = 0; copied < size;)
         {
-            if (index < 0 || index >= _count) return "";
-            var start = Start(index);
-            var end = index + 1 < _count ? Start(index + 1) : _end;
-            var bytes = new byte[end - start];
-            for (var copied = 0; copied < bytes.Length;)
-            {
-                var at = start + copied;
-                var block = _blocks[(int)(at / BlockSize)];
-                var offset = (int)(at % BlockSize);
-                var n = Math.Min(bytes.Length - copied, BlockSize - offset);
-                block.AsSpan(offset, n).CopyTo(bytes.AsSpan(copied));
-                copied += n;
-            }
-            return Encoding.UTF8.GetString(bytes);
+            var at = start + copied;
+            var block = _blocks[(int)(at / BlockSize)];
+            var offset = (int)(at % BlockSize);
+            var n = Math.Min(size - copied, BlockSize - offset);
+            block.AsSpan(offset, n).CopyTo(_read.AsSpan(copied));
+            copied += n;
         }
+        var bytes = _read.AsSpan(0, size);
+        length = Encoding.UTF8.GetCharCount(bytes);
+        if (length <= maxChars) return Encoding.UTF8.GetString(bytes);
+        // A UTF-16 character takes at most 3 bytes of UTF-8, so this prefix decodes to at least maxChars of them.
+        var prefix = Encoding.UTF8.GetString(bytes[..(int)Math.Min(size, 3L * maxChars)]);
+        return prefix.Length > maxChars ? prefix[..maxChars] : prefix;
     }
 }

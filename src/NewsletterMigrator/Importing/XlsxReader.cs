@@ -9,7 +9,9 @@ namespace NewsletterMigrator.Importing;
 /// Reads one sheet of an XLSX workbook row by row. The OpenXML SDK finds the parts; their XML is read here
 /// with a plain XmlReader over the counted part stream (<see cref="InflationBudget"/>), text in chunks of
 /// at most <see cref="ImportLimits.MaxCellChars"/>, so neither a huge cell, a huge row nor a huge shared-string
-/// table is ever built in memory: a 1 GiB shared-string table once took the process to 2.2 GB.
+/// table is ever built in memory: a 1 GiB shared-string table once took the process to 2.2 GB. A row holds at
+/// most <see cref="ImportLimits.MaxLineChars"/> characters, as a CSV record: 1,000 cells of 32,767 characters
+/// each made eleven preview rows cost 1 GB.
 /// </summary>
 internal static class XlsxReader
 {
@@ -31,7 +33,8 @@ internal static class XlsxReader
         return Sheets(document, budget).Select(s => s.Name).ToList();
     }
 
-    public static IEnumerable<TableRecord> Read(Stream stream, string? sheetName, InflationBudget budget)
+    /// <summary>The sheet's non-blank rows, each cell cut to <paramref name="cellChars"/> as it is read (the preview keeps few).</summary>
+    public static IEnumerable<TableRecord> Read(Stream stream, string? sheetName, InflationBudget budget, int cellChars = ImportLimits.MaxCellChars)
     {
         using var document = Open(stream);
         var workbook = document.WorkbookPart ?? throw new ImportFormatException("Import_Unreadable", "The workbook has no workbook part.");
@@ -44,8 +47,9 @@ internal static class XlsxReader
         var strings = SharedStrings(workbook, budget);
 
         using var reader = XmlReader.Create(budget.Watch(part.GetStream(FileMode.Open, FileAccess.Read)), Xml);
-        var text = new CellText();
+        var text = new CellText(Math.Min(cellChars, ImportLimits.MaxCellChars));
         var rowNumber = 0;
+        var rowChars = 0L;
         List<string>? fields = null;
         while (reader.Read())
         {
@@ -60,13 +64,17 @@ internal static class XlsxReader
             {
                 rowNumber = uint.TryParse(reader.GetAttribute("r"), NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? (int)Math.Min(r, int.MaxValue) : rowNumber + 1;
                 fields = reader.IsEmptyElement ? null : [];
+                rowChars = 0;
             }
             else if (reader.LocalName == "c" && fields is not null)
             {
                 var column = reader.GetAttribute("r") is { } reference ? ColumnIndex(reference) : fields.Count;
                 if (column < 0 || column > 16_384) column = fields.Count;
                 if (column >= ImportLimits.MaxColumns) throw BoundedLineReader.TooManyColumns();
-                var value = Value(reader, reader.GetAttribute("t"), strings, text);
+                var value = Value(reader, reader.GetAttribute("t"), strings, text, out var length);
+                // Counted as the import keeps the cell (up to MaxCellChars), so the preview refuses what the import would.
+                rowChars += length;
+                if (rowChars > ImportLimits.MaxLineChars) throw BoundedLineReader.LineTooLong();
                 while (fields.Count < column) fields.Add("");
                 if (fields.Count == column) fields.Add(value);
                 else fields[column] = value;
@@ -98,21 +106,20 @@ internal static class XlsxReader
         {
             if (reader.NodeType != XmlNodeType.Element || reader.LocalName != "sheet") continue;
             var id = reader.GetAttribute("id", RelationshipNamespace) ?? reader.GetAttribute("id", StrictRelationshipNamespace);
-            // Excel allows 31 characters; a longer name is cut the same way for the choice and the lookup.
             if (id is not null) sheets.Add(new SheetEntry(Cut(reader.GetAttribute("name") ?? ""), id));
-            if (sheets.Count > ImportLimits.MaxColumns) throw new ImportFormatException("Import_Unreadable", "The workbook names too many sheets.");
+            if (sheets.Count > ImportLimits.MaxSheets) throw new ImportFormatException("Import_Unreadable", "The workbook names too many sheets.");
         }
         return sheets;
     }
 
-    private static string Cut(string value) => value.Length <= ImportLimits.PreviewCellChars ? value : value[..ImportLimits.PreviewCellChars];
+    private static string Cut(string value) => value.Length <= ImportLimits.MaxSheetNameChars ? value : value[..ImportLimits.MaxSheetNameChars];
 
     private static SharedStringTable SharedStrings(WorkbookPart workbook, InflationBudget budget)
     {
         var strings = new SharedStringTable();
         if (workbook.SharedStringTablePart is not { } part) return strings;
         using var reader = XmlReader.Create(budget.Watch(part.GetStream(FileMode.Open, FileAccess.Read)), Xml);
-        var text = new CellText();
+        var text = new CellText(ImportLimits.MaxCellChars);
         while (reader.Read())
         {
             if (reader.NodeType == XmlNodeType.Element && reader.LocalName == "si")
@@ -124,16 +131,21 @@ internal static class XlsxReader
         return strings;
     }
 
-    /// <summary>The cell's value; the reader is on its start element and ends on its end element.</summary>
-    private static string Value(XmlReader reader, string? type, SharedStringTable strings, CellText text)
+    /// <summary>
+    /// The cell's value, cut to the reader's cell limit, and in <paramref name="length"/> the characters the import
+    /// keeps of it; the reader is on its start element and ends on its end element.
+    /// </summary>
+    private static string Value(XmlReader reader, string? type, SharedStringTable strings, CellText text, out int length)
     {
+        length = 0;
         if (reader.IsEmptyElement) return "";
         ReadText(reader, text, type == "inlineStr" ? "t" : "v");
         var raw = text.Text.ToString();
+        length = text.Length;
         if (type == "inlineStr") return raw;
         return type switch
         {
-            "s" => int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? strings[i] : "",
+            "s" => int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? strings.Get(i, text.Limit, out length) : "",
             "str" or "b" or "e" => raw,
             _ => Number(raw),
         };
@@ -141,13 +153,14 @@ internal static class XlsxReader
 
     /// <summary>
     /// The text of the current element's &lt;<paramref name="element"/>&gt; descendants (t: a string's runs; v: a value),
-    /// phonetic runs left out as Excel shows them, cut at <see cref="ImportLimits.MaxCellChars"/> while reading.
-    /// The reader ends on the current element's end element.
+    /// phonetic runs left out as Excel shows them, cut at the cell's limit while reading; its length counted up to
+    /// <see cref="ImportLimits.MaxCellChars"/>. The reader ends on the current element's end element.
     /// </summary>
     private static void ReadText(XmlReader reader, CellText cell, string element)
     {
         var text = cell.Text;
         text.Clear();
+        cell.Length = 0;
         if (reader.IsEmptyElement) return;
         var depth = reader.Depth;
         int inside = 0, phonetic = 0;
@@ -167,16 +180,24 @@ internal static class XlsxReader
                 case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace when inside > 0 && phonetic == 0:
                     int read;
                     while ((read = reader.ReadValueChunk(buffer, 0, buffer.Length)) > 0)
-                        text.Append(buffer, 0, Math.Min(read, Math.Max(0, ImportLimits.MaxCellChars - text.Length)));
+                    {
+                        text.Append(buffer, 0, Math.Min(read, Math.Max(0, cell.Limit - text.Length)));
+                        cell.Length = (int)Math.Min(ImportLimits.MaxCellChars, (long)cell.Length + read);
+                    }
                     break;
             }
         }
     }
 
-    /// <summary>The text of the cell being read, and the buffer its chunks pass through (one per reader, not per cell).</summary>
-    private sealed class CellText
+    /// <summary>
+    /// The text of the cell being read (at most <see cref="Limit"/> characters), its length as the import keeps it,
+    /// and the buffer its chunks pass through (one per reader, not per cell).
+    /// </summary>
+    private sealed class CellText(int limit)
     {
+        public int Limit { get; } = limit;
         public StringBuilder Text { get; } = new();
+        public int Length { get; set; }
         public char[] Chunk { get; } = new char[4096];
     }
 
