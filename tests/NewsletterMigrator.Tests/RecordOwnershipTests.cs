@@ -7,11 +7,14 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Mvc.RazorPages.Infrastructure;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
@@ -39,7 +42,12 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         ["WhatsApp:AppSecret"] = "app-secret",
         ["WhatsApp:VerifyToken"] = "verify-token",
         ["WhatsApp:BaseUrl"] = "http://127.0.0.1:9",
-    });
+    })
+    {
+        // The positive controls queue template messages; without the worker they stay queued instead of being retried
+        // against the dead address above, which would change the database under a later probe's "nothing changed".
+        TestServices = services => services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(WhatsAppWorker))),
+    };
 
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _app.DisposeAsync();
@@ -57,10 +65,11 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         };
     }
 
-    private async Task<Records> RecordsAsync(string slug, string draft)
+    /// <param name="number">Makes the phone numbers this newsletter's own: a probe that records a STOP suppresses its number everywhere.</param>
+    private async Task<Records> RecordsAsync(string slug, string draft, int number = 0)
     {
         var newsletter = await _app.NewsletterAsync(slug);
-        var import = await _app.ImportAsync(newsletter, slug + ".csv", ("0160 1111111", "Anna " + slug), ("0171 2222222", "Ben " + slug));
+        var import = await _app.ImportAsync(newsletter, slug + ".csv", ($"0160 {1111111 + number}", "Anna " + slug), ($"0171 {2222222 + number}", "Ben " + slug));
         var contact = await _app.WithDbAsync(db => db.Contacts.Where(c => c.ImportBatchId == import).OrderBy(c => c.Id).Select(c => c.Id).FirstAsync());
         var campaign = await _app.CampaignAsync(newsletter, draft, start: false);
         using var file = new MemoryStream(Encoding.UTF8.GetBytes("Telefonnummer;Name\r\n0152 33333333;Clara\r\n"));
@@ -114,50 +123,107 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
     /// The routes come from the app's own endpoint list, and each page's handlers and bound values from its compiled
     /// descriptor, so a new route, handler or form field that carries a record id is walked without editing this test;
     /// a parameter this test does not know fails it until someone says which record it names.
+    /// Each probe is sent twice, with every record id filled in: first all of them newsletter A's own, which must be
+    /// found and acted on (the positive control: a probe that answers 404 anyway proves nothing), then the same request
+    /// with newsletter B's record in the one probed value, which must answer 404 and change nothing. Every probe gets a
+    /// newsletter A of its own, so what an earlier probe's own request did (a started import, an objected contact, a
+    /// discarded upload) cannot turn a later positive control into a 404.
     /// </summary>
     [Fact]
     public async Task Every_handler_answers_404_to_a_record_of_another_newsletter_and_changes_nothing()
     {
-        var a = await RecordsAsync("eilmeldungen", "Entwurf von Eilmeldungen");
         var b = await RecordsAsync("lokales", Draft);
         await _app.ConfirmedReadersAsync(b.Newsletter, "leserin@example.test");
         // An admin reaches every handler an editor reaches and the admin-only ones besides.
         var admin = await _app.AdminAsync();
-        var token = Html.AntiforgeryToken(await admin.GetStringAsync($"/admin/campaigns/{a.Newsletter.Id}/edit/{a.Campaign}"));
+        var token = Html.AntiforgeryToken(await admin.GetStringAsync($"/admin/campaigns/{b.Newsletter.Id}/edit/{b.Campaign}"));
 
-        var probes = await ProbesAsync(a, b);
+        var probes = await ProbesAsync();
         var failures = new List<string>();
-        foreach (var probe in probes)
+        foreach (var (probe, number) in probes.Select((p, i) => (p, i)))
         {
+            var a = await RecordsAsync($"probe{number}", "Entwurf " + number, number + 1);
             var before = await SnapshotAsync();
-            var request = new HttpRequestMessage(new HttpMethod(probe.Method), probe.Url);
-            if (probe.Form is { } form)
-            {
-                form["__RequestVerificationToken"] = token;
-                request.Content = new FormUrlEncodedContent(form);
-            }
-            var response = await admin.SendAsync(request);
-            if (response.StatusCode != HttpStatusCode.NotFound) failures.Add($"{probe}: {(int)response.StatusCode} {response.Headers.Location}");
+            var own = await admin.SendAsync(probe.Request(a, a, token));
+            await QuietAsync();
+            var changed = await SnapshotAsync() != before;
+            if (own.StatusCode is HttpStatusCode.NotFound || (int)own.StatusCode >= 400)
+                failures.Add($"{probe}: with newsletter A's own record it answers {(int)own.StatusCode}, so the probe cannot fail");
+            else if (probe.Method == "POST" && !changed && !ChangesNothingOnItsOwn.ContainsKey(probe.Key))
+                failures.Add($"{probe}: with newsletter A's own record it answers {(int)own.StatusCode} but changes nothing; say in {nameof(ChangesNothingOnItsOwn)} why");
+
+            before = await SnapshotAsync();
+            var foreign = await admin.SendAsync(probe.Request(a, b, token));
+            await QuietAsync();
+            if (foreign.StatusCode != HttpStatusCode.NotFound) failures.Add($"{probe}: {(int)foreign.StatusCode} {foreign.Headers.Location}");
             else if (await SnapshotAsync() != before) failures.Add($"{probe}: 404, but the database changed");
         }
 
-        Assert.True(failures.Count == 0, $"{failures.Count} of {probes.Count} probes took another newsletter's record:\n" + string.Join("\n", failures));
+        Assert.True(failures.Count == 0, $"{failures.Count} of {probes.Count} probes failed:\n" + string.Join("\n", failures));
         // The walk must have reached the routes the probe found, or it proves nothing.
         Assert.Contains(probes, p => p.Method == "POST" && p.Handler == "Save" && p.Parameter == "id");
         Assert.Contains(probes, p => p.Route.Contains("/batch/") && p.Parameter == "batchId");
         Assert.Contains(probes, p => p.Route.Contains("/preview/{uploadId") && p.Method == "POST");
-        Assert.Contains(probes, p => p.Route.StartsWith("/admin/contacts/") && p.Parameter == "contactId");
+        Assert.Contains(probes, p => p.Route.StartsWith("/admin/contacts/") && p.Method == "POST" && p.Parameter == "contactId");
+        Assert.Contains(probes, p => p.Route.StartsWith("/admin/contacts/") && p.Method == "GET" && p.Parameter == "stop");
+        Assert.Contains(probes, p => p.Route.StartsWith("/admin/invitations/") && p.Handler == "Send" && p.Parameter == "Import");
         Assert.Contains(probes, p => p.Route.StartsWith("/admin/whatsapp/") && p.Parameter == "Import");
         Assert.Equal(Draft, (await _app.CampaignRowAsync(b.Campaign)).Subject);
     }
 
-    private sealed record Probe(string Method, string Route, string? Handler, string Parameter, string Url, Dictionary<string, string>? Form)
+    /// <summary>
+    /// POST handlers that find their own record and rightly change nothing with the form every probe sends, each with why.
+    /// Every other POST must change the database (or the upload spool) with newsletter A's own record, so its
+    /// positive control shows it reached the record rather than stopping at some check in front of it.
+    /// </summary>
+    private static readonly Dictionary<string, string> ChangesNothingOnItsOwn = new()
     {
+        // Newsletter A's campaign is a draft: each of these finds it (a 404 otherwise) and answers that a draft cannot be
+        // unscheduled, paused, resumed or cancelled, an answer only a found campaign gets.
+        ["POST /admin/campaigns/{newsletterId:int}/edit/{id:int?} Unschedule"] = "a draft is not scheduled",
+        ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Pause"] = "a draft is not sending",
+        ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Resume"] = "a draft is not paused",
+        ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Cancel"] = "a draft cannot be cancelled",
+        // A's import has completed: the batch is found (a 404 otherwise), and cancelling a finished import changes nothing.
+        ["POST /admin/import/{newsletterId:int}/batch/{batchId:int} Cancel"] = "the import has finished",
+    };
+
+    private enum Place { Route, Query, Form }
+
+    /// <summary>A value of the request that names a record: where it goes and which kind of record it names.</summary>
+    private sealed record RecordValue(string Name, string Kind, Place Place);
+
+    private sealed record Probe(string Method, string Route, string? Handler, string Parameter, List<RecordValue> Values)
+    {
+        public string Key => $"{Method} {Route} {Handler}";
+
         public override string ToString() => $"{Method} {Route}{(Handler is null ? "" : " handler " + Handler)} with another newsletter's {Parameter}";
+
+        /// <summary>Newsletter <paramref name="a"/> in the route and all of its records, except the probed value: <paramref name="owner"/>'s record.</summary>
+        public HttpRequestMessage Request(Records a, Records owner, string token)
+        {
+            string ValueOf(RecordValue v) => (v.Name == Parameter ? owner : a).Value(v.Kind);
+            var url = RouteValue().Replace(Route, m =>
+                IsNewsletterId(m.Groups[1].Value) ? a.Newsletter.Id.ToString(CultureInfo.InvariantCulture)
+                : Values.FirstOrDefault(v => v.Place == Place.Route && v.Name.Equals(m.Groups[1].Value, StringComparison.OrdinalIgnoreCase)) is { } v ? ValueOf(v)
+                : m.Groups[1].Value == "format" ? "png" : throw new InvalidOperationException($"No value for {{{m.Groups[1].Value}}} in {Route}."));
+            var query = new List<string>();
+            if (Handler is not null) query.Add("handler=" + Handler);
+            query.AddRange(Values.Where(v => v.Place == Place.Query).Select(v => $"{v.Name}={ValueOf(v)}"));
+            var request = new HttpRequestMessage(new HttpMethod(Method), url + (query.Count == 0 ? "" : "?" + string.Join('&', query)));
+            if (Method != "GET")
+            {
+                var form = WouldSucceed();
+                foreach (var v in Values.Where(v => v.Place == Place.Form)) form[v.Name] = ValueOf(v);
+                form["__RequestVerificationToken"] = token;
+                request.Content = new FormUrlEncodedContent(form);
+            }
+            return request;
+        }
     }
 
-    /// <summary>One probe per handler and record parameter: newsletter A in the route, B's record in that one parameter.</summary>
-    private async Task<List<Probe>> ProbesAsync(Records a, Records b)
+    /// <summary>One probe per handler and record value: newsletter A in the route, B's record in that one value.</summary>
+    private async Task<List<Probe>> ProbesAsync()
     {
         var loader = _app.Service<PageLoader>();
         var endpoints = _app.Service<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -167,15 +233,16 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         {
             var route = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
             var routeParameters = endpoint.RoutePattern.Parameters.Select(p => p.Name).Where(n => !IsNewsletterId(n)).ToList();
-            var handlers = new List<(string Method, string? Name, List<(string Name, Type Type)> Values)>();
+            var handlers = new List<(string Method, string? Name, List<(string Name, Type Type, bool FromQuery)> Values)>();
             if (endpoint.Metadata.GetMetadata<PageActionDescriptor>() is { } page)
             {
                 var compiled = await loader.LoadAsync(page, endpoint.Metadata);
                 foreach (var handler in compiled.HandlerMethods)
                 {
                     var method = handler.HttpMethod.ToUpperInvariant();
-                    var values = handler.Parameters.Select(p => (p.BindingInfo?.BinderModelName ?? p.Name, p.ParameterType))
-                        .Concat(compiled.BoundProperties.Where(p => BindsOn(p.BindingInfo, method)).Select(p => (p.BindingInfo?.BinderModelName ?? p.Name, p.ParameterType)))
+                    var values = handler.Parameters.Select(p => (p.BindingInfo?.BinderModelName ?? p.Name, p.ParameterType, IsQuery(p.BindingInfo)))
+                        .Concat(compiled.BoundProperties.Where(p => BindsOn(p.BindingInfo, method))
+                            .Select(p => (p.BindingInfo?.BinderModelName ?? p.Name, p.ParameterType, IsQuery(p.BindingInfo))))
                         .ToList();
                     handlers.Add((method, handler.Name, values));
                 }
@@ -184,38 +251,20 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
             {
                 var parameters = endpoint.Metadata.GetMetadata<MethodInfo>()?.GetParameters() ?? [];
                 foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
-                    handlers.Add((method, null, parameters.Select(p => (p.Name!, p.ParameterType)).ToList()));
+                    handlers.Add((method, null, parameters.Select(p => (p.Name!, p.ParameterType, p.GetCustomAttributes().OfType<IFromQueryMetadata>().Any())).ToList()));
             }
 
             foreach (var (method, handler, values) in handlers)
             {
-                var named = routeParameters.Select(n => (Name: n, Type: typeof(string)))
-                    .Concat(values.Where(v => IsIdType(v.Type)))
+                // Every value that names a record, with where the request carries it: the route, the query string
+                // (a GET's values and what is bound from the query on any method), or the form.
+                var records = routeParameters.Select(n => (Name: n, Type: typeof(string), Place: Place.Route))
+                    .Concat(values.Where(v => IsIdType(v.Type)).Select(v => (v.Name, v.Type, Place: method == "GET" || v.FromQuery ? Place.Query : Place.Form)))
                     .Where(v => !IsNewsletterId(v.Name))
-                    .DistinctBy(v => v.Name, StringComparer.OrdinalIgnoreCase);
-                foreach (var (parameter, _) in named)
-                {
-                    if (RecordKind(route, parameter) is not { } kind) continue;
-                    var inRoute = routeParameters.Contains(parameter, StringComparer.OrdinalIgnoreCase);
-                    var url = RouteValue().Replace(route, m =>
-                        IsNewsletterId(m.Groups[1].Value) ? a.Newsletter.Id.ToString(CultureInfo.InvariantCulture)
-                        : m.Groups[1].Value.Equals(parameter, StringComparison.OrdinalIgnoreCase) ? b.Value(kind)
-                        : RecordKind(route, m.Groups[1].Value) is { } other ? a.Value(other)
-                        : m.Groups[1].Value == "format" ? "png" : throw new InvalidOperationException($"No value for {{{m.Groups[1].Value}}} in {route}."));
-                    var query = new List<string>();
-                    if (handler is not null) query.Add("handler=" + handler);
-                    Dictionary<string, string>? form = null;
-                    if (method == "GET")
-                    {
-                        if (!inRoute) query.Add($"{parameter}={b.Value(kind)}");
-                    }
-                    else
-                    {
-                        form = WouldSucceed();
-                        if (!inRoute) form[parameter] = b.Value(kind);
-                    }
-                    probes.Add(new Probe(method, route, handler, parameter, url + (query.Count == 0 ? "" : "?" + string.Join('&', query)), form));
-                }
+                    .DistinctBy(v => v.Name, StringComparer.OrdinalIgnoreCase)
+                    .Select(v => RecordKind(route, v.Name) is { } kind ? new RecordValue(v.Name, kind, v.Place) : null)
+                    .OfType<RecordValue>().ToList();
+                probes.AddRange(records.Select(r => new Probe(method, route, handler, r.Name, records)));
             }
         }
         return probes;
@@ -248,10 +297,25 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
 
     private static bool IsNewsletterId(string name) => name.Equals("newsletterId", StringComparison.OrdinalIgnoreCase);
 
+    private static bool IsQuery(BindingInfo? binding) => binding?.BindingSource == BindingSource.Query;
+
+    /// <summary>Waits for what a positive control started in the background (mails, an import) to finish, so it cannot change a later snapshot.</summary>
+    private async Task QuietAsync()
+    {
+        await _app.OutboxIdleAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await _app.WithDbAsync(async db => await db.ImportBatches.AnyAsync(x => x.Status == ImportStatus.Running)
+                   || await db.Campaigns.AnyAsync(x => x.Status == CampaignStatus.Preparing || x.Status == CampaignStatus.Sending)))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("An import or a campaign did not finish.");
+            await Task.Delay(50);
+        }
+    }
+
     private static bool IsIdType(Type type) => (Nullable.GetUnderlyingType(type) ?? type) is var t && (t == typeof(int) || t == typeof(Guid));
 
     /// <summary>[BindProperty] without SupportsGet binds on POST only; [FromQuery] and [FromRoute] on every method.</summary>
-    private static bool BindsOn(Microsoft.AspNetCore.Mvc.ModelBinding.BindingInfo? binding, string method) =>
+    private static bool BindsOn(BindingInfo? binding, string method) =>
         binding?.RequestPredicate is not { } predicate || predicate(new ActionContext { HttpContext = new DefaultHttpContext { Request = { Method = method } } });
 
     /// <summary>Everything a foreign request could change: the rows of every record kind, the audit log and the spooled uploads.</summary>

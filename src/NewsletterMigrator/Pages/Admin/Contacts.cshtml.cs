@@ -26,8 +26,11 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
 
     [FromRoute] public int NewsletterId { get; set; }
     [FromQuery(Name = "p")] public int PageNumber { get; set; } = 1;
-    /// <summary>The contact whose STOP is about to be recorded: the page asks to confirm first.</summary>
-    [FromQuery(Name = "stop")] public Guid? Stop { get; set; }
+    /// <summary>
+    /// The contact whose STOP is about to be recorded: the page asks to confirm first. Bound by the GET handler only:
+    /// the POST takes its contact from the form, so a bound but unread record id would be one nobody checks.
+    /// </summary>
+    public Guid? Stop { get; private set; }
     public string? StopName { get; private set; }
     public int PageSize => Size;
     public string NewsletterName { get; private set; } = "";
@@ -35,11 +38,12 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
     public bool ShowsPersonalData { get; private set; }
     public List<Row> Rows { get; private set; } = [];
 
-    public async Task<IActionResult> OnGetAsync()
+    public async Task<IActionResult> OnGetAsync([FromQuery(Name = "stop")] Guid? stop)
     {
-        if (Stop is { } stop)
+        Stop = stop;
+        if (stop is not null)
         {
-            var contact = await db.Contacts.AsNoTracking().Of(NewsletterId, stop).SingleOrDefaultAsync();
+            var contact = await db.Contacts.AsNoTracking().Of(NewsletterId, stop.Value).SingleOrDefaultAsync();
             if (contact is null) return NotFound();
             // One that has objected already needs no second confirmation: the list shows it as objected.
             StopName = contact.ObjectedAtUtc is not null ? null : contact.DisplayName ?? text["Queue_NoName"];
