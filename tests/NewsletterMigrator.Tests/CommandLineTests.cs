@@ -88,7 +88,6 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--controller", "Nur ein Name", "--controller needs")]
     [InlineData("--privacy-url", "datenschutz.html", "--privacy-url")]
     [InlineData("--privacy-url", "javascript:alert(1)", "--privacy-url: 'javascript:alert(1)' is not an absolute http(s) address")] // issue 13, point 9
-    [InlineData("--impressum-url", "https://tagblatt.example.test@evil.example/impressum", "--impressum-url")]
     [InlineData("--migration-end", "31.12.2027", "--migration-end")]
     [InlineData("--migration-end", "2020-01-01", "has passed")]
     [InlineData("--impressum-file", "/nonexistent/impressum.txt", "file not found")]
@@ -97,8 +96,7 @@ public sealed class CommandLineTests : IDisposable
         var result = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test", option, value]);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains(message, result.Error);
-        var update = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--contact", "datenschutz@example.test"]);
-        Assert.Contains("No newsletter with the slug 'eilmeldungen'", update.Error);
+        Assert.Equal(0, await CountAsync("Newsletters")); // the verb migrated the database before it refused
     }
 
     [Fact]
@@ -109,31 +107,31 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("12", result.Error); // "at least 12 characters", in the process's language
     }
 
+    /// <summary>
+    /// One launch per options section: a section's validator names every wrong key at once, so the keys of one
+    /// section share a run (settings that exclude each other, or fail outside the validators, get their own).
+    /// </summary>
     [Theory]
-    [InlineData("Smtp__Port", "0", "Smtp:Port")]
-    [InlineData("Smtp__MaxConnections", "0", "Smtp:MaxConnections")]
-    [InlineData("Smtp__MessagesPerSecond", "-1", "Smtp:MessagesPerSecond")]
-    [InlineData("Smtp__Security", "Sometimes", "Smtp:Security")]
-    [InlineData("App__PublicBaseUrl", "not a url", "App:PublicBaseUrl")]
-    [InlineData("App__PublicBaseUrl", "http://newsletter.example.test", "App:PublicBaseUrl must be an https URL in Production")] // C46
-    [InlineData("App__MasterKey", "c2hvcnQ=", "App:MasterKey")]
-    [InlineData("Database__ConnectionString", "Data Sauce=x", "Database:ConnectionString")]
-    [InlineData("Retention__DailyAt", "25:99", "Retention:DailyAt")]
-    [InlineData("WhatsApp__Enabled", "true", "WhatsApp:AccessToken")]
-    [InlineData("Smtp__MessagesPerHour", "-5", "Smtp:MessagesPerHour")]
-    [InlineData("Sending__RetryBackoffFactor", "0.5", "Sending:RetryBackoffFactor")]
-    [InlineData("Sending__PauseAfterConsecutiveFailures", "-1", "Sending:PauseAfterConsecutiveFailures")]
-    [InlineData("Sending__FanOutBatchSize", "0", "Sending:FanOutBatchSize")]
-    [InlineData("Sending__UnsubscribeMailbox", "abmelden bei tagblatt", "Sending:UnsubscribeMailbox")]
-    [InlineData("Consent__DoiMailsPerAddressPerDay", "0", "Consent:DoiMailsPerAddressPerDay")]
-    [InlineData("Dkim__PrivateKeyPath", "/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
-    [InlineData("Dkim__Selector", "nl2026", "Dkim:PrivateKeyPath is empty")]
-    [InlineData("Smtp__Host", "smtp.example.test", "Privacy:MailProvider")]
-    public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variable, string value, string key)
+    [InlineData("Smtp__Port=0|Smtp__MaxConnections=0|Smtp__MessagesPerSecond=-1|Smtp__MessagesPerHour=-5",
+        "Smtp:Port|Smtp:MaxConnections|Smtp:MessagesPerSecond|Smtp:MessagesPerHour")]
+    [InlineData("Smtp__Security=Sometimes", "Smtp:Security")] // the binder's own error, before validation
+    [InlineData("App__PublicBaseUrl=not a url|App__MasterKey=c2hvcnQ=", "App:PublicBaseUrl|App:MasterKey")]
+    [InlineData("App__PublicBaseUrl=http://newsletter.example.test", "App:PublicBaseUrl must be an https URL in Production")] // C46
+    [InlineData("Database__ConnectionString=Data Sauce=x", "Database:ConnectionString")]
+    [InlineData("Retention__DailyAt=25:99", "Retention:DailyAt")]
+    [InlineData("WhatsApp__Enabled=true", "WhatsApp:AccessToken")]
+    [InlineData("Sending__RetryBackoffFactor=0.5|Sending__PauseAfterConsecutiveFailures=-1|Sending__FanOutBatchSize=0|Sending__UnsubscribeMailbox=abmelden bei tagblatt",
+        "Sending:RetryBackoffFactor|Sending:PauseAfterConsecutiveFailures|Sending:FanOutBatchSize|Sending:UnsubscribeMailbox")]
+    [InlineData("Consent__DoiMailsPerAddressPerDay=0", "Consent:DoiMailsPerAddressPerDay")]
+    [InlineData("Dkim__PrivateKeyPath=/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
+    [InlineData("Dkim__Selector=nl2026", "Dkim:PrivateKeyPath is empty")]
+    [InlineData("Smtp__Host=smtp.example.test", "Privacy:MailProvider")]
+    public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variables, string keys)
     {
-        var result = await RunAsync(["migrate"], environment: new() { [variable] = value });
+        var environment = variables.Split('|').Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1]);
+        var result = await RunAsync(["migrate"], environment: environment);
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains(key, result.Error);
+        foreach (var key in keys.Split('|')) Assert.Contains(key, result.Error);
         Assert.DoesNotContain("   at ", result.Error); // a message, not a stack trace
     }
 
@@ -146,12 +144,11 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("Smtp:Host", result.Error);
     }
 
-    [Theory]
-    [InlineData("http://newsletter.example.test")]
-    [InlineData("http://203.0.113.7:8080")]
-    [InlineData("http://localhost.example.test")]
-    public async Task Production_web_app_refuses_an_http_PublicBaseUrl_with_a_message_naming_the_key_C46(string baseUrl)
+    [Fact]
+    public async Task Production_web_app_refuses_an_http_PublicBaseUrl_with_a_message_naming_the_key_C46()
     {
+        // Other host shapes are refused in-process (PublicBaseUrlTests): this is what the operator sees.
+        const string baseUrl = "http://203.0.113.7:8080";
         // No verb: the web app itself; port 0 so that a wrongly started app takes no fixed port.
         var result = await RunAsync([], environment: new() { ["App__PublicBaseUrl"] = baseUrl, ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" });
         Assert.NotEqual(0, result.ExitCode);
@@ -169,42 +166,30 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("App:MasterKey is not the key this database was created with", result.Error);
     }
 
+    /// <summary>
+    /// What only the process shows: the exit code, the message on standard error and nothing on record.
+    /// Each refusal reason is checked in-process (HostileFileTests); a dry run fails the same way, through the
+    /// same reader and the same catch in CommandLine, so it needs no launch of its own.
+    /// </summary>
     [Fact]
-    public async Task Import_of_an_unreadable_file_exits_non_zero_with_a_message()
-    {
-        await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
-        var binary = Path.Combine(_data, "list.csv");
-        await File.WriteAllBytesAsync(binary, [0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0xFF]);
-        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
-        var result = await RunAsync(["import", "--newsletter", "eilmeldungen", binary, "--legal-basis", TestImports.LegalBasisText]);
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("binary", result.Error);
-    }
-
-    [Fact]
-    public async Task Import_of_an_empty_file_an_empty_zip_or_a_hostile_file_exits_non_zero_and_records_nothing()
+    public async Task Import_of_an_unreadable_empty_or_hostile_file_exits_non_zero_with_a_message_and_records_nothing()
     {
         await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
         await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
         var files = new (string Name, byte[] Content, string Message)[]
         {
+            ("list.csv", [0x50, 0x4B, 0x03, 0x04, 0x00, 0x00, 0xFF], "binary"),
             ("leer.csv", [], "holds no entries"),
-            ("leer.zip", ListSamples.Zip(), "holds no entries"),
-            ("kopf.csv", System.Text.Encoding.UTF8.GetBytes("Telefon;Name\n"), "holds no entries"),
-            ("zeile.txt", System.Text.Encoding.UTF8.GetBytes(new string('1', 2 << 20)), "longer than 1,048,576 characters"),
             ("bombe.xlsx", HostileFiles.XlsxWithSharedStrings(HostileFiles.GiB), "zip bomb"),
         };
         foreach (var (name, content, message) in files)
         {
             var path = Path.Combine(_data, name);
             await File.WriteAllBytesAsync(path, content);
-            foreach (var dryRun in new[] { false, true })
-            {
-                var result = await RunAsync(["import", "--newsletter", "eilmeldungen", path, "--legal-basis", TestImports.LegalBasisText, .. dryRun ? ["--dry-run"] : Array.Empty<string>()]);
-                Assert.True(result.ExitCode != 0, $"{name}: exit 0, {result.Output}");
-                Assert.Contains(message, result.Error);
-                Assert.DoesNotContain("   at ", result.Error);
-            }
+            var result = await RunAsync(["import", "--newsletter", "eilmeldungen", path, "--legal-basis", TestImports.LegalBasisText]);
+            Assert.True(result.ExitCode != 0, $"{name}: exit 0, {result.Output}");
+            Assert.Contains(message, result.Error);
+            Assert.DoesNotContain("   at ", result.Error);
         }
         Assert.Equal(0, await CountAsync("ImportBatches") + await CountAsync("Contacts") + await CountAsync("ImportIssues"));
     }

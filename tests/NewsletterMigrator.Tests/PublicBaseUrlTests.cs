@@ -26,6 +26,20 @@ public sealed class PublicBaseUrlTests
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("http://newsletter.example.test")]
+    [InlineData("http://203.0.113.7:8080")]
+    [InlineData("http://localhost.example.test")] // names localhost, is not loopback
+    public void Production_refuses_an_http_PublicBaseUrl_on_any_other_host_C46(string baseUrl)
+    {
+        // The rule itself; what the operator then sees on standard error is CommandLineTests' (one launch).
+        var production = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Production" };
+        var options = new Common.AppOptions { PublicBaseUrl = baseUrl, DataDirectory = "data", MasterKey = Convert.ToBase64String(new byte[32]) };
+        var result = new Common.AppOptionsValidator(production).Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains($"App:PublicBaseUrl must be an https URL in Production (was '{baseUrl}')", result.FailureMessage);
+    }
+
     [Fact]
     public async Task Outside_Production_an_http_PublicBaseUrl_still_starts_C46()
     {
