@@ -52,6 +52,13 @@ catch (OptionsValidationException ex)
     Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, ex.Failures));
     return 1;
 }
+catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+{
+    // Several sections wrong at once arrive together; each names its keys.
+    Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine,
+        ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)));
+    return 1;
+}
 catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
 {
     // The binder's own message names the key, e.g. 'Smtp:Security'.

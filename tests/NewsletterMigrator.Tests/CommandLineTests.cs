@@ -126,6 +126,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("Dkim__PrivateKeyPath=/nonexistent/dkim.pem", "Dkim:PrivateKeyPath '/nonexistent/dkim.pem' could not be read")]
     [InlineData("Dkim__Selector=nl2026", "Dkim:PrivateKeyPath is empty")]
     [InlineData("Smtp__Host=smtp.example.test", "Privacy:MailProvider")]
+    // Two sections wrong at once: the start-up check throws them together (an AggregateException), not one by one.
+    [InlineData("Retention__DailyAt=25:99|Consent__DoiMailsPerAddressPerDay=0", "Retention:DailyAt|Consent:DoiMailsPerAddressPerDay")]
     public async Task A_wrong_setting_stops_start_up_with_a_message_naming_the_key(string variables, string keys)
     {
         var environment = variables.Split('|').Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1]);
