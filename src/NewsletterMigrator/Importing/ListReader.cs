@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using NewsletterMigrator.Common;
 using Sylvan.Data.Csv;
 
 namespace NewsletterMigrator.Importing;
@@ -206,7 +207,7 @@ public static class ListReader
             if (files.Count == 0) throw Empty();
             if (files.Count != 1) throw new ImportFormatException("Import_ZipNotOneFile", "The ZIP archive must hold exactly one list.");
             var entry = files[0];
-            var target = unpackTo is null ? TempFile()
+            var target = unpackTo is null ? ScratchFile.Create()
                 : new FileStream(unpackTo, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
             owned.Add(target);
             // Counted while inflating, whatever the entry's header declares.
@@ -238,15 +239,12 @@ public static class ListReader
     private static Stream Seekable(Stream stream, List<IDisposable> owned)
     {
         if (stream.CanSeek) return stream;
-        var spool = TempFile();
+        var spool = ScratchFile.Create();
         owned.Add(spool);
         stream.CopyTo(spool);
         spool.Position = 0;
         return spool;
     }
-
-    private static FileStream TempFile() =>
-        new(Path.Combine(Path.GetTempPath(), $"nm-import-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
 
     private static bool LooksLikeVCard(Stream s)
     {
