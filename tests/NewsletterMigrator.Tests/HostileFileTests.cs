@@ -226,7 +226,8 @@ public sealed class HostileFileTests : IAsyncLifetime
         var report = await _editor.WaitForImportAsync(response.Headers.Location!.OriginalString);
         Assert.Contains("Importiert</dt><dd class=\"col-sm-9\">2<", report);
         // The worker removes the upload, its list and its previews right after it reports the import done.
-        for (var i = 0; i < 100 && Directory.EnumerateFiles(spool.Folder).Any(); i++) await Task.Delay(50);
+        // A positive wait, generous for a loaded CI machine: it ends as soon as the folder is empty.
+        for (var i = 0; i < 600 && Directory.EnumerateFiles(spool.Folder).Any(); i++) await Task.Delay(50);
         Assert.Empty(Directory.EnumerateFiles(spool.Folder));
     }
 
