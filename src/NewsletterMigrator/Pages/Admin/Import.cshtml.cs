@@ -54,10 +54,7 @@ public sealed class ImportModel(AppDbContext db, ImportSpool spool, IOptions<Imp
         }
         if (basis.Text.Length > LegalBases.MaxTextLength)
             ModelState.AddModelError(nameof(LegalBasis), text["Import_LegalBasisTooLong", LegalBases.MaxTextLength]);
-        // A browser sends an empty part without a name when no file was chosen; a chosen empty file has its name.
-        if (Upload is null || (Upload.Length == 0 && string.IsNullOrEmpty(Upload.FileName))) ModelState.AddModelError(nameof(Upload), text["Import_NoFile"]);
-        else if (Upload.Length == 0) ModelState.AddModelError(nameof(Upload), text["Import_Empty"]);
-        else if (Upload.Length > MaxUploadBytes) ModelState.AddModelError(nameof(Upload), text["Import_TooLarge", MaxUploadText]);
+        if (UploadRefusal.Of(Upload, options.Value) is { } refused) ModelState.AddModelError(nameof(Upload), text[refused, MaxUploadText]);
         if (!ModelState.IsValid)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;

@@ -38,13 +38,9 @@ public sealed class IndexModel(AppDbContext db, OptOutListImport optOuts, IOptio
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         if (!await LoadAsync()) return NotFound();
-        // RequestBodyLimits already sent a too-large file back; the page checks again should it ever run without it.
-        // A chosen empty file has its name; without a file the browser sends none.
-        var refusal = Upload is null || Upload.Length == 0 ? text[string.IsNullOrEmpty(Upload?.FileName) ? "Import_NoFile" : "Import_Empty"]
-            : Upload.Length > MaxUploadBytes ? text["Import_TooLarge", MaxUploadText] : null;
-        if (refusal is not null)
+        if (UploadRefusal.Of(Upload, options.Value) is { } refused)
         {
-            ModelState.AddModelError(nameof(Upload), refusal);
+            ModelState.AddModelError(nameof(Upload), text[refused, MaxUploadText]);
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
