@@ -24,14 +24,8 @@ public sealed class HttpMethodTests
     public async Task Every_route_answers_a_method_it_does_not_serve_with_405_and_never_500(bool signedInAsAdmin)
     {
         await using var app = new AppFactory(kestrel: true);
-        app.StartServer();
-        var newsletter = await app.NewsletterAsync();
-        using var client = RealClient(app);
-        if (signedInAsAdmin)
-        {
-            await app.StaffAsync("admin@example.test", "long enough password", Roles.Admin);
-            Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync("admin@example.test", "long enough password")).StatusCode);
-        }
+        var (newsletter, client) = await StartAsync(app, signedInAsAdmin);
+        using var _ = client;
 
         var routes = Routes(app).ToList();
         Assert.Contains(routes, r => r.Path == "/account/login"); // the list really is the app's
@@ -84,14 +78,8 @@ public sealed class HttpMethodTests
     public async Task Every_route_that_takes_a_POST_answers_a_malformed_form_with_a_4xx_and_never_500(bool signedInAsAdmin)
     {
         await using var app = new AppFactory(kestrel: true);
-        app.StartServer();
-        var newsletter = await app.NewsletterAsync();
-        using var client = RealClient(app);
-        if (signedInAsAdmin)
-        {
-            await app.StaffAsync("admin@example.test", "long enough password", Roles.Admin);
-            Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync("admin@example.test", "long enough password")).StatusCode);
-        }
+        var (newsletter, client) = await StartAsync(app, signedInAsAdmin);
+        using var _ = client;
 
         var posts = Routes(app).Where(r => r.Served.Contains("POST")).ToList();
         Assert.Contains(posts, r => r.Path == "/u/{token}"); // the one-click unsubscribe has no antiforgery check to fail first
@@ -125,6 +113,20 @@ public sealed class HttpMethodTests
         // The form reader's default allows 1,024 fields.
         yield return ("1,100 fields", () => new StringContent(string.Join('&', Enumerable.Range(0, 1100).Select(i => $"f{i}=1")),
             System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+    }
+
+    /// <summary>The app on real Kestrel with one live newsletter, and a client that is anonymous or signed in as admin.</summary>
+    private static async Task<(Newsletter Newsletter, HttpClient Client)> StartAsync(AppFactory app, bool signedInAsAdmin)
+    {
+        app.StartServer();
+        var newsletter = await app.NewsletterAsync();
+        var client = RealClient(app);
+        if (signedInAsAdmin)
+        {
+            await app.StaffAsync("admin@example.test", "long enough password", Roles.Admin);
+            Assert.Equal(HttpStatusCode.Redirect, (await client.SignInAsync("admin@example.test", "long enough password")).StatusCode);
+        }
+        return (newsletter, client);
     }
 
     /// <summary>Every routable endpoint with the methods it declares (none declared: an empty set, so every probe fails).</summary>
