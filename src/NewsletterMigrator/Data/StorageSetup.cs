@@ -8,14 +8,14 @@ namespace NewsletterMigrator.Data;
 
 public static class StorageSetup
 {
-    private static readonly SqliteBusyTimeout BusyTimeout = new();
+    private static readonly SqliteConnectionPragmas ConnectionPragmas = new();
 
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddDbContext<AppDbContext>((sp, options) =>
             options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
-                .AddInterceptors(BusyTimeout));
+                .AddInterceptors(ConnectionPragmas));
 
         var dataDirectory = builder.Configuration["App:DataDirectory"] is { Length: > 0 } d ? d : "data";
         services.AddDataProtection()
