@@ -142,12 +142,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
         }
 
         // C42: past the daily cap the reader sees the same answer, only no mail goes out (C30).
-        if (sendDoi && capReached)
-        {
-            logger.LogWarning("Daily DOI cap reached for subscriber {SubscriberId}; no mail queued", subscriber.Id);
-            sendDoi = false;
-        }
-        if (sendDoi) QueueDoi(newsletter, subscriber, now);
+        if (sendDoi) sendDoi = QueueDoiUnlessCapped(capReached, newsletter, subscriber, now);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         if (sendDoi) outbox.Wake();
@@ -161,9 +156,14 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
     /// </summary>
     /// <returns>False when the daily cap held the mail back; nothing changed then.</returns>
     /// <remarks>The caller holds the subscriber's lock (<see cref="RowLocks"/>), or two requests could both pass the cap.</remarks>
-    internal async Task<bool> TryQueueDoiAsync(Newsletter newsletter, Subscriber subscriber, DateTime now, CancellationToken ct)
+    internal async Task<bool> TryQueueDoiAsync(Newsletter newsletter, Subscriber subscriber, DateTime now, CancellationToken ct) =>
+        QueueDoiUnlessCapped(await DoiCap.ReachedAsync(db, subscriber.Id, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct),
+            newsletter, subscriber, now);
+
+    /// <summary>The sign-up counts the cap before it knows whether a mail is due (the same reads for every address, C30), the other paths just before.</summary>
+    private bool QueueDoiUnlessCapped(bool capReached, Newsletter newsletter, Subscriber subscriber, DateTime now)
     {
-        if (await DoiCap.ReachedAsync(db, subscriber.Id, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct))
+        if (capReached)
         {
             logger.LogWarning("Daily DOI cap reached for subscriber {SubscriberId}; no mail queued", subscriber.Id);
             return false;

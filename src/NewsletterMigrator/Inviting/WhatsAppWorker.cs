@@ -75,25 +75,13 @@ public sealed class WhatsAppWorker(
     /// answer being recorded; nothing can tell, so it is sent again, exactly as after an expired lease.
     /// Rows recorded as Accepted are never leased, so an invitation Meta confirmed never goes twice.
     /// </summary>
-    private async Task ReleaseEarlierRunsAsync(CancellationToken ct)
-    {
-        if (instance.EarlierRunsPrefix is not { } prefix) return;
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var released = await scope.ServiceProvider.GetRequiredService<AppDbContext>().WhatsAppMessages
-                .Where(m => m.Status == WhatsAppStatus.Leased && m.LeaseOwner!.StartsWith(prefix) && m.LeaseOwner != _owner)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(m => m.Status, WhatsAppStatus.Queued)
-                    .SetProperty(m => m.LeaseOwner, (string?)null)
-                    .SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), ct);
-            if (released > 0) logger.LogWarning("Took back {Count} WhatsApp message(s) an earlier run of this instance held when it stopped", released);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogError(ex, "Could not take back the WhatsApp leases of an earlier run; they return to the queue when they expire");
-        }
-    }
+    private Task ReleaseEarlierRunsAsync(CancellationToken ct) =>
+        LeaseTakeback.RunAsync(instance, scopes, logger, "WhatsApp message(s)", (db, prefix, token) => db.WhatsAppMessages
+            .Where(m => m.Status == WhatsAppStatus.Leased && m.LeaseOwner!.StartsWith(prefix) && m.LeaseOwner != _owner)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(m => m.Status, WhatsAppStatus.Queued)
+                .SetProperty(m => m.LeaseOwner, (string?)null)
+                .SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), token), ct);
 
     private async Task<int> SendBatchAsync(RateLimiter limiter, CancellationToken ct)
     {

@@ -67,21 +67,10 @@ public sealed class DeliveryWorker(
         }
     }
 
-    /// <summary>Before the first batch: what a crashed run of this instance held goes out now, not after its lease expires.</summary>
-    private async Task ReleaseEarlierRunsAsync(CancellationToken ct)
-    {
-        if (instance.EarlierRunsPrefix is not { } prefix) return;
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var released = await OutboxLease.ReleaseEarlierRunsAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), prefix, _owner, ct);
-            if (released > 0) logger.LogWarning("Took back {Count} outbox row(s) an earlier run of this instance held when it stopped; they are sent again with their Message-IDs", released);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogError(ex, "Could not take back the leases of an earlier run; they return to the queue when they expire");
-        }
-    }
+    /// <summary>Before the first batch: what a crashed run of this instance held goes out now, with its Message-ID, not after its lease expires.</summary>
+    private Task ReleaseEarlierRunsAsync(CancellationToken ct) =>
+        LeaseTakeback.RunAsync(instance, scopes, logger, "outbox row(s)",
+            (db, prefix, token) => OutboxLease.ReleaseEarlierRunsAsync(db, prefix, _owner, token), ct);
 
     internal async Task<int> DeliverBatchAsync(Stack<IMailTransport> pool, RateLimiter limiter, CancellationToken ct)
     {
