@@ -194,20 +194,12 @@ public sealed class LeaseRecoveryTests
             .SignUpAsync(new SignUpRequest(newsletter, text!, email, "de", null, "127.0.0.1", "test", "test") { AgeConfirmed = true });
     }
 
-    private static Dictionary<string, string?> WhatsAppSettings(FakeGraphApi graph, bool enabled) => new()
+    private static Dictionary<string, string?> WhatsAppSettings(FakeGraphApi graph, bool enabled)
     {
-        ["WhatsApp:Enabled"] = enabled ? "true" : "false",
-        ["WhatsApp:AccessToken"] = "EAAG-test-token",
-        ["WhatsApp:PhoneNumberId"] = "106540352242922",
-        ["WhatsApp:TemplateName"] = "newsletter_umzug",
-        ["WhatsApp:TemplateLanguage"] = "de",
-        ["WhatsApp:AppSecret"] = "test-app-secret",
-        ["WhatsApp:VerifyToken"] = "test-verify-token",
-        ["WhatsApp:BaseUrl"] = graph.BaseUrl,
-        ["WhatsApp:MessagesPerSecond"] = "50",
-        ["WhatsApp:PollInterval"] = "00:00:00.200",
-        ["WhatsApp:LeaseDuration"] = LeaseDuration.ToString(),
-    };
+        var settings = graph.Settings(enabled);
+        settings["WhatsApp:LeaseDuration"] = LeaseDuration.ToString();
+        return settings;
+    }
 
     [Fact]
     public void The_instance_id_survives_a_restart_and_is_held_by_one_process_at_a_time()

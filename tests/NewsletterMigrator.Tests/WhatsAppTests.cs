@@ -11,27 +11,14 @@ namespace NewsletterMigrator.Tests;
 /// <summary>The WhatsApp Business Platform path against a local server speaking the Graph API (C28).</summary>
 public sealed class WhatsAppTests : IAsyncLifetime
 {
-    private const string AppSecret = "test-app-secret";
-    private const string VerifyToken = "test-verify-token";
+    private const string AppSecret = FakeGraphApi.AppSecret;
+    private const string VerifyToken = FakeGraphApi.VerifyToken;
     private readonly FakeGraphApi _graph = new();
     private readonly AppFactory _app;
 
     public WhatsAppTests()
     {
-        _app = new AppFactory(settings: new()
-        {
-            ["WhatsApp:Enabled"] = "true",
-            ["WhatsApp:AccessToken"] = "EAAG-test-token",
-            ["WhatsApp:PhoneNumberId"] = "106540352242922",
-            ["WhatsApp:TemplateName"] = "newsletter_umzug",
-            ["WhatsApp:TemplateLanguage"] = "de",
-            ["WhatsApp:AppSecret"] = AppSecret,
-            ["WhatsApp:VerifyToken"] = VerifyToken,
-            ["WhatsApp:BaseUrl"] = _graph.BaseUrl,
-            ["WhatsApp:MessagesPerSecond"] = "50",
-            ["WhatsApp:PollInterval"] = "00:00:00.200",
-            ["WhatsApp:FirstRetryDelay"] = "00:00:00.100",
-        });
+        _app = new AppFactory(settings: _graph.Settings());
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -174,14 +161,14 @@ public sealed class WhatsAppTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rate_limits_and_server_errors_are_retried_a_refusal_is_recorded()
+    public async Task A_throughput_answer_and_a_server_error_are_retried_only_the_server_error_counts_as_an_attempt()
     {
         _graph.Answer(429, """{"error":{"message":"(#130429) Rate limit hit","type":"OAuthException","code":130429}}""");
         _graph.Answer(503);
         var newsletter = await NewsletterWithContactsAsync(("0160 1111111", "Anna Muster"));
         await QueueAllAsync(await _app.EditorAsync(), newsletter.Id);
         var row = (await WaitForAsync(r => r.Count == 1 && r[0].Status == WhatsAppStatus.Accepted)).Single();
-        Assert.Equal(3, row.Attempts);
+        Assert.Equal(2, row.Attempts);
         Assert.Equal(3, _graph.Requests.Count);
         Assert.Null(row.LastError);
     }

@@ -21,6 +21,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<ErasedSubscriber> ErasedSubscribers => Set<ErasedSubscriber>();
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
     public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
+    public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -119,8 +120,17 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(m => new { m.Status, m.NextAttemptAtUtc });
             e.HasIndex(m => m.ContactId);
             e.HasIndex(m => m.Wamid);
+            // The moving 24-hour budget counts acceptances: one range seek.
+            e.HasIndex(m => m.AcceptedAtUtc);
             e.Property(m => m.Wamid).HasMaxLength(200);
             e.HasOne<Contact>().WithMany().HasForeignKey(m => m.ContactId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<WhatsAppAccount>(e =>
+        {
+            e.Property(a => a.Id).ValueGeneratedNever();
+            e.Property(a => a.MessagingLimitSource).HasMaxLength(20);
+            e.Property(a => a.QualityRating).HasMaxLength(20);
+            e.HasData(new WhatsAppAccount { Id = WhatsAppAccount.SingleId });
         });
     }
 

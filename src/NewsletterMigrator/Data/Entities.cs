@@ -118,6 +118,8 @@ public sealed class Contact
     public DateTime? UnsubscribedAtUtc { get; set; }
     /// <summary>The reader objected to the invitation (STOP, C41): the number is suppressed and erased here.</summary>
     public DateTime? ObjectedAtUtc { get; set; }
+    /// <summary>Meta answered that the number cannot receive WhatsApp messages (131026): the export offers it for another channel.</summary>
+    public DateTime? NotOnWhatsAppAtUtc { get; set; }
 }
 
 public enum SubscriberStatus { Pending, Confirmed, Unsubscribed, Bounced }
@@ -327,5 +329,42 @@ public sealed class WhatsAppMessage
     public DateTime? ReadAtUtc { get; set; }
     public DateTime? FailedAtUtc { get; set; }
     public string? LastError { get; set; }
+    /// <summary>The error code of the last refusal (Meta's code, see WhatsAppErrors), for the counts on the WhatsApp page.</summary>
+    public int? LastErrorCode { get; set; }
+    /// <summary>How often Meta's per-user marketing limit (131049) deferred this message by a day.</summary>
+    public int DayDeferrals { get; set; }
     public string RequestedBy { get; set; } = "";
+}
+
+public enum WhatsAppPause { Template, Quality, Account, Objections, Failures, Manual }
+
+/// <summary>
+/// The WhatsApp business portfolio as every instance sees it: one row (Id 1). Meta's messaging limit and the
+/// number's quality rating as last read (Graph API or webhook), and whether the queue is paused and why.
+/// The WhatsApp worker locks this row while it reserves a batch against the moving 24-hour budget, so two
+/// instances never both spend the same remainder.
+/// </summary>
+public sealed class WhatsAppAccount
+{
+    public const int SingleId = 1;
+
+    public int Id { get; set; }
+    /// <summary>Unique people the portfolio may message outside a service window in a moving 24 hours; -1 unlimited; null not known.</summary>
+    public int? MessagingLimit { get; set; }
+    /// <summary>Where <see cref="MessagingLimit"/> came from: "graph" or "webhook".</summary>
+    public string? MessagingLimitSource { get; set; }
+    public DateTime? MessagingLimitAtUtc { get; set; }
+    /// <summary>GREEN, YELLOW, RED or UNKNOWN, as Meta rates the business number.</summary>
+    public string? QualityRating { get; set; }
+    public DateTime? QualityAtUtc { get; set; }
+    /// <summary>When the Graph API was last asked (by any instance), and what went wrong if it did not answer.</summary>
+    public DateTime? GraphCheckedAtUtc { get; set; }
+    public string? GraphError { get; set; }
+    public DateTime? PausedAtUtc { get; set; }
+    public WhatsAppPause? PauseKind { get; set; }
+    public string? PauseDetail { get; set; }
+    /// <summary>Objections count from here on: an admin who resumes after an objection pause starts a fresh count.</summary>
+    public DateTime? ObjectionsCountFromUtc { get; set; }
+    /// <summary>Bumped by every batch reservation: the no-op write that takes the row's lock.</summary>
+    public long Reservations { get; set; }
 }

@@ -38,9 +38,13 @@ public static class InvitingEndpoints
         return Results.Text(query["hub.challenge"].ToString(), "text/plain");
     }
 
-    /// <summary>Delivery states of sent templates, and readers' replies: a STOP is an objection, carried out at once (C41, C44).</summary>
+    /// <summary>
+    /// Delivery states of sent templates (a failure is handled by its code, <see cref="WhatsAppErrors"/>), readers' replies
+    /// and marketing opt-outs (a STOP is an objection, carried out at once: C41, C44), and the portfolio's state: messaging
+    /// limit, quality rating and the template's status.
+    /// </summary>
     internal static async Task<IResult> ReceiveAsync(HttpContext context, IOptions<WhatsAppOptions> options, AppDbContext db,
-        PhoneObjections objections, ILoggerFactory loggers)
+        PhoneObjections objections, WhatsAppAccounts accounts, WhatsAppRefusals refusals, ILoggerFactory loggers)
     {
         var o = options.Value;
         if (!o.Enabled || string.IsNullOrEmpty(o.AppSecret)) return Results.NotFound();
@@ -55,15 +59,24 @@ public static class InvitingEndpoints
         Webhook webhook;
         try
         {
-            webhook = Parse(body);
+            webhook = WhatsAppWebhook.Parse(body);
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
         {
             return Results.BadRequest();
         }
-        foreach (var update in webhook.Statuses) await RecordAsync(db, update, context.RequestAborted);
+        var ct = context.RequestAborted;
+        foreach (var limit in webhook.Limits) await accounts.SetLimitAsync(limit, "webhook", ct);
+        foreach (var quality in webhook.Qualities)
+        {
+            if (quality is null) await accounts.RequestGraphRefreshAsync(ct);
+            else await accounts.SetQualityAsync(quality, "webhook", ct);
+        }
+        foreach (var template in webhook.Templates) await accounts.TemplateStatusAsync(template.Name, template.Language, template.Status, template.Reason, ct);
+        foreach (var update in webhook.Statuses) await RecordAsync(db, refusals, update, ct);
         foreach (var sender in webhook.StopSenders)
-            await objections.ObjectNumberAsync(sender, WithdrawalChannel.WhatsApp, "whatsapp-webhook", context.RequestAborted);
+            await objections.ObjectNumberAsync(sender, WithdrawalChannel.WhatsApp, "whatsapp-webhook", ct);
+        if (webhook.StopSenders.Count > 0) await accounts.CheckObjectionRateAsync(ct);
         return Results.Ok();
     }
 
@@ -98,82 +111,8 @@ public static class InvitingEndpoints
         return buffer.ToArray();
     }
 
-    private sealed record StatusUpdate(string Wamid, WhatsAppStatus Status, DateTime AtUtc, string? Error);
-
-    /// <summary>What a webhook carries that we act on: status updates, and the numbers (E.164) that replied STOP.</summary>
-    private sealed record Webhook(List<StatusUpdate> Statuses, List<string> StopSenders);
-
-    private static Webhook Parse(byte[] body)
-    {
-        using var document = JsonDocument.Parse(body);
-        var updates = new List<StatusUpdate>();
-        var stops = new List<string>();
-        var webhook = new Webhook(updates, stops);
-        if (!document.RootElement.TryGetProperty("entry", out var entries)) return webhook;
-        foreach (var entry in entries.EnumerateArray())
-        {
-            if (!entry.TryGetProperty("changes", out var changes)) continue;
-            foreach (var change in changes.EnumerateArray())
-            {
-                if (!change.TryGetProperty("value", out var value)) continue;
-                if (value.TryGetProperty("messages", out var messages)) stops.AddRange(StopSenders(messages));
-                if (!value.TryGetProperty("statuses", out var statuses)) continue;
-                foreach (var s in statuses.EnumerateArray())
-                {
-                    var kind = s.GetProperty("status").GetString() switch
-                    {
-                        "sent" => WhatsAppStatus.Sent,
-                        "delivered" => WhatsAppStatus.Delivered,
-                        "read" => WhatsAppStatus.Read,
-                        "failed" => WhatsAppStatus.Failed,
-                        _ => (WhatsAppStatus?)null,
-                    };
-                    var id = s.GetProperty("id").GetString();
-                    if (kind is null || string.IsNullOrEmpty(id)) continue;
-                    var at = s.TryGetProperty("timestamp", out var ts) && long.TryParse(ts.GetString(), out var seconds)
-                        ? DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime : DateTime.UtcNow;
-                    string? error = null;
-                    if (s.TryGetProperty("errors", out var errors) && errors.GetArrayLength() > 0)
-                    {
-                        var e = errors[0];
-                        error = $"{(e.TryGetProperty("code", out var code) ? code.ToString() : "?")}: {(e.TryGetProperty("title", out var title) ? title.GetString() : "")}";
-                    }
-                    updates.Add(new StatusUpdate(id, kind.Value, at, error is null ? null : Redact.Text(error)));
-                }
-            }
-        }
-        return webhook;
-    }
-
-    /// <summary>
-    /// Incoming messages whose text (or quick-reply button) is a STOP word; other replies are not stored or
-    /// logged: the app reads no chats, staff see them in WhatsApp. "from" is the number's digits without '+'.
-    /// </summary>
-    private static IEnumerable<string> StopSenders(JsonElement messages)
-    {
-        foreach (var m in messages.EnumerateArray())
-        {
-            if (!m.TryGetProperty("from", out var fromElement) || fromElement.GetString() is not { Length: > 0 } from) continue;
-            var text = m.TryGetProperty("type", out var type) ? type.GetString() switch
-            {
-                "text" => Read(m, "text", "body"),
-                "button" => Read(m, "button", "text"),
-                "interactive" => m.TryGetProperty("interactive", out var i) ? Read(i, "button_reply", "title") : null,
-                _ => null,
-            } : null;
-            if (!PhoneObjections.IsStopWord(text)) continue;
-            // The digits are the full international number, so "+" makes the E.164 form the importer hashed.
-            var digits = from.TrimStart('+');
-            if (digits.Length is >= 7 and <= 15 && digits.All(char.IsAsciiDigit)) yield return "+" + digits;
-        }
-    }
-
-    private static string? Read(JsonElement element, string property, string inner) =>
-        element.TryGetProperty(property, out var outer) && outer.ValueKind == JsonValueKind.Object
-        && outer.TryGetProperty(inner, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
     // Webhooks arrive out of order: each timestamp is recorded, the status only moves forward.
-    private static async Task RecordAsync(AppDbContext db, StatusUpdate update, CancellationToken ct)
+    private static async Task RecordAsync(AppDbContext db, WhatsAppRefusals refusals, StatusUpdate update, CancellationToken ct)
     {
         var rows = db.WhatsAppMessages.Where(m => m.Wamid == update.Wamid);
         switch (update.Status)
@@ -191,8 +130,12 @@ public static class InvitingEndpoints
                     .SetProperty(m => m.Status, m => m.Status == WhatsAppStatus.Failed ? m.Status : WhatsAppStatus.Read), ct);
                 break;
             case WhatsAppStatus.Failed:
-                await rows.ExecuteUpdateAsync(u => u.SetProperty(m => m.FailedAtUtc, update.AtUtc)
-                    .SetProperty(m => m.Status, WhatsAppStatus.Failed).SetProperty(m => m.LastError, update.Error ?? "failed"), ct);
+                // Handled by its code like a synchronous refusal, once: only while the message is still on its way.
+                var message = await rows.AsNoTracking().FirstOrDefaultAsync(ct);
+                if (message is null) break;
+                var onItsWay = rows.Where(m => m.Id == message.Id
+                    && (m.Status == WhatsAppStatus.Accepted || m.Status == WhatsAppStatus.Sent || m.Status == WhatsAppStatus.Delivered));
+                await refusals.ApplyAsync(onItsWay, message, message.Attempts, new WhatsAppRefusal(update.Code, null, update.Error ?? "failed"), ct);
                 break;
         }
     }

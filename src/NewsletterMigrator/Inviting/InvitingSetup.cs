@@ -13,6 +13,9 @@ public static class InvitingSetup
         services.AddScoped<InvitationQueue>();
         services.AddScoped<WhatsAppInvitations>();
         services.AddScoped<FunnelReport>();
+        services.AddScoped<WhatsAppAccounts>();
+        services.AddScoped<WhatsAppRefusals>();
+        services.AddScoped<WhatsAppForecasts>();
         services.AddHttpClient(WhatsAppWorker.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         services.AddHostedService<WhatsAppWorker>();
         return services;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
@@ -12,10 +11,11 @@ using NewsletterMigrator.Importing;
 namespace NewsletterMigrator.Inviting;
 
 /// <summary>
-/// Sends the queued template messages through the Cloud API: lease a batch, send under the rate limit,
-/// record each answer at once. A crash leaves leases: the same instance takes its own back when it starts
-/// again, other instances wait until they expire. 429 and 5xx are retried with back-off; any other
-/// refusal is recorded as the permanent error.
+/// Sends the queued template messages through the Cloud API within Meta's limits. Each round it reads the portfolio's
+/// state (<see cref="WhatsAppAccounts"/>: limit, quality, pause), reserves a batch against the moving 24-hour budget
+/// and the day's pacing (<see cref="WhatsAppPacing"/>) under the account row's lock, sends it at the configured rate
+/// and records each answer at once; refusals go through <see cref="WhatsAppRefusals"/>. A crash leaves leases: the
+/// same instance takes its own back when it starts again, other instances wait until they expire.
 /// </summary>
 public sealed class WhatsAppWorker(
     IServiceScopeFactory scopes,
@@ -30,21 +30,22 @@ public sealed class WhatsAppWorker(
 {
     public const string HttpClientName = "WhatsApp";
     private const int BatchSize = 50;
+    private static readonly TimeSpan LongestSlowDown = TimeSpan.FromMinutes(15);
     /// <summary>How long an invitation waits when its newsletter has closed meanwhile (C38) before it is looked at again.</summary>
     private static readonly TimeSpan HeldBackFor = TimeSpan.FromMinutes(5);
     private readonly string _owner = instance.NewLeaseOwner();
+    // This instance's answer to throughput refusals: no new batch before _quietUntil (clock time), and the gap between
+    // two sends stretched by _paceFactor until a quarter of an hour passes without one.
+    private DateTime _quietUntil;
+    private DateTime _lastSlowDown;
+    private TimeSpan _slowDownDelay;
+    private double _paceFactor = 1;
+    private int _failuresInARow;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Value.Enabled) return;
-        using var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = 1,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1 / options.Value.MessagesPerSecond),
-            QueueLimit = int.MaxValue,
-            AutoReplenishment = true,
-        });
+        _slowDownDelay = options.Value.SlowDownDelay;
         try
         {
             await ReleaseEarlierRunsAsync(stoppingToken);
@@ -53,7 +54,7 @@ public sealed class WhatsAppWorker(
                 var handled = 0;
                 try
                 {
-                    handled = await SendBatchAsync(limiter, stoppingToken);
+                    handled = await RunRoundAsync(stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
@@ -83,32 +84,119 @@ public sealed class WhatsAppWorker(
                 .SetProperty(m => m.LeaseOwner, (string?)null)
                 .SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), token), ct);
 
-    private async Task<int> SendBatchAsync(RateLimiter limiter, CancellationToken ct)
+    /// <summary>One round: refresh what Meta says when it is due, then reserve and send one batch; returns how many rows it handled.</summary>
+    private async Task<int> RunRoundAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var accounts = scope.ServiceProvider.GetRequiredService<WhatsAppAccounts>();
         var now = clock.GetUtcNow().UtcDateTime;
+        if (await ClaimGraphRefreshAsync(db, now, ct)) await accounts.RefreshFromGraphAsync(ct);
+        if (now < _quietUntil) return 0;
+        if (now - _lastSlowDown > LongestSlowDown)
+        {
+            _paceFactor = 1;
+            _slowDownDelay = options.Value.SlowDownDelay;
+        }
+        await accounts.CheckObjectionRateAsync(ct);
+        var rows = await ReserveAsync(db, accounts, ct);
+        if (rows.Count == 0) return 0;
+        var refusals = scope.ServiceProvider.GetRequiredService<WhatsAppRefusals>();
+        var interval = TimeSpan.FromSeconds(1 / options.Value.MessagesPerSecond);
+        var sentAt = DateTime.MinValue;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            // A pause from a webhook, another instance or an admin stops the batch before the next message, not after it.
+            if (await db.WhatsAppAccounts.AnyAsync(a => a.Id == WhatsAppAccount.SingleId && a.PausedAtUtc != null, ct))
+            {
+                await ReleaseAsync(db, rows.Skip(i), ct);
+                break;
+            }
+            var wait = sentAt + interval * _paceFactor - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+            sentAt = DateTime.UtcNow;
+            var action = await SendOneAsync(db, refusals, rows[i], ct);
+            if (action is WhatsAppErrorAction.SlowDown or WhatsAppErrorAction.PauseQueue || _failuresInARow >= options.Value.PauseAfterFailuresInARow)
+            {
+                if (action == WhatsAppErrorAction.SlowDown) SlowDown();
+                else if (action != WhatsAppErrorAction.PauseQueue)
+                {
+                    await accounts.PauseAsync(WhatsAppPause.Failures, $"{_failuresInARow} refusals in a row, the last: {rows[i].LastError ?? "?"}", "whatsapp", ct);
+                    _failuresInARow = 0;
+                }
+                await ReleaseAsync(db, rows.Skip(i + 1), ct);
+                break;
+            }
+        }
+        return rows.Count;
+    }
+
+    private void SlowDown()
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        _quietUntil = now + _slowDownDelay;
+        _lastSlowDown = now;
+        _slowDownDelay = TimeSpan.FromTicks(Math.Min(_slowDownDelay.Ticks * 2, LongestSlowDown.Ticks));
+        _paceFactor = Math.Min(_paceFactor * 2, 16);
+        logger.LogWarning("WhatsApp throughput answer: no new batch until {Until:O}, sending {Factor}x slower", _quietUntil, _paceFactor);
+    }
+
+    /// <summary>The Graph API is asked once per refresh interval by whichever instance claims it first.</summary>
+    private async Task<bool> ClaimGraphRefreshAsync(AppDbContext db, DateTime now, CancellationToken ct)
+    {
+        var due = now - options.Value.LimitRefreshInterval;
+        return await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && (a.GraphCheckedAtUtc == null || a.GraphCheckedAtUtc <= due))
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.GraphCheckedAtUtc, now), ct) == 1;
+    }
+
+    /// <summary>
+    /// Leases the next batch, no larger than the budget allows now. The account row's lock (RowLocks' way: a no-op write
+    /// inside the transaction) makes count-then-lease one step across instances: what one instance leased, the next one
+    /// counts as in flight.
+    /// </summary>
+    private async Task<List<WhatsAppMessage>> ReserveAsync(AppDbContext db, WhatsAppAccounts accounts, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.Reservations, a => a.Reservations + 1), ct);
+        var account = await accounts.GetAsync(ct);
+        if (account.PausedAtUtc is not null) return [];
+        var now = clock.GetUtcNow().UtcDateTime;
+        var pacing = accounts.Pacing(account);
+        var (windowStart, _) = pacing.WindowAtOrAfter(now);
+        var dayAgo = now - TimeSpan.FromHours(24);
+        var accepted = db.WhatsAppMessages.Where(m => m.AcceptedAtUtc > dayAgo);
+        var allowance = pacing.Allowance(now,
+            await accepted.CountAsync(ct),
+            now < windowStart ? 0 : await accepted.CountAsync(m => m.AcceptedAtUtc >= windowStart, ct),
+            await db.WhatsAppMessages.CountAsync(m => m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc >= now, ct));
+        if (allowance == 0) return [];
         var due = db.WhatsAppMessages.Where(m =>
             (m.Status == WhatsAppStatus.Queued && m.NextAttemptAtUtc <= now) || (m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc < now));
-        var ids = await due.OrderBy(m => m.Id).Select(m => m.Id).Take(BatchSize).ToListAsync(ct);
-        if (ids.Count == 0) return 0;
+        var ids = await due.OrderBy(m => m.Id).Select(m => m.Id).Take(Math.Min(allowance, BatchSize)).ToListAsync(ct);
+        if (ids.Count == 0) return [];
         var expires = now + options.Value.LeaseDuration;
         await due.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u
             .SetProperty(m => m.Status, WhatsAppStatus.Leased)
             .SetProperty(m => m.LeaseOwner, _owner)
             .SetProperty(m => m.LeaseExpiresAtUtc, expires), ct);
-        var rows = await db.WhatsAppMessages.AsNoTracking()
+        await transaction.CommitAsync(ct);
+        return await db.WhatsAppMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == WhatsAppStatus.Leased)
             .OrderBy(m => m.Id).ToListAsync(ct);
-        foreach (var row in rows)
-        {
-            using var lease = await limiter.AcquireAsync(1, ct);
-            await SendOneAsync(db, row, ct);
-        }
-        return rows.Count;
     }
 
-    private async Task SendOneAsync(AppDbContext db, WhatsAppMessage row, CancellationToken ct)
+    /// <summary>Rows of a stopped batch go back to the queue as they were: no attempt is counted.</summary>
+    private Task ReleaseAsync(AppDbContext db, IEnumerable<WhatsAppMessage> rows, CancellationToken ct)
+    {
+        var ids = rows.Select(r => r.Id).ToList();
+        return ids.Count == 0 ? Task.CompletedTask : db.WhatsAppMessages
+            .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == WhatsAppStatus.Leased)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Queued)
+                .SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), ct);
+    }
+
+    private async Task<WhatsAppErrorAction?> SendOneAsync(AppDbContext db, WhatsAppRefusals refusals, WhatsAppMessage row, CancellationToken ct)
     {
         var contact = await db.Contacts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == row.ContactId, ct);
         var newsletter = contact is null ? null : await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == contact.NewsletterId, ct);
@@ -118,7 +206,7 @@ public sealed class WhatsAppWorker(
             // cancelled, so the reader still gets the one invitation once it is complete again.
             await Mine(db, row).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Queued).SetProperty(m => m.LeaseOwner, (string?)null)
                 .SetProperty(m => m.NextAttemptAtUtc, clock.GetUtcNow().UtcDateTime + HeldBackFor), ct);
-            return;
+            return null;
         }
         // Re-checked right before sending: a reader who signed up or objected meanwhile, or a migration that ended, gets nothing.
         if (contact?.PhoneEncrypted is null || newsletter is null || contact.SignedUpAtUtc is not null || contact.ObjectedAtUtc is not null
@@ -126,46 +214,35 @@ public sealed class WhatsAppWorker(
             || !await db.Contacts.Where(c => c.Id == contact.Id).AnyAsync(InvitationQueue.NotSuppressed(db), ct))
         {
             await Mine(db, row).ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Cancelled).SetProperty(m => m.LeaseOwner, (string?)null), ct);
-            return;
+            return null;
         }
 
         var number = phones.Decrypt(contact.PhoneEncrypted);
         var parameters = WhatsAppTemplate.Values(WhatsAppTemplate.Parameters(options.Value.TemplateParameters), InvitationSender.Of(newsletter), links.InvitationUrl(contact));
-        var (status, wamid, error, retryAfter) = await PostAsync(number, parameters, ct);
+        var (wamid, refusal) = await PostAsync(number, parameters, ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var attempts = row.Attempts + 1;
         if (wamid is not null)
         {
+            _failuresInARow = 0;
             await Mine(db, row).ExecuteUpdateAsync(u => u
                 .SetProperty(m => m.Status, WhatsAppStatus.Accepted).SetProperty(m => m.Wamid, wamid)
                 .SetProperty(m => m.AcceptedAtUtc, now).SetProperty(m => m.Attempts, attempts)
-                .SetProperty(m => m.LastError, (string?)null).SetProperty(m => m.LeaseOwner, (string?)null), ct);
+                .SetProperty(m => m.LastError, (string?)null).SetProperty(m => m.LastErrorCode, (int?)null)
+                .SetProperty(m => m.LeaseOwner, (string?)null), ct);
             await db.Contacts.Where(c => c.Id == contact.Id && c.InvitedAtUtc == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.InvitedAtUtc, now), ct);
             logger.LogInformation("WhatsApp template accepted for contact {ContactId} ({Number})", contact.Id, Redact.Phone(number));
-            return;
+            return null;
         }
-
-        var transient = status is null || status == HttpStatusCode.TooManyRequests || (int)status >= 500;
-        if (transient && attempts < options.Value.MaxAttempts)
-        {
-            var delay = retryAfter ?? RetryDelay(attempts);
-            await Mine(db, row).ExecuteUpdateAsync(u => u
-                .SetProperty(m => m.Status, WhatsAppStatus.Queued).SetProperty(m => m.NextAttemptAtUtc, now + delay)
-                .SetProperty(m => m.Attempts, attempts).SetProperty(m => m.LastError, error)
-                .SetProperty(m => m.LeaseOwner, (string?)null), ct);
-            logger.LogWarning("WhatsApp message {RowId} deferred for {Delay}: {Error}", row.Id, delay, error);
-            return;
-        }
-        await Mine(db, row).ExecuteUpdateAsync(u => u
-            .SetProperty(m => m.Status, WhatsAppStatus.Failed).SetProperty(m => m.FailedAtUtc, now)
-            .SetProperty(m => m.Attempts, attempts).SetProperty(m => m.LastError, error)
-            .SetProperty(m => m.LeaseOwner, (string?)null), ct);
-        logger.LogWarning("WhatsApp message {RowId} failed: {Error}", row.Id, error);
+        var action = await refusals.ApplyAsync(Mine(db, row), row, attempts, refusal!, ct);
+        if (action is not (WhatsAppErrorAction.SlowDown or WhatsAppErrorAction.PauseQueue)) _failuresInARow++;
+        row.LastError = refusal!.Error;
+        return action;
     }
 
     /// <summary>POST {BaseUrl}/{PhoneNumberId}/messages with the approved template and its body parameters (the personal link among them).</summary>
-    private async Task<(HttpStatusCode? Status, string? Wamid, string? Error, TimeSpan? RetryAfter)> PostAsync(string e164, string[] parameters, CancellationToken ct)
+    private async Task<(string? Wamid, WhatsAppRefusal? Refusal)> PostAsync(string e164, string[] parameters, CancellationToken ct)
     {
         var o = options.Value;
         var payload = new
@@ -194,20 +271,21 @@ public sealed class WhatsAppWorker(
             {
                 var wamid = TryRead(body, d => d.GetProperty("messages")[0].GetProperty("id").GetString());
                 return wamid is null
-                    ? (response.StatusCode, null, "answer without a message id", null)
-                    : (response.StatusCode, wamid, null, null);
+                    ? (null, new WhatsAppRefusal(null, response.StatusCode, "answer without a message id"))
+                    : (wamid, null);
             }
+            int? code = null;
             var error = TryRead(body, d =>
             {
                 var e = d.GetProperty("error");
-                return $"error {(e.TryGetProperty("code", out var code) ? code.ToString() : "?")}: {(e.TryGetProperty("message", out var m) ? m.GetString() : "")}";
+                if (e.TryGetProperty("code", out var c) && c.TryGetInt32(out var number)) code = number;
+                return $"error {(code?.ToString() ?? "?")}: {(e.TryGetProperty("message", out var m) ? m.GetString() : "")}";
             }) ?? "no error details";
-            var retryAfter = response.Headers.RetryAfter?.Delta;
-            return (response.StatusCode, null, Redact.Text($"HTTP {(int)response.StatusCode}, {error}"), retryAfter);
+            return (null, new WhatsAppRefusal(code, response.StatusCode, $"HTTP {(int)response.StatusCode}, {error}", response.Headers.RetryAfter?.Delta));
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            return (null, null, Redact.Text(ex.Message), null);
+            return (null, new WhatsAppRefusal(null, null, ex.Message));
         }
     }
 
@@ -222,12 +300,6 @@ public sealed class WhatsAppWorker(
         {
             return null;
         }
-    }
-
-    private TimeSpan RetryDelay(int attempt)
-    {
-        var factor = Math.Pow(2, Math.Min(attempt - 1, 10));
-        return TimeSpan.FromTicks(Math.Min((long)(options.Value.FirstRetryDelay.Ticks * factor), TimeSpan.FromHours(1).Ticks));
     }
 
     // Results are written only by the lease holder.

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261201213952_Initial")]
+    [Migration("20261202013639_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -449,6 +449,9 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("NotOnWhatsAppAtUtc")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("ObjectedAtUtc")
                         .HasColumnType("TEXT");
@@ -961,6 +964,61 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("Suppressions");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.WhatsAppAccount", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("GraphCheckedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("GraphError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("MessagingLimit")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("MessagingLimitAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MessagingLimitSource")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ObjectionsCountFromUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PauseDetail")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("PauseKind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("PausedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("QualityAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("QualityRating")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Reservations")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("WhatsAppAccounts");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            Reservations = 0L
+                        });
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.WhatsAppMessage", b =>
                 {
                     b.Property<long>("Id")
@@ -979,6 +1037,9 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<DateTime>("CreatedAtUtc")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("DayDeferrals")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("DeliveredAtUtc")
                         .HasColumnType("TEXT");
 
@@ -987,6 +1048,9 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.Property<string>("LastError")
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("LastErrorCode")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("LeaseExpiresAtUtc")
                         .HasColumnType("TEXT");
@@ -1018,6 +1082,8 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("AcceptedAtUtc");
 
                     b.HasIndex("ContactId");
 

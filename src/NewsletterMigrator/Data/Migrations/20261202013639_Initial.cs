@@ -222,6 +222,29 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "WhatsAppAccounts",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    MessagingLimit = table.Column<int>(type: "INTEGER", nullable: true),
+                    MessagingLimitSource = table.Column<string>(type: "TEXT", maxLength: 20, nullable: true),
+                    MessagingLimitAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    QualityRating = table.Column<string>(type: "TEXT", maxLength: 20, nullable: true),
+                    QualityAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    GraphCheckedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    GraphError = table.Column<string>(type: "TEXT", nullable: true),
+                    PausedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PauseKind = table.Column<int>(type: "INTEGER", nullable: true),
+                    PauseDetail = table.Column<string>(type: "TEXT", nullable: true),
+                    ObjectionsCountFromUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Reservations = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WhatsAppAccounts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -437,7 +460,8 @@ namespace NewsletterMigrator.Data.Migrations
                     SignedUpAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     ConfirmedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     UnsubscribedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    ObjectedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    ObjectedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    NotOnWhatsAppAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -546,6 +570,8 @@ namespace NewsletterMigrator.Data.Migrations
                     ReadAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     FailedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     LastError = table.Column<string>(type: "TEXT", nullable: true),
+                    LastErrorCode = table.Column<int>(type: "INTEGER", nullable: true),
+                    DayDeferrals = table.Column<int>(type: "INTEGER", nullable: false),
                     RequestedBy = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
@@ -558,6 +584,11 @@ namespace NewsletterMigrator.Data.Migrations
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
+
+            migrationBuilder.InsertData(
+                table: "WhatsAppAccounts",
+                columns: new[] { "Id", "GraphCheckedAtUtc", "GraphError", "MessagingLimit", "MessagingLimitAtUtc", "MessagingLimitSource", "ObjectionsCountFromUtc", "PauseDetail", "PauseKind", "PausedAtUtc", "QualityAtUtc", "QualityRating", "Reservations" },
+                values: new object[] { 1, null, null, null, null, null, null, null, null, null, null, null, 0L });
 
             migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
@@ -739,6 +770,11 @@ namespace NewsletterMigrator.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_AcceptedAtUtc",
+                table: "WhatsAppMessages",
+                column: "AcceptedAtUtc");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_WhatsAppMessages_ContactId",
                 table: "WhatsAppMessages",
                 column: "ContactId");
@@ -804,6 +840,9 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "Suppressions");
+
+            migrationBuilder.DropTable(
+                name: "WhatsAppAccounts");
 
             migrationBuilder.DropTable(
                 name: "WhatsAppMessages");

@@ -1,0 +1,220 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Inviting;
+
+/// <summary>The messaging limit in force and where it comes from.</summary>
+public enum LimitSource { Graph, Webhook, Setting, NewPortfolio }
+
+public sealed record EffectiveLimit(int? Value, LimitSource Source, DateTime? AtUtc)
+{
+    public bool Unlimited => Value is null;
+}
+
+/// <summary>
+/// The shared state of the WhatsApp business portfolio (<see cref="WhatsAppAccount"/>): Meta's messaging limit and
+/// quality rating, from the Graph API and the webhooks, and the queue's pause with its reason. Every instance reads and
+/// writes the one row, so a webhook that reaches one instance stops the workers of all.
+/// </summary>
+public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> options, IHttpClientFactory http, TimeProvider clock,
+    ILogger<WhatsAppAccounts> logger)
+{
+    /// <summary>Meta's limit for a business portfolio that has not scaled yet.</summary>
+    public const int NewPortfolioLimit = 250;
+
+    /// <summary>The tiers Meta scales through; the forecast shows what the next one would change.</summary>
+    public static readonly int[] Tiers = [250, 2_000, 10_000, 100_000];
+
+    public Task<WhatsAppAccount> GetAsync(CancellationToken ct = default) =>
+        db.WhatsAppAccounts.AsNoTracking().SingleAsync(a => a.Id == WhatsAppAccount.SingleId, ct);
+
+    public EffectiveLimit Limit(WhatsAppAccount account) =>
+        account.MessagingLimit is { } known
+            ? new EffectiveLimit(known < 0 ? null : known, account.MessagingLimitSource == "webhook" ? LimitSource.Webhook : LimitSource.Graph, account.MessagingLimitAtUtc)
+            : options.Value.MessagingLimit is { } set ? new EffectiveLimit(set, LimitSource.Setting, null)
+            : new EffectiveLimit(NewPortfolioLimit, LimitSource.NewPortfolio, null);
+
+    public static bool HalfPace(WhatsAppAccount account) => account.QualityRating == "YELLOW";
+
+    public WhatsAppPacing Pacing(WhatsAppAccount account) => PacingWith(account, Limit(account).Value);
+
+    /// <summary>The same rules with another limit (null: unlimited), for "what a higher limit would change".</summary>
+    public WhatsAppPacing PacingWith(WhatsAppAccount account, int? limit) =>
+        new(limit, HalfPace(account), options.Value.Hours(), options.Value.BatchInterval, options.Value.MessagesPerSecond);
+
+    /// <summary>Pauses the queue for every instance; the first reason stays until someone resumes.</summary>
+    public async Task PauseAsync(WhatsAppPause kind, string detail, string actor, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        detail = Redact.Text(detail.Length > 500 ? detail[..500] : detail);
+        var paused = await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && a.PausedAtUtc == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.PausedAtUtc, now).SetProperty(a => a.PauseKind, kind).SetProperty(a => a.PauseDetail, detail), ct);
+        if (paused == 0) return;
+        db.Audit(actor, "whatsapp-pause", $"{kind}: {detail}", now);
+        await db.SaveChangesAsync(ct);
+        logger.LogError("WhatsApp queue paused ({Kind}): {Detail}", kind, detail);
+    }
+
+    /// <summary>
+    /// Lifts the pause (an admin, or Meta approving the template again for a template pause); objections count afresh
+    /// from now, or the same rate would pause the queue again at once. False when it was not paused (by that kind).
+    /// </summary>
+    public async Task<bool> ResumeAsync(string actor, WhatsAppPause? onlyKind = null, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var rows = db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && a.PausedAtUtc != null);
+        if (onlyKind is { } kind) rows = rows.Where(a => a.PauseKind == kind);
+        var resumed = await rows.ExecuteUpdateAsync(u => u.SetProperty(a => a.PausedAtUtc, (DateTime?)null)
+            .SetProperty(a => a.PauseKind, (WhatsAppPause?)null).SetProperty(a => a.PauseDetail, (string?)null)
+            .SetProperty(a => a.ObjectionsCountFromUtc, now), ct);
+        if (resumed == 0) return false;
+        db.Audit(actor, "whatsapp-resume", "queue resumed", now);
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("WhatsApp queue resumed by {Actor}", actor);
+        return true;
+    }
+
+    /// <summary>A new messaging limit from Meta (-1: unlimited).</summary>
+    public async Task SetLimitAsync(int limit, string source, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId).ExecuteUpdateAsync(u => u
+            .SetProperty(a => a.MessagingLimit, limit).SetProperty(a => a.MessagingLimitSource, source).SetProperty(a => a.MessagingLimitAtUtc, now), ct);
+        logger.LogInformation("WhatsApp messaging limit from {Source}: {Limit}", source, limit < 0 ? "unlimited" : limit.ToString());
+    }
+
+    /// <summary>
+    /// The number's quality rating: RED pauses the queue (every further message risks the number), YELLOW halves the
+    /// pace while it lasts (read by <see cref="HalfPace"/>).
+    /// </summary>
+    public async Task SetQualityAsync(string rating, string source, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        rating = rating.ToUpperInvariant();
+        var before = (await GetAsync(ct)).QualityRating;
+        await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.QualityRating, rating).SetProperty(a => a.QualityAtUtc, now), ct);
+        if (rating != before) logger.LogWarning("WhatsApp quality rating from {Source}: {Rating} (was {Before})", source, rating, before ?? "unknown");
+        if (rating == "RED" && before != "RED")
+            await PauseAsync(WhatsAppPause.Quality, $"quality rating RED ({source})", "whatsapp", ct);
+    }
+
+    /// <summary>
+    /// The approved template's state from the message_template_status_update webhook: anything but approved pauses the
+    /// queue; approved (again) lifts a pause the template caused.
+    /// </summary>
+    public async Task TemplateStatusAsync(string name, string language, string status, string? reason, CancellationToken ct = default)
+    {
+        var o = options.Value;
+        // Meta names a template by name and language code ("de", "en_US"); another language of the same name is another template.
+        if (!string.Equals(name, o.TemplateName, StringComparison.Ordinal) || !string.Equals(language, o.TemplateLanguage, StringComparison.OrdinalIgnoreCase)) return;
+        switch (status.ToUpperInvariant())
+        {
+            case "APPROVED" or "REINSTATED" or "UNARCHIVED" or "UNLOCKED":
+                if (await ResumeAsync("whatsapp-webhook", WhatsAppPause.Template, ct))
+                    logger.LogInformation("WhatsApp template {Template} approved again ({Status}): queue resumed", name, status);
+                break;
+            case "PAUSED" or "DISABLED" or "REJECTED" or "PENDING_DELETION" or "DELETED" or "ARCHIVED" or "LOCKED" or "LIMIT_EXCEEDED":
+                await PauseAsync(WhatsAppPause.Template, $"template {name} ({language}) {status}" + (string.IsNullOrEmpty(reason) || reason == "NONE" ? "" : $": {reason}"),
+                    "whatsapp-webhook", ct);
+                break;
+            default:
+                logger.LogInformation("WhatsApp template {Template} status {Status}", name, status);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Pauses the queue when STOP replies and blocks (objections after an invitation, C41) cross the configured share of the
+    /// invitations accepted in the last 24 hours (counted from the last resume).
+    /// </summary>
+    public async Task CheckObjectionRateAsync(CancellationToken ct = default)
+    {
+        var o = options.Value;
+        var account = await GetAsync(ct);
+        if (account.PausedAtUtc is not null) return;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var since = now - TimeSpan.FromHours(24);
+        if (account.ObjectionsCountFromUtc is { } from && from > since) since = from;
+        var invited = db.WhatsAppMessages.Where(m => m.AcceptedAtUtc > since);
+        var sent = await invited.CountAsync(ct);
+        if (sent < o.ObjectionRateMinimum) return;
+        var objected = await invited.CountAsync(m => db.Contacts.Any(c => c.Id == m.ContactId && c.ObjectedAtUtc >= m.AcceptedAtUtc), ct);
+        var rate = objected / (double)sent;
+        if (rate >= o.PauseAtObjectionRate)
+            await PauseAsync(WhatsAppPause.Objections,
+                $"{objected} of {sent} invitations since {Berlin.Format(since)} answered with STOP or a block ({rate:P1}, limit {o.PauseAtObjectionRate:P1})", "whatsapp", ct);
+    }
+
+    /// <summary>Meta says the rating changed without saying to what: the next worker round asks the Graph API.</summary>
+    public Task RequestGraphRefreshAsync(CancellationToken ct = default) =>
+        db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId).ExecuteUpdateAsync(u => u.SetProperty(a => a.GraphCheckedAtUtc, (DateTime?)null), ct);
+
+    /// <summary>
+    /// Reads the portfolio's messaging limit and the number's quality rating from the Graph API
+    /// (GET /{phone-number-id}?fields=whatsapp_business_manager_messaging_limit,quality_rating). Where it does not answer,
+    /// the last known values stay and the error is shown on the WhatsApp page.
+    /// </summary>
+    public async Task RefreshFromGraphAsync(CancellationToken ct = default)
+    {
+        var o = options.Value;
+        var now = clock.GetUtcNow().UtcDateTime;
+        string? error = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get,
+                $"{o.BaseUrl.TrimEnd('/')}/{Uri.EscapeDataString(o.PhoneNumberId!)}?fields=whatsapp_business_manager_messaging_limit,quality_rating");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", o.AccessToken);
+            using var response = await http.CreateClient(WhatsAppWorker.HttpClientName).SendAsync(request, ct);
+            var body = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                error = $"HTTP {(int)response.StatusCode}";
+            }
+            else
+            {
+                using var document = JsonDocument.Parse(body);
+                var root = document.RootElement;
+                if (root.TryGetProperty("whatsapp_business_manager_messaging_limit", out var limitElement) && ParseLimit(limitElement) is { } limit)
+                    await SetLimitAsync(limit, "graph", ct);
+                else error = "no messaging limit in the answer";
+                if (root.TryGetProperty("quality_rating", out var quality) && quality.ValueKind == JsonValueKind.String && quality.GetString() is { Length: > 0 } rating)
+                    await SetQualityAsync(rating, "Graph API", ct);
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || ex is TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            error = ex is JsonException ? "answer is not JSON" : Redact.Text(ex.Message);
+        }
+        await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.GraphCheckedAtUtc, now).SetProperty(a => a.GraphError, error), ct);
+        if (error is not null) logger.LogWarning("WhatsApp messaging limit not read from the Graph API: {Error}", error);
+    }
+
+    /// <summary>
+    /// Meta's limit in any of its forms: a tier name ("TIER_2K", "TIER_UNLIMITED"), a number (2000, -1 for unlimited), or an
+    /// object carrying one of them; null for TIER_NOT_SET and anything unknown.
+    /// </summary>
+    public static int? ParseLimit(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Number when element.TryGetInt32(out var n) && (n > 0 || n == -1) => n,
+        JsonValueKind.String => ParseTier(element.GetString()),
+        JsonValueKind.Object => element.EnumerateObject().Select(p => ParseLimit(p.Value)).FirstOrDefault(v => v is not null),
+        _ => null,
+    };
+
+    public static int? ParseTier(string? tier)
+    {
+        if (tier is null) return null;
+        if (int.TryParse(tier, out var number)) return number > 0 || number == -1 ? number : null;
+        if (!tier.StartsWith("TIER_", StringComparison.OrdinalIgnoreCase)) return null;
+        var value = tier[5..].ToUpperInvariant();
+        if (value == "UNLIMITED") return -1;
+        var factor = value.EndsWith('K') ? 1000 : 1;
+        return int.TryParse(value.TrimEnd('K'), out var n) && n > 0 ? n * factor : null;
+    }
+}

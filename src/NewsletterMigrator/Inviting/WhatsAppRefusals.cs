@@ -1,0 +1,86 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Subscribers;
+
+namespace NewsletterMigrator.Inviting;
+
+/// <summary>Meta's refusal of one message: its error code (null when the answer had none), the HTTP status (null from a webhook or a dead connection).</summary>
+public sealed record WhatsAppRefusal(int? Code, HttpStatusCode? Status, string Error, TimeSpan? RetryAfter = null)
+{
+    public WhatsAppErrorAction Action => WhatsAppErrors.Classify(Code, Status);
+}
+
+/// <summary>
+/// Carries out what <see cref="WhatsAppErrors"/> says a refusal means, for the worker's synchronous answers and the
+/// "failed" status webhooks alike. The caller passes the rows it may write (the worker: its own lease; the webhook:
+/// the message under that wamid while it is still on its way), so a late or repeated answer changes nothing.
+/// </summary>
+public sealed class WhatsAppRefusals(AppDbContext db, WhatsAppAccounts accounts, PhoneObjections objections, IOptions<WhatsAppOptions> options,
+    TimeProvider clock, ILogger<WhatsAppRefusals> logger)
+{
+    /// <param name="rows">The message's row, filtered to the state in which the caller may write it.</param>
+    /// <param name="message">The message as read before this answer.</param>
+    /// <param name="attempts">Sends of this message so far, this one included.</param>
+    public async Task<WhatsAppErrorAction> ApplyAsync(IQueryable<WhatsAppMessage> rows, WhatsAppMessage message, int attempts, WhatsAppRefusal refusal,
+        CancellationToken ct = default)
+    {
+        var o = options.Value;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var action = refusal.Action;
+        var error = Redact.Text(refusal.Error.Length > 500 ? refusal.Error[..500] : refusal.Error);
+        switch (action)
+        {
+            case WhatsAppErrorAction.SlowDown:
+                await RequeueAsync(rows, now + (refusal.RetryAfter ?? o.SlowDownDelay), message.Attempts, message.DayDeferrals, refusal.Code, error, ct);
+                break;
+            case WhatsAppErrorAction.PauseQueue:
+                // Not this reader's fault: the message waits in the queue until the cause is fixed and the queue resumes.
+                await RequeueAsync(rows, now, message.Attempts, message.DayDeferrals, refusal.Code, error, ct);
+                await accounts.PauseAsync(WhatsAppErrors.IsTemplateCode(refusal.Code) ? WhatsAppPause.Template : WhatsAppPause.Account, error, "whatsapp", ct);
+                break;
+            case WhatsAppErrorAction.RetryNextDay when message.DayDeferrals < o.DayDeferrals:
+                await RequeueAsync(rows, now + TimeSpan.FromDays(1), attempts, message.DayDeferrals + 1, refusal.Code, error, ct);
+                break;
+            case WhatsAppErrorAction.Retry when attempts < o.MaxAttempts:
+            case WhatsAppErrorAction.Unknown when attempts < o.UnknownErrorAttempts:
+                await RequeueAsync(rows, now + (refusal.RetryAfter ?? RetryDelay(attempts)), attempts, message.DayDeferrals, refusal.Code, error, ct);
+                break;
+            default:
+                if (await FailAsync(rows, now, attempts, refusal.Code, error, ct) == 0) break;
+                if (action == WhatsAppErrorAction.NotOnWhatsApp)
+                    await db.Contacts.Where(c => c.Id == message.ContactId && c.NotOnWhatsAppAtUtc == null)
+                        .ExecuteUpdateAsync(u => u.SetProperty(c => c.NotOnWhatsAppAtUtc, now), ct);
+                if (action == WhatsAppErrorAction.Objection
+                    && await db.Contacts.Where(c => c.Id == message.ContactId).Select(c => c.PhoneHmac).SingleOrDefaultAsync(ct) is { } hmac)
+                {
+                    await objections.ObjectAsync(hmac, WithdrawalChannel.WhatsApp, "whatsapp", ct);
+                    await accounts.CheckObjectionRateAsync(ct);
+                }
+                break;
+        }
+        logger.LogWarning("WhatsApp message {RowId} refused ({Action}): {Error}", message.Id, action, error);
+        return action;
+    }
+
+    private Task<int> RequeueAsync(IQueryable<WhatsAppMessage> rows, DateTime at, int attempts, int dayDeferrals, int? code, string error, CancellationToken ct) =>
+        rows.ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.Status, WhatsAppStatus.Queued).SetProperty(m => m.NextAttemptAtUtc, at)
+            .SetProperty(m => m.Attempts, attempts).SetProperty(m => m.DayDeferrals, dayDeferrals)
+            .SetProperty(m => m.LastError, error).SetProperty(m => m.LastErrorCode, code)
+            .SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), ct);
+
+    private static Task<int> FailAsync(IQueryable<WhatsAppMessage> rows, DateTime now, int attempts, int? code, string error, CancellationToken ct) =>
+        rows.ExecuteUpdateAsync(u => u
+            .SetProperty(m => m.Status, WhatsAppStatus.Failed).SetProperty(m => m.FailedAtUtc, now)
+            .SetProperty(m => m.Attempts, attempts).SetProperty(m => m.LastError, error).SetProperty(m => m.LastErrorCode, code)
+            .SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), ct);
+
+    private TimeSpan RetryDelay(int attempt)
+    {
+        var factor = Math.Pow(2, Math.Min(attempt - 1, 10));
+        return TimeSpan.FromTicks(Math.Min((long)(options.Value.FirstRetryDelay.Ticks * factor), TimeSpan.FromHours(1).Ticks));
+    }
+}
