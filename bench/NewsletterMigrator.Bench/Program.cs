@@ -9,6 +9,7 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-in http://127.0.0.1:5000 admin@example.test 'long enough password'
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-up 300 50
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- hostile
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- whatsapp-schedule 100000
 // As the app does first thing in its Program.cs, so the memory figures are the app's.
 NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
 
@@ -22,6 +23,7 @@ return args.FirstOrDefault() switch
     "sign-in" when args.Length >= 4 => await SignInAsync(args),
     "sign-up" => await SignUpBenchmark.RunAsync(args[1..]),
     "hostile" => await HostileImportBenchmark.RunAsync(args[1..]),
+    "whatsapp-schedule" => await WhatsAppScheduleAsync(args),
     _ => Usage(),
 };
 
@@ -49,6 +51,13 @@ static async Task<int> SignInAsync(string[] args)
     return 0;
 }
 
+static async Task<int> WhatsAppScheduleAsync(string[] args)
+{
+    await WhatsAppScheduleBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 100_000,
+        args.Length > 2 && int.TryParse(args[2], out var r) && r > 0 ? r : 15);
+    return 0;
+}
+
 static int ImportStages(string[] args)
 {
     ImportStagesBenchmark.Run(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 200_000);
@@ -68,6 +77,8 @@ static int Usage()
                                                      a failed staff sign-in's time: real account, unknown address, locked
           sign-up [rounds=300] [bursts=50]           one sign-up's work for a new, pending and confirmed address; bursts of 8 for one address
           hostile [name filter]                      CPU and peak memory of each hostile import file (zip bombs, endless lines, columns)
+          whatsapp-schedule [queued=100000] [rounds=15]
+                                                     the WhatsApp schedule at a 10,000 limit: the pure simulation and the page's forecast on SQLite, each vs. a raw baseline
         """);
     return 2;
 }
