@@ -186,6 +186,10 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Cancel"] = "a draft cannot be cancelled",
         // A's import has completed: the batch is found (a 404 otherwise), and cancelling a finished import changes nothing.
         ["POST /admin/import/{newsletterId:int}/batch/{batchId:int} Cancel"] = "the import has finished",
+        // The WhatsApp queue is the portfolio's, not a newsletter's: the page is found (a 404 otherwise), and with nothing
+        // paused there is nothing to resume; the probe's form carries no pause reason, which is refused in words.
+        ["POST /admin/whatsapp/{newsletterId:int} Resume"] = "the WhatsApp queue is not paused",
+        ["POST /admin/whatsapp/{newsletterId:int} Pause"] = "a pause without a reason is refused",
     };
 
     private enum Place { Route, Query, Form }

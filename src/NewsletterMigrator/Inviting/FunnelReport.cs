@@ -6,7 +6,11 @@ namespace NewsletterMigrator.Inviting;
 /// <summary>The migration funnel per import and per newsletter: counts of contacts that reached each step.</summary>
 public sealed class FunnelReport(AppDbContext db)
 {
-    public sealed record Steps(long Imported, long Invited, long Opened, long SignedUp, long Confirmed, long Unsubscribed)
+    /// <param name="NotOnWhatsApp">
+    /// Contacts Meta reported as unable to receive WhatsApp messages (131026): not a step of the funnel (no rate leads to
+    /// it), shown beside it so staff know how many to reach through another channel.
+    /// </param>
+    public sealed record Steps(long Imported, long Invited, long Opened, long SignedUp, long Confirmed, long Unsubscribed, long NotOnWhatsApp = 0)
     {
         public long[] Values => [Imported, Invited, Opened, SignedUp, Confirmed, Unsubscribed];
 
@@ -21,7 +25,7 @@ public sealed class FunnelReport(AppDbContext db)
         }
 
         public static Steps operator +(Steps a, Steps b) => new(a.Imported + b.Imported, a.Invited + b.Invited, a.Opened + b.Opened,
-            a.SignedUp + b.SignedUp, a.Confirmed + b.Confirmed, a.Unsubscribed + b.Unsubscribed);
+            a.SignedUp + b.SignedUp, a.Confirmed + b.Confirmed, a.Unsubscribed + b.Unsubscribed, a.NotOnWhatsApp + b.NotOnWhatsApp);
     }
 
     /// <summary>One import's funnel with the legal basis recorded for its invitation (C36).</summary>
@@ -43,12 +47,13 @@ public sealed class FunnelReport(AppDbContext db)
                 SignedUp = g.Count(c => c.SignedUpAtUtc != null),
                 Confirmed = g.Count(c => c.ConfirmedAtUtc != null),
                 Unsubscribed = g.Count(c => c.UnsubscribedAtUtc != null),
+                NotOnWhatsApp = g.Count(c => c.NotOnWhatsAppAtUtc != null),
             }).ToListAsync(ct);
         var batches = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == newsletterId).OrderBy(b => b.Id).ToListAsync(ct);
         var rows = batches.Select(b =>
         {
             var c = counts.SingleOrDefault(x => x.ImportId == b.Id);
-            var steps = c is null ? new Steps(0, 0, 0, 0, 0, 0) : new Steps(c.Imported, c.Invited, c.Opened, c.SignedUp, c.Confirmed, c.Unsubscribed);
+            var steps = c is null ? new Steps(0, 0, 0, 0, 0, 0) : new Steps(c.Imported, c.Invited, c.Opened, c.SignedUp, c.Confirmed, c.Unsubscribed, c.NotOnWhatsApp);
             return new ImportRow(b.Id, b.FileName, b.CreatedAtUtc, steps, b.LegalBasisKind, b.LegalBasis);
         }).ToList();
         var total = rows.Aggregate(new Steps(0, 0, 0, 0, 0, 0), (sum, r) => sum + r.Steps);

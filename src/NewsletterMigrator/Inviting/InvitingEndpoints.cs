@@ -140,25 +140,40 @@ public static class InvitingEndpoints
         }
     }
 
-    /// <summary>Contacts with their personal and wa.me links for the portal's own tool; formula-safe and audit-logged.</summary>
-    internal static async Task<IResult> ExportAsync(int newsletterId, HttpContext context, AppDbContext db, InvitationLinks links,
+    /// <summary>The export's query option for the contacts Meta reported as not on WhatsApp (131026), to reach through another channel.</summary>
+    public const string NotOnWhatsAppFilter = "not-on-whatsapp";
+
+    public static string ExportPath(int newsletterId, bool onlyNotOnWhatsApp = false) =>
+        $"/admin/contacts/{newsletterId}/export.csv" + (onlyNotOnWhatsApp ? $"?only={NotOnWhatsAppFilter}" : "");
+
+    /// <summary>
+    /// Contacts with their personal and wa.me links for the portal's own tool; formula-safe and audit-logged.
+    /// <c>?only=not-on-whatsapp</c>: only those Meta reported as unable to receive WhatsApp messages, for another channel.
+    /// </summary>
+    internal static async Task<IResult> ExportAsync(int newsletterId, string? only, HttpContext context, AppDbContext db, InvitationLinks links,
         PhoneProtector phones, TimeProvider clock, Microsoft.Extensions.Localization.IStringLocalizer<SharedResource> text)
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
         if (newsletter is null) return Results.NotFound();
+        var onlyNotOnWhatsApp = only == NotOnWhatsAppFilter;
+        if (!string.IsNullOrEmpty(only) && !onlyNotOnWhatsApp)
+            return Results.Text(text["WaScale_ExportUnknownFilter", NotOnWhatsAppFilter].Value, "text/plain; charset=utf-8", statusCode: StatusCodes.Status400BadRequest);
         // Personal links only from an open newsletter (C38) while the migration runs (C16, C29).
         var gate = InvitationQueue.Gate(newsletter, clock.GetUtcNow().UtcDateTime);
         if (gate != InvitationGate.Open)
             return Results.Text(text[InvitationQueue.MessageKey(gate)].Value, "text/plain; charset=utf-8", statusCode: StatusCodes.Status409Conflict);
-        // A number that objected or is suppressed (C41, C18) is not exported: no link may reach it.
+        // A number that objected or is suppressed (C41, C18) is not exported: no link may reach it, by any channel.
         var contacts = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.ObjectedAtUtc == null)
             .Where(InvitationQueue.NotSuppressed(db));
+        if (onlyNotOnWhatsApp) contacts = contacts.Where(c => c.NotOnWhatsAppAtUtc != null);
         var count = await contacts.CountAsync();
-        db.Audit(context.User.Identity!.Name!, "export", $"exported {count} contacts of newsletter {newsletter.Slug} with links", clock.GetUtcNow().UtcDateTime);
+        db.Audit(context.User.Identity!.Name!, "export",
+            $"exported {count} contacts of newsletter {newsletter.Slug} with links" + (onlyNotOnWhatsApp ? ", only those not on WhatsApp (for another channel)" : ""),
+            clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
 
         context.Response.ContentType = "text/csv; charset=utf-8";
-        context.Response.Headers.ContentDisposition = $"attachment; filename=\"contacts-{newsletter.Slug}.csv\"";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"contacts-{newsletter.Slug}{(onlyNotOnWhatsApp ? "-" + NotOnWhatsAppFilter : "")}.csv\"";
         context.Response.Headers.CacheControl = "no-store";
         await using var csv = SafeCsvWriter.ForStream(context.Response.Body, quoteAll: true);
         await csv.WriteRowAsync(text["Contacts_Name"], text["Contacts_Number"], text["Queue_Import"], text["Contacts_Status"], text["Contacts_Invitation"], "wa.me");
@@ -172,8 +187,9 @@ public static class InvitingEndpoints
             foreach (var c in rows)
             {
                 var number = c.PhoneEncrypted is null ? null : phones.Decrypt(c.PhoneEncrypted);
+                // A wa.me link to a number Meta says cannot receive WhatsApp messages leads nowhere.
                 await csv.WriteRowAsync(c.DisplayName, number, c.ImportBatchId.ToString(), ContactStatus.Text(c, text),
-                    links.InvitationUrl(c), number is null ? "" : links.WhatsAppUrl(newsletter, c, number));
+                    links.InvitationUrl(c), number is null || c.NotOnWhatsAppAtUtc is not null ? "" : links.WhatsAppUrl(newsletter, c, number));
             }
             after = rows[^1].Id;
         }

@@ -29,6 +29,12 @@ public sealed record WhatsAppForecast(
     public bool FinishesTooLate => LeftAtMigrationEnd > 0;
 }
 
+/// <summary>
+/// One of Meta's error codes among a newsletter's messages (null: an answer without one): how many failed for good and how
+/// many wait for another try, with what the code means (<see cref="WhatsAppErrors"/>; null for a code not in the table).
+/// </summary>
+public sealed record WhatsAppErrorCount(int? Code, string? Meaning, int Failed, int Waiting);
+
 public sealed class WhatsAppForecasts(AppDbContext db, WhatsAppAccounts accounts, TimeProvider clock)
 {
     private static readonly WhatsAppStatus[] Waiting = [WhatsAppStatus.Queued, WhatsAppStatus.Leased];
@@ -59,5 +65,20 @@ public sealed class WhatsAppForecasts(AppDbContext db, WhatsAppAccounts accounts
             : [];
         return new WhatsAppForecast(account, limit, pacing, recent.Count, queued, queuedForNewsletter, lastSend, newsletterLastSend, end,
             Math.Min(left, queuedForNewsletter), higher);
+    }
+
+    /// <summary>The refusals of this newsletter's messages by code, the most frequent first.</summary>
+    public async Task<IReadOnlyList<WhatsAppErrorCount>> ErrorCountsAsync(int newsletterId, CancellationToken ct = default)
+    {
+        var groups = await db.WhatsAppMessages
+            .Where(m => m.NewsletterId == newsletterId
+                        && (m.Status == WhatsAppStatus.Failed || (Waiting.Contains(m.Status) && m.LastErrorCode != null)))
+            .GroupBy(m => new { m.LastErrorCode, Failed = m.Status == WhatsAppStatus.Failed })
+            .Select(g => new { g.Key.LastErrorCode, g.Key.Failed, Count = g.Count() })
+            .ToListAsync(ct);
+        return [.. groups.GroupBy(g => g.LastErrorCode)
+            .Select(g => new WhatsAppErrorCount(g.Key, WhatsAppErrors.Find(g.Key)?.Meaning,
+                g.Where(x => x.Failed).Sum(x => x.Count), g.Where(x => !x.Failed).Sum(x => x.Count)))
+            .OrderByDescending(c => c.Failed + c.Waiting).ThenBy(c => c.Code)];
     }
 }

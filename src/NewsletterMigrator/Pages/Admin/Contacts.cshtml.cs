@@ -35,6 +35,8 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
     public int PageSize => Size;
     public string NewsletterName { get; private set; } = "";
     public int Total { get; private set; }
+    /// <summary>Contacts Meta reported as not on WhatsApp (131026): the list links their export for another channel.</summary>
+    public int NotOnWhatsApp { get; private set; }
     public bool ShowsPersonalData { get; private set; }
     public List<Row> Rows { get; private set; } = [];
 
@@ -55,6 +57,7 @@ public sealed class ContactsModel(AppDbContext db, InvitationLinks links, PhoneP
         PageNumber = Math.Max(1, PageNumber);
         var query = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == NewsletterId);
         Total = await query.CountAsync();
+        NotOnWhatsApp = await query.CountAsync(c => c.NotOnWhatsAppAtUtc != null);
         // Version 7 Guids sort by creation time.
         var contacts = await query.OrderBy(c => c.Id).Skip((PageNumber - 1) * Size).Take(Size).ToListAsync();
         Rows = contacts.Select(c =>

@@ -5,7 +5,8 @@ using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Common.SendingOptions> sending) : PageModel
+public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Common.SendingOptions> sending,
+    Inviting.WhatsAppAccounts whatsApp) : PageModel
 {
     /// <summary>The mailto: unsubscribe address; the app does not read it, so staff must (C44).</summary>
     public string? UnsubscribeMailbox => string.IsNullOrWhiteSpace(sending.Value.UnsubscribeMailbox) ? null : sending.Value.UnsubscribeMailbox.Trim();
@@ -29,7 +30,11 @@ public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Ex
         // Migration end reminders (C16), from the newsletters just read.
         var now = clock.GetUtcNow().UtcDateTime;
         MigrationEndReminders = [.. rows.Select(r => MigrationEnd.Reminder(r.Newsletter, now)).OfType<MigrationEndReminder>().OrderBy(r => r.EndsAtUtc)];
+        // A paused WhatsApp queue sends nothing for any newsletter: staff must see it where they start.
+        WhatsAppPause = new WhatsAppPauseBanner(await whatsApp.GetAsync(), ResumeHere: false, Rows.FirstOrDefault()?.Id);
     }
+
+    public WhatsAppPauseBanner? WhatsAppPause { get; private set; }
 
     public List<MigrationEndReminder> MigrationEndReminders { get; private set; } = [];
 }

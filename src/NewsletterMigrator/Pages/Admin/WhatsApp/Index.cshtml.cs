@@ -9,10 +9,17 @@ using NewsletterMigrator.Staff;
 
 namespace NewsletterMigrator.Pages.Admin.WhatsApp;
 
-/// <summary>Invitations through the WhatsApp Business Platform: queue the approved template once per reader, watch the states.</summary>
+/// <summary>
+/// Invitations through the WhatsApp Business Platform: queue the approved template once per reader, watch the states, the
+/// daily budget and its forecast, the refusals by Meta's code; admins pause and resume the whole queue.
+/// </summary>
 public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, InvitationQueue queue, InvitationLinks links,
+    WhatsAppForecasts forecasts, WhatsAppAccounts accounts,
     Microsoft.Extensions.Options.IOptions<WhatsAppOptions> options, IStringLocalizer<SharedResource> text) : PageModel
 {
+    /// <summary>What <see cref="WhatsAppAccounts.PauseAsync"/> keeps of a reason; a longer one is refused, not cut.</summary>
+    public const int PauseReasonMaxLength = 500;
+
     public sealed record Failure(string? Name, string? Error);
 
     /// <summary>One body parameter of the approved template: its position, what it is, and this newsletter's value (C41).</summary>
@@ -22,6 +29,7 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
     [BindProperty(SupportsGet = true)] public Guid? Resend { get; set; }
     [BindProperty] public int? Import { get; set; }
     [BindProperty] public string? Reason { get; set; }
+    [BindProperty] public string? PauseReason { get; set; }
 
     public Newsletter Newsletter { get; private set; } = null!;
     public bool Enabled => whatsApp.Enabled;
@@ -34,6 +42,13 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
     public string TemplateLanguage => options.Value.TemplateLanguage;
     public List<TemplateParameter> TemplateParameters { get; private set; } = [];
     public string SuggestedBody { get; private set; } = "";
+    /// <summary>The budget and when the queue would finish; null while the Cloud API is not set up.</summary>
+    public WhatsAppForecast? Forecast { get; private set; }
+    public WhatsAppPauseBanner? PauseBanner { get; private set; }
+    public bool Paused => PauseBanner?.Account.PausedAtUtc is not null;
+    public IReadOnlyList<WhatsAppErrorCount> ErrorCounts { get; private set; } = [];
+    /// <summary>This newsletter's contacts Meta reported as not on WhatsApp (131026), for the export to another channel.</summary>
+    public int NotOnWhatsApp { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -76,6 +91,37 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
         return Page();
     }
 
+    /// <summary>"Versand fortsetzen": admins only; the service audits it and counts objections afresh from now.</summary>
+    public async Task<IActionResult> OnPostResumeAsync(CancellationToken ct)
+    {
+        if (!User.IsInRole(Roles.Admin)) return Forbid();
+        // Like every handler here: a form value naming another newsletter's import or contact finds nothing.
+        if (!await LoadAsync(ct)) return NotFound();
+        var resumed = await accounts.ResumeAsync(User.Identity!.Name!, ct: ct);
+        TempData["Message"] = text[resumed ? "WaScale_Resumed" : "WaScale_NotPaused"].Value;
+        return RedirectToPage(new { NewsletterId });
+    }
+
+    /// <summary>An admin stops the whole queue by hand, with a reason that the banner shows and the audit log keeps.</summary>
+    public async Task<IActionResult> OnPostPauseAsync(CancellationToken ct)
+    {
+        if (!User.IsInRole(Roles.Admin)) return Forbid();
+        if (!await LoadAsync(ct)) return NotFound();
+        var reason = PauseReason?.Trim() ?? "";
+        var error = reason.Length == 0 ? text["WaScale_PauseReasonRequired"]
+            : reason.Length > PauseReasonMaxLength ? text["WaScale_PauseReasonTooLong", PauseReasonMaxLength]
+            : Paused ? text["WaScale_AlreadyPaused"]
+            : null;
+        if (error is not null)
+        {
+            ModelState.AddModelError(nameof(PauseReason), error.Value);
+            return Page();
+        }
+        await accounts.PauseAsync(WhatsAppPause.Manual, reason, User.Identity!.Name!, ct);
+        TempData["Message"] = text["WaScale_PausedByHand"].Value;
+        return RedirectToPage(new { NewsletterId });
+    }
+
     private async Task<bool> LoadAsync(CancellationToken ct)
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == NewsletterId, ct);
@@ -99,6 +145,10 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
         Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderBy(b => b.Id)
             .Select(b => new SelectListItem($"#{b.Id} {b.FileName}", b.Id.ToString())).ToListAsync(ct);
         if (resend is not null && User.IsInRole(Roles.Admin)) ResendName = resend.DisplayName ?? "–";
+        Forecast = Enabled ? await forecasts.ForAsync(newsletter, ct) : null;
+        PauseBanner = new WhatsAppPauseBanner(Forecast?.Account ?? await accounts.GetAsync(ct), ResumeHere: true);
+        ErrorCounts = await forecasts.ErrorCountsAsync(NewsletterId, ct);
+        NotOnWhatsApp = await db.Contacts.CountAsync(c => c.NewsletterId == NewsletterId && c.NotOnWhatsAppAtUtc != null, ct);
         return true;
     }
 }
