@@ -49,6 +49,11 @@ public sealed class FakeGraphApi : IAsyncDisposable
     /// <summary>The portfolio's messaging limit as the phone number's whatsapp_business_manager_messaging_limit field gives it (null: field absent).</summary>
     public string? MessagingLimit { get; set; } = "TIER_10K";
     public string QualityRating { get; set; } = "GREEN";
+    /// <summary>
+    /// The approved template's state at Meta: while it is PAUSED (or DISABLED) every message with it is refused with 132015
+    /// (132016), as the Cloud API does until the template is approved again.
+    /// </summary>
+    public string TemplateStatus { get; set; } = "APPROVED";
     /// <summary>How often the phone number's fields were read.</summary>
     public int PhoneNumberReads => _phoneNumberReads;
     private int _phoneNumberReads;
@@ -107,6 +112,15 @@ public sealed class FakeGraphApi : IAsyncDisposable
             if (answer.RetryAfter is not null) context.Response.Headers.RetryAfter = answer.RetryAfter;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(answer.Body ?? """{"error":{"message":"(#131000) Something went wrong","type":"OAuthException","code":131000}}""");
+            return;
+        }
+        if (TemplateStatus is "PAUSED" or "DISABLED" && document.RootElement.TryGetProperty("template", out var template)
+            && template.TryGetProperty("name", out var name) && name.GetString() == TemplateName)
+        {
+            var code = TemplateStatus == "PAUSED" ? 132015 : 132016;
+            context.Response.StatusCode = 400;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(ErrorBody(code, $"Template is {TemplateStatus.ToLowerInvariant()} due to low quality"));
             return;
         }
         var to = document.RootElement.GetProperty("to").GetString();

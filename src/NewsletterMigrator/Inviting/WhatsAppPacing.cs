@@ -40,11 +40,11 @@ public readonly record struct SendingHours(TimeSpan Start, TimeSpan End)
 /// <summary>
 /// How fast invitations may go, as one set of rules the worker obeys and the forecast simulates:
 /// <list type="bullet">
-/// <item>never more than <see cref="Limit"/> acceptances in any moving 24 hours (Meta's messaging limit);</item>
+/// <item>never more than <see cref="DailyBudget"/> acceptances in any moving 24 hours: Meta's messaging limit, halved while
+/// the number's quality is YELLOW (half per moving 24 hours, not per date: a date turning must not release the other half);</item>
 /// <item>only within the sending hours, in batches every <see cref="BatchInterval"/>: batch k of a day may bring the
-/// day's total to (k+1) × <see cref="BatchSize"/>, so the day's budget is spread over the hours and replies and STOPs
-/// come back before the next batch;</item>
-/// <item>half the daily budget while the number's quality is YELLOW;</item>
+/// day's total to (k+1) × <see cref="BatchSize"/>, never beyond the day's budget (the 25-hour day of October has a batch
+/// more), so the day's budget is spread over the hours and replies and STOPs come back before the next batch;</item>
 /// <item>within a batch, at most <see cref="MessagesPerSecond"/>.</item>
 /// </list>
 /// The moving window and the daily batches agree: each day's batches go out at the pace at which the same
@@ -58,7 +58,7 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
     public int BatchesPerDay => Math.Max(1, (int)Math.Ceiling(Hours.Length / BatchInterval));
 
     /// <summary>What may go out in one day: the limit, halved on YELLOW; null without a limit.</summary>
-    public int? DailyBudget => Limit is { } limit ? (HalfPace ? Math.Max(1, limit / 2) : limit) : null;
+    public int? DailyBudget => Limit is { } limit and >= 0 ? (HalfPace ? Math.Max(1, limit / 2) : limit) : null;
 
     public int? BatchSize => DailyBudget is { } budget ? (int)Math.Ceiling(budget / (double)BatchesPerDay) : null;
 
@@ -98,9 +98,9 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
     {
         var (start, end) = WindowAtOrAfter(nowUtc);
         if (nowUtc < start) return 0;
-        var rolling = Limit is { } limit and >= 0 ? limit - acceptedLast24h - inFlight : int.MaxValue;
-        var paced = BatchSize is { } size ? (BatchIndex(start, nowUtc) + 1) * size - acceptedThisWindow - inFlight : int.MaxValue;
-        return Math.Max(0, Math.Min(rolling, paced));
+        long rolling = DailyBudget is { } budget ? budget - acceptedLast24h - inFlight : int.MaxValue;
+        var paced = BatchTarget(start, nowUtc) is { } target ? target - acceptedThisWindow - inFlight : int.MaxValue;
+        return (int)Math.Clamp(Math.Min(rolling, paced), 0, int.MaxValue);
     }
 
     /// <summary>When the next batch may start after <paramref name="nowUtc"/> (for a worker that has spent the current one).</summary>
@@ -113,6 +113,10 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
     }
 
     private int BatchIndex(DateTime windowStartUtc, DateTime nowUtc) => (int)((nowUtc - windowStartUtc) / BatchInterval);
+
+    /// <summary>What the window's batches up to the one at <paramref name="nowUtc"/> may bring the window's total to; null without a limit.</summary>
+    private long? BatchTarget(DateTime windowStartUtc, DateTime nowUtc) =>
+        BatchSize is { } size && DailyBudget is { } budget ? Math.Min((long)(BatchIndex(windowStartUtc, nowUtc) + 1) * size, budget) : null;
 
     /// <summary>One simulated batch: its first and last send, how many, and how many in all so far.</summary>
     public readonly record struct SimulatedBatch(DateTime FirstUtc, DateTime LastUtc, long Count, long Total);
@@ -170,11 +174,11 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
             var batch = BatchIndex(start, t);
             var batchEnd = start + BatchInterval * (batch + 1);
             if (batchEnd > end) batchEnd = end;
-            var target = BatchSize is { } size ? (batch + 1) * size - sentThisWindow : long.MaxValue;
+            var target = BatchTarget(start, t) is { } batchTarget ? batchTarget - sentThisWindow : long.MaxValue;
             while (target > 0 && t < batchEnd)
             {
                 while (window.Count > 0 && window.Peek().At <= t - day) inWindow -= window.Dequeue().Count;
-                var room = Limit is { } limit and >= 0 ? limit - inWindow : long.MaxValue;
+                var room = DailyBudget is { } budget ? budget - inWindow : long.MaxValue;
                 if (room <= 0)
                 {
                     if (window.Count == 0) yield break;

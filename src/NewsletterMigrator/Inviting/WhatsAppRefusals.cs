@@ -49,16 +49,8 @@ public sealed class WhatsAppRefusals(AppDbContext db, WhatsAppAccounts accounts,
                 await RequeueAsync(rows, now + (refusal.RetryAfter ?? RetryDelay(attempts)), attempts, message.DayDeferrals, refusal.Code, error, ct);
                 break;
             default:
-                if (await FailAsync(rows, now, attempts, refusal.Code, error, ct) == 0) break;
-                if (action == WhatsAppErrorAction.NotOnWhatsApp)
-                    await db.Contacts.Where(c => c.Id == message.ContactId && c.NotOnWhatsAppAtUtc == null)
-                        .ExecuteUpdateAsync(u => u.SetProperty(c => c.NotOnWhatsAppAtUtc, now), ct);
-                if (action == WhatsAppErrorAction.Objection
-                    && await db.Contacts.Where(c => c.Id == message.ContactId).Select(c => c.PhoneHmac).SingleOrDefaultAsync(ct) is { } hmac)
-                {
-                    await objections.ObjectAsync(hmac, WithdrawalChannel.WhatsApp, "whatsapp", ct);
+                if (await FailAsync(rows, message, now, attempts, refusal.Code, error, action, ct) && action == WhatsAppErrorAction.Objection)
                     await accounts.CheckObjectionRateAsync(ct);
-                }
                 break;
         }
         logger.LogWarning("WhatsApp message {RowId} refused ({Action}): {Error}", message.Id, action, error);
@@ -72,11 +64,29 @@ public sealed class WhatsAppRefusals(AppDbContext db, WhatsAppAccounts accounts,
             .SetProperty(m => m.LastError, error).SetProperty(m => m.LastErrorCode, code)
             .SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), ct);
 
-    private static Task<int> FailAsync(IQueryable<WhatsAppMessage> rows, DateTime now, int attempts, int? code, string error, CancellationToken ct) =>
-        rows.ExecuteUpdateAsync(u => u
+    /// <summary>
+    /// Records the message failed and, for the reader's own answers, what they mean: the contact "not on WhatsApp", or the
+    /// objection (C41). One transaction: the failed record alone would leave nothing to carry out the objection again after
+    /// a crash, and nobody should see the one without the other. False when the row was no longer the caller's to write.
+    /// </summary>
+    private async Task<bool> FailAsync(IQueryable<WhatsAppMessage> rows, WhatsAppMessage message, DateTime now, int attempts, int? code, string error,
+        WhatsAppErrorAction action, CancellationToken ct)
+    {
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+        var failed = await rows.ExecuteUpdateAsync(u => u
             .SetProperty(m => m.Status, WhatsAppStatus.Failed).SetProperty(m => m.FailedAtUtc, now)
             .SetProperty(m => m.Attempts, attempts).SetProperty(m => m.LastError, error).SetProperty(m => m.LastErrorCode, code)
             .SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), ct);
+        if (failed == 0) return false;
+        if (action == WhatsAppErrorAction.NotOnWhatsApp)
+            await db.Contacts.Where(c => c.Id == message.ContactId && c.NotOnWhatsAppAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.NotOnWhatsAppAtUtc, now), ct);
+        if (action == WhatsAppErrorAction.Objection
+            && await db.Contacts.Where(c => c.Id == message.ContactId).Select(c => c.PhoneHmac).SingleOrDefaultAsync(ct) is { } hmac)
+            await objections.ObjectAsync(hmac, WithdrawalChannel.WhatsApp, "whatsapp", ct);
+        if (transaction is not null) await transaction.CommitAsync(ct);
+        return true;
+    }
 
     private TimeSpan RetryDelay(int attempt)
     {
