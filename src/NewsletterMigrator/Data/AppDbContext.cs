@@ -122,6 +122,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(m => m.Wamid);
             // The moving 24-hour budget counts acceptances: one range seek.
             e.HasIndex(m => m.AcceptedAtUtc);
+            // The forecast's per-newsletter queue counts (bench whatsapp-schedule: 20 → 6 ms at 100,000 queued).
+            e.HasIndex(m => new { m.NewsletterId, m.Status });
             e.Property(m => m.Wamid).HasMaxLength(200);
             e.HasOne<Contact>().WithMany().HasForeignKey(m => m.ContactId).OnDelete(DeleteBehavior.Cascade);
         });

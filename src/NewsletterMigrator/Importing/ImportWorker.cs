@@ -23,6 +23,9 @@ public sealed class ImportWorker(ImportQueue queue, ImportSpool spool, IServiceS
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(status.Cancellation.Token, stoppingToken);
         await using var scope = scopes.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
+        // The job ends (its state turns final) only after its upload has left the spool, so "no import is active" also
+        // means "the spool holds no file of a finished import".
+        var final = ImportJobState.Failed;
         try
         {
             status.Progress = new ImportProgress(status.TotalBytes, DateTime.UtcNow);
@@ -32,29 +35,28 @@ public sealed class ImportWorker(ImportQueue queue, ImportSpool spool, IServiceS
             var (file, listName) = spool.OpenList(job.UploadId, info);
             await using var _ = file;
             status.Summary = await importer.RunAsync(job.BatchId, job.NewsletterId, file, listName, job.UserName, job.Mapping, status.Progress, linked.Token);
-            status.State = ImportJobState.Completed;
+            final = ImportJobState.Completed;
         }
         catch (OperationCanceledException)
         {
-            status.State = ImportJobState.Cancelled;
+            final = ImportJobState.Cancelled;
             logger.LogInformation("Import batch {BatchId} was cancelled", job.BatchId);
         }
         catch (ImportFormatException ex)
         {
             status.ErrorKey = ex.ReasonKey;
-            status.State = ImportJobState.Failed;
             logger.LogInformation("Import batch {BatchId} stopped: {Reason}", job.BatchId, ex.ReasonKey);
         }
         catch (Exception ex)
         {
             // Whatever went wrong, the importer has removed the batch; the editor sees a message, not a hang.
             status.ErrorKey = "Import_Failed";
-            status.State = ImportJobState.Failed;
             logger.LogError(ex, "Import batch {BatchId} failed", job.BatchId);
         }
         finally
         {
             spool.Delete(job.UploadId);
+            status.State = final;
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class WhatsAppOptions
     public double PauseAtObjectionRate { get; set; } = 0.05;
     /// <summary>… once at least this many invitations went out in that time.</summary>
     public int ObjectionRateMinimum { get; set; } = 100;
-    /// <summary>The whole queue pauses after this many refusals in a row (of any code that is not a slow-down).</summary>
+    /// <summary>The whole queue pauses after this many refusals in a row that say nothing about the reader (Retry, Unknown and Fail codes).</summary>
     public int PauseAfterFailuresInARow { get; set; } = 20;
     /// <summary>How often Meta's per-user marketing limit (131049) may defer one invitation by a day before it is recorded as failed.</summary>
     public int DayDeferrals { get; set; } = 3;

@@ -156,6 +156,9 @@ public sealed class WhatsAppWorker(
     /// </summary>
     private async Task<List<WhatsAppMessage>> ReserveAsync(AppDbContext db, WhatsAppAccounts accounts, CancellationToken ct)
     {
+        // Read first, without the lock: an idle or paused queue (most rounds) takes no write lock at all.
+        var due = Due(db, clock.GetUtcNow().UtcDateTime);
+        if (!await due.AnyAsync(ct) || (await accounts.GetAsync(ct)).PausedAtUtc is not null) return [];
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Reservations, a => a.Reservations + 1), ct);
@@ -171,8 +174,7 @@ public sealed class WhatsAppWorker(
             now < windowStart ? 0 : await accepted.CountAsync(m => m.AcceptedAtUtc >= windowStart, ct),
             await db.WhatsAppMessages.CountAsync(m => m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc >= now, ct));
         if (allowance == 0) return [];
-        var due = db.WhatsAppMessages.Where(m =>
-            (m.Status == WhatsAppStatus.Queued && m.NextAttemptAtUtc <= now) || (m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc < now));
+        due = Due(db, now);
         var ids = await due.OrderBy(m => m.Id).Select(m => m.Id).Take(Math.Min(allowance, BatchSize)).ToListAsync(ct);
         if (ids.Count == 0) return [];
         var expires = now + options.Value.LeaseDuration;
@@ -185,6 +187,9 @@ public sealed class WhatsAppWorker(
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == WhatsAppStatus.Leased)
             .OrderBy(m => m.Id).ToListAsync(ct);
     }
+
+    private static IQueryable<WhatsAppMessage> Due(AppDbContext db, DateTime now) => db.WhatsAppMessages.Where(m =>
+        (m.Status == WhatsAppStatus.Queued && m.NextAttemptAtUtc <= now) || (m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc < now));
 
     /// <summary>Rows of a stopped batch go back to the queue as they were: no attempt is counted.</summary>
     private Task ReleaseAsync(AppDbContext db, IEnumerable<WhatsAppMessage> rows, CancellationToken ct)
@@ -236,7 +241,9 @@ public sealed class WhatsAppWorker(
             return null;
         }
         var action = await refusals.ApplyAsync(Mine(db, row), row, attempts, refusal!, ct);
-        if (action is not (WhatsAppErrorAction.SlowDown or WhatsAppErrorAction.PauseQueue)) _failuresInARow++;
+        // Only refusals that say nothing about the reader count: a run of readers who are not on WhatsApp, were held back
+        // by Meta's marketing limit or objected is an honest list, not a broken set-up.
+        if (action is WhatsAppErrorAction.Retry or WhatsAppErrorAction.Unknown or WhatsAppErrorAction.Fail) _failuresInARow++;
         row.LastError = refusal!.Error;
         return action;
     }

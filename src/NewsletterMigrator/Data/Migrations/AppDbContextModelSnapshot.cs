@@ -1086,6 +1086,8 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasIndex("Wamid");
 
+                    b.HasIndex("NewsletterId", "Status");
+
                     b.HasIndex("Status", "NextAttemptAtUtc");
 
                     b.ToTable("WhatsAppMessages");

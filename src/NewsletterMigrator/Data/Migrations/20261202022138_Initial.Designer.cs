@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202013639_Initial")]
+    [Migration("20261202022138_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1088,6 +1088,8 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasIndex("ContactId");
 
                     b.HasIndex("Wamid");
+
+                    b.HasIndex("NewsletterId", "Status");
 
                     b.HasIndex("Status", "NextAttemptAtUtc");
 

@@ -780,6 +780,11 @@ namespace NewsletterMigrator.Data.Migrations
                 column: "ContactId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_NewsletterId_Status",
+                table: "WhatsAppMessages",
+                columns: new[] { "NewsletterId", "Status" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_WhatsAppMessages_Status_NextAttemptAtUtc",
                 table: "WhatsAppMessages",
                 columns: new[] { "Status", "NextAttemptAtUtc" });
