@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -129,7 +130,8 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
     }
 
     /// <summary>
-    /// Pauses the queue when STOP replies and blocks (objections after an invitation, C41) cross the configured share of the
+    /// Pauses the queue when objections after an invitation (STOP replies and marketing stops, C41; Meta reports no plain
+    /// blocks) cross the configured share of the
     /// invitations accepted in the last 24 hours (counted from the last resume).
     /// </summary>
     public async Task CheckObjectionRateAsync(CancellationToken ct = default)
@@ -147,7 +149,7 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
         var rate = objected / (double)sent;
         if (rate >= o.PauseAtObjectionRate)
             await PauseAsync(WhatsAppPause.Objections,
-                $"{objected} of {sent} invitations since {Berlin.Format(since)} answered with STOP or a block ({rate:P1}, limit {o.PauseAtObjectionRate:P1})", "whatsapp", ct);
+                $"{objected} of {sent} invitations since {Berlin.Format(since)} answered with an objection ({(rate * 100).ToString("0.0", CultureInfo.InvariantCulture)} %, limit {(o.PauseAtObjectionRate * 100).ToString("0.0", CultureInfo.InvariantCulture)} %)", "whatsapp", ct);
     }
 
     /// <summary>Meta says the rating changed without saying to what: the next worker round asks the Graph API.</summary>

@@ -40,7 +40,10 @@ public sealed class WhatsAppOptions
     public string SendingHours { get; set; } = "09:00-20:00";
     /// <summary>The day's budget goes out in batches this far apart, so replies and STOPs come back before the next one.</summary>
     public TimeSpan BatchInterval { get; set; } = TimeSpan.FromMinutes(15);
-    /// <summary>The whole queue pauses when this share of the last 24 hours' invitations was answered with STOP or a block …</summary>
+    /// <summary>
+    /// The whole queue pauses when this share of the last 24 hours' invitations was answered with an objection: a STOP reply or
+    /// WhatsApp's "stop marketing messages" (131050, user_preferences). Meta reports no plain blocks; those show in the quality rating …
+    /// </summary>
     public double PauseAtObjectionRate { get; set; } = 0.05;
     /// <summary>… once at least this many invitations went out in that time.</summary>
     public int ObjectionRateMinimum { get; set; } = 100;
