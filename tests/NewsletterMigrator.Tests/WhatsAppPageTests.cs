@@ -224,6 +224,11 @@ public sealed class WhatsAppPageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("Unbekannte Auswahl für den Export", await unknown.Content.ReadAsStringAsync());
         Assert.Equal(1, await app.WithDbAsync(db => db.AuditEntries.CountAsync(a => a.Action == "export")));
+
+        // Clara signs up meanwhile (a forwarded link reached her): she needs no invitation by another channel (C11).
+        await app.WithDbAsync(db => db.Contacts.Where(c => c.DisplayName == "Clara Probe").ExecuteUpdateAsync(u => u.SetProperty(c => c.SignedUpAtUtc, DateTime.UtcNow)));
+        rows = (await admin.GetStringAsync(exportPath)).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.StartsWith("\"Ben Beispiel\";", Assert.Single(rows));
     }
 
     /// <summary>Queues one import through the WhatsApp page and waits until the worker has answered every message.</summary>

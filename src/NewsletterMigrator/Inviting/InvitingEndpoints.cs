@@ -165,7 +165,10 @@ public static class InvitingEndpoints
         // A number that objected or is suppressed (C41, C18) is not exported: no link may reach it, by any channel.
         var contacts = db.Contacts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.ObjectedAtUtc == null)
             .Where(InvitationQueue.NotSuppressed(db));
-        if (onlyNotOnWhatsApp) contacts = contacts.Where(c => c.NotOnWhatsAppAtUtc != null);
+        // For another channel: only readers still to be reached. One who signed up or left meanwhile (perhaps through a
+        // forwarded link) needs no second invitation (C11), and one whose number retention erased has none to export.
+        if (onlyNotOnWhatsApp)
+            contacts = contacts.Where(c => c.NotOnWhatsAppAtUtc != null && c.SignedUpAtUtc == null && c.UnsubscribedAtUtc == null && c.PhoneEncrypted != null);
         var count = await contacts.CountAsync();
         db.Audit(context.User.Identity!.Name!, "export",
             $"exported {count} contacts of newsletter {newsletter.Slug} with links" + (onlyNotOnWhatsApp ? ", only those not on WhatsApp (for another channel)" : ""),
