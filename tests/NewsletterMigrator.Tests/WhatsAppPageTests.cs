@@ -201,7 +201,7 @@ public sealed class WhatsAppPageTests : IAsyncLifetime
 
         var whatsApp = await admin.GetStringAsync($"/admin/whatsapp/{newsletter.Id}");
         var codeRow = Regex.Match(whatsApp, "<tr data-code=\"131026\">(.*?)</tr>", RegexOptions.Singleline).Groups[1].Value;
-        Assert.Contains("undeliverable: not a WhatsApp user, an old app, or terms not accepted", codeRow);
+        Assert.Contains("nicht zustellbar: kein WhatsApp, veraltete App oder Nutzungsbedingungen nicht akzeptiert", codeRow);
         Assert.Matches("<td class=\"text-end\">4</td>\\s*<td class=\"text-end\">0</td>", codeRow);
         Assert.Contains("4 nicht bei WhatsApp", Text(whatsApp, "whatsapp-not-on-whatsapp"));
         Assert.Contains(exportPath, Html.Links(whatsApp));

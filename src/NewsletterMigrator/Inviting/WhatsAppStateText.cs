@@ -58,5 +58,11 @@ public static class WhatsAppStateText
         return tooLate ? line + " – " + text["WaScale_HigherLimitStillLate"] : line;
     }
 
+    /// <summary>What Meta's error code means, in the reader's language (the English table in WhatsAppErrors is Meta's wording for the README).</summary>
+    public static string ErrorMeaning(int? code, IStringLocalizer text) =>
+        code is null ? text["WaScale_ErrorNoCode"]
+        : WhatsAppErrors.Find(code) is null ? text["WaScale_ErrorUnknownCode"]
+        : text["WaError_" + code];
+
     public static string PauseKind(WhatsAppPause? kind, IStringLocalizer text) => text["WaScale_Pause_" + (kind?.ToString() ?? "Unknown")];
 }
