@@ -160,7 +160,7 @@ public sealed class WhatsAppHost : IAsyncDisposable
     public async Task ResumeAsync()
     {
         await using var scope = App.Services.CreateAsyncScope();
-        Assert.True(await scope.ServiceProvider.GetRequiredService<WhatsAppAccounts>().ResumeAsync("admin@example.test"));
+        Assert.Equal(ResumeOutcome.Resumed, await scope.ServiceProvider.GetRequiredService<WhatsAppAccounts>().ResumeAsync("admin@example.test"));
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Subscribers;
 using NewsletterMigrator.Testing;
 
@@ -157,6 +158,64 @@ public sealed class WhatsAppPageTests : IAsyncLifetime
         Assert.Contains($"WhatsApp-Versand angehalten seit {Berlin.Format(account.PausedAtUtc)}:", dashboard);
         Assert.Equal("von Hand angehalten: Rückfragen der Redaktion abwarten", Text(dashboard, "whatsapp-paused-reason"));
     }
+
+    [Fact]
+    public async Task A_manual_pause_that_comes_after_a_webhook_pause_says_so_with_the_standing_reason_and_records_nothing()
+    {
+        var app = Start();
+        var newsletter = await app.NewsletterAsync();
+        var admin = await app.AdminAsync();
+        var whatsAppPage = $"/admin/whatsapp/{newsletter.Id}";
+        // The admin opens the page while the queue runs; Meta pauses the template before the admin presses "pause".
+        var page = await admin.GetStringAsync(whatsAppPage);
+        Assert.Contains("id=\"whatsapp-pause\"", page);
+        await PostWebhookAsync(app, FakeGraphApi.TemplateWebhook("PAUSED"));
+
+        var response = await admin.PostFormAsync($"{whatsAppPage}?handler=Pause", page, new() { ["PauseReason"] = "Rückfragen der Redaktion abwarten" });
+        var shown = await FollowAsync(admin, response);
+        Assert.Contains("Der WhatsApp-Versand war schon angehalten (Vorlage von Meta pausiert, deaktiviert oder abgelehnt: template newsletter_umzug (de) PAUSED); "
+                        + "Ihr Grund wurde nicht gespeichert.", shown);
+        Assert.DoesNotContain("Der WhatsApp-Versand ist angehalten; der Grund steht im Protokoll.", shown);
+        var account = await app.WithDbAsync(db => db.WhatsAppAccounts.SingleAsync());
+        Assert.Equal(WhatsAppPause.Template, account.PauseKind);
+        Assert.False(await app.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "whatsapp-pause" && a.UserName == "admin@example.test")));
+        Assert.False(await app.WithAccountsAsync(a => a.PauseAsync(WhatsAppPause.Manual, "noch einmal", "admin@example.test")));
+    }
+
+    [Fact]
+    public async Task While_Meta_rates_the_number_RED_an_admin_cannot_resume_and_the_page_says_why()
+    {
+        var app = Start();
+        var newsletter = await app.NewsletterAsync();
+        var admin = await app.AdminAsync();
+        var whatsAppPage = $"/admin/whatsapp/{newsletter.Id}";
+        // The worker's first Graph API read (GREEN) is over before Meta flags the number.
+        await ReaderSteps.WaitUntilAsync(() => app.WithDbAsync(db => db.WhatsAppAccounts.AnyAsync(a => a.QualityRating == "GREEN")));
+        _graph.QualityRating = "RED";
+        await PostWebhookAsync(app, FakeGraphApi.QualityWebhook("FLAGGED", "TIER_10K"));
+
+        var page = await admin.GetStringAsync(whatsAppPage);
+        var response = await admin.PostFormAsync($"{whatsAppPage}?handler=Resume", page, []);
+        var shown = await FollowAsync(admin, response);
+        Assert.Contains("Meta bewertet die Nummer als ROT: Der Versand kann nicht von Hand fortgesetzt werden. "
+                        + "Er geht von selbst weiter, sobald Meta die Nummer nicht mehr als ROT bewertet.", shown);
+        Assert.Contains("id=\"whatsapp-paused\"", shown);
+        Assert.True(await PausedAsync(app));
+        Assert.False(await app.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "whatsapp-resume")));
+    }
+
+    private static async Task PostWebhookAsync(AppFactory app, string webhook)
+    {
+        var content = new StringContent(webhook, Encoding.UTF8, "application/json");
+        content.Headers.Add("X-Hub-Signature-256", FakeGraphApi.Sign(webhook, FakeGraphApi.AppSecret));
+        Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().PostAsync("/webhooks/whatsapp", content)).StatusCode);
+    }
+
+    /// <summary>The page the reader sees after a form: the redirect's target, or the page itself when it answered at once.</summary>
+    private static async Task<string> FollowAsync(HttpClient client, HttpResponseMessage response) =>
+        WebUtility.HtmlDecode(response.StatusCode == HttpStatusCode.Redirect
+            ? await client.GetStringAsync(response.Headers.Location!.OriginalString)
+            : await response.Content.ReadAsStringAsync());
 
     [Fact]
     public async Task Contacts_not_on_WhatsApp_show_in_the_list_the_funnel_and_the_error_counts_and_only_reachable_ones_are_exported_for_another_channel_C41()

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Tests;
@@ -27,9 +29,72 @@ public sealed class WhatsAppQualityTests
         Assert.Equal("RED", account.QualityRating);
 
         Assert.InRange(await host.RequestsAfterQuietAsync(), atPause, atPause + 1);
-        // A quality pause is lifted by a person, not by the next day.
+        // A quality pause lasts while Meta rates the number RED, not until the next day (the Graph API is read again then).
+        host.Graph.QualityRating = "RED";
         host.Clock.Advance(Day);
+        await host.WaitUntilAsync(() => host.Graph.PhoneNumberReads >= 2, "the next Graph API read");
         Assert.InRange(await host.RequestsAfterQuietAsync(), atPause, atPause + 1);
+        Assert.Equal(WhatsAppPause.Quality, (await host.AccountAsync()).PauseKind);
+    }
+
+    /// <summary>
+    /// One pause, two causes: the template is paused, then the number is flagged. Meta approving the template again must
+    /// not send on a RED number; the queue goes on only when Meta no longer rates it RED, and no admin can resume before.
+    /// </summary>
+    [Fact]
+    public async Task A_template_approved_while_the_number_is_RED_keeps_the_queue_paused_until_the_rating_leaves_RED()
+    {
+        await using var host = new WhatsAppHost();
+        // The worker's first Graph API read (GREEN) is over before Meta's webhooks come.
+        await host.WaitForAsync(db => db.WhatsAppAccounts.AnyAsync(a => a.QualityRating == "GREEN"), "the first Graph API read");
+        await host.PostWebhookAsync(FakeGraphApi.TemplateWebhook("PAUSED"));
+        var newsletter = await host.NewsletterWithContactsAsync(5);
+        await host.QueueAllAsync(newsletter);
+
+        host.Graph.QualityRating = "RED";
+        await host.PostWebhookAsync(FakeGraphApi.QualityWebhook("FLAGGED", "TIER_10K"));
+        var account = await host.AccountAsync();
+        Assert.Equal("RED", account.QualityRating);
+        Assert.Equal(WhatsAppPause.Template, account.PauseKind);
+
+        await host.PostWebhookAsync(FakeGraphApi.TemplateWebhook("APPROVED"));
+        Assert.Equal(0, await host.RequestsAfterQuietAsync());
+        account = await host.AccountAsync();
+        Assert.NotNull(account.PausedAtUtc);
+        Assert.Equal(WhatsAppPause.Quality, account.PauseKind);
+        Assert.Equal(ResumeOutcome.StillRed, await host.App.WithAccountsAsync(a => a.ResumeAsync("admin@example.test")));
+        Assert.Equal(0, await host.RequestsAfterQuietAsync());
+
+        // Meta rates the number GREEN again (UNFLAGGED has the Graph API read again): the queue goes on by itself.
+        host.Graph.QualityRating = "GREEN";
+        await host.PostWebhookAsync(FakeGraphApi.QualityWebhook("UNFLAGGED", "TIER_10K"));
+        await host.WaitForAcceptedAsync(5);
+        account = await host.AccountAsync();
+        Assert.Null(account.PausedAtUtc);
+        // Lifted by Meta's word, not by a person who looked at the objections: they still count from where they did.
+        Assert.Null(account.ObjectionsCountFromUtc);
+        var resume = await host.WithDbAsync(db => db.AuditEntries.SingleAsync(a => a.Action == "whatsapp-resume"));
+        Assert.Equal("whatsapp", resume.UserName);
+    }
+
+    [Fact]
+    public async Task A_FLAGGED_webhook_while_paused_for_another_reason_is_kept_and_a_GREEN_rating_lifts_only_a_quality_pause()
+    {
+        await using var host = new WhatsAppHost();
+        await host.WaitForAsync(db => db.WhatsAppAccounts.AnyAsync(a => a.QualityRating == "GREEN"), "the first Graph API read");
+        await host.App.WithAccountsAsync(a => a.PauseAsync(WhatsAppPause.Manual, "Rückfragen abwarten", "admin@example.test"));
+        var newsletter = await host.NewsletterWithContactsAsync(3);
+        await host.QueueAllAsync(newsletter);
+        await host.PostWebhookAsync(FakeGraphApi.QualityWebhook("FLAGGED", "TIER_10K"));
+        Assert.Equal("RED", (await host.AccountAsync()).QualityRating);
+        Assert.Equal(ResumeOutcome.StillRed, await host.App.WithAccountsAsync(a => a.ResumeAsync("admin@example.test")));
+
+        // The rating leaves RED: the admin's own pause stays until the admin lifts it.
+        await host.App.WithAccountsAsync(a => a.SetQualityAsync("GREEN", "webhook"));
+        Assert.Equal(0, await host.RequestsAfterQuietAsync());
+        Assert.Equal(WhatsAppPause.Manual, (await host.AccountAsync()).PauseKind);
+        await host.ResumeAsync();
+        await host.WaitForAcceptedAsync(3);
     }
 
     [Fact]

@@ -336,7 +336,11 @@ public sealed class WhatsAppMessage
     public string RequestedBy { get; set; } = "";
 }
 
-public enum WhatsAppPause { Template, Quality, Account, Objections, Failures, Manual }
+/// <summary>
+/// Why the WhatsApp queue stands still; stored as its number, so a new kind goes at the end. Setup: the template or its
+/// parameters do not match the settings (132000, 132001 …): nothing at Meta lifts it, an admin resumes once it is fixed.
+/// </summary>
+public enum WhatsAppPause { Template, Quality, Account, Objections, Failures, Manual, Setup }
 
 /// <summary>
 /// The WhatsApp business portfolio as every instance sees it: one row (Id 1). Meta's messaging limit and the

@@ -73,7 +73,7 @@ public static class InvitingEndpoints
             else await accounts.SetQualityAsync(quality, "webhook", ct);
         }
         foreach (var template in webhook.Templates) await accounts.TemplateStatusAsync(template.Name, template.Language, template.Status, template.Reason, ct);
-        foreach (var update in webhook.Statuses) await RecordAsync(db, refusals, update, ct);
+        foreach (var update in webhook.Statuses) await RecordAsync(db, refusals, objections, accounts, logger, update, ct);
         foreach (var sender in webhook.StopSenders)
             await objections.ObjectNumberAsync(sender, WithdrawalChannel.WhatsApp, "whatsapp-webhook", ct);
         if (webhook.StopSenders.Count > 0) await accounts.CheckObjectionRateAsync(ct);
@@ -112,7 +112,8 @@ public static class InvitingEndpoints
     }
 
     // Webhooks arrive out of order: each timestamp is recorded, the status only moves forward.
-    private static async Task RecordAsync(AppDbContext db, WhatsAppRefusals refusals, StatusUpdate update, CancellationToken ct)
+    private static async Task RecordAsync(AppDbContext db, WhatsAppRefusals refusals, PhoneObjections objections, WhatsAppAccounts accounts, ILogger logger,
+        StatusUpdate update, CancellationToken ct)
     {
         var rows = db.WhatsAppMessages.Where(m => m.Wamid == update.Wamid);
         switch (update.Status)
@@ -124,21 +125,47 @@ public static class InvitingEndpoints
             case WhatsAppStatus.Delivered:
                 await rows.ExecuteUpdateAsync(u => u.SetProperty(m => m.DeliveredAtUtc, m => m.DeliveredAtUtc ?? update.AtUtc)
                     .SetProperty(m => m.Status, m => m.Status == WhatsAppStatus.Accepted || m.Status == WhatsAppStatus.Sent ? WhatsAppStatus.Delivered : m.Status), ct);
+                await OnWhatsAppAfterAllAsync(db, rows, update.AtUtc, ct);
                 break;
             case WhatsAppStatus.Read:
                 await rows.ExecuteUpdateAsync(u => u.SetProperty(m => m.ReadAtUtc, m => m.ReadAtUtc ?? update.AtUtc)
                     .SetProperty(m => m.Status, m => m.Status == WhatsAppStatus.Failed ? m.Status : WhatsAppStatus.Read), ct);
+                await OnWhatsAppAfterAllAsync(db, rows, update.AtUtc, ct);
                 break;
             case WhatsAppStatus.Failed:
                 // Handled by its code like a synchronous refusal, once: only while the message is still on its way.
                 var message = await rows.AsNoTracking().FirstOrDefaultAsync(ct);
-                if (message is null) break;
-                var onItsWay = rows.Where(m => m.Id == message.Id
-                    && (m.Status == WhatsAppStatus.Accepted || m.Status == WhatsAppStatus.Sent || m.Status == WhatsAppStatus.Delivered));
-                await refusals.ApplyAsync(onItsWay, message, message.Attempts, new WhatsAppRefusal(update.Code, null, update.Error ?? "failed"), ct);
+                var onItsWay = message is { Status: WhatsAppStatus.Accepted or WhatsAppStatus.Sent or WhatsAppStatus.Delivered };
+                if (message is not null && onItsWay)
+                {
+                    var mine = rows.Where(m => m.Id == message.Id
+                        && (m.Status == WhatsAppStatus.Accepted || m.Status == WhatsAppStatus.Sent || m.Status == WhatsAppStatus.Delivered));
+                    await refusals.ApplyAsync(mine, message, message.Attempts, new WhatsAppRefusal(update.Code, null, update.Error ?? "failed"), ct);
+                    break;
+                }
+                // The status can overtake the worker's record of the acceptance (its write waits for SQLite's lock), or come
+                // again after the row failed: the message's state is no longer ours to change, but a reader who stopped
+                // marketing messages has objected all the same (C41), like a STOP reply, by the number Meta names.
+                var objection = WhatsAppErrors.Classify(update.Code, null) == WhatsAppErrorAction.Objection && update.Recipient is not null;
+                if (objection)
+                {
+                    await objections.ObjectNumberAsync(update.Recipient!, WithdrawalChannel.WhatsApp, "whatsapp-webhook", ct);
+                    await accounts.CheckObjectionRateAsync(ct);
+                }
+                if (message is null)
+                    logger.LogInformation("WhatsApp failed status ({Code}) for a message not recorded (yet){Objection}",
+                        update.Code?.ToString() ?? "no code", objection ? ": objection carried out by the recipient's number" : "");
                 break;
         }
     }
+
+    /// <summary>
+    /// A delivered or read invitation proves the reader can receive WhatsApp messages: an earlier "not on WhatsApp" (131026,
+    /// say an old app since updated) no longer holds, unless it was recorded after this delivery (a late webhook).
+    /// </summary>
+    private static Task OnWhatsAppAfterAllAsync(AppDbContext db, IQueryable<WhatsAppMessage> rows, DateTime atUtc, CancellationToken ct) =>
+        db.Contacts.Where(c => c.NotOnWhatsAppAtUtc != null && c.NotOnWhatsAppAtUtc <= atUtc && rows.Any(m => m.ContactId == c.Id))
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.NotOnWhatsAppAtUtc, (DateTime?)null), ct);
 
     /// <summary>The export's query option for the contacts Meta reported as not on WhatsApp (131026), to reach through another channel.</summary>
     public const string NotOnWhatsAppFilter = "not-on-whatsapp";

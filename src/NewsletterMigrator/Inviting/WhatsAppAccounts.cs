@@ -21,9 +21,15 @@ public sealed record EffectiveLimit(int? Value, LimitSource Source, DateTime? At
 /// quality rating, from the Graph API and the webhooks, and the queue's pause with its reason. Every instance reads and
 /// writes the one row, so a webhook that reaches one instance stops the workers of all.
 /// </summary>
+/// <summary>What an admin's resume did: lifted the pause, found none, or was refused while Meta rates the number RED.</summary>
+public enum ResumeOutcome { Resumed, NotPaused, StillRed }
+
 public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> options, IHttpClientFactory http, TimeProvider clock,
     ILogger<WhatsAppAccounts> logger)
 {
+    /// <summary>Meta's worst quality rating: no message goes out while it lasts.</summary>
+    public const string Red = "RED";
+
     /// <summary>Meta's limit for a business portfolio that has not scaled yet.</summary>
     public const int NewPortfolioLimit = 250;
 
@@ -47,37 +53,87 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
     public WhatsAppPacing PacingWith(WhatsAppAccount account, int? limit) =>
         new(limit, HalfPace(account), options.Value.Hours(), options.Value.BatchInterval, options.Value.MessagesPerSecond);
 
-    /// <summary>Pauses the queue for every instance; the first reason stays until someone resumes.</summary>
-    public async Task PauseAsync(WhatsAppPause kind, string detail, string actor, CancellationToken ct = default)
+    /// <summary>
+    /// Pauses the queue for every instance; the first reason stays until someone resumes. False when it was paused
+    /// already: then this reason is neither stored nor audited, and the caller says so.
+    /// </summary>
+    public async Task<bool> PauseAsync(WhatsAppPause kind, string detail, string actor, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        detail = Redact.Text(detail.Length > 500 ? detail[..500] : detail);
+        detail = Cut(detail);
         var paused = await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && a.PausedAtUtc == null)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.PausedAtUtc, now).SetProperty(a => a.PauseKind, kind).SetProperty(a => a.PauseDetail, detail), ct);
-        if (paused == 0) return;
+        if (paused == 0) return false;
         db.Audit(actor, "whatsapp-pause", $"{kind}: {detail}", now);
         await db.SaveChangesAsync(ct);
         logger.LogError("WhatsApp queue paused ({Kind}): {Detail}", kind, detail);
+        return true;
     }
 
     /// <summary>
-    /// Lifts the pause (an admin, or Meta approving the template again for a template pause); objections count afresh
-    /// from now, or the same rate would pause the queue again at once. False when it was not paused (by that kind).
+    /// An admin lifts the pause, whatever its reason, except while Meta rates the number RED: every message then risks the
+    /// number, and the queue goes on by itself once the rating leaves RED. Objections count afresh from now, or the same
+    /// rate would pause the queue again at once: the admin has looked at them.
     /// </summary>
-    public async Task<bool> ResumeAsync(string actor, WhatsAppPause? onlyKind = null, CancellationToken ct = default)
+    public async Task<ResumeOutcome> ResumeAsync(string actor, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var rows = db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && a.PausedAtUtc != null);
-        if (onlyKind is { } kind) rows = rows.Where(a => a.PauseKind == kind);
-        var resumed = await rows.ExecuteUpdateAsync(u => u.SetProperty(a => a.PausedAtUtc, (DateTime?)null)
-            .SetProperty(a => a.PauseKind, (WhatsAppPause?)null).SetProperty(a => a.PauseDetail, (string?)null)
-            .SetProperty(a => a.ObjectionsCountFromUtc, now), ct);
-        if (resumed == 0) return false;
+        var resumed = await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && a.PausedAtUtc != null && a.QualityRating != Red)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.PausedAtUtc, (DateTime?)null)
+                .SetProperty(a => a.PauseKind, (WhatsAppPause?)null).SetProperty(a => a.PauseDetail, (string?)null)
+                .SetProperty(a => a.ObjectionsCountFromUtc, now), ct);
+        if (resumed == 0)
+            return await GetAsync(ct) is { PausedAtUtc: not null, QualityRating: Red } ? ResumeOutcome.StillRed : ResumeOutcome.NotPaused;
         db.Audit(actor, "whatsapp-resume", "queue resumed", now);
         await db.SaveChangesAsync(ct);
         logger.LogInformation("WhatsApp queue resumed by {Actor}", actor);
+        return ResumeOutcome.Resumed;
+    }
+
+    /// <summary>
+    /// Meta lifted the cause of a pause of this <paramref name="kind"/> (the template approved again, the rating no longer
+    /// RED). The queue goes on only if nothing else holds it: on a RED number the pause becomes a quality pause, and
+    /// objections that came in while it stood (they are never forgotten: only an admin's resume counts afresh) make it an
+    /// objection pause. True when the queue runs again.
+    /// </summary>
+    private async Task<bool> LiftAsync(WhatsAppPause kind, string actor, string cause, CancellationToken ct)
+    {
+        var account = await GetAsync(ct);
+        if (account.PausedAtUtc is null || account.PauseKind != kind) return false;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var rows = db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && a.PausedAtUtc != null && a.PauseKind == kind);
+        if (account.QualityRating == Red)
+        {
+            if (kind != WhatsAppPause.Quality) await ChangeReasonAsync(rows.Where(a => a.QualityRating == Red), WhatsAppPause.Quality, $"quality rating RED; {cause}", now, ct);
+            return false;
+        }
+        if (await ObjectionsOverLimitAsync(account, now, ct) is { } objections)
+        {
+            await ChangeReasonAsync(rows, WhatsAppPause.Objections, $"{objections}; {cause}", now, ct);
+            return false;
+        }
+        // The rating is checked again in the write itself: a RED webhook may come in between.
+        var lifted = await rows.Where(a => a.QualityRating != Red).ExecuteUpdateAsync(u => u.SetProperty(a => a.PausedAtUtc, (DateTime?)null)
+            .SetProperty(a => a.PauseKind, (WhatsAppPause?)null).SetProperty(a => a.PauseDetail, (string?)null), ct);
+        if (lifted == 0) return false;
+        db.Audit(actor, "whatsapp-resume", $"queue resumed: {Cut(cause)}", now);
+        await db.SaveChangesAsync(ct);
+        logger.LogInformation("WhatsApp queue resumed ({Kind} lifted): {Cause}", kind, cause);
         return true;
     }
+
+    /// <summary>The queue stays paused, for the reason that holds it now; the time it has stood since stays.</summary>
+    private async Task<bool> ChangeReasonAsync(IQueryable<WhatsAppAccount> rows, WhatsAppPause kind, string detail, DateTime now, CancellationToken ct)
+    {
+        detail = Cut(detail);
+        if (await rows.ExecuteUpdateAsync(u => u.SetProperty(a => a.PauseKind, kind).SetProperty(a => a.PauseDetail, detail), ct) == 0) return false;
+        db.Audit("whatsapp", "whatsapp-pause", $"{kind}: {detail}", now);
+        await db.SaveChangesAsync(ct);
+        logger.LogError("WhatsApp queue stays paused ({Kind}): {Detail}", kind, detail);
+        return true;
+    }
+
+    private static string Cut(string detail) => Redact.Text(detail.Length > 500 ? detail[..500] : detail);
 
     /// <summary>A new messaging limit from Meta (-1: unlimited).</summary>
     public async Task SetLimitAsync(int limit, string source, CancellationToken ct = default)
@@ -89,8 +145,10 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
     }
 
     /// <summary>
-    /// The number's quality rating: RED pauses the queue (every further message risks the number), YELLOW halves the
-    /// pace while it lasts (read by <see cref="HalfPace"/>).
+    /// The number's quality rating: RED pauses the queue (every further message risks the number) and holds any pause
+    /// until it leaves RED; GREEN or YELLOW lifts a quality pause by itself; YELLOW halves the pace while it lasts (read by
+    /// <see cref="HalfPace"/>). The rating is stored whatever the queue's state, so a flag that comes in while the queue is
+    /// paused for another reason still holds it.
     /// </summary>
     public async Task SetQualityAsync(string rating, string source, CancellationToken ct = default)
     {
@@ -100,8 +158,10 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
         await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.QualityRating, rating).SetProperty(a => a.QualityAtUtc, now), ct);
         if (rating != before) logger.LogWarning("WhatsApp quality rating from {Source}: {Rating} (was {Before})", source, rating, before ?? "unknown");
-        if (rating == "RED" && before != "RED")
+        if (rating == Red)
             await PauseAsync(WhatsAppPause.Quality, $"quality rating RED ({source})", "whatsapp", ct);
+        else if (rating is "GREEN" or "YELLOW")
+            await LiftAsync(WhatsAppPause.Quality, "whatsapp", $"quality rating {rating} ({source})", ct);
     }
 
     /// <summary>
@@ -116,7 +176,7 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
         switch (status.ToUpperInvariant())
         {
             case "APPROVED" or "REINSTATED" or "UNARCHIVED" or "UNLOCKED":
-                if (await ResumeAsync("whatsapp-webhook", WhatsAppPause.Template, ct))
+                if (await LiftAsync(WhatsAppPause.Template, "whatsapp-webhook", $"template {name} ({language}) {status}", ct))
                     logger.LogInformation("WhatsApp template {Template} approved again ({Status}): queue resumed", name, status);
                 break;
             case "PAUSED" or "DISABLED" or "REJECTED" or "PENDING_DELETION" or "DELETED" or "ARCHIVED" or "LOCKED" or "LIMIT_EXCEEDED":
@@ -131,25 +191,30 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
 
     /// <summary>
     /// Pauses the queue when objections after an invitation (STOP replies and marketing stops, C41; Meta reports no plain
-    /// blocks) cross the configured share of the
-    /// invitations accepted in the last 24 hours (counted from the last resume).
+    /// blocks) cross the configured share of the invitations accepted in the last 24 hours (counted from an admin's last
+    /// resume). While the queue is paused the objections wait: an automatic resume looks at them first.
     /// </summary>
     public async Task CheckObjectionRateAsync(CancellationToken ct = default)
     {
-        var o = options.Value;
         var account = await GetAsync(ct);
         if (account.PausedAtUtc is not null) return;
-        var now = clock.GetUtcNow().UtcDateTime;
+        if (await ObjectionsOverLimitAsync(account, clock.GetUtcNow().UtcDateTime, ct) is { } detail)
+            await PauseAsync(WhatsAppPause.Objections, detail, "whatsapp", ct);
+    }
+
+    /// <summary>What the objections come to when they reach the limit (the pause's detail), else null.</summary>
+    private async Task<string?> ObjectionsOverLimitAsync(WhatsAppAccount account, DateTime now, CancellationToken ct)
+    {
+        var o = options.Value;
         var since = now - TimeSpan.FromHours(24);
         if (account.ObjectionsCountFromUtc is { } from && from > since) since = from;
         var invited = db.WhatsAppMessages.Where(m => m.AcceptedAtUtc > since);
         var sent = await invited.CountAsync(ct);
-        if (sent < o.ObjectionRateMinimum) return;
+        if (sent < o.ObjectionRateMinimum) return null;
         var objected = await invited.CountAsync(m => db.Contacts.Any(c => c.Id == m.ContactId && c.ObjectedAtUtc >= m.AcceptedAtUtc), ct);
         var rate = objected / (double)sent;
-        if (rate >= o.PauseAtObjectionRate)
-            await PauseAsync(WhatsAppPause.Objections,
-                $"{objected} of {sent} invitations since {Berlin.Format(since)} answered with an objection ({(rate * 100).ToString("0.0", CultureInfo.InvariantCulture)} %, limit {(o.PauseAtObjectionRate * 100).ToString("0.0", CultureInfo.InvariantCulture)} %)", "whatsapp", ct);
+        return rate < o.PauseAtObjectionRate ? null
+            : $"{objected} of {sent} invitations since {Berlin.Format(since)} answered with an objection ({(rate * 100).ToString("0.0", CultureInfo.InvariantCulture)} %, limit {(o.PauseAtObjectionRate * 100).ToString("0.0", CultureInfo.InvariantCulture)} %)";
     }
 
     /// <summary>Meta says the rating changed without saying to what: the next worker round asks the Graph API.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Inviting;
 
@@ -106,6 +107,18 @@ public static class WhatsAppErrors
         };
     }
 
-    /// <summary>Whether a PauseQueue code is about the template (the queue resumes by itself when Meta approves it again).</summary>
-    public static bool IsTemplateCode(int? code) => code is >= 132000 and < 133000;
+    /// <summary>
+    /// Whether a PauseQueue code says Meta paused or disabled the template for its quality: Meta's approval (the template
+    /// status webhook) lifts that pause by itself.
+    /// </summary>
+    public static bool IsTemplateCode(int? code) => code is 132015 or 132016;
+
+    /// <summary>
+    /// The kind of pause a PauseQueue code causes. The other template codes (parameter count, a template or language Meta
+    /// does not know, text or format) are set-up errors on our side: no webhook says they are fixed, so an admin resumes.
+    /// </summary>
+    public static WhatsAppPause PauseKindFor(int? code) =>
+        IsTemplateCode(code) ? WhatsAppPause.Template
+        : code is >= 132000 and < 133000 ? WhatsAppPause.Setup
+        : WhatsAppPause.Account;
 }

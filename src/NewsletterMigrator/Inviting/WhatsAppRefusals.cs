@@ -40,7 +40,7 @@ public sealed class WhatsAppRefusals(AppDbContext db, WhatsAppAccounts accounts,
                 // Not this reader's fault: the message waits in the queue until the cause is fixed and the queue resumes.
                 // A repeated webhook for a message no longer on its way must not pause a queue an admin has resumed since.
                 if (await RequeueAsync(rows, now, message.Attempts, message.DayDeferrals, refusal.Code, error, ct) == 0) break;
-                await accounts.PauseAsync(WhatsAppErrors.IsTemplateCode(refusal.Code) ? WhatsAppPause.Template : WhatsAppPause.Account, error, "whatsapp", ct);
+                await accounts.PauseAsync(WhatsAppErrors.PauseKindFor(refusal.Code), error, "whatsapp", ct);
                 break;
             case WhatsAppErrorAction.RetryNextDay when message.DayDeferrals < o.DayDeferrals:
                 await RequeueAsync(rows, now + TimeSpan.FromDays(1), attempts, message.DayDeferrals + 1, refusal.Code, error, ct);

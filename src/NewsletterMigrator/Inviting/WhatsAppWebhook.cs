@@ -5,8 +5,11 @@ using NewsletterMigrator.Subscribers;
 
 namespace NewsletterMigrator.Inviting;
 
-/// <summary>A delivery state of a sent template; for "failed", Meta's error code and title.</summary>
-public sealed record StatusUpdate(string Wamid, WhatsAppStatus Status, DateTime AtUtc, int? Code, string? Error);
+/// <summary>
+/// A delivery state of a sent template; for "failed", Meta's error code and title. <see cref="Recipient"/>: the reader's
+/// number (E.164) from recipient_id, to act on the reader when the message itself is not found; never logged.
+/// </summary>
+public sealed record StatusUpdate(string Wamid, WhatsAppStatus Status, DateTime AtUtc, int? Code, string? Error, string? Recipient = null);
 
 public sealed record TemplateEvent(string Name, string Language, string Status, string? Reason);
 
@@ -97,7 +100,7 @@ public static class WhatsAppWebhook
                 if (e.TryGetProperty("code", out var c) && c.TryGetInt32(out var number)) code = number;
                 error = Redact.Text($"{code?.ToString() ?? "?"}: {Text(e, "title") ?? Text(e, "message") ?? ""}");
             }
-            yield return new StatusUpdate(id, kind.Value, at, code, error);
+            yield return new StatusUpdate(id, kind.Value, at, code, error, E164(Text(s, "recipient_id")));
         }
     }
 

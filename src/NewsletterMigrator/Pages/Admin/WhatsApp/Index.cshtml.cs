@@ -91,18 +91,29 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
         return Page();
     }
 
-    /// <summary>"Versand fortsetzen": admins only; the service audits it and counts objections afresh from now.</summary>
+    /// <summary>
+    /// "Versand fortsetzen": admins only; the service audits it and counts objections afresh from now. While Meta rates the
+    /// number RED it refuses, and the page says why: the queue goes on by itself once the rating leaves RED.
+    /// </summary>
     public async Task<IActionResult> OnPostResumeAsync(CancellationToken ct)
     {
         if (!User.IsInRole(Roles.Admin)) return Forbid();
         // Like every handler here: a form value naming another newsletter's import or contact finds nothing.
         if (!await LoadAsync(ct)) return NotFound();
-        var resumed = await accounts.ResumeAsync(User.Identity!.Name!, ct: ct);
-        TempData["Message"] = text[resumed ? "WaScale_Resumed" : "WaScale_NotPaused"].Value;
+        var outcome = await accounts.ResumeAsync(User.Identity!.Name!, ct);
+        if (outcome == ResumeOutcome.StillRed)
+        {
+            ModelState.AddModelError("", text["WaPause_StillRed"].Value);
+            return Page();
+        }
+        TempData["Message"] = text[outcome == ResumeOutcome.Resumed ? "WaScale_Resumed" : "WaScale_NotPaused"].Value;
         return RedirectToPage(new { NewsletterId });
     }
 
-    /// <summary>An admin stops the whole queue by hand, with a reason that the banner shows and the audit log keeps.</summary>
+    /// <summary>
+    /// An admin stops the whole queue by hand, with a reason that the banner shows and the audit log keeps. A pause that
+    /// came first (a webhook a moment ago, another admin) stays with its own reason, and the page says which.
+    /// </summary>
     public async Task<IActionResult> OnPostPauseAsync(CancellationToken ct)
     {
         if (!User.IsInRole(Roles.Admin)) return Forbid();
@@ -110,14 +121,21 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
         var reason = PauseReason?.Trim() ?? "";
         var error = reason.Length == 0 ? text["WaScale_PauseReasonRequired"]
             : reason.Length > PauseReasonMaxLength ? text["WaScale_PauseReasonTooLong", PauseReasonMaxLength]
-            : Paused ? text["WaScale_AlreadyPaused"]
             : null;
         if (error is not null)
         {
             ModelState.AddModelError(nameof(PauseReason), error.Value);
             return Page();
         }
-        await accounts.PauseAsync(WhatsAppPause.Manual, reason, User.Identity!.Name!, ct);
+        if (!await accounts.PauseAsync(WhatsAppPause.Manual, reason, User.Identity!.Name!, ct))
+        {
+            // The page as it stands now, with the pause that holds the queue.
+            await LoadAsync(ct);
+            var standing = PauseBanner!.Account;
+            var why = WhatsAppStateText.PauseKind(standing.PauseKind, text) + (string.IsNullOrEmpty(standing.PauseDetail) ? "" : ": " + standing.PauseDetail);
+            ModelState.AddModelError(nameof(PauseReason), text["WaPause_AlreadyPaused", why].Value);
+            return Page();
+        }
         TempData["Message"] = text["WaScale_PausedByHand"].Value;
         return RedirectToPage(new { NewsletterId });
     }
