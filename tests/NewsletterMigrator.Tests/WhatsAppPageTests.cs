@@ -92,7 +92,7 @@ public sealed class WhatsAppPageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await app.CreateClient().PostAsync("/webhooks/whatsapp", content)).StatusCode);
         page = await editor.GetStringAsync($"/admin/whatsapp/{newsletter.Id}");
         Assert.Equal("10.000", Text(page, "forecast-limit"));
-        Assert.Equal($"von Meta (Webhook business_capability_update) am {Berlin.Format(clock.Now.UtcDateTime)}", Text(page, "forecast-limit-source"));
+        Assert.Equal($"von Meta per Webhook gemeldet am {Berlin.Format(clock.Now.UtcDateTime)}", Text(page, "forecast-limit-source"));
         Assert.Equal(At(day, 9), Text(page, "forecast-last"));
         Assert.DoesNotContain("forecast-too-late", page);
         Assert.Contains("<li>Mit einem Limit von 100.000: fertig am", page);
