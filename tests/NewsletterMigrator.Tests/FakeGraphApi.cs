@@ -48,7 +48,8 @@ public sealed class FakeGraphApi : IAsyncDisposable
 
     /// <summary>The portfolio's messaging limit as the phone number's whatsapp_business_manager_messaging_limit field gives it (null: field absent).</summary>
     public string? MessagingLimit { get; set; } = "TIER_10K";
-    public string QualityRating { get; set; } = "GREEN";
+    /// <summary>The number's quality_rating field (null: the field absent, as when Meta has not rated it).</summary>
+    public string? QualityRating { get; set; } = "GREEN";
     /// <summary>
     /// The approved template's state at Meta: while it is PAUSED (or DISABLED) every message with it is refused with 132015
     /// (132016), as the Cloud API does until the template is approved again.
@@ -97,7 +98,8 @@ public sealed class FakeGraphApi : IAsyncDisposable
     private IResult PhoneNumber(string phoneNumberId, HttpContext context)
     {
         Interlocked.Increment(ref _phoneNumberReads);
-        var fields = new Dictionary<string, object> { ["id"] = phoneNumberId, ["quality_rating"] = QualityRating };
+        var fields = new Dictionary<string, object> { ["id"] = phoneNumberId };
+        if (QualityRating is not null) fields["quality_rating"] = QualityRating;
         if (MessagingLimit is not null) fields["whatsapp_business_manager_messaging_limit"] = MessagingLimit;
         return Results.Json(fields);
     }

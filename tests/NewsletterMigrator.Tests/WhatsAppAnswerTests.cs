@@ -14,14 +14,20 @@ public sealed class WhatsAppAnswerTests
     [Theory]
     [InlineData(130429)] // throughput of the business number
     [InlineData(131056)] // pair rate: too many messages to the same reader
-    public async Task A_throughput_or_pair_rate_answer_slows_down_and_the_message_goes_again_shortly_without_an_attempt_counted(int code)
+    public async Task A_throughput_or_pair_rate_answer_holds_the_queue_for_SlowDownDelay_then_the_message_goes_again_without_an_attempt_counted(int code)
     {
-        await using var host = new WhatsAppHost();
+        await using var host = new WhatsAppHost(new() { ["WhatsApp:SlowDownDelay"] = "00:10:00" });
         host.Graph.Refuse(code);
         var newsletter = await host.NewsletterWithContactsAsync(3);
         await host.QueueAllAsync(newsletter);
 
-        // Shortly: the clock is not moved.
+        // The other two of the batch wait with the refused one: nothing before the delay has passed.
+        await host.WaitUntilAsync(() => host.Graph.Requests.Count >= 1, "the refused request");
+        Assert.Equal(1, await host.RequestsAfterQuietAsync());
+        host.Clock.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(1, await host.RequestsAfterQuietAsync());
+
+        host.Clock.Advance(TimeSpan.FromMinutes(1));
         await host.WaitForAcceptedAsync(3);
         Assert.Equal(4, await host.RequestsAfterQuietAsync());
         var messages = await host.MessagesAsync();

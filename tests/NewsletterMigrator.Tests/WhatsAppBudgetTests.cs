@@ -33,9 +33,11 @@ public sealed class WhatsAppBudgetTests
             // A new Berlin day, but not yet 24 hours since the first of the day's sends: nothing more.
             host.Clock.Advance(TimeSpan.FromHours(2));
             Assert.Equal(1_000 * day, await host.RequestsAfterQuietAsync());
-            // Once the day's last send is 24 hours old, the next 1,000 go.
+            // A minute before the day's last send is 24 hours old: still nothing. Once it is, the next 1,000 go.
             var last = await host.WithDbAsync(db => db.WhatsAppMessages.MaxAsync(m => m.AcceptedAtUtc));
-            host.Clock.Advance(last!.Value + Day - host.Now + TimeSpan.FromSeconds(1));
+            host.Clock.Advance(last!.Value + Day - TimeSpan.FromMinutes(1) - host.Now);
+            Assert.Equal(1_000 * day, await host.RequestsAfterQuietAsync());
+            host.Clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         }
 
         var accepted = await host.WithDbAsync(db => db.WhatsAppMessages.Select(m => m.AcceptedAtUtc!.Value).ToListAsync());
@@ -66,7 +68,10 @@ public sealed class WhatsAppBudgetTests
         var byInstance = host.Graph.Requests.GroupBy(r => r.Authorization).ToDictionary(g => g.Key!, g => g.Count());
         Assert.True(byInstance.Count == 2, $"only one instance sent ({string.Join(", ", byInstance)}); the test proves nothing");
 
-        host.Clock.Advance(Day + TimeSpan.FromSeconds(1));
+        var last = await host.WithDbAsync(db => db.WhatsAppMessages.MaxAsync(m => m.AcceptedAtUtc));
+        host.Clock.Advance(last!.Value + Day - TimeSpan.FromMinutes(1) - host.Now);
+        Assert.Equal(250, await host.RequestsAfterQuietAsync());
+        host.Clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         await host.WaitForAcceptedAsync(500);
         Assert.Equal(500, await host.RequestsAfterQuietAsync());
         var accepted = await host.WithDbAsync(db => db.WhatsAppMessages.Where(m => m.AcceptedAtUtc != null).Select(m => m.AcceptedAtUtc!.Value).ToListAsync());
@@ -92,8 +97,11 @@ public sealed class WhatsAppBudgetTests
         await host.WaitUntilAsync(() => host.Graph.PhoneNumberReads == 2, "the restarted worker's first round");
         Assert.Equal(250, await host.RequestsAfterQuietAsync());
 
-        // The rest goes once the first day's sends have left the window, and not before.
-        host.Clock.Advance(Day - TimeSpan.FromHours(2) + TimeSpan.FromSeconds(1));
+        // The rest goes once the first day's sends have left the window, and not a minute before.
+        var last = await host.WithDbAsync(db => db.WhatsAppMessages.MaxAsync(m => m.AcceptedAtUtc));
+        host.Clock.Advance(last!.Value + Day - TimeSpan.FromMinutes(1) - host.Now);
+        Assert.Equal(250, await host.RequestsAfterQuietAsync());
+        host.Clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         await host.WaitForAcceptedAsync(400);
         Assert.Equal(400, await host.RequestsAfterQuietAsync());
         var accepted = await host.WithDbAsync(db => db.WhatsAppMessages.Select(m => m.AcceptedAtUtc!.Value).ToListAsync());

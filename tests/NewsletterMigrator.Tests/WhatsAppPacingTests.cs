@@ -43,16 +43,19 @@ public sealed class WhatsAppPacingTests
     }
 
     [Fact]
-    public void The_25_hour_day_gets_no_more_than_the_days_budget()
+    public void The_25_hour_day_has_a_batch_more_but_never_more_than_the_budget_in_any_moving_24_hours()
     {
-        // 24 batches of 100; the 25th hour of 25 October is a 25th batch index, but the day has had its 2,400.
+        // 24 batches of 100; 25 October has 25 hourly batches, and the 25th only has what left the window.
         var pacing = new WhatsAppPacing(2_400, false, SendingHours.AllDay, TimeSpan.FromHours(1), 10);
         var lastHour = Local(2026, 10, 25, 23, 30);
-        Assert.Equal(0, pacing.Allowance(lastHour, acceptedLast24h: 2_300, acceptedThisWindow: 2_400, inFlight: 0));
+        Assert.Equal(0, pacing.Allowance(lastHour, acceptedLast24h: 2_400, acceptedThisBatch: 0, inFlight: 0));
+        var batches = pacing.Simulate(Local(2026, 10, 24, 0), [], 10_000).ToList();
+        Assert.Equal(2_400, MostInAnyDay(batches));
+        Assert.All(batches, b => Assert.True(b.Count <= 100, $"{b.Count} in one batch at {Berlin.Format(b.FirstUtc)}"));
     }
 
     [Fact]
-    public void The_allowance_is_the_batches_so_far_less_what_went_within_the_limit_of_the_moving_24_hours()
+    public void The_allowance_is_what_is_left_of_the_batch_within_the_limit_of_the_moving_24_hours()
     {
         // 1,100 a day over 11 hourly batches: 100 each.
         var pacing = new WhatsAppPacing(1_100, false, NineToEight, TimeSpan.FromHours(1), 10);
@@ -60,13 +63,33 @@ public sealed class WhatsAppPacingTests
         Assert.Equal(0, pacing.Allowance(Local(2026, 6, 10, 8, 59), 0, 0, 0));
         Assert.Equal(100, pacing.Allowance(Local(2026, 6, 10, 9, 0), 0, 0, 0));
         Assert.Equal(30, pacing.Allowance(Local(2026, 6, 10, 9, 30), 70, 70, 0));
-        // Batch 2 (11:00–12:00) may bring the day to 300; rows in flight count as sent.
-        Assert.Equal(300, pacing.Allowance(Local(2026, 6, 10, 11, 15), 0, 0, 0));
-        Assert.Equal(250, pacing.Allowance(Local(2026, 6, 10, 11, 15), 0, 0, 50));
+        // Batch 2 (11:00–12:00) after two batches that sent nothing: still one batch, not three; rows in flight count as sent.
+        Assert.Equal(100, pacing.Allowance(Local(2026, 6, 10, 11, 15), 0, 0, 0));
+        Assert.Equal(50, pacing.Allowance(Local(2026, 6, 10, 11, 15), 0, 0, 50));
         // Yesterday's late sends still in the moving 24 hours: the limit, not the batch, is the bound.
         Assert.Equal(20, pacing.Allowance(Local(2026, 6, 10, 11, 15), 1_080, 0, 0));
         Assert.Equal(0, pacing.Allowance(Local(2026, 6, 10, 20, 0), 0, 0, 0));
         Assert.Equal(0, pacing.Allowance(Local(2026, 6, 10, 21, 0), 0, 0, 0));
+        Assert.Equal(Local(2026, 6, 10, 11), pacing.BatchStart(Local(2026, 6, 10, 11, 15)));
+        Assert.Equal(Local(2026, 6, 11, 9), pacing.BatchStart(Local(2026, 6, 10, 21, 0)));
+    }
+
+    [Fact]
+    public void A_queue_that_arrives_late_in_the_day_gets_one_batch_per_interval_not_the_mornings_batches_at_once()
+    {
+        // 10,000 a day over 09:00-20:00 in quarter-hour batches: 44 batches of 228. Queued at 16:00, nothing sent today.
+        var pacing = new WhatsAppPacing(10_000, false, NineToEight, TimeSpan.FromMinutes(15), 10);
+        Assert.Equal(228, pacing.BatchSize);
+        var four = Local(2026, 6, 10, 16);
+        Assert.Equal(228, pacing.Allowance(four, 0, 0, 0));
+        Assert.Equal(28, pacing.Allowance(four + TimeSpan.FromMinutes(10), 200, 200, 0));
+        Assert.Equal(0, pacing.Allowance(four + TimeSpan.FromMinutes(10), 200, 200, 28));
+        Assert.Equal(228, pacing.Allowance(four + TimeSpan.FromMinutes(15), 228, 0, 0));
+        Assert.Equal(228, pacing.SentBy(four, [], 100_000, four + TimeSpan.FromMinutes(14)));
+        Assert.Equal(2 * 228, pacing.SentBy(four, [], 100_000, four + TimeSpan.FromMinutes(29)));
+        // The batch under way counts what it already sent.
+        var earlier = Enumerable.Range(0, 100).Select(i => four + TimeSpan.FromSeconds(i)).ToList();
+        Assert.Equal(128, pacing.SentBy(four + TimeSpan.FromMinutes(5), earlier, 100_000, four + TimeSpan.FromMinutes(14)));
     }
 
     [Fact]
@@ -80,12 +103,19 @@ public sealed class WhatsAppPacingTests
     }
 
     [Fact]
-    public void Without_a_limit_only_the_hours_bound()
+    public void Without_a_limit_there_is_no_24_hour_cap_but_the_batches_are_sized_as_for_100000_a_day()
     {
-        var pacing = new WhatsAppPacing(null, false, NineToEight, TimeSpan.FromHours(1), 10);
+        var pacing = new WhatsAppPacing(null, false, NineToEight, TimeSpan.FromHours(1), 1_000);
         Assert.Null(pacing.BatchSize);
-        Assert.Equal(int.MaxValue, pacing.Allowance(Local(2026, 6, 10, 12), 5_000_000, 5_000_000, 0));
+        Assert.Equal(9_091, pacing.PacedBatchSize);
+        Assert.Equal(9_091, pacing.Allowance(Local(2026, 6, 10, 12), 5_000_000, 0, 0));
+        Assert.Equal(91, pacing.Allowance(Local(2026, 6, 10, 12), 5_000_000, 9_000, 0));
         Assert.Equal(0, pacing.Allowance(Local(2026, 6, 10, 21), 0, 0, 0));
+        // A million queued: spread over the batches, 100,001 a day (11 × 9,091), done on the tenth day.
+        var batches = pacing.Simulate(Local(2026, 6, 10, 9), [], 1_000_000).ToList();
+        Assert.All(batches, b => Assert.True(b.Count <= 9_091));
+        Assert.Equal(1_000_000, batches[^1].Total);
+        Assert.Equal(new DateOnly(2026, 6, 19), DateOnly.FromDateTime(Berlin.ToLocal(batches[^1].LastUtc)));
     }
 
     [Fact]
@@ -126,14 +156,9 @@ public sealed class WhatsAppPacingTests
         Assert.All(batches, b => Assert.True(Berlin.ToLocal(b.LastUtc).TimeOfDay < TimeSpan.FromHours(20)));
         Assert.Equal(500, pacing.SentBy(now, yesterday, 5_000, Local(2026, 6, 10, 17, 59)));
         Assert.True(MostInAnyDay(batches, yesterday) <= 1_100);
-        // Batch k never brings a day beyond (k + 1) × 100.
-        foreach (var b in batches)
-        {
-            var local = Berlin.ToLocal(b.FirstUtc);
-            var k = local.Hour - 9;
-            var dayTotal = batches.Where(x => Berlin.ToLocal(x.FirstUtc).Date == local.Date && x.FirstUtc <= b.FirstUtc).Sum(x => x.Count);
-            Assert.True(dayTotal <= (k + 1) * 100, $"{dayTotal} by batch {k} of {local:d}");
-        }
+        // No hourly batch beyond 100, however long the queue waited.
+        foreach (var hour in batches.GroupBy(b => Berlin.ToLocal(b.FirstUtc) is var l ? l.Date.AddHours(l.Hour) : default))
+            Assert.True(hour.Sum(b => b.Count) <= 100, $"{hour.Sum(b => b.Count)} in the batch of {hour.Key:g}");
         Assert.Equal(5_000, batches[^1].Total);
     }
 

@@ -131,8 +131,11 @@ public sealed class WhatsAppQualityTests
         host.Clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal(125, await host.RequestsAfterQuietAsync());
 
+        // A minute before the last send is 24 hours old: still nothing.
         var last = await host.WithDbAsync(db => db.WhatsAppMessages.MaxAsync(m => m.AcceptedAtUtc));
-        host.Clock.Advance(last!.Value + Day - host.Now + TimeSpan.FromSeconds(1));
+        host.Clock.Advance(last!.Value + Day - TimeSpan.FromMinutes(1) - host.Now);
+        Assert.Equal(125, await host.RequestsAfterQuietAsync());
+        host.Clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         await host.WaitForAcceptedAsync(250);
         Assert.Equal(250, await host.RequestsAfterQuietAsync());
         var accepted = await host.WithDbAsync(db => db.WhatsAppMessages.Where(m => m.AcceptedAtUtc != null).Select(m => m.AcceptedAtUtc!.Value).ToListAsync());

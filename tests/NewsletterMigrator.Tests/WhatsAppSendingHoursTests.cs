@@ -39,7 +39,7 @@ public sealed class WhatsAppSendingHoursTests
         host.MoveToNextBerlin(new TimeOnly(8, 59));
         Assert.Equal(0, await host.RequestsAfterQuietAsync());
 
-        // Batch k of the day brings the day's total to (k + 1) × 10, no further.
+        // Each hourly batch sends its 10, no further.
         for (var batch = 0; batch < 3; batch++)
         {
             host.MoveToNextBerlin(new TimeOnly(9 + batch, 0, 30));
@@ -50,6 +50,28 @@ public sealed class WhatsAppSendingHoursTests
         var account = await host.AccountAsync();
         Assert.Null(account.MessagingLimit);
         Assert.Equal("no messaging limit in the answer", account.GraphError);
+    }
+
+    /// <summary>
+    /// A queue that arrives at 16:00 with a limit of 10,000 (09:00–20:00 in quarter-hour batches: 228 each) gets one
+    /// batch per quarter hour, not the 29 batches of the day so far at once.
+    /// </summary>
+    [Fact]
+    public async Task A_queue_that_arrives_late_in_the_day_goes_out_one_batch_per_interval()
+    {
+        await using var host = new WhatsAppHost(new() { ["WhatsApp:SendingHours"] = "09:00-20:00", ["WhatsApp:BatchInterval"] = "00:15:00" });
+        host.MoveToNextBerlin(new TimeOnly(16, 0, 30));
+        var newsletter = await host.NewsletterWithContactsAsync(600);
+        await host.QueueAllAsync(newsletter);
+
+        for (var batch = 1; batch <= 2; batch++)
+        {
+            await host.WaitForAcceptedAsync(228 * batch);
+            Assert.Equal(228 * batch, await host.RequestsAfterQuietAsync());
+            host.Clock.Advance(TimeSpan.FromMinutes(15));
+        }
+        await host.WaitForAcceptedAsync(600);
+        Assert.Equal(600, await host.RequestsAfterQuietAsync());
     }
 
     [Fact]

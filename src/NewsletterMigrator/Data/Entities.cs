@@ -369,6 +369,11 @@ public sealed class WhatsAppAccount
     public string? PauseDetail { get; set; }
     /// <summary>Objections count from here on: an admin who resumes after an objection pause starts a fresh count.</summary>
     public DateTime? ObjectionsCountFromUtc { get; set; }
+    /// <summary>
+    /// No instance starts a batch before this: Meta's throughput (130429) and pair-rate (131056) answers concern the business
+    /// number, so the instance that got one, or the webhook that brought one, quiets all of them.
+    /// </summary>
+    public DateTime? QuietUntilUtc { get; set; }
     /// <summary>Bumped by every batch reservation: the no-op write that takes the row's lock.</summary>
     public long Reservations { get; set; }
 }

@@ -135,6 +135,14 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
 
     private static string Cut(string detail) => Redact.Text(detail.Length > 500 ? detail[..500] : detail);
 
+    /// <summary>
+    /// A throughput or pair-rate answer (130429, 131056), to a send or in a "failed" webhook: no instance starts a batch
+    /// before <paramref name="untilUtc"/>. Only ever moves the quiet time later, so a short answer does not cut a longer one.
+    /// </summary>
+    public Task QuietUntilAsync(DateTime untilUtc, CancellationToken ct = default) =>
+        db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId && (a.QuietUntilUtc == null || a.QuietUntilUtc < untilUtc))
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.QuietUntilUtc, untilUtc), ct);
+
     /// <summary>A new messaging limit from Meta (-1: unlimited).</summary>
     public async Task SetLimitAsync(int limit, string source, CancellationToken ct = default)
     {

@@ -42,13 +42,15 @@ public readonly record struct SendingHours(TimeSpan Start, TimeSpan End)
 /// <list type="bullet">
 /// <item>never more than <see cref="DailyBudget"/> acceptances in any moving 24 hours: Meta's messaging limit, halved while
 /// the number's quality is YELLOW (half per moving 24 hours, not per date: a date turning must not release the other half);</item>
-/// <item>only within the sending hours, in batches every <see cref="BatchInterval"/>: batch k of a day may bring the
-/// day's total to (k+1) × <see cref="BatchSize"/>, never beyond the day's budget (the 25-hour day of October has a batch
-/// more), so the day's budget is spread over the hours and replies and STOPs come back before the next batch;</item>
+/// <item>only within the sending hours, in batches every <see cref="BatchInterval"/>, each at most <see cref="PacedBatchSize"/>
+/// (the day's budget over the day's batches), counted from the acceptances since the batch began plus the rows in flight.
+/// A queue that arrives late in the day gets one batch per interval like any other, never the morning's batches at once,
+/// so replies and STOPs come back before the next batch. The moving 24 hours bound the day: the 25-hour day of October
+/// has a batch more, but never more than the budget in any 24 hours;</item>
 /// <item>within a batch, at most <see cref="MessagesPerSecond"/>.</item>
 /// </list>
-/// The moving window and the daily batches agree: each day's batches go out at the pace at which the same
-/// batches of the day before leave the 24-hour window.
+/// Without a limit (Meta's unlimited tier) there is no 24-hour cap, but the batches are still paced as if the limit were
+/// <see cref="UnlimitedPacingLimit"/>: a large queue is still spread over the hours, not sent in one go.
 /// </summary>
 public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hours, TimeSpan BatchInterval, double MessagesPerSecond)
 {
@@ -60,7 +62,16 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
     /// <summary>What may go out in one day: the limit, halved on YELLOW; null without a limit.</summary>
     public int? DailyBudget => Limit is { } limit and >= 0 ? (HalfPace ? Math.Max(1, limit / 2) : limit) : null;
 
-    public int? BatchSize => DailyBudget is { } budget ? (int)Math.Ceiling(budget / (double)BatchesPerDay) : null;
+    /// <summary>The limit the batches are sized for on Meta's unlimited tier (its highest finite tier).</summary>
+    public const int UnlimitedPacingLimit = 100_000;
+
+    /// <summary>The day's budget over the day's batches; null without a limit (what the WhatsApp page shows).</summary>
+    public int? BatchSize => DailyBudget is { } budget ? SizeFor(budget) : null;
+
+    /// <summary>What one batch may send: <see cref="BatchSize"/>, or without a limit as if it were <see cref="UnlimitedPacingLimit"/>.</summary>
+    public int PacedBatchSize => BatchSize ?? SizeFor(UnlimitedPacingLimit);
+
+    private int SizeFor(int budget) => (int)Math.Ceiling(budget / (double)BatchesPerDay);
 
     /// <summary>The sending window that contains <paramref name="utc"/>, or the next one after it.</summary>
     public (DateTime StartUtc, DateTime EndUtc) WindowAtOrAfter(DateTime utc)
@@ -91,16 +102,23 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
 
     /// <summary>
     /// How many more invitations may be reserved now. <paramref name="acceptedLast24h"/>: acceptances in (now − 24 h, now];
-    /// <paramref name="acceptedThisWindow"/>: acceptances since the current window opened; <paramref name="inFlight"/>:
-    /// rows other workers hold under a live lease (counted as if sent).
+    /// <paramref name="acceptedThisBatch"/>: acceptances since <see cref="BatchStart"/>; <paramref name="inFlight"/>:
+    /// rows workers hold under a live lease (counted as if sent).
     /// </summary>
-    public int Allowance(DateTime nowUtc, int acceptedLast24h, int acceptedThisWindow, int inFlight)
+    public int Allowance(DateTime nowUtc, int acceptedLast24h, int acceptedThisBatch, int inFlight)
     {
-        var (start, end) = WindowAtOrAfter(nowUtc);
+        var (start, _) = WindowAtOrAfter(nowUtc);
         if (nowUtc < start) return 0;
         long rolling = DailyBudget is { } budget ? budget - acceptedLast24h - inFlight : int.MaxValue;
-        var paced = BatchTarget(start, nowUtc) is { } target ? target - acceptedThisWindow - inFlight : int.MaxValue;
+        long paced = PacedBatchSize - acceptedThisBatch - inFlight;
         return (int)Math.Clamp(Math.Min(rolling, paced), 0, int.MaxValue);
+    }
+
+    /// <summary>When the batch under way at <paramref name="nowUtc"/> began; outside the hours, when the next window opens.</summary>
+    public DateTime BatchStart(DateTime nowUtc)
+    {
+        var (start, _) = WindowAtOrAfter(nowUtc);
+        return nowUtc < start ? start : start + BatchInterval * BatchIndex(start, nowUtc);
     }
 
     /// <summary>When the next batch may start after <paramref name="nowUtc"/> (for a worker that has spent the current one).</summary>
@@ -113,10 +131,6 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
     }
 
     private int BatchIndex(DateTime windowStartUtc, DateTime nowUtc) => (int)((nowUtc - windowStartUtc) / BatchInterval);
-
-    /// <summary>What the window's batches up to the one at <paramref name="nowUtc"/> may bring the window's total to; null without a limit.</summary>
-    private long? BatchTarget(DateTime windowStartUtc, DateTime nowUtc) =>
-        BatchSize is { } size && DailyBudget is { } budget ? Math.Min((long)(BatchIndex(windowStartUtc, nowUtc) + 1) * size, budget) : null;
 
     /// <summary>One simulated batch: its first and last send, how many, and how many in all so far.</summary>
     public readonly record struct SimulatedBatch(DateTime FirstUtc, DateTime LastUtc, long Count, long Total);
@@ -162,19 +176,22 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
         var t = nowUtc;
         var perSecond = TimeSpan.FromSeconds(1 / MessagesPerSecond);
         var (start, end) = WindowAtOrAfter(t);
-        long sentThisWindow = recent.Count(r => r >= start);
+        // The batch under way now may already have sent some; every later batch starts from nothing.
+        var countedBatch = BatchStart(t);
+        long sentThisBatch = recent.Count(r => r >= countedBatch);
         while (t < nowUtc + Horizon)
         {
-            if (t >= end)
-            {
-                (start, end) = WindowAtOrAfter(t);
-                sentThisWindow = 0;
-            }
+            if (t >= end) (start, end) = WindowAtOrAfter(t);
             if (t < start) t = start;
-            var batch = BatchIndex(start, t);
-            var batchEnd = start + BatchInterval * (batch + 1);
+            var batchStart = start + BatchInterval * BatchIndex(start, t);
+            var batchEnd = batchStart + BatchInterval;
             if (batchEnd > end) batchEnd = end;
-            var target = BatchTarget(start, t) is { } batchTarget ? batchTarget - sentThisWindow : long.MaxValue;
+            if (batchStart != countedBatch)
+            {
+                countedBatch = batchStart;
+                sentThisBatch = 0;
+            }
+            var target = PacedBatchSize - sentThisBatch;
             while (target > 0 && t < batchEnd)
             {
                 while (window.Count > 0 && window.Peek().At <= t - day) inWindow -= window.Dequeue().Count;
@@ -191,7 +208,7 @@ public sealed record WhatsAppPacing(int? Limit, bool HalfPace, SendingHours Hour
                 var last = t + perSecond * (n - 1);
                 window.Enqueue((last, n));
                 inWindow += n;
-                sentThisWindow += n;
+                sentThisBatch += n;
                 target -= n;
                 total += n;
                 yield return new SimulatedBatch(t, last, n, total);

@@ -34,9 +34,9 @@ public sealed class WhatsAppWorker(
     /// <summary>How long an invitation waits when its newsletter has closed meanwhile (C38) before it is looked at again.</summary>
     private static readonly TimeSpan HeldBackFor = TimeSpan.FromMinutes(5);
     private readonly string _owner = instance.NewLeaseOwner();
-    // This instance's answer to throughput refusals: no new batch before _quietUntil (clock time), and the gap between
-    // two sends stretched by _paceFactor until a quarter of an hour passes without one.
-    private DateTime _quietUntil;
+    // This instance's answer to throughput refusals: the gap between two sends stretched by _paceFactor, and the quiet time
+    // it asks of every instance (WhatsAppAccount.QuietUntilUtc) doubled while they go on, until a quarter of an hour passes
+    // without one.
     private DateTime _lastSlowDown;
     private TimeSpan _slowDownDelay;
     private double _paceFactor = 1;
@@ -84,15 +84,31 @@ public sealed class WhatsAppWorker(
                 .SetProperty(m => m.LeaseOwner, (string?)null)
                 .SetProperty(m => m.LeaseExpiresAtUtc, (DateTime?)null), token), ct);
 
-    /// <summary>One round: refresh what Meta says when it is due, then reserve and send one batch; returns how many rows it handled.</summary>
+    /// <summary>
+    /// One round: refresh what Meta says when it is due, then reserve and send one batch; returns how many rows it handled.
+    /// An idle, paused, quiet or waiting round only reads.
+    /// </summary>
     private async Task<int> RunRoundAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var accounts = scope.ServiceProvider.GetRequiredService<WhatsAppAccounts>();
         var now = clock.GetUtcNow().UtcDateTime;
-        if (await ClaimGraphRefreshAsync(db, now, ct)) await accounts.RefreshFromGraphAsync(ct);
-        if (now < _quietUntil) return 0;
+        var account = await accounts.GetAsync(ct);
+        if (GraphRefreshDue(account, now) && await ClaimGraphRefreshAsync(db, now, ct))
+        {
+            await accounts.RefreshFromGraphAsync(ct);
+            account = await accounts.GetAsync(ct);
+        }
+        if (account.QualityRating == "RED")
+        {
+            // However it came about (a resume while Meta still rates the number RED, a rating read without a pause):
+            // every further message risks the number.
+            if (account.PausedAtUtc is null) await accounts.PauseAsync(WhatsAppPause.Quality, "quality rating RED", "whatsapp", ct);
+            return 0;
+        }
+        // A throughput answer to any instance quiets all of them: Meta's limit is the business number's, not this process's.
+        if (account.QuietUntilUtc > now) return 0;
         if (now - _lastSlowDown > LongestSlowDown)
         {
             _paceFactor = 1;
@@ -114,11 +130,17 @@ public sealed class WhatsAppWorker(
             }
             var wait = sentAt + interval * _paceFactor - DateTime.UtcNow;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+            if (!await RenewLeasesAsync(db, rows.Skip(i), ct))
+            {
+                logger.LogWarning("WhatsApp lease of message {RowId} lost (expired and taken by another instance); batch stopped", rows[i].Id);
+                await ReleaseAsync(db, rows.Skip(i + 1), ct);
+                break;
+            }
             sentAt = DateTime.UtcNow;
             var action = await SendOneAsync(db, refusals, rows[i], ct);
             if (action is WhatsAppErrorAction.SlowDown or WhatsAppErrorAction.PauseQueue || _failuresInARow >= options.Value.PauseAfterFailuresInARow)
             {
-                if (action == WhatsAppErrorAction.SlowDown) SlowDown();
+                if (action == WhatsAppErrorAction.SlowDown) await SlowDownAsync(accounts, ct);
                 else if (action != WhatsAppErrorAction.PauseQueue)
                 {
                     await accounts.PauseAsync(WhatsAppPause.Failures, $"{_failuresInARow} refusals in a row, the last: {rows[i].LastError ?? "?"}", "whatsapp", ct);
@@ -131,17 +153,44 @@ public sealed class WhatsAppWorker(
         return rows.Count;
     }
 
-    private void SlowDown()
+    /// <summary>
+    /// Right before each request: the leases of this row and the rest of the batch last another <see cref="WhatsAppOptions.LeaseDuration"/>
+    /// from now. A batch may take longer than one lease (50 sends stretched by the pace factor, a slow answer); without this,
+    /// another instance would take the expired rows and both would send them. False when the current row is no longer ours.
+    /// </summary>
+    private async Task<bool> RenewLeasesAsync(AppDbContext db, IEnumerable<WhatsAppMessage> rest, CancellationToken ct)
+    {
+        var ids = rest.Select(r => r.Id).ToList();
+        var expires = clock.GetUtcNow().UtcDateTime + options.Value.LeaseDuration;
+        var current = ids[0];
+        if (await db.WhatsAppMessages.Where(m => m.Id == current && m.LeaseOwner == _owner && m.Status == WhatsAppStatus.Leased)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseExpiresAtUtc, expires), ct) == 0)
+            return false;
+        if (ids.Count > 1)
+            await db.WhatsAppMessages.Where(m => ids.Contains(m.Id) && m.Id != current && m.LeaseOwner == _owner && m.Status == WhatsAppStatus.Leased)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseExpiresAtUtc, expires), ct);
+        return true;
+    }
+
+    /// <summary>
+    /// A throughput or pair-rate answer: this instance sends slower (in memory), and no instance starts a batch before the
+    /// quiet time has passed (on the account row, read by all).
+    /// </summary>
+    private async Task SlowDownAsync(WhatsAppAccounts accounts, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        _quietUntil = now + _slowDownDelay;
+        var until = now + _slowDownDelay;
         _lastSlowDown = now;
         _slowDownDelay = TimeSpan.FromTicks(Math.Min(_slowDownDelay.Ticks * 2, LongestSlowDown.Ticks));
         _paceFactor = Math.Min(_paceFactor * 2, 16);
-        logger.LogWarning("WhatsApp throughput answer: no new batch until {Until:O}, sending {Factor}x slower", _quietUntil, _paceFactor);
+        await accounts.QuietUntilAsync(until, ct);
+        logger.LogWarning("WhatsApp throughput answer: no new batch until {Until:O}, sending {Factor}x slower", until, _paceFactor);
     }
 
-    /// <summary>The Graph API is asked once per refresh interval by whichever instance claims it first.</summary>
+    private bool GraphRefreshDue(WhatsAppAccount account, DateTime now) =>
+        account.GraphCheckedAtUtc is not { } checkedAt || checkedAt <= now - options.Value.LimitRefreshInterval;
+
+    /// <summary>The Graph API is asked once per refresh interval by whichever instance claims it first (called only when a read shows it due).</summary>
     private async Task<bool> ClaimGraphRefreshAsync(AppDbContext db, DateTime now, CancellationToken ct)
     {
         var due = now - options.Value.LimitRefreshInterval;
@@ -152,30 +201,23 @@ public sealed class WhatsAppWorker(
     /// <summary>
     /// Leases the next batch, no larger than the budget allows now. The account row's lock (RowLocks' way: a no-op write
     /// inside the transaction) makes count-then-lease one step across instances: what one instance leased, the next one
-    /// counts as in flight.
+    /// counts as in flight. The lock is taken only when a read without it shows work and room for it.
     /// </summary>
     private async Task<List<WhatsAppMessage>> ReserveAsync(AppDbContext db, WhatsAppAccounts accounts, CancellationToken ct)
     {
-        // Read first, without the lock: an idle or paused queue (most rounds) takes no write lock at all.
+        // Read first, without the lock: an idle, paused or waiting queue (most rounds) takes no write lock at all.
         var due = Due(db, clock.GetUtcNow().UtcDateTime);
-        if (!await due.AnyAsync(ct) || (await accounts.GetAsync(ct)).PausedAtUtc is not null) return [];
+        if (!await due.AnyAsync(ct)) return [];
+        var estimate = await AllowanceAsync(db, accounts, ct);
+        if (estimate is null or 0) return [];
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Reservations, a => a.Reservations + 1), ct);
-        var account = await accounts.GetAsync(ct);
-        if (account.PausedAtUtc is not null) return [];
+        var allowance = await AllowanceAsync(db, accounts, ct);
+        if (allowance is null or 0) return [];
         var now = clock.GetUtcNow().UtcDateTime;
-        var pacing = accounts.Pacing(account);
-        var (windowStart, _) = pacing.WindowAtOrAfter(now);
-        var dayAgo = now - TimeSpan.FromHours(24);
-        var accepted = db.WhatsAppMessages.Where(m => m.AcceptedAtUtc > dayAgo);
-        var allowance = pacing.Allowance(now,
-            await accepted.CountAsync(ct),
-            now < windowStart ? 0 : await accepted.CountAsync(m => m.AcceptedAtUtc >= windowStart, ct),
-            await db.WhatsAppMessages.CountAsync(m => m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc >= now, ct));
-        if (allowance == 0) return [];
         due = Due(db, now);
-        var ids = await due.OrderBy(m => m.Id).Select(m => m.Id).Take(Math.Min(allowance, BatchSize)).ToListAsync(ct);
+        var ids = await due.OrderBy(m => m.Id).Select(m => m.Id).Take(Math.Min(allowance.Value, BatchSize)).ToListAsync(ct);
         if (ids.Count == 0) return [];
         var expires = now + options.Value.LeaseDuration;
         await due.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u
@@ -186,6 +228,32 @@ public sealed class WhatsAppWorker(
         return await db.WhatsAppMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == WhatsAppStatus.Leased)
             .OrderBy(m => m.Id).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// What the pacing allows now; null while the queue is paused or quiet. The three counts are one statement: as
+    /// separate ones, under READ COMMITTED (PostgreSQL) a row turning from Leased to Accepted between them is counted in
+    /// neither.
+    /// </summary>
+    private async Task<int?> AllowanceAsync(AppDbContext db, WhatsAppAccounts accounts, CancellationToken ct)
+    {
+        var account = await accounts.GetAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (account.PausedAtUtc is not null || account.QualityRating == "RED" || account.QuietUntilUtc > now) return null;
+        var pacing = accounts.Pacing(account);
+        var dayAgo = now - TimeSpan.FromHours(24);
+        var batchStart = pacing.BatchStart(now);
+        var counts = await db.WhatsAppMessages
+            .Where(m => m.AcceptedAtUtc > dayAgo || m.Status == WhatsAppStatus.Leased)
+            .GroupBy(m => 1)
+            .Select(g => new
+            {
+                Last24h = g.Count(m => m.AcceptedAtUtc > dayAgo),
+                ThisBatch = g.Count(m => m.AcceptedAtUtc >= batchStart),
+                InFlight = g.Count(m => m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc >= now),
+            })
+            .SingleOrDefaultAsync(ct);
+        return pacing.Allowance(now, counts?.Last24h ?? 0, counts?.ThisBatch ?? 0, counts?.InFlight ?? 0);
     }
 
     private static IQueryable<WhatsAppMessage> Due(AppDbContext db, DateTime now) => db.WhatsAppMessages.Where(m =>
@@ -230,7 +298,12 @@ public sealed class WhatsAppWorker(
         if (wamid is not null)
         {
             _failuresInARow = 0;
-            await Mine(db, row).ExecuteUpdateAsync(u => u
+            // Also when an objection cancelled the row while its request was on the way: Meta accepted it, so it went out,
+            // and the moving 24-hour budget must count it.
+            // (An objection cancels a leased row but leaves its lease owner, for this.)
+            var sent = db.WhatsAppMessages.Where(m => m.Id == row.Id && m.LeaseOwner == _owner
+                && (m.Status == WhatsAppStatus.Leased || m.Status == WhatsAppStatus.Cancelled));
+            await sent.ExecuteUpdateAsync(u => u
                 .SetProperty(m => m.Status, WhatsAppStatus.Accepted).SetProperty(m => m.Wamid, wamid)
                 .SetProperty(m => m.AcceptedAtUtc, now).SetProperty(m => m.Attempts, attempts)
                 .SetProperty(m => m.LastError, (string?)null).SetProperty(m => m.LastErrorCode, (int?)null)

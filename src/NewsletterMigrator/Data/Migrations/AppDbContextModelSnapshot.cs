@@ -1001,6 +1001,9 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("QuietUntilUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("Reservations")
                         .HasColumnType("INTEGER");
 

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202022138_Initial")]
+    [Migration("20261202025524_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1002,6 +1002,9 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.Property<string>("QualityRating")
                         .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("QuietUntilUtc")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("Reservations")

@@ -237,6 +237,7 @@ namespace NewsletterMigrator.Data.Migrations
                     PauseKind = table.Column<int>(type: "INTEGER", nullable: true),
                     PauseDetail = table.Column<string>(type: "TEXT", nullable: true),
                     ObjectionsCountFromUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    QuietUntilUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     Reservations = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
@@ -587,8 +588,8 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.InsertData(
                 table: "WhatsAppAccounts",
-                columns: new[] { "Id", "GraphCheckedAtUtc", "GraphError", "MessagingLimit", "MessagingLimitAtUtc", "MessagingLimitSource", "ObjectionsCountFromUtc", "PauseDetail", "PauseKind", "PausedAtUtc", "QualityAtUtc", "QualityRating", "Reservations" },
-                values: new object[] { 1, null, null, null, null, null, null, null, null, null, null, null, 0L });
+                columns: new[] { "Id", "GraphCheckedAtUtc", "GraphError", "MessagingLimit", "MessagingLimitAtUtc", "MessagingLimitSource", "ObjectionsCountFromUtc", "PauseDetail", "PauseKind", "PausedAtUtc", "QualityAtUtc", "QualityRating", "QuietUntilUtc", "Reservations" },
+                values: new object[] { 1, null, null, null, null, null, null, null, null, null, null, null, null, 0L });
 
             migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
