@@ -16,14 +16,14 @@ public sealed record EffectiveLimit(int? Value, LimitSource Source, DateTime? At
     public bool Unlimited => Value is null;
 }
 
+/// <summary>What an admin's resume did: lifted the pause, found none, or was refused while Meta rates the number RED.</summary>
+public enum ResumeOutcome { Resumed, NotPaused, StillRed }
+
 /// <summary>
 /// The shared state of the WhatsApp business portfolio (<see cref="WhatsAppAccount"/>): Meta's messaging limit and
 /// quality rating, from the Graph API and the webhooks, and the queue's pause with its reason. Every instance reads and
 /// writes the one row, so a webhook that reaches one instance stops the workers of all.
 /// </summary>
-/// <summary>What an admin's resume did: lifted the pause, found none, or was refused while Meta rates the number RED.</summary>
-public enum ResumeOutcome { Resumed, NotPaused, StillRed }
-
 public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> options, IHttpClientFactory http, TimeProvider clock,
     ILogger<WhatsAppAccounts> logger)
 {
