@@ -50,7 +50,7 @@ public static class WhatsAppWebhook
                         var rating = Text(value, "quality_rating");
                         var qualityEvent = Text(value, "event");
                         if (rating is not null) webhook.Qualities.Add(rating);
-                        else if (qualityEvent == "FLAGGED") webhook.Qualities.Add("RED");
+                        else if (qualityEvent == "FLAGGED") webhook.Qualities.Add(WhatsAppAccounts.Red);
                         else if (qualityEvent is "UNFLAGGED" or "UPGRADE" or "DOWNGRADE") webhook.Qualities.Add(null);
                         break;
                     case "message_template_status_update":

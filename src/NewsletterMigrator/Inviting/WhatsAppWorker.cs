@@ -100,7 +100,7 @@ public sealed class WhatsAppWorker(
             await accounts.RefreshFromGraphAsync(ct);
             account = await accounts.GetAsync(ct);
         }
-        if (account.QualityRating == "RED")
+        if (account.QualityRating == WhatsAppAccounts.Red)
         {
             // However it came about (a resume while Meta still rates the number RED, a rating read without a pause):
             // every further message risks the number.
@@ -239,7 +239,7 @@ public sealed class WhatsAppWorker(
     {
         var account = await accounts.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        if (account.PausedAtUtc is not null || account.QualityRating == "RED" || account.QuietUntilUtc > now) return null;
+        if (account.PausedAtUtc is not null || account.QualityRating == WhatsAppAccounts.Red || account.QuietUntilUtc > now) return null;
         var pacing = accounts.Pacing(account);
         var dayAgo = now - TimeSpan.FromHours(24);
         var batchStart = pacing.BatchStart(now);
