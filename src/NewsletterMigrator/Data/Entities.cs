@@ -215,7 +215,8 @@ public sealed class Campaign
     public string? PauseReason { get; set; }
 }
 
-public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange }
+/// <summary>WhatsAppPaused: the alert to every admin that the WhatsApp queue stopped by itself (issue 14).</summary>
+public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange, WhatsAppPaused }
 
 public enum MessageStatus { Queued, Leased, Sent, Failed, Cancelled }
 

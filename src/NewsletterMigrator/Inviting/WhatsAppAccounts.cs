@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Inviting;
 
@@ -24,7 +25,7 @@ public enum ResumeOutcome { Resumed, NotPaused, StillRed }
 /// quality rating, from the Graph API and the webhooks, and the queue's pause with its reason. Every instance reads and
 /// writes the one row, so a webhook that reaches one instance stops the workers of all.
 /// </summary>
-public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> options, IHttpClientFactory http, TimeProvider clock,
+public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> options, IHttpClientFactory http, Outbox outbox, TimeProvider clock,
     ILogger<WhatsAppAccounts> logger)
 {
     /// <summary>Meta's worst quality rating: no message goes out while it lasts.</summary>
@@ -65,9 +66,30 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.PausedAtUtc, now).SetProperty(a => a.PauseKind, kind).SetProperty(a => a.PauseDetail, detail), ct);
         if (paused == 0) return false;
         db.Audit(actor, "whatsapp-pause", $"{kind}: {detail}", now);
+        var alerted = kind == WhatsAppPause.Manual ? 0 : await QueueAlertsAsync(ct);
         await db.SaveChangesAsync(ct);
-        logger.LogError("WhatsApp queue paused ({Kind}): {Detail}", kind, detail);
+        if (alerted > 0) outbox.Wake();
+        logger.LogError("WhatsApp queue paused ({Kind}): {Detail}; {Count} admin(s) alerted by mail", kind, detail, alerted);
         return true;
+    }
+
+    /// <summary>
+    /// A pause the app made by itself may come at night or while nobody looks at the dashboard: every admin gets a mail
+    /// (through the outbox, in the name of the newsletter whose invitations wait first). A manual pause needs none.
+    /// </summary>
+    private async Task<int> QueueAlertsAsync(CancellationToken ct)
+    {
+        var newsletterId = await db.WhatsAppMessages.Where(m => m.Status == WhatsAppStatus.Queued || m.Status == WhatsAppStatus.Leased)
+            .OrderBy(m => m.Id).Select(m => (int?)m.NewsletterId).FirstOrDefaultAsync(ct)
+            ?? await db.Newsletters.OrderBy(n => n.Id).Select(n => (int?)n.Id).FirstOrDefaultAsync(ct);
+        if (newsletterId is not { } id) return 0;
+        var admins = await (from user in db.Users
+                            join userRole in db.UserRoles on user.Id equals userRole.UserId
+                            join role in db.Roles on userRole.RoleId equals role.Id
+                            where role.Name == Staff.Roles.Admin && user.Email != null
+                            select user.Email!).Distinct().ToListAsync(ct);
+        foreach (var address in admins) outbox.Queue(MessageKind.WhatsAppPaused, id, address, "de");
+        return admins.Count;
     }
 
     /// <summary>

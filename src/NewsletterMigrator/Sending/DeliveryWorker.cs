@@ -202,7 +202,10 @@ public sealed class DeliveryWorker(
         // The DOI wording is built once: for the mail, and for the hash of the text as sent (C43).
         var doi = row.Kind == MessageKind.DoubleOptIn && subscriber is { Status: SubscriberStatus.Pending }
             ? messages.DoiText(newsletter, row.Language, subscriber.ConfirmTokenExpiresAtUtc) : null;
-        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber, doi);
+        // The WhatsApp alert says what holds the queue when it goes, or nothing when the pause was lifted meanwhile.
+        var pause = row.Kind == MessageKind.WhatsAppPaused
+            ? await slot.Db.WhatsAppAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == WhatsAppAccount.SingleId, ct) : null;
+        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber, doi, pause);
         if (message is null)
         {
             results.Add(new RowResult(row, MessageStatus.Cancelled, null, now, null, CountsAsAttempt: false));
@@ -267,8 +270,10 @@ public sealed class DeliveryWorker(
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, reason), ct);
     }
 
-    private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber, DoiMailText? doi) => row.Kind switch
+    private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber, DoiMailText? doi,
+        WhatsAppAccount? pause) => row.Kind switch
     {
+        MessageKind.WhatsAppPaused when pause is { PausedAtUtc: not null } => messages.WhatsAppPaused(row, newsletter, pause),
         MessageKind.DoubleOptIn when subscriber is { Status: SubscriberStatus.Pending } && doi is not null => messages.DoubleOptIn(row, newsletter, subscriber, doi),
         MessageKind.Campaign when subscriber is { Status: SubscriberStatus.Confirmed } && campaign is not null => messages.Newsletter(row, newsletter, campaign, subscriber),
         MessageKind.AccessLink when subscriber is not null && EmailAddress.Key(row.ToAddress) == subscriber.EmailKey => messages.AccessLink(row, newsletter, subscriber),

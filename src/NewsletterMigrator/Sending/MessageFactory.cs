@@ -106,6 +106,19 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
             text["Change_MailButton"], url, text["Doi_Ignore"]);
     }
 
+    /// <summary>
+    /// The alert to an admin that the WhatsApp queue paused by itself (template, quality, account, objections, refusals): what
+    /// happened, since when, and the page to look at. Built from the pause as it stands when the mail goes.
+    /// </summary>
+    public MimeMessage WhatsAppPaused(OutboundMessage row, Newsletter newsletter, WhatsAppAccount pause)
+    {
+        using var culture = new CultureScope(row.Language);
+        var reason = Inviting.WhatsAppStateText.PauseKind(pause.PauseKind, text);
+        var intro = text["WaAlert_MailText", Berlin.Format(pause.PausedAtUtc), reason, pause.PauseDetail ?? ""];
+        return LinkMail(row, newsletter, text["WaAlert_MailSubject", reason], intro, text["WaAlert_MailButton"],
+            app.Value.Link($"admin/whatsapp/{row.NewsletterId}"), text["WaAlert_MailWhy"]);
+    }
+
     private MimeMessage LinkMail(OutboundMessage row, Newsletter newsletter, string subject, string intro, string button, string url, string ignore)
     {
         var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl: null);
