@@ -131,9 +131,9 @@ internal static class HostileImportBenchmark
             if (step == "preview")
             {
                 var previews = services.GetRequiredService<UploadPreviews>();
-                var first = Preview(spool, previews, upload, path);
+                var first = Preview(spool, previews, upload);
                 var cpuFirst = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-                Preview(spool, previews, upload, path);
+                Preview(spool, previews, upload);
                 var cpuSecond = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds - cpuFirst;
                 outcome = $"{first}; 2nd view {cpuSecond:0.000} s CPU";
             }
@@ -161,7 +161,7 @@ internal static class HostileImportBenchmark
     }
 
     /// <summary>What the preview page does on one view.</summary>
-    private static string Preview(ImportSpool spool, UploadPreviews previews, Guid upload, string path)
+    private static string Preview(ImportSpool spool, UploadPreviews previews, Guid upload)
     {
         var shown = previews.Show(upload, spool.Find(upload)!, null);
         if (shown.Preview is not { } preview) return $"refused: {shown.ErrorKey}";

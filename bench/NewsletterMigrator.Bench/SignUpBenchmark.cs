@@ -53,7 +53,7 @@ public static class SignUpBenchmark
                 }
             }
             foreach (var (kind, list) in times)
-                Console.WriteLine($"  {kind,-10} median {Percentile(list, 0.5),6:N2} ms   p90 {Percentile(list, 0.9),6:N2} ms   max {list.Max(),6:N2} ms");
+                Console.WriteLine($"  {kind,-10} median {Percentiles.Of(list, 0.5),6:N2} ms   p90 {Percentiles.Of(list, 0.9),6:N2} ms   max {list.Max(),6:N2} ms");
 
             var walls = new List<double>();
             var latencies = new List<double>();
@@ -78,7 +78,7 @@ public static class SignUpBenchmark
                 var rows = await db.Subscribers.CountAsync(s => s.EmailKey.StartsWith("burst"));
                 var dois = await db.ConsentEvents.CountAsync(e => e.Kind == ConsentEventKind.DoiQueued
                     && db.Subscribers.Any(s => s.Id == e.SubscriberId && s.EmailKey.StartsWith("burst")));
-                Console.WriteLine($"  bursts:    wall median {Percentile(walls, 0.5),6:N1} ms  max {walls.Max(),6:N1} ms; one sign-up in a burst median {Percentile(latencies, 0.5),6:N1} ms  p90 {Percentile(latencies, 0.9),6:N1} ms  max {latencies.Max(),6:N1} ms");
+                Console.WriteLine($"  bursts:    wall median {Percentiles.Of(walls, 0.5),6:N1} ms  max {walls.Max(),6:N1} ms; one sign-up in a burst median {Percentiles.Of(latencies, 0.5),6:N1} ms  p90 {Percentiles.Of(latencies, 0.9),6:N1} ms  max {latencies.Max(),6:N1} ms");
                 Console.WriteLine($"             accepted per burst {accepted.Min()}..{accepted.Max()} (limit 5), {rows} subscriber rows for {bursts} addresses, {dois} DOI mails queued");
             }
             return 0;
@@ -111,11 +111,5 @@ public static class SignUpBenchmark
         var text = await scope.ServiceProvider.GetRequiredService<ConsentTextService>().ShowToReaderAsync(newsletter, "de")
                    ?? throw new InvalidOperationException("No consent text.");
         return (newsletter, text);
-    }
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
     }
 }

@@ -76,7 +76,7 @@ public static class WhatsAppScheduleBench
         GC.KeepAlive(check); // the loop's result is used, so the JIT keeps the loop
         var median = Median(times);
         var rawMedian = Median(rawTimes);
-        Console.WriteLine($"(a) WhatsAppPacing.LastSendUtc: {median,8:N3} ms per schedule (p90 {Percentile(times, 0.9):N3}), {Median(allocated) / 1024.0:N0} KB allocated, " +
+        Console.WriteLine($"(a) WhatsAppPacing.LastSendUtc: {median,8:N3} ms per schedule (p90 {Percentiles.Of(times, 0.9):N3}), {Median(allocated) / 1024.0:N0} KB allocated, " +
                           $"{batches:N0} batches simulated");
         Console.WriteLine($"    raw: history sorted + a loop over {queued:N0} timestamps: {rawMedian,8:N3} ms; ratio {median / rawMedian:N1}");
         Console.WriteLine($"    last invitation: {Berlin.Format(last)} (Berlin), {(last - Now)?.TotalDays:N1} days from now");
@@ -155,7 +155,7 @@ public static class WhatsAppScheduleBench
                 }
                 var f = forecast!;
                 medians.Add(Median(times));
-                Console.WriteLine($"    WhatsAppForecasts.ForAsync, {label}: {Median(times),8:N1} ms per forecast (p90 {Percentile(times, 0.9):N1}), " +
+                Console.WriteLine($"    WhatsAppForecasts.ForAsync, {label}: {Median(times),8:N1} ms per forecast (p90 {Percentiles.Of(times, 0.9):N1}), " +
                                   $"{Median(allocated) / 1048576.0:N1} MB allocated");
                 Console.WriteLine($"      limit {f.Limit.Value:N0} ({f.Limit.Source}), sent last 24 h {f.SentLast24h:N0}, queued {f.Queued:N0}; last invitation {Berlin.Format(f.LastSendUtc)} " +
                                   $"({(f.LastSendUtc - Now)?.TotalDays:N1} days); left at the migration end {f.LeftAtMigrationEnd:N0}; " +
@@ -269,15 +269,9 @@ public static class WhatsAppScheduleBench
     // How EF Core's SQLite provider writes a DateTime, so text comparisons in the app's queries hold.
     private static string Stamp(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
 
-    private static double Median(List<double> values) => Percentile(values, 0.5);
+    private static double Median(List<double> values) => Percentiles.Of(values, 0.5);
 
     private static double Median(List<long> values) => values.Order().ElementAt(values.Count / 2);
-
-    private static double Percentile(List<double> values, double p)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
-    }
 
     /// <summary>The app's clock stopped at one instant, so every forecast sees the same "now" as the history.</summary>
     private sealed class FixedClock(DateTime utc) : TimeProvider

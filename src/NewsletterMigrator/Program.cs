@@ -46,25 +46,23 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (OptionsValidationException ex)
+catch (Exception ex) when (ConfigurationFailures(ex) is { } failures)
 {
     // A wrong setting stops start-up with the key named, not with a stack trace.
-    Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, ex.Failures));
+    Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine, failures));
     return 1;
 }
-catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+
+// What a wrong setting says: the validators' failures (several sections wrong at once arrive together, each naming its
+// keys), or the binder's own message, which names the key (e.g. 'Smtp:Security'); null for any other exception.
+static IEnumerable<string>? ConfigurationFailures(Exception ex) => ex switch
 {
-    // Several sections wrong at once arrive together; each names its keys.
-    Console.Error.WriteLine("Configuration error: " + string.Join(Environment.NewLine,
-        ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)));
-    return 1;
-}
-catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
-{
-    // The binder's own message names the key, e.g. 'Smtp:Security'.
-    Console.Error.WriteLine("Configuration error: " + ex.Message);
-    return 1;
-}
+    OptionsValidationException invalid => invalid.Failures,
+    AggregateException many when many.InnerExceptions.All(e => e is OptionsValidationException) =>
+        many.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures),
+    InvalidOperationException binder when binder.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) => [binder.Message],
+    _ => null,
+};
 
 /// <summary>Lets the test projects start the app through WebApplicationFactory.</summary>
 public partial class Program;

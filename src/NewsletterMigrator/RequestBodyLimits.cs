@@ -39,9 +39,8 @@ public sealed class RequestBodyLimits(RequestDelegate next, IOptions<ImportOptio
         {
             if (request.ContentLength > FormBytes)
             {
-                // Refused before anything reads it; the error page that follows sees an empty form, not the body.
-                context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
-                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                // Refused before anything reads it.
+                Refuse(context, StatusCodes.Status413PayloadTooLarge);
                 return;
             }
             if (request.HasFormContentType && !await FormIsReadableAsync(context)) return;
@@ -84,7 +83,7 @@ public sealed class RequestBodyLimits(RequestDelegate next, IOptions<ImportOptio
             }
             catch (Exception ex) when (IsMalformed(ex))
             {
-                RefuseMalformed(context);
+                Refuse(context, StatusCodes.Status400BadRequest);
                 return;
             }
         }
@@ -107,13 +106,12 @@ public sealed class RequestBodyLimits(RequestDelegate next, IOptions<ImportOptio
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // Sent without a Content-Length and grew past the limit while it was read.
-            context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            Refuse(context, StatusCodes.Status413PayloadTooLarge);
             return false;
         }
         catch (Exception ex) when (IsMalformed(ex))
         {
-            RefuseMalformed(context);
+            Refuse(context, StatusCodes.Status400BadRequest);
             return false;
         }
     }
@@ -121,11 +119,11 @@ public sealed class RequestBodyLimits(RequestDelegate next, IOptions<ImportOptio
     /// <summary>What the form reader throws for a body that is not the form it claims to be.</summary>
     private static bool IsMalformed(Exception ex) => ex is InvalidDataException or IOException or BadHttpRequestException;
 
-    /// <summary>A 400, shown as the error page; the re-executed page sees an empty form, not the broken body.</summary>
-    private static void RefuseMalformed(HttpContext context)
+    /// <summary>A refusal shown as the error page; the re-executed page sees an empty form, not the refused body.</summary>
+    private static void Refuse(HttpContext context, int status)
     {
         context.Features.Set<IFormFeature>(new FormFeature(FormCollection.Empty));
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.StatusCode = status;
     }
 
     /// <summary>Back to the page, which shows the limit in the editor's language; nothing has been stored.</summary>

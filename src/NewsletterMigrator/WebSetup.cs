@@ -84,12 +84,13 @@ public static class WebSetup
 
     public static WebApplication UseWebFrontEnd(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.KnownProxies.Length > 0) app.UseForwardedHeaders();
+        var options = app.Services.GetRequiredService<IOptions<AppOptions>>().Value;
+        if (options.KnownProxies.Length > 0) app.UseForwardedHeaders();
         // After the forwarded headers, before anything that reads the scheme (HSTS, cookies, antiforgery).
-        if (PublicScheme.Applies(app.Services.GetRequiredService<IOptions<AppOptions>>().Value)) app.UseMiddleware<PublicScheme>();
+        if (PublicScheme.Applies(options)) app.UseMiddleware<PublicScheme>();
         if (app.Environment.IsDevelopment()) app.UseDeveloperExceptionPage();
         else app.UseExceptionHandler("/error");
-        if (app.Services.GetRequiredService<IOptions<AppOptions>>().Value.UseHsts) app.UseHsts();
+        if (options.UseHsts) app.UseHsts();
         app.UseMiddleware<SecurityHeaders>();
         app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
 

@@ -86,13 +86,14 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
     /// <summary>
     /// Imports into the Running batch <paramref name="batchId"/> (0: dry run, nothing is written).
     /// On failure or cancellation the batch and everything in it is deleted before the exception leaves.
+    /// <paramref name="prepared"/>: the file is the spool's copy that the preview prepared (see <see cref="ListReader.Read"/>).
     /// </summary>
     public async Task<ImportSummary> RunAsync(int batchId, int newsletterId, Stream file, string fileName, string userName,
-        ImportMapping? mapping, ImportProgress? progress, CancellationToken cancellationToken)
+        ImportMapping? mapping, ImportProgress? progress, CancellationToken cancellationToken, bool prepared = false)
     {
         try
         {
-            return await RunCoreAsync(batchId, newsletterId, file, fileName, userName, mapping, progress, cancellationToken);
+            return await RunCoreAsync(batchId, newsletterId, file, fileName, userName, mapping, progress, prepared, cancellationToken);
         }
         catch when (batchId != 0)
         {
@@ -102,7 +103,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
     }
 
     private async Task<ImportSummary> RunCoreAsync(int batchId, int newsletterId, Stream file, string fileName, string userName,
-        ImportMapping? mapping, ImportProgress? progress, CancellationToken cancellationToken)
+        ImportMapping? mapping, ImportProgress? progress, bool prepared, CancellationToken cancellationToken)
     {
         var dryRun = batchId == 0;
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, cancellationToken);
@@ -121,7 +122,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
 
         var now = clock.GetUtcNow().UtcDateTime;
         var counts = new Counts();
-        var rows = ListReader.Read(file, fileName, mapping, ReadLimits.From(options.Value)).GetEnumerator();
+        var rows = ListReader.Read(file, fileName, mapping, ReadLimits.From(options.Value), prepared).GetEnumerator();
         await using var writer = dryRun ? null : await ChunkWriter.OpenAsync(db, batchId, newsletterId, now, cancellationToken);
         var pending = Task.Run(() => Prepare(rows, newsletter.DefaultRegion, suppressed), cancellationToken);
         try

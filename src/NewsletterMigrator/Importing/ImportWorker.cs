@@ -34,7 +34,8 @@ public sealed class ImportWorker(ImportQueue queue, ImportSpool spool, IServiceS
             var info = spool.Find(job.UploadId) ?? throw new FileNotFoundException("The upload has gone from the spool.");
             var (file, listName) = spool.OpenList(job.UploadId, info);
             await using var _ = file;
-            status.Summary = await importer.RunAsync(job.BatchId, job.NewsletterId, file, listName, job.UserName, job.Mapping, status.Progress, linked.Token);
+            status.Summary = await importer.RunAsync(job.BatchId, job.NewsletterId, file, listName, job.UserName, job.Mapping, status.Progress, linked.Token,
+                prepared: true);
             final = ImportJobState.Completed;
         }
         catch (OperationCanceledException)

@@ -14,8 +14,9 @@ public static class ListReader
 {
     private const int PreviewRows = 10;
 
-    public static IEnumerable<ContactRow> Read(Stream stream, string fileName, ImportMapping? mapping = null, ReadLimits? limits = null) =>
-        Guard(ReadRows(stream, fileName, mapping, limits ?? ReadLimits.Default));
+    /// <param name="prepared">As for <see cref="Preview"/>: the spool's copy passed <see cref="Prepare"/>, so a workbook is not inflated twice.</param>
+    public static IEnumerable<ContactRow> Read(Stream stream, string fileName, ImportMapping? mapping = null, ReadLimits? limits = null, bool prepared = false) =>
+        Guard(ReadRows(stream, fileName, mapping, limits ?? ReadLimits.Default, prepared));
 
     /// <summary>
     /// Every non-blank record of a list with all its fields, the header included (tell it by
@@ -122,12 +123,12 @@ public static class ListReader
     private static string Shown(string value) =>
         value.Length <= ImportLimits.PreviewCellChars ? value : string.Concat(value.AsSpan(0, ImportLimits.PreviewCellChars), "…");
 
-    private static IEnumerable<ContactRow> ReadRows(Stream stream, string fileName, ImportMapping? mapping, ReadLimits limits)
+    private static IEnumerable<ContactRow> ReadRows(Stream stream, string fileName, ImportMapping? mapping, ReadLimits limits, bool prepared)
     {
         var owned = new List<IDisposable>();
         try
         {
-            var (s, _, format, budget, _) = Resolve(stream, fileName, owned, limits);
+            var (s, _, format, budget, _) = Resolve(stream, fileName, owned, limits, counted: prepared);
             if (format == ListFormat.VCard)
             {
                 using var text = TextDecoding.Reader(s, TextDecoding.Detect(s));

@@ -49,8 +49,6 @@ internal sealed class SharedStringTable
         _end += count;
     }
 
-    public int Count => _count;
-
     private long Start(int index)
     {
         var (first, relative) = _offsets[index / OffsetsPerBlock];
@@ -59,9 +57,6 @@ internal sealed class SharedStringTable
 
     internal static ImportFormatException TooLarge() => new("Import_SharedStringsTooLarge",
         $"The workbook's shared strings take more than {ImportLimits.MaxSharedStringBytes >> 20} MB: this is not a contact list.");
-
-    /// <summary>The string at <paramref name="index"/>, or "" for an index the table does not have (a damaged cell).</summary>
-    public string this[int index] => Get(index, int.MaxValue, out _);
 
     /// <summary>
     /// The first <paramref name="maxChars"/> characters of the string at <paramref name="index"/>, and its whole

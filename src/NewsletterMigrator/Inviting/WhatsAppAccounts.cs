@@ -12,10 +12,8 @@ namespace NewsletterMigrator.Inviting;
 /// <summary>The messaging limit in force and where it comes from.</summary>
 public enum LimitSource { Graph, Webhook, Setting, NewPortfolio }
 
-public sealed record EffectiveLimit(int? Value, LimitSource Source, DateTime? AtUtc)
-{
-    public bool Unlimited => Value is null;
-}
+/// <summary>The limit in force (null: unlimited), where it came from and when.</summary>
+public sealed record EffectiveLimit(int? Value, LimitSource Source, DateTime? AtUtc);
 
 /// <summary>What an admin's resume did: lifted the pause, found none, or was refused while Meta rates the number RED.</summary>
 public enum ResumeOutcome { Resumed, NotPaused, StillRed }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Inviting;
@@ -31,9 +30,9 @@ public sealed record WhatsAppForecast(
 
 /// <summary>
 /// One of Meta's error codes among a newsletter's messages (null: an answer without one): how many failed for good and how
-/// many wait for another try, with what the code means (<see cref="WhatsAppErrors"/>; null for a code not in the table).
+/// many wait for another try (the page says what the code means: WhatsAppStateText.ErrorMeaning).
 /// </summary>
-public sealed record WhatsAppErrorCount(int? Code, string? Meaning, int Failed, int Waiting);
+public sealed record WhatsAppErrorCount(int? Code, int Failed, int Waiting);
 
 public sealed class WhatsAppForecasts(AppDbContext db, WhatsAppAccounts accounts, TimeProvider clock)
 {
@@ -77,7 +76,7 @@ public sealed class WhatsAppForecasts(AppDbContext db, WhatsAppAccounts accounts
             .Select(g => new { g.Key.LastErrorCode, g.Key.Failed, Count = g.Count() })
             .ToListAsync(ct);
         return [.. groups.GroupBy(g => g.LastErrorCode)
-            .Select(g => new WhatsAppErrorCount(g.Key, WhatsAppErrors.Find(g.Key)?.Meaning,
+            .Select(g => new WhatsAppErrorCount(g.Key,
                 g.Where(x => x.Failed).Sum(x => x.Count), g.Where(x => !x.Failed).Sum(x => x.Count)))
             .OrderByDescending(c => c.Failed + c.Waiting).ThenBy(c => c.Code)];
     }

@@ -34,9 +34,10 @@ public sealed class WhatsAppRefusals(AppDbContext db, WhatsAppAccounts accounts,
         switch (action)
         {
             case WhatsAppErrorAction.SlowDown:
-                await RequeueAsync(rows, now + (refusal.RetryAfter ?? o.SlowDownDelay), message.Attempts, message.DayDeferrals, refusal.Code, error, ct);
+                var quietUntil = now + (refusal.RetryAfter ?? o.SlowDownDelay);
+                await RequeueAsync(rows, quietUntil, message.Attempts, message.DayDeferrals, refusal.Code, error, ct);
                 // The limit is the number's, not this instance's: every instance holds back (the worker also slows its own pace).
-                await accounts.QuietUntilAsync(now + (refusal.RetryAfter ?? o.SlowDownDelay), ct);
+                await accounts.QuietUntilAsync(quietUntil, ct);
                 break;
             case WhatsAppErrorAction.PauseQueue:
                 // Not this reader's fault: the message waits in the queue until the cause is fixed and the queue resumes.

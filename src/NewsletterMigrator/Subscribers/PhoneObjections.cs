@@ -74,10 +74,9 @@ public sealed class PhoneObjections(AppDbContext db, SuppressionList suppression
         if (contactIds.Count == 0) return contactIds;
         await db.WhatsAppMessages
             .Where(m => contactIds.Contains(m.ContactId) && (m.Status == WhatsAppStatus.Queued || m.Status == WhatsAppStatus.Leased))
-            // A leased row keeps its owner: if its request is already on the way and Meta accepts it, the worker still
-            // records the acceptance, which the moving 24-hour budget must count.
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Cancelled)
-                .SetProperty(m => m.LeaseOwner, m => m.Status == WhatsAppStatus.Leased ? m.LeaseOwner : null), ct);
+            // The lease owner stays: if a leased row's request is already on the way and Meta accepts it, the worker still
+            // records the acceptance, which the moving 24-hour budget must count (a queued row has no owner).
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Cancelled), ct);
         foreach (var id in contactIds)
         {
             // The HMAC stays (it is the suppression list's own hash) so the row is still known as this number's;
