@@ -78,7 +78,7 @@ public sealed class TestSendTests
         var (staff, url) = await CampaignPageAsync(app);
         await using (var scope = app.Services.CreateAsyncScope())
         {
-            var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
             await users.SetLockoutEndDateAsync((await users.FindByEmailAsync(Editor))!, DateTimeOffset.MaxValue);
         }
 

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace NewsletterMigrator.Data;
 
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<IdentityUser>(options)
+public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<StaffUser>(options)
 {
     public DbSet<Newsletter> Newsletters => Set<Newsletter>();
     public DbSet<ConsentText> ConsentTexts => Set<ConsentText>();

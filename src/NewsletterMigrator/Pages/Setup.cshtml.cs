@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Data;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -13,8 +14,8 @@ namespace NewsletterMigrator.Pages;
 /// Guesses at the code count against the same per-IP limit as sign-in attempts.
 /// </summary>
 [EnableRateLimiting(SignInRateLimits.Policy)]
-public sealed class SetupModel(StaffAccounts accounts, SetupCode setupCode, SignInManager<IdentityUser> signIn,
-    UserManager<IdentityUser> users, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class SetupModel(StaffAccounts accounts, SetupCode setupCode, SignInManager<StaffUser> signIn,
+    UserManager<StaffUser> users, IStringLocalizer<SharedResource> text) : PageModel
 {
     [BindProperty] public string? Code { get; set; }
     [BindProperty] public string? Email { get; set; }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Staff;
 
@@ -10,10 +11,10 @@ namespace NewsletterMigrator.Staff;
 /// </summary>
 public sealed class DummyPasswordHash
 {
-    private static readonly IdentityUser Nobody = new();
+    private static readonly StaffUser Nobody = new();
     private string? _hash;
 
-    public void Verify(IPasswordHasher<IdentityUser> hasher, string password)
+    public void Verify(IPasswordHasher<StaffUser> hasher, string password)
     {
         var hash = LazyInitializer.EnsureInitialized(ref _hash, () => hasher.HashPassword(Nobody, RandomNumberGenerator.GetHexString(32)));
         _ = hasher.VerifyHashedPassword(Nobody, hash, password);

@@ -6,7 +6,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Staff;
 
 /// <summary>Creates staff accounts for the first-run page, the create-admin command and the admin area.</summary>
-public sealed class StaffAccounts(UserManager<IdentityUser> users, RoleManager<IdentityRole> roles, AppDbContext db, TimeProvider clock)
+public sealed class StaffAccounts(UserManager<StaffUser> users, RoleManager<IdentityRole> roles, AppDbContext db, TimeProvider clock)
 {
     public Task<bool> AnyAsync(CancellationToken ct = default) => db.Users.AnyAsync(ct);
 
@@ -16,7 +16,7 @@ public sealed class StaffAccounts(UserManager<IdentityUser> users, RoleManager<I
         {
             if (!await roles.RoleExistsAsync(name)) await roles.CreateAsync(new IdentityRole(name));
         }
-        var user = new IdentityUser { UserName = email, Email = email, EmailConfirmed = true };
+        var user = new StaffUser { UserName = email, Email = email, EmailConfirmed = true };
         var result = await users.CreateAsync(user, password);
         if (!result.Succeeded) return result;
         result = await users.AddToRoleAsync(user, role);

@@ -20,7 +20,7 @@ public static class StaffIdentitySetup
         services.AddOptions<StaffSignInOptions>().BindConfiguration(StaffSignInOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StaffSignInOptions>, StaffSignInOptionsValidator>();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
-        services.AddIdentityCore<IdentityUser>(options =>
+        services.AddIdentityCore<StaffUser>(options =>
             {
                 options.User.RequireUniqueEmail = true;
                 options.Password.RequiredLength = 12;

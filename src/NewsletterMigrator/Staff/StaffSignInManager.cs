@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Data;
 using Microsoft.Extensions.Options;
 
 namespace NewsletterMigrator.Staff;
@@ -10,10 +11,10 @@ namespace NewsletterMigrator.Staff;
 /// 58 ms for a real account and 4 ms for an unknown one, which told a prober which addresses are staff.
 /// Those two paths now check the password against <see cref="DummyPasswordHash"/> first.
 /// </summary>
-public sealed class StaffSignInManager(UserManager<IdentityUser> users, IHttpContextAccessor contextAccessor,
-    IUserClaimsPrincipalFactory<IdentityUser> claimsFactory, IOptions<IdentityOptions> options, ILogger<SignInManager<IdentityUser>> logger,
-    IAuthenticationSchemeProvider schemes, IUserConfirmation<IdentityUser> confirmation, DummyPasswordHash dummyHash)
-    : SignInManager<IdentityUser>(users, contextAccessor, claimsFactory, options, logger, schemes, confirmation)
+public sealed class StaffSignInManager(UserManager<StaffUser> users, IHttpContextAccessor contextAccessor,
+    IUserClaimsPrincipalFactory<StaffUser> claimsFactory, IOptions<IdentityOptions> options, ILogger<SignInManager<StaffUser>> logger,
+    IAuthenticationSchemeProvider schemes, IUserConfirmation<StaffUser> confirmation, DummyPasswordHash dummyHash)
+    : SignInManager<StaffUser>(users, contextAccessor, claimsFactory, options, logger, schemes, confirmation)
 {
     public override async Task<SignInResult> PasswordSignInAsync(string userName, string password, bool isPersistent, bool lockoutOnFailure)
     {
@@ -23,7 +24,7 @@ public sealed class StaffSignInManager(UserManager<IdentityUser> users, IHttpCon
         return SignInResult.Failed;
     }
 
-    public override async Task<SignInResult> CheckPasswordSignInAsync(IdentityUser user, string password, bool lockoutOnFailure)
+    public override async Task<SignInResult> CheckPasswordSignInAsync(StaffUser user, string password, bool lockoutOnFailure)
     {
         // Identity refuses a locked (or not yet allowed) account before it looks at the password.
         if (await PreSignInCheck(user) is { } refused)

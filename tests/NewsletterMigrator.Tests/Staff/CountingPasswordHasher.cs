@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Tests;
 
@@ -8,11 +9,11 @@ namespace NewsletterMigrator.Tests;
 /// The app's real <see cref="PasswordHasher{TUser}"/>, wrapped so a test can see which stored hash each
 /// sign-in verified a password against. It changes nothing about hashing or the result.
 /// </summary>
-public sealed class CountingPasswordHasher(IPasswordHasher<IdentityUser> real, PasswordChecks checks) : IPasswordHasher<IdentityUser>
+public sealed class CountingPasswordHasher(IPasswordHasher<StaffUser> real, PasswordChecks checks) : IPasswordHasher<StaffUser>
 {
-    public string HashPassword(IdentityUser user, string password) => real.HashPassword(user, password);
+    public string HashPassword(StaffUser user, string password) => real.HashPassword(user, password);
 
-    public PasswordVerificationResult VerifyHashedPassword(IdentityUser user, string hashedPassword, string providedPassword)
+    public PasswordVerificationResult VerifyHashedPassword(StaffUser user, string hashedPassword, string providedPassword)
     {
         checks.Record(hashedPassword);
         return real.VerifyHashedPassword(user, hashedPassword, providedPassword);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -138,8 +139,8 @@ public sealed partial class SignInTests : IAsyncLifetime
     private AppFactory App(Dictionary<string, string?> settings, bool kestrel = false) => new(kestrel, settings)
     {
         // The real hasher with its real options, only observed (see CountingPasswordHasher).
-        TestServices = services => services.AddScoped<IPasswordHasher<IdentityUser>>(sp =>
-            new CountingPasswordHasher(new PasswordHasher<IdentityUser>(sp.GetService<IOptions<PasswordHasherOptions>>()), _checks)),
+        TestServices = services => services.AddScoped<IPasswordHasher<StaffUser>>(sp =>
+            new CountingPasswordHasher(new PasswordHasher<StaffUser>(sp.GetService<IOptions<PasswordHasherOptions>>()), _checks)),
     };
 
     /// <summary>What a browser gets back for a sign-in, without the parts that differ on every request.</summary>
@@ -155,7 +156,7 @@ public sealed partial class SignInTests : IAsyncLifetime
     private async Task<bool> IsLockedOutAsync(string email)
     {
         await using var scope = _app.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
         return await users.IsLockedOutAsync((await users.FindByEmailAsync(email))!);
     }
 

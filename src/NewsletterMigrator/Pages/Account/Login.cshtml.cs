@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Data;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -10,7 +11,7 @@ using NewsletterMigrator.Staff;
 namespace NewsletterMigrator.Pages.Account;
 
 [EnableRateLimiting(SignInRateLimits.Policy)]
-public sealed class LoginModel(SignInManager<IdentityUser> signIn, StaffAccounts accounts, IOptions<StaffSignInOptions> options,
+public sealed class LoginModel(SignInManager<StaffUser> signIn, StaffAccounts accounts, IOptions<StaffSignInOptions> options,
     IStringLocalizer<SharedResource> text) : PageModel
 {
     [BindProperty] public string? Email { get; set; }

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Identity;
+using NewsletterMigrator.Data;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace NewsletterMigrator.Pages.Account;
 
-public sealed class LogoutModel(SignInManager<IdentityUser> signIn) : PageModel
+public sealed class LogoutModel(SignInManager<StaffUser> signIn) : PageModel
 {
     public IActionResult OnGet() => RedirectToPage("/Index");
 
