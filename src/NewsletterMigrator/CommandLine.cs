@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Backups;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Newsletters;
@@ -16,6 +17,8 @@ public static class CommandLine
     {
         try
         {
+            // Before the migration, which would create the very database a restore must find absent.
+            if (args[0] == "restore") return await RestoreAsync(app, args);
             await app.MigrateDatabaseAsync();
             await using var scope = app.Services.CreateAsyncScope();
             var services = scope.ServiceProvider;
@@ -27,13 +30,20 @@ public static class CommandLine
                 "update-newsletter" => await NewsletterVerbs.UpdateAsync(services, args, Console.Out, Console.Error),
                 "import" => await ImportAsync(services, args),
                 "suppress" => await SuppressAsync(services, args),
-                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}"),
+                "backup" => await BackupVerbs.BackupAsync(services, args, Console.Out, Console.Error),
+                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {BackupVerbs.Usage}"),
             };
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ImportFormatException or UnauthorizedAccessException)
         {
             return Fail(ex.Message);
         }
+    }
+
+    private static async Task<int> RestoreAsync(WebApplication app, string[] args)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await BackupVerbs.RestoreAsync(scope.ServiceProvider, args, Console.Out, Console.Error);
     }
 
     private static async Task<int> CreateAdminAsync(IServiceProvider services, string[] args)

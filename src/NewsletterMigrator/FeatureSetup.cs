@@ -1,5 +1,7 @@
+using NewsletterMigrator.Backups;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Consent;
+using NewsletterMigrator.Dashboard;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Newsletters;
@@ -35,6 +37,8 @@ public static class FeatureSetup
         services.AddSingleton<MailTransportFactory>();
         services.AddHostedService<DeliveryWorker>();
         builder.AddReaderRights();
+        services.AddBackups();
+        services.AddDashboard();
         return builder;
     }
 }

@@ -27,13 +27,16 @@ public sealed class KeyRing
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));
 
+    /// <summary>The Development key's file in the data folder; never part of a backup.</summary>
+    public const string DevelopmentKeyFile = "master.key";
+
     /// <summary>Reads App:MasterKey, or (Development only: the validator requires the key elsewhere) creates one once in the data folder.</summary>
     public static KeyRing Load(IOptions<AppOptions> options, ILogger<KeyRing> logger)
     {
         var app = options.Value;
         if (!string.IsNullOrEmpty(app.MasterKey)) return new KeyRing(Convert.FromBase64String(app.MasterKey));
 
-        var path = Path.Combine(app.DataDirectory, "master.key");
+        var path = Path.Combine(app.DataDirectory, DevelopmentKeyFile);
         if (!File.Exists(path))
         {
             Directory.CreateDirectory(app.DataDirectory);

@@ -22,6 +22,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
     public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
     public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
+    public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -134,6 +135,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.Property(a => a.QualityRating).HasMaxLength(20);
             e.HasData(new WhatsAppAccount { Id = WhatsAppAccount.SingleId });
         });
+        // The dashboard reads the newest run.
+        builder.Entity<BackupRun>(e => e.HasIndex(r => r.FinishedAtUtc));
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)

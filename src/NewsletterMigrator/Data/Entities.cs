@@ -378,3 +378,16 @@ public sealed class WhatsAppAccount
     /// <summary>Bumped by every batch reservation: the no-op write that takes the row's lock.</summary>
     public long Reservations { get; set; }
 }
+
+/// <summary>One successful <c>backup</c> run: the dashboard shows the last one's age, so it lives here, not in a log file.</summary>
+public sealed class BackupRun
+{
+    public long Id { get; set; }
+    public DateTime StartedAtUtc { get; set; }
+    public DateTime FinishedAtUtc { get; set; }
+    /// <summary>The archive's full path as the backing-up process saw it.</summary>
+    public string FileName { get; set; } = "";
+    public long SizeBytes { get; set; }
+    /// <summary>The row counts of the snapshot, as JSON (table → rows), as the archive's manifest has them.</summary>
+    public string Counts { get; set; } = "";
+}

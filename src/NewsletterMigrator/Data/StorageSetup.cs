@@ -20,7 +20,7 @@ public static class StorageSetup
         var dataDirectory = builder.Configuration["App:DataDirectory"] is { Length: > 0 } d ? d : "data";
         services.AddDataProtection()
             .SetApplicationName("NewsletterMigrator")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDirectory, "keys")));
+            .PersistKeysToFileSystem(new DirectoryInfo(KeyRingFolder(dataDirectory)));
 
         services.AddSingleton(sp => KeyRing.Load(sp.GetRequiredService<IOptions<AppOptions>>(), sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<PhoneProtector>();
@@ -36,6 +36,12 @@ public static class StorageSetup
             .AddCheck<KeyHealthCheck>("master-key");
         return builder;
     }
+
+    /// <summary>Where ASP.NET Data Protection keeps its key ring (cookies, antiforgery): backed up with the database.</summary>
+    public static string KeyRingFolder(string dataDirectory) => Path.Combine(dataDirectory, "keys");
+
+    /// <summary>The SQLite file a connection string names, as a full path.</summary>
+    public static string DatabaseFile(string connectionString) => Path.GetFullPath(new SqliteConnectionStringBuilder(connectionString).DataSource);
 
     /// <summary>Applies EF migrations (never EnsureCreated) and switches SQLite to WAL.</summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)

@@ -5,12 +5,10 @@ using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Common.SendingOptions> sending,
-    Inviting.WhatsAppAccounts whatsApp) : PageModel
+public sealed class IndexModel(AppDbContext db, TimeProvider clock,
+    Inviting.WhatsAppAccounts whatsApp,
+    Dashboard.AttentionItems attentionItems) : PageModel
 {
-    /// <summary>The mailto: unsubscribe address; the app does not read it, so staff must (C44).</summary>
-    public string? UnsubscribeMailbox => string.IsNullOrWhiteSpace(sending.Value.UnsubscribeMailbox) ? null : sending.Value.UnsubscribeMailbox.Trim();
-
     /// <param name="Missing">What the newsletter lacks before it may go live (C38): the "ready to go live" checklist.</param>
     public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending, IReadOnlyList<LegalItem> Missing);
 
@@ -32,6 +30,17 @@ public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Ex
         MigrationEndReminders = [.. rows.Select(r => MigrationEnd.Reminder(r.Newsletter, now)).OfType<MigrationEndReminder>().OrderBy(r => r.EndsAtUtc)];
         // A paused WhatsApp queue sends nothing for any newsletter: staff must see it where they start.
         WhatsAppPause = new WhatsAppPauseBanner(await whatsApp.GetAsync(), ResumeHere: false, Rows.FirstOrDefault()?.Id);
+        await LoadAttentionAsync();
+    }
+
+    /// <summary>What staff must act on (paused campaigns, failing SMTP, an overdue backup, withdrawals by mail).</summary>
+    public Dashboard.Attention? Attention { get; private set; }
+
+    // An editor's items concern the newsletters listed for them (Rows, which the editor scope filters); an admin's all of them.
+    private async Task LoadAttentionAsync()
+    {
+        var admin = User.IsInRole(Staff.Roles.Admin);
+        Attention = await attentionItems.ForAsync(admin, admin ? null : Rows.Select(r => r.Id).ToList(), HttpContext.RequestAborted);
     }
 
     public WhatsAppPauseBanner? WhatsAppPause { get; private set; }

@@ -67,6 +67,23 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "BackupRuns",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    StartedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    FinishedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    FileName = table.Column<string>(type: "TEXT", nullable: false),
+                    SizeBytes = table.Column<long>(type: "INTEGER", nullable: false),
+                    Counts = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackupRuns", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ConsentEvents",
                 columns: table => new
                 {
@@ -634,6 +651,11 @@ namespace NewsletterMigrator.Data.Migrations
                 column: "AtUtc");
 
             migrationBuilder.CreateIndex(
+                name: "IX_BackupRuns_FinishedAtUtc",
+                table: "BackupRuns",
+                column: "FinishedAtUtc");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Campaigns_NewsletterId",
                 table: "Campaigns",
                 column: "NewsletterId");
@@ -816,6 +838,9 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "AuditEntries");
+
+            migrationBuilder.DropTable(
+                name: "BackupRuns");
 
             migrationBuilder.DropTable(
                 name: "Campaigns");

@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace NewsletterMigrator.Backups;
+
+/// <summary>What a backup archive says about itself (manifest.json): who made it, from which schema, what it holds.</summary>
+public sealed record BackupManifest
+{
+    public const string FormatName = "NewsletterMigrator backup";
+    public const string MasterKeyNote = "not included: keep App:MasterKey safe separately";
+
+    public string Format { get; init; } = FormatName;
+    public int FormatVersion { get; init; } = 1;
+    public string AppVersion { get; init; } = "";
+    /// <summary>The newest EF migration the database had: a restore refuses a schema this version does not know.</summary>
+    public string SchemaMigration { get; init; } = "";
+    public DateTime CreatedAtUtc { get; init; }
+    public string MasterKey { get; init; } = MasterKeyNote;
+    /// <summary>Rows per main table in the snapshot (table → rows); a restore checks the database it unpacked against them.</summary>
+    public Dictionary<string, long> Counts { get; init; } = [];
+    public List<BackupFile> Files { get; init; } = [];
+}
+
+/// <param name="Path">The entry's name in the archive.</param>
+/// <param name="Sha256">Of the unpacked file, lower-case hex.</param>
+public sealed record BackupFile(string Path, long Bytes, string Sha256);
+
+/// <summary>The archive's layout: one zip with the SQLite snapshot, the Data Protection key ring and the manifest.</summary>
+public static class BackupArchive
+{
+    public const string ManifestEntry = "manifest.json";
+    public const string DatabaseEntry = "database/newsletter.db";
+    public const string KeysFolder = "keys/";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>The tables the manifest counts: the ones an operator compares after a restore.</summary>
+    public static readonly string[] CountedTables =
+    [
+        "Newsletters", "ConsentTexts", "ImportBatches", "Contacts", "Subscribers", "ConsentEvents", "Campaigns",
+        "OutboundMessages", "Suppressions", "ErasedSubscribers", "AuditEntries", "WhatsAppMessages", "AspNetUsers",
+    ];
+
+    /// <summary>A key ring file in the archive: keys/ and a plain *.xml name, nothing that could climb out of the folder.</summary>
+    public static bool IsKeyEntry(string name)
+    {
+        if (!name.StartsWith(KeysFolder, StringComparison.Ordinal)) return false;
+        var file = name[KeysFolder.Length..];
+        return file.Length > 4 && file.EndsWith(".xml", StringComparison.Ordinal) && !file.StartsWith('.')
+               && file.IndexOfAny(['/', '\\']) < 0 && file == Path.GetFileName(file);
+    }
+
+    /// <summary>A connection to a snapshot file outside the app's pool, so the file can be moved or removed once it is closed.</summary>
+    public static SqliteConnection Open(string file) =>
+        new(new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString());
+
+    public static async Task<Dictionary<string, long>> CountRowsAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (var table in CountedTables)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
+            counts[table] = (long)(await command.ExecuteScalarAsync(ct))!;
+        }
+        return counts;
+    }
+
+    public static async Task<string> LastMigrationAsync(SqliteConnection connection, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MigrationId FROM \"__EFMigrationsHistory\" ORDER BY MigrationId DESC LIMIT 1";
+        return await command.ExecuteScalarAsync(ct) as string ?? "";
+    }
+
+    /// <summary>Copies <paramref name="input"/> to <paramref name="output"/> and returns the bytes copied and their SHA-256.</summary>
+    public static async Task<(long Bytes, string Sha256)> CopyHashedAsync(Stream input, Stream output, CancellationToken ct)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await input.ReadAsync(buffer, ct)) > 0)
+        {
+            hash.AppendData(buffer, 0, read);
+            await output.WriteAsync(buffer.AsMemory(0, read), ct);
+            total += read;
+        }
+        return (total, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    public static string Size(long bytes) => bytes switch
+    {
+        >= 1 << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1 << 30):0.0} GiB"),
+        >= 1 << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1 << 20):0.0} MiB"),
+        >= 1 << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        _ => $"{bytes} bytes",
+    };
+}

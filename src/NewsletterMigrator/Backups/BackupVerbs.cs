@@ -1,0 +1,76 @@
+using System.Globalization;
+
+namespace NewsletterMigrator.Backups;
+
+/// <summary><c>backup &lt;file&gt; [--force]</c> and <c>restore &lt;file&gt;</c>: the operator's words around BackupWriter and BackupRestorer.</summary>
+public static class BackupVerbs
+{
+    public const string Usage = "backup <file> [--force], restore <file>";
+
+    private const string MasterKeyWarning =
+        "The master key (App:MasterKey) is NOT in the archive: keep App:MasterKey safe separately. Without it the phone numbers and personal links in this backup cannot be read.";
+
+    public static async Task<int> BackupAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
+    {
+        var file = args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+        if (file is null) return Fail(errors, "Usage: backup <file> [--force]  (writes a zip with the database, the Data Protection keys and a manifest)");
+        var outcome = await services.GetRequiredService<BackupWriter>().WriteAsync(file, args.Contains("--force"), "command line");
+        switch (outcome.Status)
+        {
+            case BackupStatus.FileExists:
+                return Fail(errors, $"{outcome.Path} exists already: nothing was written. Choose another name, or add --force to replace it.");
+            case BackupStatus.FolderMissing:
+                return Fail(errors, $"The folder of {outcome.Path} does not exist: nothing was written.");
+        }
+        var manifest = outcome.Manifest!;
+        output.WriteLine(Invariant($"Backup written: {outcome.Path} ({BackupArchive.Size(outcome.SizeBytes)}) in {outcome.Duration.TotalSeconds:0.0} s."));
+        output.WriteLine(Invariant($"  Snapshot of {manifest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss} UTC, schema {manifest.SchemaMigration}, app {manifest.AppVersion}."));
+        output.WriteLine("  " + Counts(manifest));
+        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s)."));
+        output.WriteLine(MasterKeyWarning);
+        return 0;
+    }
+
+    public static async Task<int> RestoreAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
+    {
+        var file = args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+        if (file is null) return Fail(errors, "Usage: restore <file>  (into an empty data folder, with the master key the backup was made with)");
+        var outcome = await services.GetRequiredService<BackupRestorer>().RestoreAsync(file);
+        const string nothing = " Nothing was restored.";
+        switch (outcome.Status)
+        {
+            case RestoreStatus.FileMissing:
+                return Fail(errors, $"File not found: {outcome.Detail}." + nothing);
+            case RestoreStatus.NotEmpty:
+                return Fail(errors, $"The data folder is not empty ({outcome.Detail}): restore only into an empty data folder (App:DataDirectory, Database:ConnectionString), so nothing is overwritten." + nothing);
+            case RestoreStatus.NoMasterKey:
+                return Fail(errors, "App:MasterKey is not set: set the master key the backup was made with (App__MasterKey), or put the Development master.key of the backed-up data folder into the data folder." + nothing);
+            case RestoreStatus.Damaged:
+                return Fail(errors, $"The archive is damaged or incomplete: {outcome.Detail.TrimEnd('.')}." + nothing);
+            case RestoreStatus.Foreign:
+                return Fail(errors, $"This is not a NewsletterMigrator backup: {outcome.Detail}." + nothing);
+            case RestoreStatus.UnknownSchema:
+                return Fail(errors, $"The backup's database schema ({outcome.Detail}) is unknown to this version of the app: restore it with the version that made it, or a newer one." + nothing);
+            case RestoreStatus.WrongKey:
+                return Fail(errors, "App:MasterKey cannot read the restored data: it is not the key this backup was made with. Set the master key that belongs to the backup and restore again; the unpacked files were removed." + nothing);
+        }
+        var manifest = outcome.Manifest!;
+        output.WriteLine(Invariant($"Restored the backup of {manifest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss} UTC (schema {manifest.SchemaMigration}, app {manifest.AppVersion}) to {outcome.Detail}."));
+        output.WriteLine("  " + Counts(manifest) + " (as in the manifest)");
+        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s)."));
+        output.WriteLine($"  App:MasterKey opens {string.Join(", ", outcome.KeyChecks!)}.");
+        output.WriteLine("Start the app on this data folder: it applies newer migrations, if any, at start-up.");
+        return 0;
+    }
+
+    private static string Counts(BackupManifest manifest) =>
+        string.Join(", ", manifest.Counts.Select(c => Invariant($"{c.Key} {c.Value}")));
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static int Fail(TextWriter errors, string message)
+    {
+        errors.WriteLine(message);
+        return 1;
+    }
+}

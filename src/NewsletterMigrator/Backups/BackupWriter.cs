@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+
+namespace NewsletterMigrator.Backups;
+
+public enum BackupStatus { Written, FileExists, FolderMissing }
+
+public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManifest? Manifest = null, long SizeBytes = 0, TimeSpan Duration = default);
+
+/// <summary>
+/// <c>backup &lt;file&gt;</c>: a consistent copy of the live database and the Data Protection key ring in one zip, while
+/// the app may be running and sending. The database is copied with SQLite's <c>VACUUM INTO</c>, which reads one
+/// snapshot in a read transaction: in WAL mode writers carry on meanwhile, and the copy holds every committed
+/// transaction up to its start and nothing after. A file copy of a live WAL database would not (the newest commits sit
+/// in the -wal file, and a checkpoint may run while the copy is read). The master key is never written into the archive.
+/// </summary>
+public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, TimeProvider clock, ILogger<BackupWriter> logger)
+{
+    public async Task<BackupOutcome> WriteAsync(string target, bool overwrite, string requestedBy, CancellationToken ct = default)
+    {
+        var path = Path.GetFullPath(target);
+        if ((File.Exists(path) || Directory.Exists(path)) && !overwrite) return new(BackupStatus.FileExists, path);
+        var folder = Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(folder)) return new(BackupStatus.FolderMissing, path);
+
+        var started = clock.GetUtcNow().UtcDateTime;
+        var stopwatch = Stopwatch.StartNew();
+        // Built under a hidden temporary name beside the target and renamed when complete: a crash or a full disk
+        // never leaves a half archive under the name a restore drill would pick.
+        var partial = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
+        var snapshot = partial + ".db";
+        try
+        {
+            await SnapshotAsync(snapshot, ct);
+            var manifest = await WriteArchiveAsync(partial, snapshot, started, ct);
+            File.Move(partial, path, overwrite);
+            var size = new FileInfo(path).Length;
+            stopwatch.Stop();
+            await RecordAsync(started, path, size, manifest, requestedBy, ct);
+            logger.LogInformation("Backup written: {File}, {Bytes} bytes in {Elapsed} ms", path, size, stopwatch.ElapsedMilliseconds);
+            return new(BackupStatus.Written, path, manifest, size, stopwatch.Elapsed);
+        }
+        finally
+        {
+            File.Delete(partial);
+            File.Delete(snapshot);
+        }
+    }
+
+    private async Task SnapshotAsync(string snapshot, CancellationToken ct)
+    {
+        await using var connection = new SqliteConnection(database.Value.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "VACUUM INTO $file";
+        command.Parameters.AddWithValue("$file", snapshot);
+        // A large database takes a while; the app's busy timeout is for short writes, not for this one read.
+        command.CommandTimeout = 0;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<BackupManifest> WriteArchiveAsync(string partial, string snapshot, DateTime started, CancellationToken ct)
+    {
+        // Counted in the snapshot, not the live database: the manifest must describe exactly what the archive holds.
+        Dictionary<string, long> counts;
+        string migration;
+        await using (var connection = BackupArchive.Open(snapshot))
+        {
+            await connection.OpenAsync(ct);
+            counts = await BackupArchive.CountRowsAsync(connection, ct);
+            migration = await BackupArchive.LastMigrationAsync(connection, ct);
+        }
+
+        // The key ring is read after the snapshot: keys are only ever added, so every key the snapshot's cookies and
+        // antiforgery tokens need is here. The framework writes a key to a temporary name and renames it, so an *.xml
+        // file is always complete.
+        var keyFolder = StorageSetup.KeyRingFolder(app.Value.DataDirectory);
+        var keys = Directory.Exists(keyFolder) ? Directory.GetFiles(keyFolder, "*.xml").Order(StringComparer.Ordinal).ToList() : [];
+
+        var files = new List<BackupFile>();
+        BackupManifest manifest;
+        await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
+            {
+                files.Add(await AddFileAsync(zip, BackupArchive.DatabaseEntry, snapshot, ct));
+                foreach (var key in keys) files.Add(await AddFileAsync(zip, BackupArchive.KeysFolder + Path.GetFileName(key), key, ct));
+                manifest = new BackupManifest
+                {
+                    AppVersion = AppVersion, SchemaMigration = migration, CreatedAtUtc = started, Counts = counts, Files = files,
+                };
+                await using (var stream = zip.CreateEntry(BackupArchive.ManifestEntry, CompressionLevel.Optimal).Open())
+                    await JsonSerializer.SerializeAsync(stream, manifest, BackupArchive.Json, ct);
+            }
+            await file.FlushAsync(ct);
+            file.Flush(flushToDisk: true);
+        }
+        return manifest;
+    }
+
+    private static async Task<BackupFile> AddFileAsync(ZipArchive zip, string name, string source, CancellationToken ct)
+    {
+        // Fastest: SQLite pages compress well even so, and a backup of a large database should not wait on the CPU.
+        var entry = zip.CreateEntry(name, CompressionLevel.Fastest);
+        await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        await using var output = entry.Open();
+        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, ct);
+        return new BackupFile(name, bytes, sha256);
+    }
+
+    private async Task RecordAsync(DateTime started, string path, long size, BackupManifest manifest, string requestedBy, CancellationToken ct)
+    {
+        var finished = clock.GetUtcNow().UtcDateTime;
+        db.BackupRuns.Add(new BackupRun
+        {
+            StartedAtUtc = started, FinishedAtUtc = finished, FileName = path, SizeBytes = size,
+            Counts = JsonSerializer.Serialize(manifest.Counts),
+        });
+        db.Audit(requestedBy, "backup", $"{Path.GetFileName(path)}, {size} bytes, {manifest.Counts.GetValueOrDefault("Subscribers")} subscribers", finished);
+        await db.SaveChangesAsync(ct);
+    }
+
+    public static string AppVersion { get; } =
+        typeof(BackupWriter).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Text.Json;
+using NewsletterMigrator.Backups;
+using NewsletterMigrator.Testing;
+
+namespace NewsletterMigrator.Tests.Backups;
+
+/// <summary>
+/// Runs <c>backup</c> and <c>restore</c> as the operator does: the real program in its own process (the built
+/// NewsletterMigrator.dll next to the tests), on an app's data folder, database and master key.
+/// </summary>
+public static class BackupCommand
+{
+    public static Task<(int ExitCode, string Output, string Error)> RunAsync(AppFactory app, params string[] args) =>
+        RunAsync(app.DataDirectory, app.Settings["Database:ConnectionString"]!, app.Settings["App:MasterKey"], args);
+
+    /// <param name="masterKey">Null: none configured (Development then keeps its own key in the data folder).</param>
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string dataDirectory, string connectionString, string? masterKey,
+        string[] args, string environment = "Production")
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NewsletterMigrator.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["DOTNET_ENVIRONMENT"] = environment;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
+        start.Environment["App__DataDirectory"] = dataDirectory;
+        start.Environment["App__MasterKey"] = masterKey ?? "";
+        start.Environment["Database__ConnectionString"] = connectionString;
+        // Outside the data folder: a restore's target must stay empty.
+        start.Environment["Smtp__PickupDirectory"] = Path.Combine(Path.GetTempPath(), "nm-backup-test-pickup");
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await output, await error);
+    }
+
+    public static BackupManifest Manifest(string archive)
+    {
+        using var zip = ZipFile.OpenRead(archive);
+        using var stream = zip.GetEntry(BackupArchive.ManifestEntry)!.Open();
+        return JsonSerializer.Deserialize<BackupManifest>(stream, BackupArchive.Json)!;
+    }
+
+    /// <summary>Every entry of the archive, unpacked: what a search for a secret must look through (the zip itself is compressed).</summary>
+    public static Dictionary<string, byte[]> Entries(string archive)
+    {
+        using var zip = ZipFile.OpenRead(archive);
+        return zip.Entries.ToDictionary(e => e.FullName, e =>
+        {
+            using var stream = e.Open();
+            using var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        });
+    }
+}

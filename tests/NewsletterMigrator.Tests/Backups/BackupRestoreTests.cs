@@ -1,0 +1,206 @@
+using System.Net;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Backups;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Testing;
+
+namespace NewsletterMigrator.Tests.Backups;
+
+/// <summary>
+/// Issue 15, point 4: <c>backup</c> while a campaign sends, <c>restore</c> into a fresh data folder, and a second app on the
+/// restored data that still honours the links readers already hold. The verbs run as their own processes, as an operator
+/// runs them next to the live app.
+/// </summary>
+public sealed class BackupRestoreTests : IDisposable
+{
+    private const string Address = "leserin@example.test";
+    private readonly string _folder = Directory.CreateTempSubdirectory("nm-backups-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public async Task A_backup_taken_while_a_campaign_sends_restores_into_a_fresh_folder_where_counts_personal_links_and_one_click_unsubscribe_still_work()
+    {
+        await using var app = new AppFactory();
+        var newsletter = await app.NewsletterAsync();
+        await app.ImportAsync(newsletter, "liste.csv", ("0160 1111111", "Erika"), ("0171 2222222", "Max"));
+        await app.ConfirmedReaderAsync(app.Smtp, "/n/eilmeldungen", Address);
+        // The mail whose links the reader keeps: sent before the backup.
+        var mailBefore = await app.NewsletterMailAsync(app.Smtp, newsletter, Address, "Ausgabe 1");
+        await app.ConfirmedReadersAsync(newsletter, SendingTestData.Addresses(120));
+
+        // A slow server: the campaign is still sending when the backup reads its snapshot.
+        app.Smtp.Delay = TimeSpan.FromMilliseconds(150);
+        var campaign = await app.CampaignAsync(newsletter, "Ausgabe 2");
+        await ReaderSteps.WaitUntilAsync(() => app.WithDbAsync(db =>
+            db.OutboundMessages.AnyAsync(m => m.CampaignId == campaign && m.Status == MessageStatus.Sent)));
+
+        var archive = Path.Combine(_folder, "sicherung.zip");
+        var backup = await BackupCommand.RunAsync(app, "backup", archive);
+        app.Smtp.Delay = TimeSpan.Zero;
+        Assert.True(backup.ExitCode == 0, backup.Error);
+        Assert.Contains($"Backup written: {archive}", backup.Output);
+        Assert.Contains("keep App:MasterKey safe separately", backup.Output);
+        var manifest = BackupCommand.Manifest(archive);
+        Assert.Equal(121, manifest.Counts["Subscribers"]);
+        Assert.Equal(2, manifest.Counts["Contacts"]);
+        Assert.Contains(manifest.Files, f => BackupArchive.IsKeyEntry(f.Path));
+        // The run is on record for the dashboard.
+        var run = await app.WithDbAsync(db => db.BackupRuns.SingleAsync());
+        Assert.Equal(archive, run.FileName);
+        Assert.Equal(new FileInfo(archive).Length, run.SizeBytes);
+
+        await using var restored = new AppFactory(settings: new() { ["App:MasterKey"] = app.MasterKey });
+        var restore = await BackupCommand.RunAsync(restored, "restore", archive);
+        Assert.True(restore.ExitCode == 0, restore.Error + restore.Output);
+        Assert.Contains("Subscribers 121", restore.Output);
+        Assert.Contains("App:MasterKey opens the key check value, a stored phone number, a reader's unsubscribe link", restore.Output);
+
+        // The snapshot was taken mid-send: part of the campaign delivered, part still to go.
+        var statuses = await CampaignStatusesAsync(Path.Combine(restored.DataDirectory, "test.db"), campaign);
+        Assert.True(statuses.GetValueOrDefault(MessageStatus.Sent) > 0, string.Join(", ", statuses));
+        Assert.True(statuses.GetValueOrDefault(MessageStatus.Queued) + statuses.GetValueOrDefault(MessageStatus.Leased) > 0, string.Join(", ", statuses));
+
+        // The second app on the restored data: the same rows the manifest counted.
+        Assert.Equal(manifest.Counts["Subscribers"], await restored.WithDbAsync(db => db.Subscribers.CountAsync()));
+        Assert.Equal(manifest.Counts["Contacts"], await restored.WithDbAsync(db => db.Contacts.IgnoreQueryFilters().CountAsync()));
+        Assert.Equal(manifest.Counts["OutboundMessages"], await restored.WithDbAsync(db => db.OutboundMessages.CountAsync()));
+        Assert.Equal(manifest.Counts["ConsentEvents"], await restored.WithDbAsync(db => db.ConsentEvents.CountAsync()));
+        Assert.Equal(manifest.Counts["Newsletters"], await restored.WithDbAsync(db => db.Newsletters.CountAsync()));
+
+        // The reader's personal link from the mail sent before the backup opens their page on the restored app …
+        var reader = restored.Reader();
+        var manage = await reader.GetAsync(ReaderSteps.PathOf(mailBefore, "/manage/"));
+        Assert.Equal(HttpStatusCode.OK, manage.StatusCode);
+        Assert.Contains("Sie erhalten den Newsletter", await manage.Content.ReadAsStringAsync());
+        // … and the mail client's one-click unsubscribe (RFC 8058) still ends the subscription.
+        var oneClick = await reader.PostAsync(ReaderSteps.PathOf(mailBefore, "/u/"),
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["List-Unsubscribe"] = "One-Click" }));
+        Assert.Equal(HttpStatusCode.OK, oneClick.StatusCode);
+        Assert.Equal(SubscriberStatus.Unsubscribed, await restored.WithDbAsync(db => db.Subscribers.Where(s => s.EmailKey == Address).Select(s => s.Status).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task Restore_refuses_a_wrong_master_key_a_non_empty_folder_and_a_truncated_or_foreign_archive_and_leaves_the_folder_as_it_was()
+    {
+        var archive = Path.Combine(_folder, "sicherung.zip");
+        await using (var app = new AppFactory())
+        {
+            var newsletter = await app.NewsletterAsync();
+            await app.ConfirmedReadersAsync(newsletter, Address);
+            await app.StopHostAsync();
+            var backup = await BackupCommand.RunAsync(app, "backup", archive);
+            Assert.True(backup.ExitCode == 0, backup.Error);
+
+            // Never over an existing archive without --force, and never half written.
+            var again = await BackupCommand.RunAsync(app, "backup", archive);
+            Assert.NotEqual(0, again.ExitCode);
+            Assert.Contains("exists already", again.Error);
+            Assert.Contains("--force", again.Error);
+            Assert.Equal(0, (await BackupCommand.RunAsync(app, "backup", archive, "--force")).ExitCode);
+            Assert.Equal(["sicherung.zip"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+        }
+
+        var target = Directory.CreateTempSubdirectory("nm-restore-").FullName;
+        try
+        {
+            var connection = $"Data Source={Path.Combine(target, "newsletter.db")}";
+
+            var wrongKey = await BackupCommand.RunAsync(target, connection, Convert.ToBase64String(new byte[32]), ["restore", archive]);
+            Assert.NotEqual(0, wrongKey.ExitCode);
+            Assert.Contains("App:MasterKey cannot read the restored data", wrongKey.Error);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(target));
+
+            var truncated = Path.Combine(_folder, "abgeschnitten.zip");
+            var bytes = await File.ReadAllBytesAsync(archive);
+            await File.WriteAllBytesAsync(truncated, bytes[..(bytes.Length * 2 / 3)]);
+            var cut = await BackupCommand.RunAsync(target, connection, Convert.ToBase64String(new byte[32]), ["restore", truncated]);
+            Assert.NotEqual(0, cut.ExitCode);
+            Assert.Contains("The archive is damaged or incomplete", cut.Error);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(target));
+
+            // A zip that is no backup of ours: refused before anything is unpacked.
+            var foreign = Path.Combine(_folder, "fremd.zip");
+            using (var zip = System.IO.Compression.ZipFile.Open(foreign, System.IO.Compression.ZipArchiveMode.Create))
+            await using (var writer = new StreamWriter(zip.CreateEntry("manifest.json").Open()))
+                await writer.WriteAsync("{\"format\": \"something else\", \"files\": []}");
+            var other = await BackupCommand.RunAsync(target, connection, Convert.ToBase64String(new byte[32]), ["restore", foreign]);
+            Assert.NotEqual(0, other.ExitCode);
+            Assert.Contains("This is not a NewsletterMigrator backup", other.Error);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(target));
+
+            var note = Path.Combine(target, "notiz.txt");
+            await File.WriteAllTextAsync(note, "schon belegt");
+            var occupied = await BackupCommand.RunAsync(target, connection, Convert.ToBase64String(new byte[32]), ["restore", archive]);
+            Assert.NotEqual(0, occupied.ExitCode);
+            Assert.Contains("The data folder is not empty (notiz.txt)", occupied.Error);
+            Assert.Equal([note], Directory.EnumerateFileSystemEntries(target));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(target, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_archive_holds_no_master_key_neither_the_configured_one_nor_Developments_key_file_in_the_data_folder()
+    {
+        var data = Directory.CreateTempSubdirectory("nm-devkey-").FullName;
+        try
+        {
+            var connection = $"Data Source={Path.Combine(data, "newsletter.db")}";
+            var archive = Path.Combine(_folder, "sicherung.zip");
+            // Development without App:MasterKey: the app makes its key in the data folder, right beside what is backed up.
+            var backup = await BackupCommand.RunAsync(data, connection, null, ["backup", archive], environment: "Development");
+            Assert.True(backup.ExitCode == 0, backup.Error);
+            Assert.Contains("The master key (App:MasterKey) is NOT in the archive", backup.Output);
+            var key = (await File.ReadAllTextAsync(Path.Combine(data, "master.key"))).Trim();
+            AssertNotIn(archive, key);
+
+            var configured = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            var other = Path.Combine(data, "other.db");
+            var withKey = await BackupCommand.RunAsync(data, $"Data Source={other}", configured, ["backup", archive, "--force"]);
+            Assert.True(withKey.ExitCode == 0, withKey.Error);
+            AssertNotIn(archive, configured);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    /// <summary>The key neither as its base64 text nor as its 32 raw bytes, in the zip or in any unpacked entry.</summary>
+    private static void AssertNotIn(string archive, string base64Key)
+    {
+        var text = Encoding.ASCII.GetBytes(base64Key);
+        var raw = Convert.FromBase64String(base64Key);
+        var entries = BackupCommand.Entries(archive);
+        Assert.Contains(BackupArchive.DatabaseEntry, entries.Keys);
+        foreach (var (name, content) in entries.Append(new("(zip)", File.ReadAllBytes(archive))))
+        {
+            Assert.True(content.AsSpan().IndexOf(text) < 0, $"{name} holds the master key as text");
+            Assert.True(content.AsSpan().IndexOf(raw) < 0, $"{name} holds the master key's bytes");
+        }
+    }
+
+    private static async Task<Dictionary<MessageStatus, long>> CampaignStatusesAsync(string databaseFile, int campaignId)
+    {
+        await using var connection = BackupArchive.Open(databaseFile);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Status, COUNT(*) FROM OutboundMessages WHERE CampaignId = $id AND Kind = $kind GROUP BY Status";
+        command.Parameters.AddWithValue("$id", campaignId);
+        command.Parameters.AddWithValue("$kind", (int)MessageKind.Campaign);
+        var statuses = new Dictionary<MessageStatus, long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) statuses[(MessageStatus)reader.GetInt32(0)] = reader.GetInt64(1);
+        return statuses;
+    }
+}
