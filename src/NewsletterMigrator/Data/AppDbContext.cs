@@ -22,6 +22,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
     public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
     public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
+    public DbSet<StaffSecurityPolicy> StaffSecurityPolicies => Set<StaffSecurityPolicy>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -133,6 +134,11 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.Property(a => a.MessagingLimitSource).HasMaxLength(20);
             e.Property(a => a.QualityRating).HasMaxLength(20);
             e.HasData(new WhatsAppAccount { Id = WhatsAppAccount.SingleId });
+        });
+        builder.Entity<StaffSecurityPolicy>(e =>
+        {
+            e.Property(p => p.Id).ValueGeneratedNever();
+            e.HasData(new StaffSecurityPolicy { Id = StaffSecurityPolicy.SingleId, RequireTwoFactor = TwoFactorRequirement.Admins });
         });
     }
 

@@ -378,3 +378,18 @@ public sealed class WhatsAppAccount
     /// <summary>Bumped by every batch reservation: the no-op write that takes the row's lock.</summary>
     public long Reservations { get; set; }
 }
+
+/// <summary>Who must sign in with a second factor; stored as its number, so a new choice goes at the end.</summary>
+public enum TwoFactorRequirement { Nobody, Admins, AllStaff }
+
+/// <summary>
+/// The staff sign-in rules an admin sets in the admin area: one row (Id 1), created by the migration with
+/// two-factor sign-in required for admins (ARCHITECTURE.md: "expected for admins").
+/// </summary>
+public sealed class StaffSecurityPolicy
+{
+    public const int SingleId = 1;
+
+    public int Id { get; set; }
+    public TwoFactorRequirement RequireTwoFactor { get; set; } = TwoFactorRequirement.Admins;
+}
