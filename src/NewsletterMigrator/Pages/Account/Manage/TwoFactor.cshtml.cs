@@ -40,6 +40,8 @@ public sealed class TwoFactorModel(UserManager<StaffUser> users, SignInManager<S
     {
         var user = await users.GetUserAsync(User);
         if (user is null) return Challenge();
+        // A second submit (back button) must not make new recovery codes behind the member's back.
+        if (await users.GetTwoFactorEnabledAsync(user)) return RedirectToPage();
         RecoveryCodes = await twoFactor.EnableAsync(user, Code);
         if (RecoveryCodes is null) ModelState.AddModelError(nameof(Code), text["TwoFactor_SetupWrongCode"]);
         else await signIn.RefreshSignInAsync(user); // the new security stamp would end this session too
