@@ -36,6 +36,8 @@ public static class WebSetup
                 options.Conventions.AuthorizeFolder("/Admin");
                 options.Conventions.AuthorizeFolder("/Admin/Newsletters", Roles.Admin);
                 options.Conventions.AuthorizeFolder("/Admin/Privacy", Roles.Admin);
+                options.Conventions.AuthorizeFolder("/Admin/Security", Roles.Admin);
+                options.Conventions.AuthorizeFolder("/Account/Manage");
                 options.Conventions.Add(new PageHttpMethodsConvention());
             })
             // Any posted value other than "true" is an unticked checkbox, never a model error (issue 13).
@@ -103,6 +105,7 @@ public static class WebSetup
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<TwoFactorGate>(); // after authorization: it needs the signed-in staff member and their roles
         app.UseMiddleware<RequestBodyLimits>(); // needs the endpoint; after authorization, so only staff make it read an upload
 
         app.MapRazorPages();

@@ -24,19 +24,24 @@ public sealed class SecureCookieTests
         await using var app = HttpServer(publicBaseUrl);
         await app.NewsletterAsync();
         await app.StaffAsync("admin@example.test", Password, Roles.Admin);
+        var (key, _) = await app.EnableTwoFactorAsync("admin@example.test");
         var browser = new Browser(app);
 
         var login = await browser.GetAsync("/account/login");
         var signIn = await browser.PostFormAsync("/account/login", login, new() { ["Email"] = "admin@example.test", ["Password"] = Password });
+        Assert.Equal("/account/login/code?returnUrl=%2Fadmin", signIn.Headers.Location?.OriginalString);
+        var codePage = await browser.GetAsync("/account/login/code");
+        var code = await browser.PostFormAsync("/account/login/code", codePage, new() { ["Code"] = Totp.Code(key), ["RememberBrowser"] = "true" });
         await browser.GetAsync("/language/en?returnUrl=/");
 
-        foreach (var name in new[] { "nm.af", "nm.staff", ".AspNetCore.Culture" })
+        // Antiforgery, the session, the second sign-in step's account cookie, the remembered browser, the language.
+        foreach (var name in new[] { "nm.af", "nm.staff", "nm.2fa", "nm.2fa.remember", ".AspNetCore.Culture" })
         {
             var cookie = browser.SetCookies.FirstOrDefault(c => c.StartsWith(name + "=", StringComparison.Ordinal));
             Assert.True(cookie is not null, $"{name} was not set");
             Assert.True(secure == cookie.Contains("; secure", StringComparison.OrdinalIgnoreCase), cookie);
         }
-        Assert.Equal("/admin", signIn.Headers.Location?.OriginalString);
+        Assert.Equal("/admin", code.Headers.Location?.OriginalString);
     }
 
     [Fact]

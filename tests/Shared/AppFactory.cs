@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Testing;
@@ -68,6 +70,13 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     public int Port { get; }
     public Dictionary<string, string?> Settings { get; }
 
+    /// <summary>
+    /// The admin setting "require two-factor sign-in" this factory stores at start, as an admin would on the security
+    /// page. Nobody by default: the tests of other features sign in with a password alone, as an installation whose
+    /// admins chose so. The app's own default (admins) applies with null; the two-factor tests set what they test.
+    /// </summary>
+    public TwoFactorRequirement? TwoFactorPolicy { get; init; } = TwoFactorRequirement.Nobody;
+
     /// <summary>Replaces registrations after the app's own, e.g. the clock with a <see cref="SettableClock"/>.</summary>
     public Action<IServiceCollection>? TestServices { get; init; }
 
@@ -78,6 +87,19 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(Settings));
         if (TestServices is not null) builder.ConfigureTestServices(TestServices);
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        if (TwoFactorPolicy is { } policy)
+        {
+            using var scope = host.Services.CreateScope();
+            scope.ServiceProvider.GetRequiredService<AppDbContext>().StaffSecurityPolicies
+                .Where(p => p.Id == StaffSecurityPolicy.SingleId)
+                .ExecuteUpdate(u => u.SetProperty(p => p.RequireTwoFactor, policy));
+        }
+        return host;
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

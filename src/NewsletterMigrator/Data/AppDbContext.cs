@@ -23,6 +23,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
     public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
+    public DbSet<StaffSecurityPolicy> StaffSecurityPolicies => Set<StaffSecurityPolicy>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -137,6 +138,11 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         });
         // The dashboard reads the newest run.
         builder.Entity<BackupRun>(e => e.HasIndex(r => r.FinishedAtUtc));
+        builder.Entity<StaffSecurityPolicy>(e =>
+        {
+            e.Property(p => p.Id).ValueGeneratedNever();
+            e.HasData(new StaffSecurityPolicy { Id = StaffSecurityPolicy.SingleId, RequireTwoFactor = TwoFactorRequirement.Admins });
+        });
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)

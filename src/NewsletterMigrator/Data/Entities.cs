@@ -391,3 +391,18 @@ public sealed class BackupRun
     /// <summary>The row counts of the snapshot, as JSON (table → rows), as the archive's manifest has them.</summary>
     public string Counts { get; set; } = "";
 }
+
+/// <summary>Who must sign in with a second factor; stored as its number, so a new choice goes at the end.</summary>
+public enum TwoFactorRequirement { Nobody, Admins, AllStaff }
+
+/// <summary>
+/// The staff sign-in rules an admin sets in the admin area: one row (Id 1), created by the migration with
+/// two-factor sign-in required for admins (ARCHITECTURE.md: "expected for admins").
+/// </summary>
+public sealed class StaffSecurityPolicy
+{
+    public const int SingleId = 1;
+
+    public int Id { get; set; }
+    public TwoFactorRequirement RequireTwoFactor { get; set; } = TwoFactorRequirement.Admins;
+}

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
@@ -14,6 +15,9 @@ public static class Roles
 
 public static class StaffIdentitySetup
 {
+    /// <summary>How long "remember this browser" spares the second sign-in step.</summary>
+    public static readonly TimeSpan TwoFactorRememberBrowser = TimeSpan.FromDays(30);
+
     public static WebApplicationBuilder AddStaffIdentity(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -33,7 +37,8 @@ public static class StaffIdentitySetup
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager<StaffSignInManager>()
             .AddDefaultTokenProviders()
-            .AddErrorDescriber<LocalizedIdentityErrors>();
+            .AddErrorDescriber<LocalizedIdentityErrors>()
+            .AddPasswordValidator<CommonPasswordValidator>();
         services.AddOptions<IdentityOptions>().Configure<IOptions<StaffSignInOptions>>((identity, signIn) =>
         {
             identity.Lockout.MaxFailedAccessAttempts = signIn.Value.LockoutAfterFailures;
@@ -61,9 +66,32 @@ public static class StaffIdentitySetup
                 return Task.CompletedTask;
             };
         });
+        // The second sign-in step's short-lived cookie and the "remember this browser" cookie: named like the
+        // others, Secure on https like the others (issue 15), and the remembered browser for 30 days.
+        services.Configure<CookieAuthenticationOptions>(IdentityConstants.TwoFactorUserIdScheme, options =>
+        {
+            options.Cookie.Name = "nm.2fa";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.Configure<CookieAuthenticationOptions>(IdentityConstants.TwoFactorRememberMeScheme, options =>
+        {
+            options.Cookie.Name = "nm.2fa.remember";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.ExpireTimeSpan = TwoFactorRememberBrowser;
+        });
+        // The security stamp is checked on every request, not every 30 minutes: "sign out everywhere", a password
+        // change, switching 2FA and deactivation end other sessions at their next request.
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
         services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
         services.AddSingleton<SetupCode>();
         services.AddScoped<StaffAccounts>();
+        services.AddScoped<StaffSecurityPolicies>();
+        services.AddScoped<StaffTwoFactor>();
+        services.AddScoped<OwnAccount>();
         return builder;
     }
 }

@@ -34,4 +34,20 @@ public sealed class StaffSignInManager(UserManager<StaffUser> users, IHttpContex
         }
         return await base.CheckPasswordSignInAsync(user, password, lockoutOnFailure);
     }
+
+    /// <summary>
+    /// Identity redeems a recovery code without looking at the lockout and counts no wrong one ("codes are random"):
+    /// here a locked account stays locked for recovery codes too, and a wrong code counts like a wrong password or
+    /// authenticator code, so the second step has one limit whichever way it is tried.
+    /// </summary>
+    public override async Task<SignInResult> TwoFactorRecoveryCodeSignInAsync(string recoveryCode)
+    {
+        var user = await GetTwoFactorAuthenticationUserAsync();
+        if (user is null) return SignInResult.Failed;
+        if (await IsLockedOut(user)) return SignInResult.LockedOut;
+        var result = await base.TwoFactorRecoveryCodeSignInAsync(recoveryCode);
+        if (result.Succeeded || !UserManager.SupportsUserLockout) return result;
+        await UserManager.AccessFailedAsync(user);
+        return await UserManager.IsLockedOutAsync(user) ? SignInResult.LockedOut : result;
+    }
 }

@@ -793,6 +793,26 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("RetentionRuns");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.StaffSecurityPolicy", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("RequireTwoFactor")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("StaffSecurityPolicies");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            RequireTwoFactor = 1
+                        });
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.StaffUser", b =>
                 {
                     b.Property<string>("Id")

@@ -25,6 +25,9 @@ public sealed class LoginModel(SignInManager<StaffUser> signIn, StaffAccounts ac
         if (string.IsNullOrWhiteSpace(Email) || string.IsNullOrEmpty(Password)) return Failed();
         var result = await signIn.PasswordSignInAsync(Email.Trim(), Password, isPersistent: false, lockoutOnFailure: true);
         if (result.Succeeded) return LocalRedirect(LocalRedirectTarget.OrFallback(returnUrl, "/admin"));
+        // Only the right password of an account that may sign in gets here; the code page holds the account in its own cookie.
+        if (result.RequiresTwoFactor) return RedirectToPage("/Account/LoginCode", new { returnUrl = LocalRedirectTarget.OrFallback(returnUrl, "/admin") });
+        // IsLockedOut, IsNotAllowed and a wrong password or unknown address: one answer (see Failed).
         return Failed();
     }
 

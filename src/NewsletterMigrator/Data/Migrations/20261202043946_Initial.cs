@@ -223,6 +223,18 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "StaffSecurityPolicies",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    RequireTwoFactor = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StaffSecurityPolicies", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Suppressions",
                 columns: table => new
                 {
@@ -604,6 +616,11 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.InsertData(
+                table: "StaffSecurityPolicies",
+                columns: new[] { "Id", "RequireTwoFactor" },
+                values: new object[] { 1, 1 });
+
+            migrationBuilder.InsertData(
                 table: "WhatsAppAccounts",
                 columns: new[] { "Id", "GraphCheckedAtUtc", "GraphError", "MessagingLimit", "MessagingLimitAtUtc", "MessagingLimitSource", "ObjectionsCountFromUtc", "PauseDetail", "PauseKind", "PausedAtUtc", "QualityAtUtc", "QualityRating", "QuietUntilUtc", "Reservations" },
                 values: new object[] { 1, null, null, null, null, null, null, null, null, null, null, null, null, 0L });
@@ -865,6 +882,9 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "RetentionRuns");
+
+            migrationBuilder.DropTable(
+                name: "StaffSecurityPolicies");
 
             migrationBuilder.DropTable(
                 name: "Subscribers");

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202035926_Initial")]
+    [Migration("20261202043946_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -794,6 +794,26 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasIndex("StartedAtUtc");
 
                     b.ToTable("RetentionRuns");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.StaffSecurityPolicy", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("RequireTwoFactor")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("StaffSecurityPolicies");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            RequireTwoFactor = 1
+                        });
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.StaffUser", b =>
