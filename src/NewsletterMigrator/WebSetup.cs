@@ -36,6 +36,7 @@ public static class WebSetup
                 options.Conventions.AuthorizeFolder("/Admin");
                 options.Conventions.AuthorizeFolder("/Admin/Newsletters", Roles.Admin);
                 options.Conventions.AuthorizeFolder("/Admin/Privacy", Roles.Admin);
+                options.Conventions.AuthorizeFolder("/Admin/Staff", Roles.Admin);
                 options.Conventions.Add(new PageHttpMethodsConvention());
             })
             // Any posted value other than "true" is an unticked checkbox, never a model error (issue 13).
@@ -103,6 +104,7 @@ public static class WebSetup
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<NewsletterScopeMiddleware>(); // an editor's newsletters only; before any body is read
         app.UseMiddleware<RequestBodyLimits>(); // needs the endpoint; after authorization, so only staff make it read an upload
 
         app.MapRazorPages();

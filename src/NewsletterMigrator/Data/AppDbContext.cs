@@ -22,6 +22,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
     public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
     public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
+    public DbSet<StaffNewsletter> StaffNewsletters => Set<StaffNewsletter>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -133,6 +134,15 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.Property(a => a.MessagingLimitSource).HasMaxLength(20);
             e.Property(a => a.QualityRating).HasMaxLength(20);
             e.HasData(new WhatsAppAccount { Id = WhatsAppAccount.SingleId });
+        });
+        builder.Entity<StaffUser>(e => e.Property(u => u.Language).HasMaxLength(8));
+        // An editor's newsletters: the row goes with the account and with the newsletter.
+        builder.Entity<StaffNewsletter>(e =>
+        {
+            e.HasKey(x => new { x.UserId, x.NewsletterId });
+            e.HasIndex(x => x.NewsletterId);
+            e.HasOne<StaffUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(x => x.NewsletterId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

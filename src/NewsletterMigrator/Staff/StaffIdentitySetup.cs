@@ -33,12 +33,23 @@ public static class StaffIdentitySetup
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager<StaffSignInManager>()
             .AddDefaultTokenProviders()
+            .AddTokenProvider<InvitationTokenProvider>(InvitationTokenProvider.Name)
+            .AddTokenProvider<PasswordResetTokenProvider>(PasswordResetTokenProvider.Name)
             .AddErrorDescriber<LocalizedIdentityErrors>();
         services.AddOptions<IdentityOptions>().Configure<IOptions<StaffSignInOptions>>((identity, signIn) =>
         {
             identity.Lockout.MaxFailedAccessAttempts = signIn.Value.LockoutAfterFailures;
             identity.Lockout.DefaultLockoutTimeSpan = signIn.Value.LockoutDuration;
+            identity.Tokens.PasswordResetTokenProvider = PasswordResetTokenProvider.Name;
         });
+        // The sign-in cookie is checked against the account on every request, not every 30 minutes (Identity's default):
+        // a deactivated colleague, a changed role or newsletter list, a reset 2FA take effect on their very next click
+        // (the change renews the security stamp). The cost is one lookup of a small staff table by primary key and one
+        // of its roles per staff request, against a SQLite file on the same machine, and staff are a handful of people;
+        // readers' pages carry no staff cookie and pay nothing.
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
+        services.AddOptions<StaffMailOptions>().BindConfiguration(StaffMailOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StaffMailOptions>, StaffMailOptionsValidator>();
         services.AddSingleton<DummyPasswordHash>();
         services.AddRateLimiter(options => options.AddPolicy<string, SignInRateLimits>(SignInRateLimits.Policy));
         services.ConfigureApplicationCookie(options =>
@@ -64,6 +75,12 @@ public static class StaffIdentitySetup
         services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, p => p.RequireRole(Roles.Admin));
         services.AddSingleton<SetupCode>();
         services.AddScoped<StaffAccounts>();
+        services.AddScoped<StaffDirectory>();
+        services.AddScoped<StaffPasswordLinks>();
+        services.AddScoped<StaffMail>();
+        services.AddScoped<NewsletterScope>();
+        services.AddSingleton<PasswordResetMailer>();
+        services.AddHostedService(sp => sp.GetRequiredService<PasswordResetMailer>());
         return builder;
     }
 }

@@ -763,6 +763,21 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("RetentionRuns");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.StaffNewsletter", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "NewsletterId");
+
+                    b.HasIndex("NewsletterId");
+
+                    b.ToTable("StaffNewsletters");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.StaffUser", b =>
                 {
                     b.Property<string>("Id")
@@ -775,12 +790,23 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DeactivatedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Email")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("InvitedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
 
                     b.Property<bool>("LockoutEnabled")
                         .HasColumnType("INTEGER");
@@ -1194,6 +1220,21 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasOne("NewsletterMigrator.Data.ImportBatch", null)
                         .WithMany("Issues")
                         .HasForeignKey("ImportBatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.StaffNewsletter", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("NewsletterMigrator.Data.StaffUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

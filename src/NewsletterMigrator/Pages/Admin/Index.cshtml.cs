@@ -6,7 +6,7 @@ using NewsletterMigrator.Newsletters;
 namespace NewsletterMigrator.Pages.Admin;
 
 public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Common.SendingOptions> sending,
-    Inviting.WhatsAppAccounts whatsApp) : PageModel
+    Inviting.WhatsAppAccounts whatsApp, NewsletterMigrator.Staff.NewsletterScope scope) : PageModel
 {
     /// <summary>The mailto: unsubscribe address; the app does not read it, so staff must (C44).</summary>
     public string? UnsubscribeMailbox => string.IsNullOrWhiteSpace(sending.Value.UnsubscribeMailbox) ? null : sending.Value.UnsubscribeMailbox.Trim();
@@ -18,7 +18,8 @@ public sealed class IndexModel(AppDbContext db, TimeProvider clock, Microsoft.Ex
 
     public async Task OnGetAsync()
     {
-        var rows = await db.Newsletters.AsNoTracking().OrderBy(n => n.Name).Select(n => new
+        // An editor sees the newsletters assigned to them, an admin all.
+        var rows = await (await scope.FilterAsync(db.Newsletters.AsNoTracking())).OrderBy(n => n.Name).Select(n => new
         {
             Newsletter = n,
             Contacts = db.Contacts.Count(c => c.NewsletterId == n.Id),

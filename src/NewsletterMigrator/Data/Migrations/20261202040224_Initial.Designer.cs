@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202035423_Initial")]
+    [Migration("20261202040224_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -766,6 +766,21 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("RetentionRuns");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.StaffNewsletter", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "NewsletterId");
+
+                    b.HasIndex("NewsletterId");
+
+                    b.ToTable("StaffNewsletters");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.StaffUser", b =>
                 {
                     b.Property<string>("Id")
@@ -778,12 +793,23 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DeactivatedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Email")
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("InvitedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Language")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
 
                     b.Property<bool>("LockoutEnabled")
                         .HasColumnType("INTEGER");
@@ -1197,6 +1223,21 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasOne("NewsletterMigrator.Data.ImportBatch", null)
                         .WithMany("Issues")
                         .HasForeignKey("ImportBatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.StaffNewsletter", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("NewsletterMigrator.Data.StaffUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -30,6 +30,9 @@ namespace NewsletterMigrator.Data.Migrations
                 columns: table => new
                 {
                     Id = table.Column<string>(type: "TEXT", nullable: false),
+                    DeactivatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    InvitedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Language = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
                     UserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
                     NormalizedUserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
                     Email = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
@@ -444,6 +447,30 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "StaffNewsletters",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StaffNewsletters", x => new { x.UserId, x.NewsletterId });
+                    table.ForeignKey(
+                        name: "FK_StaffNewsletters_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_StaffNewsletters_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Contacts",
                 columns: table => new
                 {
@@ -728,6 +755,11 @@ namespace NewsletterMigrator.Data.Migrations
                 column: "StartedAtUtc");
 
             migrationBuilder.CreateIndex(
+                name: "IX_StaffNewsletters_NewsletterId",
+                table: "StaffNewsletters",
+                column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_AccessTokenHash",
                 table: "Subscribers",
                 column: "AccessTokenHash");
@@ -840,6 +872,9 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "RetentionRuns");
+
+            migrationBuilder.DropTable(
+                name: "StaffNewsletters");
 
             migrationBuilder.DropTable(
                 name: "Subscribers");
