@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Data;
@@ -113,10 +114,11 @@ public sealed class EditorScopeTests
         });
         var editor = await app.EditorAsync();
         var id = await app.UserIdAsync("editor@example.test");
-        await app.WithDbAsync(db =>
+        await app.WithDbAsync(async db =>
         {
+            await db.StaffNewsletters.Where(s => s.UserId == id).ExecuteDeleteAsync();
             db.StaffNewsletters.Add(new StaffNewsletter { UserId = id, NewsletterId = mine.Newsletter.Id });
-            return db.SaveChangesAsync();
+            return await db.SaveChangesAsync();
         });
         return (mine, other, editor);
     }
