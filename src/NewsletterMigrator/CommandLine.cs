@@ -26,12 +26,13 @@ public static class CommandLine
             {
                 "migrate" => Done("Database migrated."),
                 "create-admin" => await CreateAdminAsync(services, args),
+                "create-staff" => await CreateStaffAsync(services, args),
                 "create-newsletter" => await NewsletterVerbs.CreateAsync(services, args, Console.Out, Console.Error),
                 "update-newsletter" => await NewsletterVerbs.UpdateAsync(services, args, Console.Out, Console.Error),
                 "import" => await ImportAsync(services, args),
                 "suppress" => await SuppressAsync(services, args),
                 "backup" => await BackupVerbs.BackupAsync(services, args, Console.Out, Console.Error),
-                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {BackupVerbs.Usage}"),
+                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {BackupVerbs.Usage}"),
             };
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ImportFormatException or UnauthorizedAccessException)
@@ -50,17 +51,45 @@ public static class CommandLine
     {
         if (args.Length < 2) return Fail("Usage: create-admin <email>  (password from NM_ADMIN_PASSWORD or standard input)");
         var email = args[1];
+        if (ReadPassword() is not { } password) return Fail("No password given: set NM_ADMIN_PASSWORD or pipe it to standard input.");
+        var result = await services.GetRequiredService<StaffAccounts>().CreateAsync(email, password, Roles.Admin, "create-admin");
+        return result.Succeeded
+            ? Done($"Admin account {email} created.")
+            : Fail("Could not create the account: " + string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+
+    private const string CreateStaffUsage = "create-staff <email> --role Editor|Admin [--newsletter <slug>]...";
+
+    /// <summary>A staff account with a password, an editor with the newsletters named (each --newsletter once).</summary>
+    private static async Task<int> CreateStaffAsync(IServiceProvider services, string[] args)
+    {
+        var email = args.Length > 1 && !args[1].StartsWith("--") ? args[1] : null;
+        var roleName = Option(args, "--role");
+        if (email is null || roleName is null) return Fail("Usage: " + CreateStaffUsage + "  (password from NM_ADMIN_PASSWORD or standard input)");
+        var role = Roles.All.FirstOrDefault(r => r.Equals(roleName, StringComparison.OrdinalIgnoreCase));
+        if (role is null) return Fail($"Unknown role '{roleName}': use Editor or Admin.");
+        var slugs = args.Select((a, i) => (a, i)).Where(x => x.a == "--newsletter" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).Distinct().ToList();
+        if (role == Roles.Admin && slugs.Count > 0) return Fail("An admin sees every newsletter: --newsletter is for editors only.");
+        var db = services.GetRequiredService<AppDbContext>();
+        var newsletters = await db.Newsletters.AsNoTracking().Where(n => slugs.Contains(n.Slug)).Select(n => new { n.Id, n.Slug }).ToListAsync();
+        if (slugs.Except(newsletters.Select(n => n.Slug)).ToList() is { Count: > 0 } unknown)
+            return Fail($"No newsletter with the slug {string.Join(", ", unknown.Select(s => $"'{s}'"))}; nothing created.");
+        if (ReadPassword() is not { } password) return Fail("No password given: set NM_ADMIN_PASSWORD or pipe it to standard input.");
+        var result = await services.GetRequiredService<StaffAccounts>().CreateAsync(email, password, role, "create-staff", [.. newsletters.Select(n => n.Id)]);
+        return result.Succeeded
+            ? Done($"{role} account {email} created" + (slugs.Count > 0 ? $" for {string.Join(", ", slugs)}." : "."))
+            : Fail("Could not create the account: " + string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+
+    private static string? ReadPassword()
+    {
         var password = Environment.GetEnvironmentVariable("NM_ADMIN_PASSWORD");
         if (string.IsNullOrEmpty(password))
         {
             if (!Console.IsInputRedirected) Console.Error.Write("Password: ");
             password = Console.ReadLine();
         }
-        if (string.IsNullOrEmpty(password)) return Fail("No password given: set NM_ADMIN_PASSWORD or pipe it to standard input.");
-        var result = await services.GetRequiredService<StaffAccounts>().CreateAsync(email, password, Roles.Admin, "create-admin");
-        return result.Succeeded
-            ? Done($"Admin account {email} created.")
-            : Fail("Could not create the account: " + string.Join(" ", result.Errors.Select(e => e.Description)));
+        return string.IsNullOrEmpty(password) ? null : password;
     }
 
     private const string ImportUsage =

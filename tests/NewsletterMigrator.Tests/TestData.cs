@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
@@ -88,7 +89,9 @@ public static class TestData
     public static async Task StaffAsync(this AppFactory app, string email, string password, string role)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<StaffAccounts>().CreateAsync(email, password, role, "test");
+        // An editor sees only the newsletters assigned (issue 15): this one works on every newsletter there is so far.
+        var newsletters = role == Roles.Editor ? await scope.ServiceProvider.GetRequiredService<AppDbContext>().Newsletters.Select(n => n.Id).ToListAsync() : [];
+        var result = await scope.ServiceProvider.GetRequiredService<StaffAccounts>().CreateAsync(email, password, role, "test", newsletters);
         if (!result.Succeeded) throw new InvalidOperationException(string.Join(" ", result.Errors.Select(e => e.Description)));
     }
 

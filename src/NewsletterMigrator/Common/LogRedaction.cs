@@ -42,8 +42,9 @@ public static partial class LogRedactor
         return result;
     }
 
-    // 43 base64url characters (an HMAC-SHA256 token) standing alone, e.g. a path segment.
-    [GeneratedRegex(@"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")]
+    // 43 base64url characters (an HMAC-SHA256 token) standing alone, e.g. a path segment; or a run of 100 and more, the
+    // Data Protection tokens of the staff links (invitation, password reset) in a query string.
+    [GeneratedRegex(@"(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{100,})(?![A-Za-z0-9_-])")]
     private static partial Regex TokenPattern();
 
     [GeneratedRegex(@"[^\s<>""'(),;:/=]+@[^\s<>""'(),;:/]+")]

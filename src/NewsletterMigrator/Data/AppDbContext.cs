@@ -24,6 +24,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
     public DbSet<StaffSecurityPolicy> StaffSecurityPolicies => Set<StaffSecurityPolicy>();
+    public DbSet<StaffNewsletter> StaffNewsletters => Set<StaffNewsletter>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -142,6 +143,15 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         {
             e.Property(p => p.Id).ValueGeneratedNever();
             e.HasData(new StaffSecurityPolicy { Id = StaffSecurityPolicy.SingleId, RequireTwoFactor = TwoFactorRequirement.Admins });
+        });
+        builder.Entity<StaffUser>(e => e.Property(u => u.Language).HasMaxLength(8));
+        // An editor's newsletters: the row goes with the account and with the newsletter.
+        builder.Entity<StaffNewsletter>(e =>
+        {
+            e.HasKey(x => new { x.UserId, x.NewsletterId });
+            e.HasIndex(x => x.NewsletterId);
+            e.HasOne<StaffUser>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(x => x.NewsletterId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 

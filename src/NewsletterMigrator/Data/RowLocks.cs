@@ -46,6 +46,16 @@ public static class RowLocks
         return subscriber;
     }
 
+    /// <summary>
+    /// Locks every staff account's row, for a rule over all of them ("one active admin remains"): a concurrent change
+    /// waits for the commit and then counts what it wrote. Staff are a handful of rows.
+    /// </summary>
+    public static async Task LockStaffAsync(this AppDbContext db, CancellationToken ct = default)
+    {
+        RequireTransaction(db);
+        await db.Users.ExecuteUpdateAsync(u => u.SetProperty(x => x.Language, x => x.Language), ct);
+    }
+
     private static void RequireTransaction(AppDbContext db)
     {
         if (db.Database.CurrentTransaction is null)

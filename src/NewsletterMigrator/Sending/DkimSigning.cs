@@ -32,6 +32,13 @@ public sealed class DkimSigning
 
     public bool Enabled => _signer is not null;
 
+    /// <summary>Whether the configured key signs for this sender domain (the same or a subdomain), so DMARC can align.</summary>
+    public bool SignsFor(string? fromDomain)
+    {
+        var from = fromDomain?.ToLowerInvariant() ?? "";
+        return _domain is not null && (from == _domain || from.EndsWith("." + _domain, StringComparison.Ordinal));
+    }
+
     public static DkimSigner LoadSigner(DkimOptions options) =>
         new(options.PrivateKeyPath!, options.Domain!.Trim(), options.Selector!.Trim(), DkimSignatureAlgorithm.RsaSha256)
         {
@@ -50,8 +57,8 @@ public sealed class DkimSigning
 
     private void WarnOnceIfNotAligned(MimeMessage message)
     {
-        var from = message.From.Mailboxes.FirstOrDefault()?.Domain?.ToLowerInvariant() ?? "";
-        if (from == _domain || from.EndsWith("." + _domain, StringComparison.Ordinal)) return;
+        var from = message.From.Mailboxes.FirstOrDefault()?.Domain;
+        if (SignsFor(from)) return;
         if (Interlocked.Exchange(ref _misalignmentLogged, 1) == 0)
             _logger.LogWarning("DKIM domain {DkimDomain} is not aligned with the sender domain {FromDomain}; DMARC will not pass", _domain, from);
     }

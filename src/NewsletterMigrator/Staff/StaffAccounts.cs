@@ -10,18 +10,26 @@ public sealed class StaffAccounts(UserManager<StaffUser> users, RoleManager<Iden
 {
     public Task<bool> AnyAsync(CancellationToken ct = default) => db.Users.AnyAsync(ct);
 
-    public async Task<IdentityResult> CreateAsync(string email, string password, string role, string createdBy)
+    /// <param name="newsletterIds">An editor's newsletters (existing ones, checked by the caller).</param>
+    public async Task<IdentityResult> CreateAsync(string email, string password, string role, string createdBy, IReadOnlyCollection<int>? newsletterIds = null)
     {
         foreach (var name in Roles.All)
         {
             if (!await roles.RoleExistsAsync(name)) await roles.CreateAsync(new IdentityRole(name));
         }
         var user = new StaffUser { UserName = email, Email = email, EmailConfirmed = true };
+        // The account, its role and its newsletters together, or none of them.
+        await using var transaction = await db.Database.BeginTransactionAsync();
         var result = await users.CreateAsync(user, password);
         if (!result.Succeeded) return result;
         result = await users.AddToRoleAsync(user, role);
-        db.Audit(createdBy, "settings", $"created staff account {Redact.Email(email)} with role {role}", clock.GetUtcNow().UtcDateTime);
+        if (!result.Succeeded) return result;
+        var scope = role == Roles.Admin ? [] : (newsletterIds ?? []).Distinct().ToList();
+        db.StaffNewsletters.AddRange(scope.Select(id => new StaffNewsletter { UserId = user.Id, NewsletterId = id }));
+        db.Audit(createdBy, "settings", $"created staff account {Redact.Email(email)} with role {role}"
+            + (scope.Count > 0 ? $" for newsletters [{string.Join(", ", scope.Order())}]" : ""), clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
+        await transaction.CommitAsync();
         return result;
     }
 }

@@ -37,13 +37,25 @@ public static class StaffIdentitySetup
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager<StaffSignInManager>()
             .AddDefaultTokenProviders()
+            .AddTokenProvider<InvitationTokenProvider>(InvitationTokenProvider.Name)
+            .AddTokenProvider<PasswordResetTokenProvider>(PasswordResetTokenProvider.Name)
             .AddErrorDescriber<LocalizedIdentityErrors>()
             .AddPasswordValidator<CommonPasswordValidator>();
         services.AddOptions<IdentityOptions>().Configure<IOptions<StaffSignInOptions>>((identity, signIn) =>
         {
             identity.Lockout.MaxFailedAccessAttempts = signIn.Value.LockoutAfterFailures;
             identity.Lockout.DefaultLockoutTimeSpan = signIn.Value.LockoutDuration;
+            identity.Tokens.PasswordResetTokenProvider = PasswordResetTokenProvider.Name;
         });
+        // The sign-in cookie is checked against the account on every request, not every 30 minutes (Identity's default):
+        // a deactivated colleague, a changed role or newsletter list, a reset 2FA take effect on their very next click
+        // (the change renews the security stamp). The cost per staff request: the account, its roles and claims read
+        // by key from a SQLite file on the same machine, and the cookie issued afresh; measured on a shared 2-core box,
+        // a simple admin page's median went from about 1 ms to 4-6 ms. Staff are a handful of people clicking, not a
+        // load; readers' pages carry no staff cookie and pay nothing.
+        services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.Zero);
+        services.AddOptions<StaffMailOptions>().BindConfiguration(StaffMailOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StaffMailOptions>, StaffMailOptionsValidator>();
         services.AddSingleton<DummyPasswordHash>();
         services.AddRateLimiter(options => options.AddPolicy<string, SignInRateLimits>(SignInRateLimits.Policy));
         services.ConfigureApplicationCookie(options =>
@@ -92,6 +104,12 @@ public static class StaffIdentitySetup
         services.AddScoped<StaffSecurityPolicies>();
         services.AddScoped<StaffTwoFactor>();
         services.AddScoped<OwnAccount>();
+        services.AddScoped<StaffDirectory>();
+        services.AddScoped<StaffPasswordLinks>();
+        services.AddScoped<StaffMail>();
+        services.AddScoped<NewsletterScope>();
+        services.AddSingleton<PasswordResetMailer>();
+        services.AddHostedService(sp => sp.GetRequiredService<PasswordResetMailer>());
         return builder;
     }
 }

@@ -50,4 +50,15 @@ public sealed class StaffSignInManager(UserManager<StaffUser> users, IHttpContex
         await UserManager.AccessFailedAsync(user);
         return await UserManager.IsLockedOutAsync(user) ? SignInResult.LockedOut : result;
     }
+
+    /// <summary>
+    /// A deactivated account, and an invitee who has not set a password yet, cannot sign in. Refused here, before the
+    /// password, they take the dummy-hash path above: the login page answers them like any wrong password, as slowly.
+    /// </summary>
+    public override async Task<bool> CanSignInAsync(StaffUser user) =>
+        user.DeactivatedAtUtc is null && user.PasswordHash is not null && await base.CanSignInAsync(user);
+
+    /// <summary>The cookie of a deactivated account fails its per-request check even if its stamp were somehow unchanged.</summary>
+    public override async Task<bool> ValidateSecurityStampAsync(StaffUser? user, string? securityStamp) =>
+        user is { DeactivatedAtUtc: null } && await base.ValidateSecurityStampAsync(user, securityStamp);
 }

@@ -5,9 +5,8 @@ using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin;
 
-public sealed class IndexModel(AppDbContext db, TimeProvider clock,
-    Inviting.WhatsAppAccounts whatsApp,
-    Dashboard.AttentionItems attentionItems) : PageModel
+public sealed class IndexModel(AppDbContext db, TimeProvider clock, Inviting.WhatsAppAccounts whatsApp,
+    Dashboard.AttentionItems attentionItems, NewsletterMigrator.Staff.NewsletterScope scope) : PageModel
 {
     /// <param name="Missing">What the newsletter lacks before it may go live (C38): the "ready to go live" checklist.</param>
     public sealed record Row(int Id, string Name, string Slug, int Contacts, int Confirmed, int Pending, IReadOnlyList<LegalItem> Missing);
@@ -16,7 +15,8 @@ public sealed class IndexModel(AppDbContext db, TimeProvider clock,
 
     public async Task OnGetAsync()
     {
-        var rows = await db.Newsletters.AsNoTracking().OrderBy(n => n.Name).Select(n => new
+        // An editor sees the newsletters assigned to them, an admin all.
+        var rows = await (await scope.FilterAsync(db.Newsletters.AsNoTracking())).OrderBy(n => n.Name).Select(n => new
         {
             Newsletter = n,
             Contacts = db.Contacts.Count(c => c.NewsletterId == n.Id),

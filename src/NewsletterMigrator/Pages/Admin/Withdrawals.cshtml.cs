@@ -27,7 +27,11 @@ public sealed class WithdrawalsModel(InformalWithdrawals withdrawals, IStringLoc
         switch (result.Status)
         {
             case InformalWithdrawalStatus.Recorded:
-                var ended = text["Withdrawal_SubscriptionsEnded", result.SubscriptionsEnded].Value;
+                // The withdrawal ends subscriptions to every newsletter (C44); an editor is not told how many, which would
+                // say whether the address reads newsletters they do not work on.
+                var ended = User.IsInRole(NewsletterMigrator.Staff.Roles.Admin)
+                    ? text["Withdrawal_SubscriptionsEnded", result.SubscriptionsEnded].Value
+                    : text["Staff_WithdrawalEndedEverywhere"].Value;
                 Message = result.ByNumber
                     ? $"{ended} {(result.NumberNewlySuppressed ? text["Withdrawal_NumberBlocked"] : text["Withdrawal_NumberAlreadyBlocked"])}"
                     : $"{ended} {text["Withdrawal_AddressDone"]}";
