@@ -39,7 +39,7 @@ public sealed class IndexModel(AppDbContext db, TimeProvider clock, Inviting.Wha
     // An editor's items concern the newsletters listed for them (Rows, which the editor scope filters); an admin's all of them.
     private async Task LoadAttentionAsync()
     {
-        var admin = User.IsInRole(Staff.Roles.Admin);
+        var admin = User.IsInRole(NewsletterMigrator.Staff.Roles.Admin);
         Attention = await attentionItems.ForAsync(admin, admin ? null : Rows.Select(r => r.Id).ToList(), HttpContext.RequestAborted);
     }
 
