@@ -48,6 +48,8 @@ public sealed class StaffBrowserTests : BrowserTest
         // She invites the editor for one newsletter, with mails in English.
         await admin.GotoAsync("/admin/staff");
         var invite = admin.Locator("#staff-invite");
+        // No error yet, so no error box (not even an empty one, which the CSP once let show as a stray bullet).
+        await Assertions.Expect(invite.GetByRole(AriaRole.Alert)).ToBeHiddenAsync();
         await invite.GetByLabel("E-Mail-Adresse").FillAsync(EditorEmail);
         await invite.GetByLabel("Rolle").SelectOptionAsync(new SelectOptionValue { Label = "Redaktion" });
         await invite.GetByLabel("Sprache der Mails").SelectOptionAsync(new SelectOptionValue { Label = "Englisch" });
