@@ -29,8 +29,11 @@ public static class StaffIdentitySetup
                 options.User.RequireUniqueEmail = true;
                 options.Password.RequiredLength = 12;
                 options.Password.RequireNonAlphanumeric = false;
+                // Length beats composition rules (NIST SP 800-63B). Identity's lower-case rule knows only a-z: it refused
+                // all-caps passphrases and every Cyrillic, Greek or CJK one.
                 options.Password.RequireUppercase = false;
-                options.Password.RequireDigit = false; // length beats composition rules (NIST SP 800-63B)
+                options.Password.RequireLowercase = false;
+                options.Password.RequireDigit = false;
                 options.Lockout.AllowedForNewUsers = true;
             })
             .AddRoles<IdentityRole>()
