@@ -17,12 +17,18 @@ public sealed class KeyRing
         PhoneEncryptionKey = Derive(masterKey, "phone-aes-gcm");
         TokenKey = Derive(masterKey, "tokens");
         EmailHashKey = Derive(masterKey, "email-hash");
+        AuthenticatorKeyEncryptionKey = Derive(masterKey, "authenticator-key-aes-gcm");
+        RecoveryCodeHmacKey = Derive(masterKey, "recovery-code-hmac");
     }
 
     public byte[] PhoneHmacKey { get; }
     public byte[] PhoneEncryptionKey { get; }
     public byte[] TokenKey { get; }
     public byte[] EmailHashKey { get; }
+    /// <summary>Staff members' TOTP secrets at rest (<see cref="Staff.ProtectedUserStore"/>).</summary>
+    public byte[] AuthenticatorKeyEncryptionKey { get; }
+    /// <summary>Staff members' two-factor recovery codes, stored only as keyed hashes.</summary>
+    public byte[] RecoveryCodeHmacKey { get; }
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));

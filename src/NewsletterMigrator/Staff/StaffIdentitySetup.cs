@@ -29,14 +29,19 @@ public static class StaffIdentitySetup
                 options.User.RequireUniqueEmail = true;
                 options.Password.RequiredLength = 12;
                 options.Password.RequireNonAlphanumeric = false;
+                // Length beats composition rules (NIST SP 800-63B). Identity's lower-case rule knows only a-z: it refused
+                // all-caps passphrases and every Cyrillic, Greek or CJK one.
                 options.Password.RequireUppercase = false;
-                options.Password.RequireDigit = false; // length beats composition rules (NIST SP 800-63B)
+                options.Password.RequireLowercase = false;
+                options.Password.RequireDigit = false;
                 options.Lockout.AllowedForNewUsers = true;
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager<StaffSignInManager>()
             .AddDefaultTokenProviders()
+            // Under Identity's own name, so no way through TokenOptions reaches its provider, which takes a code twice.
+            .AddTokenProvider<OneTimeAuthenticatorTokenProvider>(TokenOptions.DefaultAuthenticatorProvider)
             .AddTokenProvider<InvitationTokenProvider>(InvitationTokenProvider.Name)
             .AddTokenProvider<PasswordResetTokenProvider>(PasswordResetTokenProvider.Name)
             .AddErrorDescriber<LocalizedIdentityErrors>()
@@ -46,7 +51,10 @@ public static class StaffIdentitySetup
             identity.Lockout.MaxFailedAccessAttempts = signIn.Value.LockoutAfterFailures;
             identity.Lockout.DefaultLockoutTimeSpan = signIn.Value.LockoutDuration;
             identity.Tokens.PasswordResetTokenProvider = PasswordResetTokenProvider.Name;
+            identity.Tokens.AuthenticatorTokenProvider = TokenOptions.DefaultAuthenticatorProvider;
         });
+        // After AddEntityFrameworkStores: the authenticator key encrypted, recovery codes only as keyed hashes.
+        services.AddScoped<IUserStore<StaffUser>, ProtectedUserStore>();
         // The sign-in cookie is checked against the account on every request, not every 30 minutes (Identity's default):
         // a deactivated colleague, a changed role or newsletter list, a reset 2FA take effect on their very next click
         // (the change renews the security stamp). The cost per staff request: the account, its roles and claims read
@@ -86,6 +94,7 @@ public static class StaffIdentitySetup
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            TwoFactorStepCookie.Configure(options);
         });
         services.Configure<CookieAuthenticationOptions>(IdentityConstants.TwoFactorRememberMeScheme, options =>
         {

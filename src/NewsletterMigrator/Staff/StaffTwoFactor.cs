@@ -7,7 +7,7 @@ using QRCoder;
 namespace NewsletterMigrator.Staff;
 
 /// <summary>What a staff member needs to add this account to an authenticator app.</summary>
-/// <param name="Key">The shared secret in Base32, as Identity stores it.</param>
+/// <param name="Key">The shared secret in Base32, as the app shows it (stored encrypted: <see cref="ProtectedUserStore"/>).</param>
 /// <param name="Uri">The otpauth:// URI the QR code holds.</param>
 /// <param name="QrSvg">The QR code as an SVG element, made here: the secret never goes to a QR service.</param>
 public sealed record AuthenticatorSetup(string Key, string Uri, string QrSvg)
@@ -18,24 +18,42 @@ public sealed record AuthenticatorSetup(string Key, string Uri, string QrSvg)
 
 public enum TwoFactorDisableResult { Disabled, WrongProof, LockedOut }
 
+/// <summary>Whether the person at the keyboard proved to be the member (password or a current code).</summary>
+public enum TwoFactorProof { Proven, Wrong, LockedOut }
+
 /// <summary>
-/// A staff member's own two-factor sign-in (issue 15): TOTP through Identity's authenticator token provider, and ten
-/// one-time recovery codes. Calls that change the security stamp (a new key, switching on or off) sign out the
-/// member's other browsers; the page signs the current one in again.
+/// A staff member's own two-factor sign-in (issue 15): TOTP codes from an authenticator app, and ten
+/// one-time recovery codes. Calls that change the security stamp (switching on or off) sign out the member's other
+/// browsers; the page signs the current one in again. The key and the codes are stored protected
+/// (<see cref="ProtectedUserStore"/>), each code works once (<see cref="OneTimeAuthenticatorTokenProvider"/>).
 /// </summary>
-public sealed class StaffTwoFactor(UserManager<StaffUser> users, AppDbContext db, TimeProvider clock)
+public sealed class StaffTwoFactor(UserManager<StaffUser> users, IUserStore<StaffUser> userStore, AppDbContext db, TimeProvider clock)
 {
     public const string Issuer = "NewsletterMigrator";
     public const int RecoveryCodeCount = 10;
 
-    /// <summary>The account's authenticator key, made on first use; the same until 2FA is switched on or off.</summary>
+    private IUserAuthenticatorKeyStore<StaffUser> KeyStore => (IUserAuthenticatorKeyStore<StaffUser>)userStore;
+
+    /// <summary>
+    /// The account's authenticator key, made on first use; the same until 2FA is switched on or off. Opening the set-up
+    /// page makes it, so it is made without a new security stamp (Identity's ResetAuthenticatorKeyAsync renews it):
+    /// with 2FA still off no session depends on the key, and the member's other browsers must not be signed out by a
+    /// look at the page. Switching off replaces the key with a new stamp (<see cref="DisableAsync"/>).
+    /// </summary>
     public async Task<AuthenticatorSetup> SetupAsync(StaffUser user)
     {
         var key = await users.GetAuthenticatorKeyAsync(user);
         if (string.IsNullOrEmpty(key))
         {
-            await users.ResetAuthenticatorKeyAsync(user);
-            key = (await users.GetAuthenticatorKeyAsync(user))!;
+            key = users.GenerateNewAuthenticatorKey();
+            await KeyStore.SetAuthenticatorKeyAsync(user, key, CancellationToken.None);
+            var saved = await users.UpdateAsync(user);
+            // Another browser of the member made one at the same moment (the account's concurrency stamp): show that one.
+            if (!saved.Succeeded)
+            {
+                db.ChangeTracker.Clear();
+                key = (await users.GetAuthenticatorKeyAsync((await users.FindByIdAsync(user.Id))!))!;
+            }
         }
         var email = await users.GetEmailAsync(user) ?? user.UserName!;
         var uri = $"otpauth://totp/{System.Uri.EscapeDataString(Issuer)}:{System.Uri.EscapeDataString(email)}" +
@@ -55,17 +73,14 @@ public sealed class StaffTwoFactor(UserManager<StaffUser> users, AppDbContext db
 
     /// <summary>
     /// Switches 2FA off after proof that the person at the keyboard is the member, not just someone at an unlocked
-    /// screen: the password or a current code. A wrong proof counts towards the lockout like a wrong sign-in.
-    /// The key is replaced, so a copy of the old one in an app is useless from now on.
+    /// screen (<see cref="ProveAsync"/>). The key is replaced, so a copy of the old one in an app is useless from now on.
     /// </summary>
     public async Task<TwoFactorDisableResult> DisableAsync(StaffUser user, string? password, string? code)
     {
-        if (await users.IsLockedOutAsync(user)) return TwoFactorDisableResult.LockedOut;
-        var proven = !string.IsNullOrEmpty(password) ? await users.CheckPasswordAsync(user, password) : await VerifyCodeAsync(user, code);
-        if (!proven)
+        switch (await ProveAsync(user, password, code))
         {
-            await users.AccessFailedAsync(user);
-            return await users.IsLockedOutAsync(user) ? TwoFactorDisableResult.LockedOut : TwoFactorDisableResult.WrongProof;
+            case TwoFactorProof.LockedOut: return TwoFactorDisableResult.LockedOut;
+            case TwoFactorProof.Wrong: return TwoFactorDisableResult.WrongProof;
         }
         await users.SetTwoFactorEnabledAsync(user, false);
         await users.ResetAuthenticatorKeyAsync(user);
@@ -73,14 +88,38 @@ public sealed class StaffTwoFactor(UserManager<StaffUser> users, AppDbContext db
         return TwoFactorDisableResult.Disabled;
     }
 
-    /// <summary>Ten new recovery codes; the old ones stop working.</summary>
-    public async Task<IReadOnlyList<string>?> RegenerateRecoveryCodesAsync(StaffUser user)
+    /// <summary>
+    /// Ten new recovery codes, the old ones stop working; after the same proof as switching off: new codes are a way
+    /// in without the phone, and someone at an unlocked screen must not walk away with them. Codes only when proven.
+    /// </summary>
+    public async Task<(TwoFactorProof Proof, IReadOnlyList<string>? Codes)> RegenerateRecoveryCodesAsync(StaffUser user, string? password, string? code)
     {
-        if (!await users.GetTwoFactorEnabledAsync(user)) return null;
+        if (!await users.GetTwoFactorEnabledAsync(user)) return (TwoFactorProof.Wrong, null);
+        var proof = await ProveAsync(user, password, code);
+        if (proof != TwoFactorProof.Proven) return (proof, null);
         var codes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount))!.ToList();
         await AuditAsync(user, "two-factor recovery codes regenerated");
-        return codes;
+        return (proof, codes);
     }
+
+    /// <summary>
+    /// The password or a current code from the app. A wrong or missing proof counts towards the lockout like a wrong
+    /// sign-in, so an open session does not let anyone guess either; reaching the lockout is audited.
+    /// </summary>
+    private async Task<TwoFactorProof> ProveAsync(StaffUser user, string? password, string? code)
+    {
+        if (await users.IsLockedOutAsync(user)) return TwoFactorProof.LockedOut;
+        var proven = !string.IsNullOrEmpty(password) ? await users.CheckPasswordAsync(user, password) : await VerifyCodeAsync(user, code);
+        if (proven) return TwoFactorProof.Proven;
+        await users.AccessFailedAsync(user);
+        if (!await users.IsLockedOutAsync(user)) return TwoFactorProof.Wrong;
+        await AuditAsync(user, LockedOutText(user, users.Options.Lockout.DefaultLockoutTimeSpan, "a wrong password or code on the two-factor page"));
+        return TwoFactorProof.LockedOut;
+    }
+
+    /// <summary>The audit line for an account that has just reached the lockout; the address shortened.</summary>
+    public static string LockedOutText(StaffUser user, TimeSpan duration, string last) =>
+        $"{Redact.Email(user.Email)} locked for {StaffSignInOptions.Minutes(duration)} minutes after too many failed attempts (the last: {last})";
 
     public Task<int> RecoveryCodesLeftAsync(StaffUser user) => users.CountRecoveryCodesAsync(user);
 

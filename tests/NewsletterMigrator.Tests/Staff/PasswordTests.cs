@@ -57,6 +57,47 @@ public sealed class PasswordTests : IAsyncLifetime
         Assert.False(await _app.WithDbAsync(db => db.Users.AnyAsync()));
     }
 
+    /// <summary>
+    /// A common password dressed up: digits and symbols at either end, spaces or an invisible zero-width space inside,
+    /// full-width letters (NFKC makes them plain), or one character repeated.
+    /// </summary>
+    [Theory]
+    [InlineData("de", "123456password", "steht auf einer Liste oft benutzter")]
+    [InlineData("en", "!!password1234", "is on a list of commonly used")]
+    [InlineData("de", "pass word 1234", "steht auf einer Liste oft benutzter")]
+    [InlineData("en", "password\u200B1234", "is on a list of commonly used")]
+    [InlineData("de", "Ｐａｓｓｗｏｒｄ１２３４", "steht auf einer Liste oft benutzter")]
+    [InlineData("de", "aaaaaaaaaaaa", "nur aus einem einzigen, wiederholten Zeichen")]
+    [InlineData("en", "\u00A0Z Z Z Z Z Z Z Z Z Z Z Z", "a single character repeated")]
+    public async Task A_common_password_in_disguise_is_refused(string language, string password, string message)
+    {
+        var response = await SetUpAsync(language, password);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync());
+        Assert.False(await _app.WithDbAsync(db => db.Users.AnyAsync()));
+    }
+
+    /// <summary>Length, not composition: no lower-case rule, so caseless scripts and capitals are fine.</summary>
+    [Theory]
+    [InlineData("Тихий вечер над Волгой")]
+    [InlineData("春眠不覚暁処処聞啼鳥夜来")]
+    [InlineData("HERINGSDORF ABENDBLATT SIEBEN")]
+    public async Task A_long_passphrase_in_any_script_or_in_capitals_is_taken(string password)
+    {
+        Assert.Equal(HttpStatusCode.Redirect, (await SetUpAsync("de", password)).StatusCode);
+        Assert.True(await _app.WithDbAsync(db => db.Users.AnyAsync()));
+    }
+
+    private async Task<HttpResponseMessage> SetUpAsync(string language, string password)
+    {
+        var browser = Browser(language);
+        var page = await browser.GetStringAsync("/setup");
+        return await browser.PostFormAsync("/setup", page, new()
+        {
+            ["Code"] = _app.Service<SetupCode>().Value, ["Email"] = "redaktion.tagblatt@example.test", ["Password"] = password,
+        });
+    }
+
     [Fact]
     public async Task The_first_run_page_takes_an_uncommon_long_password()
     {
@@ -114,10 +155,10 @@ public sealed class PasswordTests : IAsyncLifetime
         var (key, _) = await _app.EnableTwoFactorAsync(Admin);
         var laptop = Browser();
         await laptop.SignInAsync(Admin, Password);
-        await laptop.EnterCodeAsync(Totp.Code(key), rememberBrowser: true);
+        await laptop.EnterCodeAsync(Totp.Next(key), rememberBrowser: true);
         var office = Browser();
         await office.SignInAsync(Admin, Password);
-        await office.EnterCodeAsync(Totp.Code(key));
+        await office.EnterCodeAsync(Totp.Next(key));
         Assert.Equal(HttpStatusCode.OK, (await laptop.GetAsync("/admin")).StatusCode);
 
         var page = await office.GetStringAsync("/account/sign-out-everywhere");

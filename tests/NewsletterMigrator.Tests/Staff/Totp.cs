@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 
 namespace NewsletterMigrator.Tests;
@@ -9,9 +10,25 @@ namespace NewsletterMigrator.Tests;
 /// </summary>
 public static class Totp
 {
-    public static string Code(string base32Key, DateTimeOffset? at = null)
+    /// <summary>The steps <see cref="Next"/> has handed out, per key (keys are random per test).</summary>
+    private static readonly ConcurrentDictionary<string, long> LastStep = new();
+
+    public static string Code(string base32Key, DateTimeOffset? at = null) =>
+        CodeAt(base32Key, (at ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds() / 30);
+
+    /// <summary>
+    /// A code nobody has used yet: the current one, or when this key's current one was handed out already, the next
+    /// step's (what a member who waits for the app's next code types). The app takes each step once, and up to two
+    /// steps ahead for a phone whose clock runs fast, so a test gets up to three fresh codes within 30 seconds.
+    /// </summary>
+    public static string Next(string base32Key)
     {
-        var step = (at ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds() / 30;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 30;
+        return CodeAt(base32Key, LastStep.AddOrUpdate(base32Key, now, (_, last) => Math.Max(now, last + 1)));
+    }
+
+    private static string CodeAt(string base32Key, long step)
+    {
         Span<byte> counter = stackalloc byte[8];
         BinaryPrimitives.WriteInt64BigEndian(counter, step);
         var hash = HMACSHA1.HashData(Base32(base32Key), counter);

@@ -17,7 +17,7 @@ public static class TwoFactorSteps
         var twoFactor = scope.ServiceProvider.GetRequiredService<StaffTwoFactor>();
         var user = (await users.FindByEmailAsync(email))!;
         var setup = await twoFactor.SetupAsync(user);
-        var codes = await twoFactor.EnableAsync(user, Totp.Code(setup.Key)) ?? throw new InvalidOperationException("The current code was refused.");
+        var codes = await twoFactor.EnableAsync(user, Totp.Next(setup.Key)) ?? throw new InvalidOperationException("The current code was refused.");
         return (setup.Key, codes);
     }
 

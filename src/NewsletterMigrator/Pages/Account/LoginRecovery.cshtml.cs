@@ -22,7 +22,8 @@ public sealed class LoginRecoveryModel(SignInManager<StaffUser> signIn, IOptions
     public async Task<IActionResult> OnPostAsync(string? returnUrl)
     {
         if (await signIn.GetTwoFactorAuthenticationUserAsync() is null) return RedirectToPage("/Account/Login");
-        var result = await signIn.TwoFactorRecoveryCodeSignInAsync((RecoveryCode ?? "").Replace(" ", "").Trim());
+        // As typed: the store ignores case, spaces and dashes (ProtectedUserStore.Canonical).
+        var result = await signIn.TwoFactorRecoveryCodeSignInAsync(RecoveryCode ?? "");
         if (result.Succeeded) return LocalRedirect(LocalRedirectTarget.OrFallback(returnUrl, "/admin"));
         return LoginCodeModel.CodeFailed(this, options.Value, text);
     }

@@ -11,8 +11,10 @@ namespace NewsletterMigrator.Pages.Account.Manage;
 /// <summary>
 /// The signed-in member's two-factor sign-in: set up with the QR code or the typed key and a first code, then the
 /// recovery codes once; switch off (with the password or a code) and new recovery codes. The one page
-/// <see cref="TwoFactorGate"/> leaves open to a member the admin's rule asks for 2FA.
+/// <see cref="TwoFactorGate"/> leaves open to a member the admin's rule asks for 2FA. It shows the key and the codes,
+/// so no browser or proxy may keep a copy.
 /// </summary>
+[ResponseCache(NoStore = true, Location = ResponseCacheLocation.None)]
 public sealed class TwoFactorModel(UserManager<StaffUser> users, SignInManager<StaffUser> signIn, StaffTwoFactor twoFactor,
     StaffSecurityPolicies policies, IStringLocalizer<SharedResource> text) : PageModel
 {
@@ -75,7 +77,10 @@ public sealed class TwoFactorModel(UserManager<StaffUser> users, SignInManager<S
     {
         var user = await users.GetUserAsync(User);
         if (user is null) return Challenge();
-        RecoveryCodes = await twoFactor.RegenerateRecoveryCodesAsync(user);
+        var (proof, codes) = await twoFactor.RegenerateRecoveryCodesAsync(user, Password, Code);
+        RecoveryCodes = codes;
+        if (proof == TwoFactorProof.LockedOut) ModelState.AddModelError("", text["TwoFactor_LockedOut"]);
+        else if (codes is null) ModelState.AddModelError("", text["TwoFactor_DisableWrongProof"]);
         await LoadAsync(user, null);
         return Page();
     }
@@ -86,12 +91,6 @@ public sealed class TwoFactorModel(UserManager<StaffUser> users, SignInManager<S
         Required = StaffSecurityPolicies.Applies(await policies.TwoFactorRequirementAsync(), User);
         ContinueTo = LocalRedirectTarget.OrFallback(returnUrl, "/admin");
         if (Enabled) RecoveryCodesLeft = await twoFactor.RecoveryCodesLeftAsync(user);
-        else
-        {
-            var stamp = user.SecurityStamp;
-            Setup = await twoFactor.SetupAsync(user);
-            // Making the first key changes the security stamp (Identity's rule); keep this browser signed in.
-            if (user.SecurityStamp != stamp) await signIn.RefreshSignInAsync(user);
-        }
+        else Setup = await twoFactor.SetupAsync(user);
     }
 }
