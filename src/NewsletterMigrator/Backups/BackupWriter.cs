@@ -9,7 +9,7 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Backups;
 
-public enum BackupStatus { Written, FileExists, FolderMissing }
+public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing }
 
 public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManifest? Manifest = null, long SizeBytes = 0, TimeSpan Duration = default);
 
@@ -28,6 +28,9 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         if ((File.Exists(path) || Directory.Exists(path)) && !overwrite) return new(BackupStatus.FileExists, path);
         var folder = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder)) return new(BackupStatus.FolderMissing, path);
+        // A mistyped data folder or connection string names no database: SQLite would create an empty one and back it up.
+        var databaseFile = StorageSetup.DatabaseFile(database.Value.ConnectionString);
+        if (!File.Exists(databaseFile)) return new(BackupStatus.DatabaseMissing, databaseFile);
 
         var started = clock.GetUtcNow().UtcDateTime;
         var stopwatch = Stopwatch.StartNew();
@@ -55,7 +58,9 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
 
     private async Task SnapshotAsync(string snapshot, CancellationToken ct)
     {
-        await using var connection = new SqliteConnection(database.Value.ConnectionString);
+        // ReadWrite, never ReadWriteCreate: should the file vanish meanwhile, this fails instead of creating a database.
+        var connectionString = new SqliteConnectionStringBuilder(database.Value.ConnectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
+        await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = "VACUUM INTO $file";

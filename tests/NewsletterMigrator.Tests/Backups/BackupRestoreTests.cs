@@ -157,6 +157,7 @@ public sealed class BackupRestoreTests : IDisposable
             var connection = $"Data Source={Path.Combine(data, "newsletter.db")}";
             var archive = Path.Combine(_folder, "sicherung.zip");
             // Development without App:MasterKey: the app makes its key in the data folder, right beside what is backed up.
+            Assert.Equal(0, (await BackupCommand.RunAsync(data, connection, null, ["migrate"], environment: "Development")).ExitCode);
             var backup = await BackupCommand.RunAsync(data, connection, null, ["backup", archive], environment: "Development");
             Assert.True(backup.ExitCode == 0, backup.Error);
             Assert.Contains("The master key (App:MasterKey) is NOT in the archive", backup.Output);
@@ -165,6 +166,7 @@ public sealed class BackupRestoreTests : IDisposable
 
             var configured = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
             var other = Path.Combine(data, "other.db");
+            Assert.Equal(0, (await BackupCommand.RunAsync(data, $"Data Source={other}", configured, ["migrate"])).ExitCode);
             var withKey = await BackupCommand.RunAsync(data, $"Data Source={other}", configured, ["backup", archive, "--force"]);
             Assert.True(withKey.ExitCode == 0, withKey.Error);
             AssertNotIn(archive, configured);
@@ -174,6 +176,22 @@ public sealed class BackupRestoreTests : IDisposable
             SqliteConnection.ClearAllPools();
             Directory.Delete(data, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Backup_of_a_mistyped_data_folder_refuses_with_a_clear_message_and_creates_no_database()
+    {
+        var missing = Path.Combine(_folder, "dta");
+        var connection = $"Data Source={Path.Combine(missing, "newsletter.db")}";
+        var archive = Path.Combine(_folder, "sicherung.zip");
+
+        var backup = await BackupCommand.RunAsync(missing, connection, Convert.ToBase64String(new byte[32]), ["backup", archive]);
+
+        Assert.NotEqual(0, backup.ExitCode);
+        Assert.Contains($"No database at {Path.Combine(missing, "newsletter.db")}", backup.Error);
+        Assert.Contains("nothing was written", backup.Error);
+        Assert.False(Directory.Exists(missing), "the backup created the data folder");
+        Assert.False(File.Exists(archive), "the backup wrote an archive of nothing");
     }
 
     /// <summary>The key neither as its base64 text nor as its 32 raw bytes, in the zip or in any unpacked entry.</summary>
