@@ -125,7 +125,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
                 var entry = zip.GetEntry(expected.Path);
                 if (entry is null) return (null, new(RestoreStatus.Damaged, $"{expected.Path} is missing"));
                 await using var input = entry.Open();
-                await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
+                await using var output = BackupArchive.CreatePrivate(target);
                 var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, ct);
                 if (bytes != expected.Bytes || sha256 != expected.Sha256)
                     return (null, new(RestoreStatus.Damaged, $"{expected.Path} does not match its SHA-256 in the manifest"));

@@ -21,6 +21,8 @@ public static class BackupVerbs
                 return Fail(errors, $"{outcome.Path} exists already: nothing was written. Choose another name, or add --force to replace it.");
             case BackupStatus.FolderMissing:
                 return Fail(errors, $"The folder of {outcome.Path} does not exist: nothing was written.");
+            case BackupStatus.AlreadyRunning:
+                return Fail(errors, $"Another backup of {outcome.Path} is running: nothing was written. Let it finish, then try again.");
             case BackupStatus.DatabaseMissing:
                 return Fail(errors, $"No database at {outcome.Path}: nothing was written. Check App:DataDirectory and Database:ConnectionString (the app's data folder, as the running app sees it).");
         }

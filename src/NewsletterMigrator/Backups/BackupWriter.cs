@@ -9,7 +9,7 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Backups;
 
-public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing }
+public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing, AlreadyRunning }
 
 public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManifest? Manifest = null, long SizeBytes = 0, TimeSpan Duration = default);
 
@@ -32,12 +32,22 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         var databaseFile = StorageSetup.DatabaseFile(database.Value.ConnectionString);
         if (!File.Exists(databaseFile)) return new(BackupStatus.DatabaseMissing, databaseFile);
 
+        // One backup of a database at a time: while this run holds the lock, any partial file is a killed run's.
+        var databaseFolder = Path.GetDirectoryName(databaseFile)!;
+        var databaseName = Path.GetFileName(databaseFile);
+        await using var running = TryLock(Path.Combine(databaseFolder, $".{databaseName}.backup.lock"));
+        if (running is null) return new(BackupStatus.AlreadyRunning, databaseFile);
+        RemoveLeftovers(folder, $".{Path.GetFileName(path)}.*.partial*");
+        RemoveLeftovers(databaseFolder, $".{databaseName}.backup-*.db");
+
         var started = clock.GetUtcNow().UtcDateTime;
         var stopwatch = Stopwatch.StartNew();
         // Built under a hidden temporary name beside the target and renamed when complete: a crash or a full disk
         // never leaves a half archive under the name a restore drill would pick.
         var partial = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
-        var snapshot = partial + ".db";
+        // The uncompressed snapshot sits beside the live database, which holds the same data behind the same folder
+        // permissions, not in the backup folder, where other users or a sync job may read what a killed run left.
+        var snapshot = Path.Combine(databaseFolder, $".{databaseName}.backup-{Guid.NewGuid():N}.db");
         try
         {
             await SnapshotAsync(snapshot, ct);
@@ -56,8 +66,32 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         }
     }
 
+    /// <summary>The lock file, held exclusively (flock on Linux) until disposed; null when another run holds it.</summary>
+    private static FileStream? TryLock(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null;
+        }
+    }
+
+    private void RemoveLeftovers(string folder, string pattern)
+    {
+        foreach (var file in Directory.GetFiles(folder, pattern))
+        {
+            File.Delete(file);
+            logger.LogInformation("Removed {File}, left by a backup that did not finish", file);
+        }
+    }
+
     private async Task SnapshotAsync(string snapshot, CancellationToken ct)
     {
+        // VACUUM INTO fills an existing empty file: created first, so the copy is private from its first byte.
+        await using (BackupArchive.CreatePrivate(snapshot)) { }
         // ReadWrite, never ReadWriteCreate: should the file vanish meanwhile, this fails instead of creating a database.
         var connectionString = new SqliteConnectionStringBuilder(database.Value.ConnectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
         await using var connection = new SqliteConnection(connectionString);
@@ -90,7 +124,7 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
 
         var files = new List<BackupFile>();
         BackupManifest manifest;
-        await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        await using (var file = BackupArchive.CreatePrivate(partial))
         {
             using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
             {

@@ -194,6 +194,30 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.False(File.Exists(archive), "the backup wrote an archive of nothing");
     }
 
+    [Fact]
+    public async Task The_archive_is_readable_by_its_owner_only_and_a_backup_clears_the_partial_files_a_killed_run_left()
+    {
+        await using var app = new AppFactory();
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, Address);
+        var archive = Path.Combine(_folder, "sicherung.zip");
+        // What a backup killed half-way left: the half archive and the uncompressed copy of the database.
+        var stale = new[] { $".sicherung.zip.{Guid.NewGuid():N}.partial", $".sicherung.zip.{Guid.NewGuid():N}.partial.db" }
+            .Select(name => Path.Combine(_folder, name)).ToList();
+        foreach (var file in stale) await File.WriteAllTextAsync(file, "half");
+
+        var backup = await BackupCommand.RunAsync(app, "backup", archive);
+
+        Assert.True(backup.ExitCode == 0, backup.Error);
+        // Linux (CI, the container) has file modes; Windows has ACLs, which the folder's inherit.
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(archive) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute));
+        Assert.Equal(["sicherung.zip"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+        // Nor does the uncompressed snapshot stay beside the live database.
+        Assert.DoesNotContain(Directory.GetFiles(app.DataDirectory), f => Path.GetFileName(f).Contains("backup", StringComparison.Ordinal));
+    }
+
     /// <summary>The key neither as its base64 text nor as its 32 raw bytes, in the zip or in any unpacked entry.</summary>
     private static void AssertNotIn(string archive, string base64Key)
     {
