@@ -50,6 +50,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             var stagedDatabase = Path.Combine(staging, "newsletter.db");
             var (checks, checkFailure) = await CheckAsync(stagedDatabase, manifest!, ct);
             if (checkFailure is not null) return checkFailure;
+            if (!await UnsealKeyRingAsync(Path.Combine(staging, "keys"), ct)) return new(RestoreStatus.WrongKey);
 
             // Into place: the key ring first (a rename within the data folder), then the database; if the database
             // cannot follow, the key ring goes again, so the folder is never left half restored.
@@ -106,8 +107,8 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             {
                 return (null, new(RestoreStatus.Foreign, "its manifest.json is not a NewsletterMigrator manifest"));
             }
-            if (manifest is not { Format: BackupManifest.FormatName, FormatVersion: 1 })
-                return (null, new(RestoreStatus.Foreign, "its manifest.json is not a NewsletterMigrator backup manifest (format 1)"));
+            if (manifest is not { Format: BackupManifest.FormatName, FormatVersion: BackupManifest.CurrentFormatVersion })
+                return (null, new(RestoreStatus.Foreign, $"its manifest.json is not a NewsletterMigrator backup manifest (format {BackupManifest.CurrentFormatVersion})"));
             if (manifest.Files.All(f => f.Path != BackupArchive.DatabaseEntry))
                 return (null, new(RestoreStatus.Foreign, "its manifest lists no database"));
 
@@ -119,7 +120,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             foreach (var expected in manifest.Files)
             {
                 var target = expected.Path == BackupArchive.DatabaseEntry ? Path.Combine(staging, "newsletter.db")
-                    : BackupArchive.IsKeyEntry(expected.Path) ? Path.Combine(staging, "keys", expected.Path[BackupArchive.KeysFolder.Length..])
+                    : BackupArchive.IsKeyEntry(expected.Path) ? Path.Combine(staging, "keys", BackupArchive.KeyFileName(expected.Path) + BackupArchive.SealedSuffix)
                     : null;
                 if (target is null) return (null, new(RestoreStatus.Foreign, $"its manifest lists '{expected.Path}', which is not part of a backup"));
                 var entry = zip.GetEntry(expected.Path);
@@ -194,6 +195,28 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             checks.Add("a reader's unsubscribe link");
         }
         return checks;
+    }
+
+    /// <summary>Opens the sealed key ring files with the running master key, in the staging folder; false when it cannot.</summary>
+    private async Task<bool> UnsealKeyRingAsync(string stagedKeys, CancellationToken ct)
+    {
+        var keys = services.GetRequiredService<KeyRing>();
+        foreach (var sealedFile in Directory.GetFiles(stagedKeys, "*" + BackupArchive.SealedSuffix))
+        {
+            var keyFile = sealedFile[..^BackupArchive.SealedSuffix.Length];
+            byte[] plain;
+            try
+            {
+                plain = KeyRingSeal.Open(keys, BackupArchive.KeyEntry(Path.GetFileName(keyFile)), await File.ReadAllBytesAsync(sealedFile, ct));
+            }
+            catch (CryptographicException)
+            {
+                return false;
+            }
+            await using (var output = BackupArchive.CreatePrivate(keyFile)) await output.WriteAsync(plain, ct);
+            File.Delete(sealedFile);
+        }
+        return true;
     }
 
     private static bool Opens(Func<bool> decrypt)

@@ -8,7 +8,7 @@ public static class BackupVerbs
     public const string Usage = "backup <file> [--force], restore <file>";
 
     private const string MasterKeyWarning =
-        "The master key (App:MasterKey) is NOT in the archive: keep App:MasterKey safe separately. Without it the phone numbers and personal links in this backup cannot be read.";
+        "The master key (App:MasterKey) is NOT in the archive: keep App:MasterKey safe separately. Without it the phone numbers, personal links and staff sign-in keys in this backup cannot be read.";
 
     public static async Task<int> BackupAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -30,7 +30,7 @@ public static class BackupVerbs
         output.WriteLine(Invariant($"Backup written: {outcome.Path} ({BackupArchive.Size(outcome.SizeBytes)}) in {outcome.Duration.TotalSeconds:0.0} s."));
         output.WriteLine(Invariant($"  Snapshot of {manifest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss} UTC, schema {manifest.SchemaMigration}, app {manifest.AppVersion}."));
         output.WriteLine("  " + Counts(manifest));
-        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s)."));
+        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s), sealed with a key derived from App:MasterKey."));
         output.WriteLine(MasterKeyWarning);
         return 0;
     }
@@ -61,7 +61,7 @@ public static class BackupVerbs
         var manifest = outcome.Manifest!;
         output.WriteLine(Invariant($"Restored the backup of {manifest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss} UTC (schema {manifest.SchemaMigration}, app {manifest.AppVersion}) to {outcome.Detail}."));
         output.WriteLine("  " + Counts(manifest) + " (as in the manifest)");
-        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s)."));
+        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s), unsealed with App:MasterKey."));
         output.WriteLine($"  App:MasterKey opens {string.Join(", ", outcome.KeyChecks!)}.");
         output.WriteLine("Start the app on this data folder: it applies newer migrations, if any, at start-up.");
         return 0;

@@ -20,7 +20,8 @@ public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManif
 /// transaction up to its start and nothing after. A file copy of a live WAL database would not (the newest commits sit
 /// in the -wal file, and a checkpoint may run while the copy is read). The master key is never written into the archive.
 /// </summary>
-public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, TimeProvider clock, ILogger<BackupWriter> logger)
+public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, KeyRing keyRing, TimeProvider clock,
+    ILogger<BackupWriter> logger)
 {
     public async Task<BackupOutcome> WriteAsync(string target, bool overwrite, string requestedBy, CancellationToken ct = default)
     {
@@ -129,7 +130,7 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
             using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
             {
                 files.Add(await AddFileAsync(zip, BackupArchive.DatabaseEntry, snapshot, ct));
-                foreach (var key in keys) files.Add(await AddFileAsync(zip, BackupArchive.KeysFolder + Path.GetFileName(key), key, ct));
+                foreach (var key in keys) files.Add(await AddSealedAsync(zip, BackupArchive.KeyEntry(Path.GetFileName(key)), key, ct));
                 manifest = new BackupManifest
                 {
                     AppVersion = AppVersion, SchemaMigration = migration, CreatedAtUtc = started, Counts = counts, Files = files,
@@ -150,6 +151,16 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         await using var output = entry.Open();
         var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, ct);
+        return new BackupFile(name, bytes, sha256);
+    }
+
+    private async Task<BackupFile> AddSealedAsync(ZipArchive zip, string name, string source, CancellationToken ct)
+    {
+        var sealedFile = KeyRingSeal.Seal(keyRing, name, await File.ReadAllBytesAsync(source, ct));
+        // Stored: sealed bytes do not compress.
+        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
+        await using var output = entry.Open();
+        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(new MemoryStream(sealedFile), output, ct);
         return new BackupFile(name, bytes, sha256);
     }
 

@@ -17,12 +17,15 @@ public sealed class KeyRing
         PhoneEncryptionKey = Derive(masterKey, "phone-aes-gcm");
         TokenKey = Derive(masterKey, "tokens");
         EmailHashKey = Derive(masterKey, "email-hash");
+        BackupKeyRingKey = Derive(masterKey, "backup-key-ring-aes-gcm");
     }
 
     public byte[] PhoneHmacKey { get; }
     public byte[] PhoneEncryptionKey { get; }
     public byte[] TokenKey { get; }
     public byte[] EmailHashKey { get; }
+    /// <summary>Seals the Data Protection key ring inside a backup archive (see Backups.KeyRingSeal).</summary>
+    public byte[] BackupKeyRingKey { get; }
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));

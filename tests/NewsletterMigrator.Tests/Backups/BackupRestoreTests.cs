@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Backups;
@@ -50,6 +51,17 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Equal(121, manifest.Counts["Subscribers"]);
         Assert.Equal(2, manifest.Counts["Contacts"]);
         Assert.Contains(manifest.Files, f => BackupArchive.IsKeyEntry(f.Path));
+        // The key ring is sealed with a key derived from App:MasterKey: the archive alone (it holds the staff's security
+        // stamps) is not enough to forge a staff sign-in cookie for the live site.
+        var keyRing = KeyRingFiles(app.DataDirectory);
+        Assert.NotEmpty(keyRing);
+        var keyMaterial = keyRing.Select(k => Regex.Match(k.Xml, "<value>([^<]+)</value>").Groups[1].Value).ToList();
+        Assert.All(keyMaterial, value => Assert.True(value.Length >= 40, value));
+        foreach (var (name, content) in BackupCommand.Entries(archive))
+        {
+            Assert.True(content.AsSpan().IndexOf("<key "u8) < 0, $"{name} holds a Data Protection key in clear");
+            foreach (var value in keyMaterial) Assert.True(content.AsSpan().IndexOf(Encoding.ASCII.GetBytes(value)) < 0, $"{name} holds key material in clear");
+        }
         // The run is on record for the dashboard.
         var run = await app.WithDbAsync(db => db.BackupRuns.SingleAsync());
         Assert.Equal(archive, run.FileName);
@@ -60,6 +72,8 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.True(restore.ExitCode == 0, restore.Error + restore.Output);
         Assert.Contains("Subscribers 121", restore.Output);
         Assert.Contains("App:MasterKey opens the key check value, a stored phone number, a reader's unsubscribe link", restore.Output);
+        // The key ring is back as it was, readable by the framework: cookies and antiforgery tokens made before the backup still open.
+        Assert.Equal(keyRing, KeyRingFiles(restored.DataDirectory));
 
         // The snapshot was taken mid-send: part of the campaign delivered, part still to go.
         var statuses = await CampaignStatusesAsync(Path.Combine(restored.DataDirectory, "test.db"), campaign);
@@ -231,6 +245,10 @@ public sealed class BackupRestoreTests : IDisposable
             Assert.True(content.AsSpan().IndexOf(raw) < 0, $"{name} holds the master key's bytes");
         }
     }
+
+    private static List<(string Name, string Xml)> KeyRingFiles(string dataDirectory) =>
+        Directory.GetFiles(Path.Combine(dataDirectory, "keys")).Order(StringComparer.Ordinal)
+            .Select(f => (Path.GetFileName(f), File.ReadAllText(f))).ToList();
 
     private static async Task<Dictionary<MessageStatus, long>> CampaignStatusesAsync(string databaseFile, int campaignId)
     {
