@@ -95,15 +95,20 @@ public static class BackupArchive
         return await command.ExecuteScalarAsync(ct) as string ?? "";
     }
 
-    /// <summary>Copies <paramref name="input"/> to <paramref name="output"/> and returns the bytes copied and their SHA-256.</summary>
-    public static async Task<(long Bytes, string Sha256)> CopyHashedAsync(Stream input, Stream output, CancellationToken ct)
+    /// <summary>
+    /// Copies <paramref name="input"/> to <paramref name="output"/> and returns the bytes copied and their SHA-256. Stops
+    /// as soon as more than <paramref name="maxBytes"/> arrive, without writing them: Bytes is then larger than maxBytes.
+    /// </summary>
+    public static async Task<(long Bytes, string Sha256)> CopyHashedAsync(Stream input, Stream output, long maxBytes, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
         long total = 0;
         int read;
-        while ((read = await input.ReadAsync(buffer, ct)) > 0)
+        // Near the limit, one byte more than allowed is asked for, to tell "exactly maxBytes" from "more".
+        while ((read = await input.ReadAsync(buffer.AsMemory(0, maxBytes - total < buffer.Length ? (int)(maxBytes - total) + 1 : buffer.Length), ct)) > 0)
         {
+            if (total + read > maxBytes) return (total + read, "");
             hash.AppendData(buffer, 0, read);
             await output.WriteAsync(buffer.AsMemory(0, read), ct);
             total += read;

@@ -54,7 +54,8 @@ public static class BackupVerbs
             case RestoreStatus.Foreign:
                 return Fail(errors, $"This is not a NewsletterMigrator backup: {outcome.Detail}." + nothing);
             case RestoreStatus.UnknownSchema:
-                return Fail(errors, $"The backup's database schema ({outcome.Detail}) is unknown to this version of the app: restore it with the version that made it, or a newer one." + nothing);
+                // Honest while the project ships one regenerated Initial migration: no other build knows another build's schema.
+                return Fail(errors, $"The backup's database schema ({outcome.Detail}) is unknown to this build of the app (app {BackupWriter.AppVersion}): the backup was made by a different build. Restore it with the build that made it: app {outcome.Manifest!.AppVersion}." + nothing);
             case RestoreStatus.WrongKey:
                 return Fail(errors, "App:MasterKey cannot read the restored data: it is not the key this backup was made with. Set the master key that belongs to the backup and restore again; the unpacked files were removed." + nothing);
         }

@@ -150,7 +150,7 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         var entry = zip.CreateEntry(name, CompressionLevel.Fastest);
         await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         await using var output = entry.Open();
-        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, ct);
+        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, long.MaxValue, ct);
         return new BackupFile(name, bytes, sha256);
     }
 
@@ -160,7 +160,7 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         // Stored: sealed bytes do not compress.
         var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
         await using var output = entry.Open();
-        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(new MemoryStream(sealedFile), output, ct);
+        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(new MemoryStream(sealedFile), output, long.MaxValue, ct);
         return new BackupFile(name, bytes, sha256);
     }
 
