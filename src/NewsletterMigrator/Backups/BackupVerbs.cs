@@ -21,6 +21,8 @@ public static class BackupVerbs
                 return Fail(errors, $"{outcome.Path} exists already: nothing was written. Choose another name, or add --force to replace it.");
             case BackupStatus.FolderMissing:
                 return Fail(errors, $"The folder of {outcome.Path} does not exist: nothing was written.");
+            case BackupStatus.WrongKey:
+                return Fail(errors, $"App:MasterKey cannot read this database ({outcome.Path}): it is not the key the database was created with, and the archive's key ring would be sealed with it. Run backup with the app's own settings; nothing was written.");
             case BackupStatus.AlreadyRunning:
                 return Fail(errors, $"Another backup of {outcome.Path} is running: nothing was written. Let it finish, then try again.");
             case BackupStatus.DatabaseMissing:

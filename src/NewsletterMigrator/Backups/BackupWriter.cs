@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Backups;
 
-public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing, AlreadyRunning }
+public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing, AlreadyRunning, WrongKey }
 
 public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManifest? Manifest = null, long SizeBytes = 0, TimeSpan Duration = default);
 
@@ -20,7 +21,7 @@ public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManif
 /// transaction up to its start and nothing after. A file copy of a live WAL database would not (the newest commits sit
 /// in the -wal file, and a checkpoint may run while the copy is read). The master key is never written into the archive.
 /// </summary>
-public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, KeyRing keyRing, TimeProvider clock,
+public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, KeyRing keyRing, PhoneProtector phones, TimeProvider clock,
     ILogger<BackupWriter> logger)
 {
     public async Task<BackupOutcome> WriteAsync(string target, bool overwrite, string requestedBy, CancellationToken ct = default)
@@ -52,6 +53,8 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         try
         {
             await SnapshotAsync(snapshot, ct);
+            // The verb runs without the start-up's key check: the key ring must not be sealed with a key that opens nothing.
+            if (!await KeyOpensAsync(snapshot, ct)) return new(BackupStatus.WrongKey, databaseFile);
             var manifest = await WriteArchiveAsync(partial, snapshot, started, ct);
             File.Move(partial, path, overwrite);
             var size = new FileInfo(path).Length;
@@ -103,6 +106,24 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         // A large database takes a while; the app's busy timeout is for short writes, not for this one read.
         command.CommandTimeout = 0;
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Whether the running master key opens the snapshot's key check value (sealed when the database was created).</summary>
+    private async Task<bool> KeyOpensAsync(string snapshot, CancellationToken ct)
+    {
+        await using var connection = BackupArchive.Open(snapshot);
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Sealed FROM KeyChecks ORDER BY Id LIMIT 1";
+        if (await command.ExecuteScalarAsync(ct) is not byte[] sealedValue) return true;
+        try
+        {
+            return phones.Decrypt(sealedValue) == KeyHealthCheck.KnownValue;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     private async Task<BackupManifest> WriteArchiveAsync(string partial, string snapshot, DateTime started, CancellationToken ct)

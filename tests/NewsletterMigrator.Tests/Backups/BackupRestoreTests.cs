@@ -118,6 +118,11 @@ public sealed class BackupRestoreTests : IDisposable
             Assert.Contains("exists already", again.Error);
             Assert.Contains("--force", again.Error);
             Assert.Equal(0, (await BackupCommand.RunAsync(app, "backup", archive, "--force")).ExitCode);
+            // Under another master key the key ring would be sealed with a key that opens nothing: refused, nothing written.
+            var otherKey = await BackupCommand.RunAsync(app.DataDirectory, app.Settings["Database:ConnectionString"]!, Convert.ToBase64String(new byte[32]),
+                ["backup", Path.Combine(_folder, "falscher-schluessel.zip")]);
+            Assert.NotEqual(0, otherKey.ExitCode);
+            Assert.Contains("App:MasterKey cannot read this database", otherKey.Error);
             Assert.Equal(["sicherung.zip"], Directory.GetFiles(_folder).Select(Path.GetFileName));
         }
 
