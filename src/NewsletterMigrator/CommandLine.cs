@@ -17,8 +17,9 @@ public static class CommandLine
     {
         try
         {
-            // Before the migration, which would create the very database a restore must find absent.
-            if (args[0] == "restore") return await RestoreAsync(app, args);
+            // Before the migration, which would create the very database a restore must find absent, and which a
+            // backup must neither create (a mistyped data folder would give an archive of an empty database) nor change.
+            if (args[0] is "restore" or "backup") return await BackupVerbAsync(app, args);
             await app.MigrateDatabaseAsync();
             await using var scope = app.Services.CreateAsyncScope();
             var services = scope.ServiceProvider;
@@ -31,7 +32,6 @@ public static class CommandLine
                 "update-newsletter" => await NewsletterVerbs.UpdateAsync(services, args, Console.Out, Console.Error),
                 "import" => await ImportAsync(services, args),
                 "suppress" => await SuppressAsync(services, args),
-                "backup" => await BackupVerbs.BackupAsync(services, args, Console.Out, Console.Error),
                 _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {BackupVerbs.Usage}"),
             };
         }
@@ -41,10 +41,12 @@ public static class CommandLine
         }
     }
 
-    private static async Task<int> RestoreAsync(WebApplication app, string[] args)
+    private static async Task<int> BackupVerbAsync(WebApplication app, string[] args)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        return await BackupVerbs.RestoreAsync(scope.ServiceProvider, args, Console.Out, Console.Error);
+        return args[0] == "backup"
+            ? await BackupVerbs.BackupAsync(scope.ServiceProvider, args, Console.Out, Console.Error)
+            : await BackupVerbs.RestoreAsync(scope.ServiceProvider, args, Console.Out, Console.Error);
     }
 
     private static async Task<int> CreateAdminAsync(IServiceProvider services, string[] args)

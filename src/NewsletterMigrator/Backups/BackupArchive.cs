@@ -11,8 +11,11 @@ public sealed record BackupManifest
     public const string FormatName = "NewsletterMigrator backup";
     public const string MasterKeyNote = "not included: keep App:MasterKey safe separately";
 
+    /// <summary>2: the key ring is sealed (KeyRingSeal). Format 1 held it in clear and is not restored.</summary>
+    public const int CurrentFormatVersion = 2;
+
     public string Format { get; init; } = FormatName;
-    public int FormatVersion { get; init; } = 1;
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
     public string AppVersion { get; init; } = "";
     /// <summary>The newest EF migration the database had: a restore refuses a schema this version does not know.</summary>
     public string SchemaMigration { get; init; } = "";
@@ -24,7 +27,7 @@ public sealed record BackupManifest
 }
 
 /// <param name="Path">The entry's name in the archive.</param>
-/// <param name="Sha256">Of the unpacked file, lower-case hex.</param>
+/// <param name="Sha256">Of the unpacked entry (a key ring file as sealed), lower-case hex.</param>
 public sealed record BackupFile(string Path, long Bytes, string Sha256);
 
 /// <summary>The archive's layout: one zip with the SQLite snapshot, the Data Protection key ring and the manifest.</summary>
@@ -33,6 +36,8 @@ public static class BackupArchive
     public const string ManifestEntry = "manifest.json";
     public const string DatabaseEntry = "database/newsletter.db";
     public const string KeysFolder = "keys/";
+    /// <summary>A key ring file's entry: its name in the key folder and this suffix (sealed with KeyRingSeal).</summary>
+    public const string SealedSuffix = ".sealed";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -43,13 +48,28 @@ public static class BackupArchive
         "OutboundMessages", "Suppressions", "ErasedSubscribers", "AuditEntries", "WhatsAppMessages", "AspNetUsers",
     ];
 
-    /// <summary>A key ring file in the archive: keys/ and a plain *.xml name, nothing that could climb out of the folder.</summary>
+    /// <summary>A sealed key ring file in the archive: keys/ and a plain *.xml.sealed name, nothing that could climb out of the folder.</summary>
     public static bool IsKeyEntry(string name)
     {
-        if (!name.StartsWith(KeysFolder, StringComparison.Ordinal)) return false;
-        var file = name[KeysFolder.Length..];
-        return file.Length > 4 && file.EndsWith(".xml", StringComparison.Ordinal) && !file.StartsWith('.')
-               && file.IndexOfAny(['/', '\\']) < 0 && file == Path.GetFileName(file);
+        if (!name.StartsWith(KeysFolder, StringComparison.Ordinal) || !name.EndsWith(".xml" + SealedSuffix, StringComparison.Ordinal)) return false;
+        var file = KeyFileName(name);
+        return file.Length > 4 && !file.StartsWith('.') && file.IndexOfAny(['/', '\\', ':']) < 0 && file == Path.GetFileName(file);
+    }
+
+    public static string KeyEntry(string keyFileName) => KeysFolder + keyFileName + SealedSuffix;
+
+    /// <summary>The key ring file a key entry is restored to (for a name IsKeyEntry accepts).</summary>
+    public static string KeyFileName(string entry) => entry[KeysFolder.Length..^SealedSuffix.Length];
+
+    /// <summary>
+    /// A new file only its owner can read or write (0600 on Unix, whatever the umask): an archive and its temporary files
+    /// hold every reader's data. On Windows the folder's ACL applies.
+    /// </summary>
+    public static FileStream CreatePrivate(string path, FileAccess access = FileAccess.Write)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = access, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return new FileStream(path, options);
     }
 
     /// <summary>A connection to a snapshot file outside the app's pool, so the file can be moved or removed once it is closed.</summary>
@@ -75,15 +95,20 @@ public static class BackupArchive
         return await command.ExecuteScalarAsync(ct) as string ?? "";
     }
 
-    /// <summary>Copies <paramref name="input"/> to <paramref name="output"/> and returns the bytes copied and their SHA-256.</summary>
-    public static async Task<(long Bytes, string Sha256)> CopyHashedAsync(Stream input, Stream output, CancellationToken ct)
+    /// <summary>
+    /// Copies <paramref name="input"/> to <paramref name="output"/> and returns the bytes copied and their SHA-256. Stops
+    /// as soon as more than <paramref name="maxBytes"/> arrive, without writing them: Bytes is then larger than maxBytes.
+    /// </summary>
+    public static async Task<(long Bytes, string Sha256)> CopyHashedAsync(Stream input, Stream output, long maxBytes, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
         long total = 0;
         int read;
-        while ((read = await input.ReadAsync(buffer, ct)) > 0)
+        // Near the limit, one byte more than allowed is asked for, to tell "exactly maxBytes" from "more".
+        while ((read = await input.ReadAsync(buffer.AsMemory(0, maxBytes - total < buffer.Length ? (int)(maxBytes - total) + 1 : buffer.Length), ct)) > 0)
         {
+            if (total + read > maxBytes) return (total + read, "");
             hash.AppendData(buffer, 0, read);
             await output.WriteAsync(buffer.AsMemory(0, read), ct);
             total += read;

@@ -16,13 +16,20 @@ public enum RestoreStatus { Restored, FileMissing, NotEmpty, NoMasterKey, Damage
 public sealed record RestoreOutcome(RestoreStatus Status, string Detail = "", BackupManifest? Manifest = null, IReadOnlyList<string>? KeyChecks = null);
 
 /// <summary>
-/// <c>restore &lt;file&gt;</c>: unpacks a backup into an empty data folder, or changes nothing. Everything is unpacked into a
-/// hidden folder inside the data folder and checked there (the manifest, every file's SHA-256, the row counts, and that
-/// the running master key opens the restored data); only then are the database and the key ring moved to where the
-/// configuration expects them. On any failure the hidden folder goes and the data folder is as empty as before.
+/// <c>restore &lt;file&gt;</c>: unpacks a backup into an empty data folder, or changes nothing. The key ring is unpacked into
+/// a hidden folder inside the data folder, the database under a hidden name beside its final path, and both are checked
+/// there (the manifest, every file's size and SHA-256, the schema, the row counts, and that the running master key opens
+/// the restored data and the sealed key ring); only then are they renamed to where the configuration expects them, the
+/// database last. On any failure the hidden files go and the data folder is as empty as before.
 /// </summary>
 public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, ILogger<BackupRestorer> logger)
 {
+    /// <summary>In the key folder while it is in place and the database not yet: a restore killed there left it.</summary>
+    public const string PendingMark = ".restore-pending";
+
+    /// <summary>The restorer's hidden names: its staging folder in the data folder, and the staged database's suffix.</summary>
+    private const string StagingName = ".restore-";
+
     /// <summary>Entries a fresh data folder may hold: the Development master key that belongs to the backup, and a file system's lost+found.</summary>
     private static readonly string[] AllowedInEmptyFolder = [KeyRing.DevelopmentKeyFile, "lost+found"];
 
@@ -31,8 +38,10 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         if (!File.Exists(archive)) return new(RestoreStatus.FileMissing, Path.GetFullPath(archive));
         var dataFolder = Path.GetFullPath(app.Value.DataDirectory);
         var databaseFile = StorageSetup.DatabaseFile(database.Value.ConnectionString);
+        var databaseFolder = Path.GetDirectoryName(databaseFile)!;
         var keyFolder = StorageSetup.KeyRingFolder(dataFolder);
 
+        RemoveLeftovers(dataFolder, databaseFile, keyFolder);
         var found = Occupants(dataFolder, databaseFile);
         if (found.Count > 0) return new(RestoreStatus.NotEmpty, string.Join(", ", found.Take(5)) + (found.Count > 5 ? $" (and {found.Count - 5} more)" : ""));
         // Without a configured key, Development would make up a new one here, which can open nothing in the backup.
@@ -40,38 +49,89 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             return new(RestoreStatus.NoMasterKey);
 
         Directory.CreateDirectory(dataFolder);
-        var staging = Path.Combine(dataFolder, $".restore-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(databaseFolder);
+        var run = Guid.NewGuid().ToString("N");
+        var staging = Path.Combine(dataFolder, StagingName + run);
+        // Beside its final path, so putting it in place is a rename: a move to another file system would be a copy, which
+        // a kill could leave half done under the live name.
+        var stagedDatabase = Path.Combine(databaseFolder, $".{Path.GetFileName(databaseFile)}{StagingName}{run}");
         try
         {
-            Directory.CreateDirectory(staging);
-            var (manifest, failure) = await UnpackAsync(archive, staging, ct);
+            CreatePrivateDirectory(staging);
+            var (manifest, failure) = await UnpackAsync(archive, staging, stagedDatabase, ct);
             if (failure is not null) return failure;
 
-            var stagedDatabase = Path.Combine(staging, "newsletter.db");
             var (checks, checkFailure) = await CheckAsync(stagedDatabase, manifest!, ct);
             if (checkFailure is not null) return checkFailure;
-
-            // Into place: the key ring first (a rename within the data folder), then the database; if the database
-            // cannot follow, the key ring goes again, so the folder is never left half restored.
             var stagedKeys = Path.Combine(staging, "keys");
-            if (Directory.Exists(stagedKeys)) Directory.Move(stagedKeys, keyFolder);
+            if (!await UnsealKeyRingAsync(stagedKeys, ct)) return new(RestoreStatus.WrongKey);
+
+            // Into place, a rename each: the key ring first, marked as the restore's own until the database has followed,
+            // so a kill in between leaves what the next restore recognises and removes, not a folder it refuses forever.
+            await using (BackupArchive.CreatePrivate(Path.Combine(stagedKeys, PendingMark))) { }
+            Directory.Move(stagedKeys, keyFolder);
             try
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(databaseFile)!);
                 File.Move(stagedDatabase, databaseFile);
             }
             catch
             {
-                if (Directory.Exists(keyFolder)) Directory.Delete(keyFolder, recursive: true);
+                Directory.Delete(keyFolder, recursive: true);
                 throw;
             }
+            File.Delete(Path.Combine(keyFolder, PendingMark));
             logger.LogInformation("Restored the backup of {CreatedAt:u} into {Folder}", manifest!.CreatedAtUtc, dataFolder);
             return new(RestoreStatus.Restored, databaseFile, manifest, checks);
         }
         finally
         {
-            Directory.Delete(staging, recursive: true);
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            foreach (var file in SqliteFiles(stagedDatabase)) File.Delete(file);
         }
+    }
+
+    /// <summary>
+    /// What a restore killed half-way left: its staging folder, its staged database, and a key ring it had put in place
+    /// before the database followed (a key folder with the pending mark and no database beside it).
+    /// </summary>
+    private void RemoveLeftovers(string dataFolder, string databaseFile, string keyFolder)
+    {
+        var leftovers = new List<string>();
+        if (Directory.Exists(dataFolder))
+        {
+            foreach (var folder in Directory.GetDirectories(dataFolder, StagingName + "*"))
+            {
+                Directory.Delete(folder, recursive: true);
+                leftovers.Add(folder);
+            }
+        }
+        var databaseFolder = Path.GetDirectoryName(databaseFile)!;
+        if (Directory.Exists(databaseFolder))
+        {
+            foreach (var file in Directory.GetFiles(databaseFolder, $".{Path.GetFileName(databaseFile)}{StagingName}*"))
+            {
+                File.Delete(file);
+                leftovers.Add(file);
+            }
+        }
+        var mark = Path.Combine(keyFolder, PendingMark);
+        if (File.Exists(mark))
+        {
+            // With the database in place the restore was complete but for removing the mark.
+            if (File.Exists(databaseFile)) File.Delete(mark);
+            else Directory.Delete(keyFolder, recursive: true);
+            leftovers.Add(keyFolder);
+        }
+        foreach (var leftover in leftovers) logger.LogWarning("Removed {Path}, left by a restore that did not finish", leftover);
+    }
+
+    private static IEnumerable<string> SqliteFiles(string database) =>
+        new[] { database, database + "-wal", database + "-shm", database + "-journal" }.Where(File.Exists);
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     /// <summary>What makes the target not empty: anything in the data folder but the allowed entries, and the database file wherever it lives.</summary>
@@ -88,7 +148,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         return found;
     }
 
-    private static async Task<(BackupManifest?, RestoreOutcome?)> UnpackAsync(string archive, string staging, CancellationToken ct)
+    private static async Task<(BackupManifest?, RestoreOutcome?)> UnpackAsync(string archive, string staging, string stagedDatabase, CancellationToken ct)
     {
         try
         {
@@ -106,8 +166,9 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             {
                 return (null, new(RestoreStatus.Foreign, "its manifest.json is not a NewsletterMigrator manifest"));
             }
-            if (manifest is not { Format: BackupManifest.FormatName, FormatVersion: 1 })
-                return (null, new(RestoreStatus.Foreign, "its manifest.json is not a NewsletterMigrator backup manifest (format 1)"));
+            if (manifest is not { Format: BackupManifest.FormatName, FormatVersion: BackupManifest.CurrentFormatVersion })
+                return (null, new(RestoreStatus.Foreign, $"its manifest.json is not a NewsletterMigrator backup manifest (format {BackupManifest.CurrentFormatVersion})"));
+            if (ManifestProblem(manifest) is { } problem) return (null, new(RestoreStatus.Foreign, problem));
             if (manifest.Files.All(f => f.Path != BackupArchive.DatabaseEntry))
                 return (null, new(RestoreStatus.Foreign, "its manifest lists no database"));
 
@@ -115,18 +176,20 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             var listed = manifest.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
             if (zip.Entries.FirstOrDefault(e => e.FullName != BackupArchive.ManifestEntry && !listed.Contains(e.FullName)) is { } stray)
                 return (null, new(RestoreStatus.Foreign, $"it holds '{stray.FullName}', which its manifest does not list"));
-            Directory.CreateDirectory(Path.Combine(staging, "keys"));
+            CreatePrivateDirectory(Path.Combine(staging, "keys"));
             foreach (var expected in manifest.Files)
             {
-                var target = expected.Path == BackupArchive.DatabaseEntry ? Path.Combine(staging, "newsletter.db")
-                    : BackupArchive.IsKeyEntry(expected.Path) ? Path.Combine(staging, "keys", expected.Path[BackupArchive.KeysFolder.Length..])
+                var target = expected.Path == BackupArchive.DatabaseEntry ? stagedDatabase
+                    : BackupArchive.IsKeyEntry(expected.Path) ? Path.Combine(staging, "keys", BackupArchive.KeyFileName(expected.Path) + BackupArchive.SealedSuffix)
                     : null;
                 if (target is null) return (null, new(RestoreStatus.Foreign, $"its manifest lists '{expected.Path}', which is not part of a backup"));
                 var entry = zip.GetEntry(expected.Path);
                 if (entry is null) return (null, new(RestoreStatus.Damaged, $"{expected.Path} is missing"));
                 await using var input = entry.Open();
-                await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
-                var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, ct);
+                await using var output = BackupArchive.CreatePrivate(target);
+                // Stops as soon as the entry holds more than the manifest lists: a crafted entry must not fill the disk.
+                var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, expected.Bytes, ct);
+                if (bytes > expected.Bytes) return (null, new(RestoreStatus.Damaged, $"{expected.Path} is larger than its manifest says ({expected.Bytes} bytes)"));
                 if (bytes != expected.Bytes || sha256 != expected.Sha256)
                     return (null, new(RestoreStatus.Damaged, $"{expected.Path} does not match its SHA-256 in the manifest"));
             }
@@ -139,17 +202,33 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         }
     }
 
+    /// <summary>A manifest of the right format whose parts are missing (JSON null) or contradict each other: a foreign or forged file.</summary>
+    private static string? ManifestProblem(BackupManifest manifest)
+    {
+        // The JSON may hold null where the types say otherwise.
+        if (manifest.Counts is null || manifest.Files is null || manifest.SchemaMigration is null || manifest.AppVersion is null)
+            return "its manifest.json lacks the counts, the files, the schema or the app version";
+        if (manifest.Files.Any(f => f is null || f.Path is null || f.Sha256 is null || f.Bytes < 0))
+            return "its manifest.json lists a file without a name, size or SHA-256";
+        if (manifest.Files.DistinctBy(f => f.Path).Count() != manifest.Files.Count)
+            return "its manifest.json lists a file twice";
+        return null;
+    }
+
     private async Task<(IReadOnlyList<string>, RestoreOutcome?)> CheckAsync(string stagedDatabase, BackupManifest manifest, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
         var known = scope.ServiceProvider.GetRequiredService<AppDbContext>().Database.GetMigrations().ToList();
-        if (!known.Contains(manifest.SchemaMigration))
-            return ([], new(RestoreStatus.UnknownSchema, manifest.SchemaMigration));
 
         await using var connection = BackupArchive.Open(stagedDatabase);
         try
         {
             await connection.OpenAsync(ct);
+            // The database's own history, not only the manifest's word: this build must know the schema it finds.
+            var schema = await BackupArchive.LastMigrationAsync(connection, ct);
+            if (!known.Contains(schema)) return ([], new(RestoreStatus.UnknownSchema, schema, manifest));
+            if (schema != manifest.SchemaMigration)
+                return ([], new(RestoreStatus.Damaged, $"the database's schema is {schema}, the manifest says {manifest.SchemaMigration}"));
             var counts = await BackupArchive.CountRowsAsync(connection, ct);
             if (manifest.Counts.FirstOrDefault(c => counts.GetValueOrDefault(c.Key, -1) != c.Value) is { Key: not null } wrong)
                 return ([], new(RestoreStatus.Damaged, $"the database holds {counts.GetValueOrDefault(wrong.Key)} rows in {wrong.Key}, the manifest says {wrong.Value}"));
@@ -194,6 +273,28 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             checks.Add("a reader's unsubscribe link");
         }
         return checks;
+    }
+
+    /// <summary>Opens the sealed key ring files with the running master key, in the staging folder; false when it cannot.</summary>
+    private async Task<bool> UnsealKeyRingAsync(string stagedKeys, CancellationToken ct)
+    {
+        var keys = services.GetRequiredService<KeyRing>();
+        foreach (var sealedFile in Directory.GetFiles(stagedKeys, "*" + BackupArchive.SealedSuffix))
+        {
+            var keyFile = sealedFile[..^BackupArchive.SealedSuffix.Length];
+            byte[] plain;
+            try
+            {
+                plain = KeyRingSeal.Open(keys, BackupArchive.KeyEntry(Path.GetFileName(keyFile)), await File.ReadAllBytesAsync(sealedFile, ct));
+            }
+            catch (CryptographicException)
+            {
+                return false;
+            }
+            await using (var output = BackupArchive.CreatePrivate(keyFile)) await output.WriteAsync(plain, ct);
+            File.Delete(sealedFile);
+        }
+        return true;
     }
 
     private static bool Opens(Func<bool> decrypt)

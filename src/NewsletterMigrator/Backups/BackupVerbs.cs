@@ -8,7 +8,7 @@ public static class BackupVerbs
     public const string Usage = "backup <file> [--force], restore <file>";
 
     private const string MasterKeyWarning =
-        "The master key (App:MasterKey) is NOT in the archive: keep App:MasterKey safe separately. Without it the phone numbers and personal links in this backup cannot be read.";
+        "The master key (App:MasterKey) is NOT in the archive: keep App:MasterKey safe separately. Without it the phone numbers, personal links and staff sign-in keys in this backup cannot be read.";
 
     public static async Task<int> BackupAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -21,12 +21,18 @@ public static class BackupVerbs
                 return Fail(errors, $"{outcome.Path} exists already: nothing was written. Choose another name, or add --force to replace it.");
             case BackupStatus.FolderMissing:
                 return Fail(errors, $"The folder of {outcome.Path} does not exist: nothing was written.");
+            case BackupStatus.WrongKey:
+                return Fail(errors, $"App:MasterKey cannot read this database ({outcome.Path}): it is not the key the database was created with, and the archive's key ring would be sealed with it. Run backup with the app's own settings; nothing was written.");
+            case BackupStatus.AlreadyRunning:
+                return Fail(errors, $"Another backup of {outcome.Path} is running: nothing was written. Let it finish, then try again.");
+            case BackupStatus.DatabaseMissing:
+                return Fail(errors, $"No database at {outcome.Path}: nothing was written. Check App:DataDirectory and Database:ConnectionString (the app's data folder, as the running app sees it).");
         }
         var manifest = outcome.Manifest!;
         output.WriteLine(Invariant($"Backup written: {outcome.Path} ({BackupArchive.Size(outcome.SizeBytes)}) in {outcome.Duration.TotalSeconds:0.0} s."));
         output.WriteLine(Invariant($"  Snapshot of {manifest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss} UTC, schema {manifest.SchemaMigration}, app {manifest.AppVersion}."));
         output.WriteLine("  " + Counts(manifest));
-        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s)."));
+        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s), sealed with a key derived from App:MasterKey."));
         output.WriteLine(MasterKeyWarning);
         return 0;
     }
@@ -50,14 +56,15 @@ public static class BackupVerbs
             case RestoreStatus.Foreign:
                 return Fail(errors, $"This is not a NewsletterMigrator backup: {outcome.Detail}." + nothing);
             case RestoreStatus.UnknownSchema:
-                return Fail(errors, $"The backup's database schema ({outcome.Detail}) is unknown to this version of the app: restore it with the version that made it, or a newer one." + nothing);
+                // Honest while the project ships one regenerated Initial migration: no other build knows another build's schema.
+                return Fail(errors, $"The backup's database schema ({outcome.Detail}) is unknown to this build of the app (app {BackupWriter.AppVersion}): the backup was made by a different build. Restore it with the build that made it: app {outcome.Manifest!.AppVersion}." + nothing);
             case RestoreStatus.WrongKey:
                 return Fail(errors, "App:MasterKey cannot read the restored data: it is not the key this backup was made with. Set the master key that belongs to the backup and restore again; the unpacked files were removed." + nothing);
         }
         var manifest = outcome.Manifest!;
         output.WriteLine(Invariant($"Restored the backup of {manifest.CreatedAtUtc:yyyy-MM-dd HH:mm:ss} UTC (schema {manifest.SchemaMigration}, app {manifest.AppVersion}) to {outcome.Detail}."));
         output.WriteLine("  " + Counts(manifest) + " (as in the manifest)");
-        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s)."));
+        output.WriteLine(Invariant($"  Data Protection keys: {manifest.Files.Count(f => BackupArchive.IsKeyEntry(f.Path))} file(s), unsealed with App:MasterKey."));
         output.WriteLine($"  App:MasterKey opens {string.Join(", ", outcome.KeyChecks!)}.");
         output.WriteLine("Start the app on this data folder: it applies newer migrations, if any, at start-up.");
         return 0;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -9,7 +10,7 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Backups;
 
-public enum BackupStatus { Written, FileExists, FolderMissing }
+public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing, AlreadyRunning, WrongKey }
 
 public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManifest? Manifest = null, long SizeBytes = 0, TimeSpan Duration = default);
 
@@ -20,7 +21,8 @@ public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManif
 /// transaction up to its start and nothing after. A file copy of a live WAL database would not (the newest commits sit
 /// in the -wal file, and a checkpoint may run while the copy is read). The master key is never written into the archive.
 /// </summary>
-public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, TimeProvider clock, ILogger<BackupWriter> logger)
+public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, KeyRing keyRing, PhoneProtector phones, TimeProvider clock,
+    ILogger<BackupWriter> logger)
 {
     public async Task<BackupOutcome> WriteAsync(string target, bool overwrite, string requestedBy, CancellationToken ct = default)
     {
@@ -28,16 +30,31 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         if ((File.Exists(path) || Directory.Exists(path)) && !overwrite) return new(BackupStatus.FileExists, path);
         var folder = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder)) return new(BackupStatus.FolderMissing, path);
+        // A mistyped data folder or connection string names no database: SQLite would create an empty one and back it up.
+        var databaseFile = StorageSetup.DatabaseFile(database.Value.ConnectionString);
+        if (!File.Exists(databaseFile)) return new(BackupStatus.DatabaseMissing, databaseFile);
+
+        // One backup of a database at a time: while this run holds the lock, any partial file is a killed run's.
+        var databaseFolder = Path.GetDirectoryName(databaseFile)!;
+        var databaseName = Path.GetFileName(databaseFile);
+        await using var running = TryLock(Path.Combine(databaseFolder, $".{databaseName}.backup.lock"));
+        if (running is null) return new(BackupStatus.AlreadyRunning, databaseFile);
+        RemoveLeftovers(folder, $".{Path.GetFileName(path)}.*.partial*");
+        RemoveLeftovers(databaseFolder, $".{databaseName}.backup-*.db");
 
         var started = clock.GetUtcNow().UtcDateTime;
         var stopwatch = Stopwatch.StartNew();
         // Built under a hidden temporary name beside the target and renamed when complete: a crash or a full disk
         // never leaves a half archive under the name a restore drill would pick.
         var partial = Path.Combine(folder, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.partial");
-        var snapshot = partial + ".db";
+        // The uncompressed snapshot sits beside the live database, which holds the same data behind the same folder
+        // permissions, not in the backup folder, where other users or a sync job may read what a killed run left.
+        var snapshot = Path.Combine(databaseFolder, $".{databaseName}.backup-{Guid.NewGuid():N}.db");
         try
         {
             await SnapshotAsync(snapshot, ct);
+            // The verb runs without the start-up's key check: the key ring must not be sealed with a key that opens nothing.
+            if (!await KeyOpensAsync(snapshot, ct)) return new(BackupStatus.WrongKey, databaseFile);
             var manifest = await WriteArchiveAsync(partial, snapshot, started, ct);
             File.Move(partial, path, overwrite);
             var size = new FileInfo(path).Length;
@@ -53,9 +70,35 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         }
     }
 
+    /// <summary>The lock file, held exclusively (flock on Linux) until disposed; null when another run holds it.</summary>
+    private static FileStream? TryLock(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null;
+        }
+    }
+
+    private void RemoveLeftovers(string folder, string pattern)
+    {
+        foreach (var file in Directory.GetFiles(folder, pattern))
+        {
+            File.Delete(file);
+            logger.LogInformation("Removed {File}, left by a backup that did not finish", file);
+        }
+    }
+
     private async Task SnapshotAsync(string snapshot, CancellationToken ct)
     {
-        await using var connection = new SqliteConnection(database.Value.ConnectionString);
+        // VACUUM INTO fills an existing empty file: created first, so the copy is private from its first byte.
+        await using (BackupArchive.CreatePrivate(snapshot)) { }
+        // ReadWrite, never ReadWriteCreate: should the file vanish meanwhile, this fails instead of creating a database.
+        var connectionString = new SqliteConnectionStringBuilder(database.Value.ConnectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
+        await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
         command.CommandText = "VACUUM INTO $file";
@@ -63,6 +106,24 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         // A large database takes a while; the app's busy timeout is for short writes, not for this one read.
         command.CommandTimeout = 0;
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Whether the running master key opens the snapshot's key check value (sealed when the database was created).</summary>
+    private async Task<bool> KeyOpensAsync(string snapshot, CancellationToken ct)
+    {
+        await using var connection = BackupArchive.Open(snapshot);
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT Sealed FROM KeyChecks ORDER BY Id LIMIT 1";
+        if (await command.ExecuteScalarAsync(ct) is not byte[] sealedValue) return true;
+        try
+        {
+            return phones.Decrypt(sealedValue) == KeyHealthCheck.KnownValue;
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
     }
 
     private async Task<BackupManifest> WriteArchiveAsync(string partial, string snapshot, DateTime started, CancellationToken ct)
@@ -85,12 +146,12 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
 
         var files = new List<BackupFile>();
         BackupManifest manifest;
-        await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        await using (var file = BackupArchive.CreatePrivate(partial))
         {
             using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
             {
                 files.Add(await AddFileAsync(zip, BackupArchive.DatabaseEntry, snapshot, ct));
-                foreach (var key in keys) files.Add(await AddFileAsync(zip, BackupArchive.KeysFolder + Path.GetFileName(key), key, ct));
+                foreach (var key in keys) files.Add(await AddSealedAsync(zip, BackupArchive.KeyEntry(Path.GetFileName(key)), key, ct));
                 manifest = new BackupManifest
                 {
                     AppVersion = AppVersion, SchemaMigration = migration, CreatedAtUtc = started, Counts = counts, Files = files,
@@ -110,7 +171,17 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         var entry = zip.CreateEntry(name, CompressionLevel.Fastest);
         await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         await using var output = entry.Open();
-        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, ct);
+        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, long.MaxValue, ct);
+        return new BackupFile(name, bytes, sha256);
+    }
+
+    private async Task<BackupFile> AddSealedAsync(ZipArchive zip, string name, string source, CancellationToken ct)
+    {
+        var sealedFile = KeyRingSeal.Seal(keyRing, name, await File.ReadAllBytesAsync(source, ct));
+        // Stored: sealed bytes do not compress.
+        var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
+        await using var output = entry.Open();
+        var (bytes, sha256) = await BackupArchive.CopyHashedAsync(new MemoryStream(sealedFile), output, long.MaxValue, ct);
         return new BackupFile(name, bytes, sha256);
     }
 

@@ -19,6 +19,7 @@ public sealed class KeyRing
         EmailHashKey = Derive(masterKey, "email-hash");
         AuthenticatorKeyEncryptionKey = Derive(masterKey, "authenticator-key-aes-gcm");
         RecoveryCodeHmacKey = Derive(masterKey, "recovery-code-hmac");
+        BackupKeyRingKey = Derive(masterKey, "backup-key-ring-aes-gcm");
     }
 
     public byte[] PhoneHmacKey { get; }
@@ -29,6 +30,8 @@ public sealed class KeyRing
     public byte[] AuthenticatorKeyEncryptionKey { get; }
     /// <summary>Staff members' two-factor recovery codes, stored only as keyed hashes.</summary>
     public byte[] RecoveryCodeHmacKey { get; }
+    /// <summary>Seals the Data Protection key ring inside a backup archive (see Backups.KeyRingSeal).</summary>
+    public byte[] BackupKeyRingKey { get; }
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));

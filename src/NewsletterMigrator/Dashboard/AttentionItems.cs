@@ -65,7 +65,7 @@ public sealed class AttentionItems(AppDbContext db, TimeProvider clock, IOptions
         if (newsletterIds is not null) rows = rows.Where(m => newsletterIds.Contains(m.NewsletterId));
         // A row deferred after a temporary failure waits for its next attempt in the future; a fresh row is due at once.
         var retrying = rows.Where(m => m.Status == MessageStatus.Queued && m.NextAttemptAtUtc > now && m.Attempts > 0 && m.LastReply != null);
-        // A failed row keeps the time it was last due, which is when it was tried the last time.
+        // A failed row's due time is when it failed (DeliveryWorker sets it so; it is never due again).
         var since = now - options.Value.MailFailureWindow;
         var failed = rows.Where(m => m.Status == MessageStatus.Failed && m.NextAttemptAtUtc >= since
                                      && !db.Subscribers.Any(s => s.Id == m.SubscriberId && s.Status == SubscriberStatus.Bounced));

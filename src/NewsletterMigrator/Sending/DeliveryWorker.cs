@@ -236,7 +236,9 @@ public sealed class DeliveryWorker(
                 logger.LogWarning("Message {MessageRowId} deferred for {Delay}: {Reply}", row.Id, delay, reply);
                 break;
             default:
-                results.Add(new RowResult(row, MessageStatus.Failed, reply, now, null, true, subscriber, Bounced: result.RecipientRejected));
+                // A failed row is never due again, so its due time records when it failed: a campaign row would
+                // otherwise keep the campaign's start, and the dashboard's "failed in the last hour" would miss it.
+                results.Add(new RowResult(row, MessageStatus.Failed, reply, now, now, true, subscriber, Bounced: result.RecipientRejected));
                 logger.LogWarning("Message {MessageRowId} failed: {Reply}", row.Id, reply);
                 // A refused recipient says nothing about the server's health.
                 if (result.RecipientRejected) return;

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using NewsletterMigrator.Backups;
 using NewsletterMigrator.Testing;
 
@@ -60,6 +63,34 @@ public static class BackupCommand
         using var stream = zip.GetEntry(BackupArchive.ManifestEntry)!.Open();
         return JsonSerializer.Deserialize<BackupManifest>(stream, BackupArchive.Json)!;
     }
+
+    /// <summary>
+    /// A copy of <paramref name="archive"/> as an attacker or a broken disk would make it: <paramref name="entries"/> may change
+    /// the entries (name → content; the manifest is not among them), then <paramref name="manifest"/> the manifest's JSON.
+    /// </summary>
+    public static string Craft(string archive, string copy, Action<Dictionary<string, byte[]>>? entries = null, Action<JsonObject>? manifest = null)
+    {
+        var all = Entries(archive);
+        var json = JsonNode.Parse(all[BackupArchive.ManifestEntry])!.AsObject();
+        all.Remove(BackupArchive.ManifestEntry);
+        entries?.Invoke(all);
+        manifest?.Invoke(json);
+        File.Delete(copy);
+        using var zip = ZipFile.Open(copy, ZipArchiveMode.Create);
+        foreach (var (name, content) in all.Append(new(BackupArchive.ManifestEntry, Encoding.UTF8.GetBytes(json.ToJsonString()))))
+        {
+            using var stream = zip.CreateEntry(name, CompressionLevel.Fastest).Open();
+            stream.Write(content);
+        }
+        return copy;
+    }
+
+    /// <summary>The manifest's line for an entry, as the restore checks it.</summary>
+    public static void List(JsonObject manifest, string name, byte[] content) =>
+        manifest["files"]!.AsArray().Add(new JsonObject
+        {
+            ["path"] = name, ["bytes"] = content.Length, ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(content)),
+        });
 
     /// <summary>Every entry of the archive, unpacked: what a search for a secret must look through (the zip itself is compressed).</summary>
     public static Dictionary<string, byte[]> Entries(string archive)

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Backups;
@@ -50,6 +52,17 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Equal(121, manifest.Counts["Subscribers"]);
         Assert.Equal(2, manifest.Counts["Contacts"]);
         Assert.Contains(manifest.Files, f => BackupArchive.IsKeyEntry(f.Path));
+        // The key ring is sealed with a key derived from App:MasterKey: the archive alone (it holds the staff's security
+        // stamps) is not enough to forge a staff sign-in cookie for the live site.
+        var keyRing = KeyRingFiles(app.DataDirectory);
+        Assert.NotEmpty(keyRing);
+        var keyMaterial = keyRing.Select(k => Regex.Match(k.Xml, "<value>([^<]+)</value>").Groups[1].Value).ToList();
+        Assert.All(keyMaterial, value => Assert.True(value.Length >= 40, value));
+        foreach (var (name, content) in BackupCommand.Entries(archive))
+        {
+            Assert.True(content.AsSpan().IndexOf("<key "u8) < 0, $"{name} holds a Data Protection key in clear");
+            foreach (var value in keyMaterial) Assert.True(content.AsSpan().IndexOf(Encoding.ASCII.GetBytes(value)) < 0, $"{name} holds key material in clear");
+        }
         // The run is on record for the dashboard.
         var run = await app.WithDbAsync(db => db.BackupRuns.SingleAsync());
         Assert.Equal(archive, run.FileName);
@@ -60,6 +73,8 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.True(restore.ExitCode == 0, restore.Error + restore.Output);
         Assert.Contains("Subscribers 121", restore.Output);
         Assert.Contains("App:MasterKey opens the key check value, a stored phone number, a reader's unsubscribe link", restore.Output);
+        // The key ring is back as it was, readable by the framework: cookies and antiforgery tokens made before the backup still open.
+        Assert.Equal(keyRing, KeyRingFiles(restored.DataDirectory));
 
         // The snapshot was taken mid-send: part of the campaign delivered, part still to go.
         var statuses = await CampaignStatusesAsync(Path.Combine(restored.DataDirectory, "test.db"), campaign);
@@ -103,6 +118,11 @@ public sealed class BackupRestoreTests : IDisposable
             Assert.Contains("exists already", again.Error);
             Assert.Contains("--force", again.Error);
             Assert.Equal(0, (await BackupCommand.RunAsync(app, "backup", archive, "--force")).ExitCode);
+            // Under another master key the key ring would be sealed with a key that opens nothing: refused, nothing written.
+            var otherKey = await BackupCommand.RunAsync(app.DataDirectory, app.Settings["Database:ConnectionString"]!, Convert.ToBase64String(new byte[32]),
+                ["backup", Path.Combine(_folder, "falscher-schluessel.zip")]);
+            Assert.NotEqual(0, otherKey.ExitCode);
+            Assert.Contains("App:MasterKey cannot read this database", otherKey.Error);
             Assert.Equal(["sicherung.zip"], Directory.GetFiles(_folder).Select(Path.GetFileName));
         }
 
@@ -157,6 +177,7 @@ public sealed class BackupRestoreTests : IDisposable
             var connection = $"Data Source={Path.Combine(data, "newsletter.db")}";
             var archive = Path.Combine(_folder, "sicherung.zip");
             // Development without App:MasterKey: the app makes its key in the data folder, right beside what is backed up.
+            Assert.Equal(0, (await BackupCommand.RunAsync(data, connection, null, ["migrate"], environment: "Development")).ExitCode);
             var backup = await BackupCommand.RunAsync(data, connection, null, ["backup", archive], environment: "Development");
             Assert.True(backup.ExitCode == 0, backup.Error);
             Assert.Contains("The master key (App:MasterKey) is NOT in the archive", backup.Output);
@@ -165,6 +186,7 @@ public sealed class BackupRestoreTests : IDisposable
 
             var configured = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
             var other = Path.Combine(data, "other.db");
+            Assert.Equal(0, (await BackupCommand.RunAsync(data, $"Data Source={other}", configured, ["migrate"])).ExitCode);
             var withKey = await BackupCommand.RunAsync(data, $"Data Source={other}", configured, ["backup", archive, "--force"]);
             Assert.True(withKey.ExitCode == 0, withKey.Error);
             AssertNotIn(archive, configured);
@@ -174,6 +196,210 @@ public sealed class BackupRestoreTests : IDisposable
             SqliteConnection.ClearAllPools();
             Directory.Delete(data, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Backup_of_a_mistyped_data_folder_refuses_with_a_clear_message_and_creates_no_database()
+    {
+        var missing = Path.Combine(_folder, "dta");
+        var connection = $"Data Source={Path.Combine(missing, "newsletter.db")}";
+        var archive = Path.Combine(_folder, "sicherung.zip");
+
+        var backup = await BackupCommand.RunAsync(missing, connection, Convert.ToBase64String(new byte[32]), ["backup", archive]);
+
+        Assert.NotEqual(0, backup.ExitCode);
+        Assert.Contains($"No database at {Path.Combine(missing, "newsletter.db")}", backup.Error);
+        Assert.Contains("nothing was written", backup.Error);
+        Assert.False(Directory.Exists(missing), "the backup created the data folder");
+        Assert.False(File.Exists(archive), "the backup wrote an archive of nothing");
+    }
+
+    [Fact]
+    public async Task The_archive_is_readable_by_its_owner_only_and_a_backup_clears_the_partial_files_a_killed_run_left()
+    {
+        await using var app = new AppFactory();
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, Address);
+        var archive = Path.Combine(_folder, "sicherung.zip");
+        // What a backup killed half-way left: the half archive and the uncompressed copy of the database.
+        var stale = new[] { $".sicherung.zip.{Guid.NewGuid():N}.partial", $".sicherung.zip.{Guid.NewGuid():N}.partial.db" }
+            .Select(name => Path.Combine(_folder, name)).ToList();
+        foreach (var file in stale) await File.WriteAllTextAsync(file, "half");
+
+        var backup = await BackupCommand.RunAsync(app, "backup", archive);
+
+        Assert.True(backup.ExitCode == 0, backup.Error);
+        // Linux (CI, the container) has file modes; Windows has ACLs, which the folder's inherit.
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.None, File.GetUnixFileMode(archive) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute));
+        Assert.Equal(["sicherung.zip"], Directory.GetFiles(_folder).Select(Path.GetFileName));
+        // Nor does the uncompressed snapshot stay beside the live database.
+        Assert.DoesNotContain(Directory.GetFiles(app.DataDirectory), f => Path.GetFileName(f).Contains("backup", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Restore_refuses_crafted_or_altered_archives_with_a_clear_message_and_unpacks_nothing_anywhere()
+    {
+        var (archive, masterKey) = await BackupOfOneReaderAsync();
+        var manifest = BackupCommand.Manifest(archive);
+        var target = Directory.CreateTempSubdirectory("nm-restore-").FullName;
+        var outside = Path.Combine(Path.GetDirectoryName(target)!, $"nm-slip-{Guid.NewGuid():N}");
+        try
+        {
+            async Task RefusedAsync(string crafted, params string[] expected)
+            {
+                var restore = await BackupCommand.RunAsync(target, $"Data Source={Path.Combine(target, "newsletter.db")}", masterKey, ["restore", crafted]);
+                Assert.True(restore.ExitCode != 0, restore.Output);
+                foreach (var text in expected) Assert.Contains(text, restore.Error);
+                Assert.Contains("Nothing was restored.", restore.Error);
+                Assert.DoesNotContain("   at ", restore.Error);
+                Assert.Empty(Directory.EnumerateFileSystemEntries(target));
+                Assert.False(File.Exists(outside), "an entry landed outside the data folder");
+            }
+            var copy = Path.Combine(_folder, "verändert.zip");
+            const string foreign = "This is not a NewsletterMigrator backup";
+            const string damaged = "The archive is damaged or incomplete";
+
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["counts"] = null), foreign, "manifest");
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["files"]!.AsArray().Add(null)), foreign, "manifest");
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["files"]!.AsArray().Add(new JsonObject())), foreign, "manifest");
+
+            // Zip slip: names that climb out of the folder or name an absolute path, listed in the manifest as if they belonged.
+            var slip = "../" + Path.GetFileName(outside);
+            foreach (var name in new[] { slip, outside, $"keys/../{slip}.xml.sealed", "keys/..\\x.xml.sealed" })
+            {
+                var bytes = "bösartig"u8.ToArray();
+                await RefusedAsync(BackupCommand.Craft(archive, copy, e => e[name] = bytes, m => BackupCommand.List(m, name, bytes)), foreign, $"'{name}'");
+            }
+
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => DatabaseLine(m)["sha256"] = new string('0', 64)),
+                damaged, "database/newsletter.db does not match its SHA-256");
+            // More bytes than the manifest lists: the restore stops reading there (a crafted entry could fill the disk).
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => DatabaseLine(m)["bytes"] = 4096),
+                damaged, "database/newsletter.db is larger than its manifest says");
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["counts"]!["Subscribers"] = manifest.Counts["Subscribers"] + 1),
+                damaged, $"the database holds {manifest.Counts["Subscribers"]} rows in Subscribers, the manifest says {manifest.Counts["Subscribers"] + 1}");
+
+            // The schema is read from the database itself: a manifest that names another one is not believed …
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["schemaMigration"] = "20990101000000_Initial"),
+                damaged, $"the database's schema is {manifest.SchemaMigration}, the manifest says 20990101000000_Initial");
+            // … and a database of another build's schema is refused with the build that can restore it.
+            var otherDatabase = WithSchema(BackupCommand.Entries(archive)[BackupArchive.DatabaseEntry], "20990101000000_Initial");
+            var otherBuild = BackupCommand.Craft(archive, copy, e => e[BackupArchive.DatabaseEntry] = otherDatabase, m =>
+            {
+                m["schemaMigration"] = "20990101000000_Initial";
+                m["files"]!.AsArray().Remove(DatabaseLine(m));
+                BackupCommand.List(m, BackupArchive.DatabaseEntry, otherDatabase);
+            });
+            await RefusedAsync(otherBuild, "schema (20990101000000_Initial)", "was made by a different build", $"with the build that made it: app {manifest.AppVersion}");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(target, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Copying_an_entry_stops_as_soon_as_it_holds_more_bytes_than_the_manifest_lists()
+    {
+        var endless = new ZeroStream(length: 64L << 20);
+        var (bytes, _) = await BackupArchive.CopyHashedAsync(endless, Stream.Null, maxBytes: 1 << 20, CancellationToken.None);
+        Assert.True(bytes > 1 << 20);
+        Assert.True(endless.Position <= (1 << 20) + (1 << 16), $"read {endless.Position} bytes");
+    }
+
+    [Fact]
+    public async Task A_restore_killed_between_putting_the_key_ring_and_the_database_in_place_does_not_block_the_next_restore()
+    {
+        var (archive, masterKey) = await BackupOfOneReaderAsync();
+        var target = Directory.CreateTempSubdirectory("nm-restore-").FullName;
+        try
+        {
+            // What the killed run left: its staging folder, its staged database beside the final one, and the key ring it
+            // had already moved into place, still marked as its own.
+            var staging = Directory.CreateDirectory(Path.Combine(target, $".restore-{Guid.NewGuid():N}")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(staging, "halb"), "halb");
+            await File.WriteAllTextAsync(Path.Combine(target, $".newsletter.db.restore-{Guid.NewGuid():N}"), "halb");
+            var keys = Directory.CreateDirectory(Path.Combine(target, "keys")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(keys, BackupRestorer.PendingMark), "");
+            await File.WriteAllTextAsync(Path.Combine(keys, "key-halb.xml"), "<key/>");
+
+            var restore = await BackupCommand.RunAsync(target, $"Data Source={Path.Combine(target, "newsletter.db")}", masterKey, ["restore", archive]);
+
+            Assert.True(restore.ExitCode == 0, restore.Error);
+            Assert.Equal(["keys", "newsletter.db"], Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            var restoredKeys = Directory.GetFiles(keys).Select(Path.GetFileName).ToList();
+            Assert.NotEmpty(restoredKeys);
+            Assert.DoesNotContain("key-halb.xml", restoredKeys);
+            Assert.DoesNotContain(BackupRestorer.PendingMark, restoredKeys);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(target, recursive: true);
+        }
+    }
+
+    private async Task<(string Archive, string MasterKey)> BackupOfOneReaderAsync()
+    {
+        var archive = Path.Combine(_folder, "sicherung.zip");
+        await using var app = new AppFactory();
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, Address);
+        await app.StopHostAsync();
+        var backup = await BackupCommand.RunAsync(app, "backup", archive);
+        Assert.True(backup.ExitCode == 0, backup.Error);
+        return (archive, app.MasterKey);
+    }
+
+    private static JsonObject DatabaseLine(JsonObject manifest) =>
+        manifest["files"]!.AsArray().Single(f => (string?)f!["path"] == BackupArchive.DatabaseEntry)!.AsObject();
+
+    /// <summary>The database as another build would have made it: another migration in its history.</summary>
+    private static byte[] WithSchema(byte[] database, string migration)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"nm-schema-{Guid.NewGuid():N}.db");
+        try
+        {
+            File.WriteAllBytes(file, database);
+            using (var connection = BackupArchive.Open(file))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "UPDATE __EFMigrationsHistory SET MigrationId = $id";
+                command.Parameters.AddWithValue("$id", migration);
+                command.ExecuteNonQuery();
+            }
+            return File.ReadAllBytes(file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Zeros up to <c>length</c>, without holding them: an entry that would fill the disk.</summary>
+    private sealed class ZeroStream(long length) : Stream
+    {
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - Position);
+            Array.Clear(buffer, offset, n);
+            Position += n;
+            return n;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get; set; }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>The key neither as its base64 text nor as its 32 raw bytes, in the zip or in any unpacked entry.</summary>
@@ -189,6 +415,10 @@ public sealed class BackupRestoreTests : IDisposable
             Assert.True(content.AsSpan().IndexOf(raw) < 0, $"{name} holds the master key's bytes");
         }
     }
+
+    private static List<(string Name, string Xml)> KeyRingFiles(string dataDirectory) =>
+        Directory.GetFiles(Path.Combine(dataDirectory, "keys")).Order(StringComparer.Ordinal)
+            .Select(f => (Path.GetFileName(f), File.ReadAllText(f))).ToList();
 
     private static async Task<Dictionary<MessageStatus, long>> CampaignStatusesAsync(string databaseFile, int campaignId)
     {

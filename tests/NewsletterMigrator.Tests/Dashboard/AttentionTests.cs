@@ -107,6 +107,42 @@ public sealed class AttentionTests
     }
 
     [Fact]
+    public async Task A_campaign_mail_refused_more_than_an_hour_after_the_campaign_started_counts_from_when_it_failed_with_its_reply_as_the_last()
+    {
+        var clock = new SettableClock();
+        await using var app = new AppFactory { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, Reader);
+        var admin = await app.AdminAsync();
+
+        // The campaign starts and stops at its first mail: the row keeps the campaign's start as its due time.
+        app.Smtp.RefuseSender = TestSmtpServer.Reply(550, "5.7.1 sender not authorised");
+        var campaign = await app.CampaignAsync(newsletter, "Ausgabe mit spätem Fehler");
+        await app.WaitForCampaignAsync(campaign, CampaignStatus.Paused);
+        app.Smtp.RefuseSender = null;
+
+        // 50 minutes later a sign-up mail fails for good; 20 minutes after that the resumed campaign's mail does.
+        clock.Advance(TimeSpan.FromMinutes(50));
+        app.Smtp.Refuse["inhalt@example.test"] = TestSmtpServer.Reply(554, "5.6.0 sign-up mail rejected");
+        await app.SignUpAsync("/n/eilmeldungen", "inhalt@example.test");
+        await ReaderSteps.WaitUntilAsync(() => app.WithDbAsync(db => db.OutboundMessages.AnyAsync(m => m.Kind == MessageKind.DoubleOptIn && m.Status == MessageStatus.Failed)));
+        clock.Advance(TimeSpan.FromMinutes(20));
+        app.Smtp.Refuse[Reader] = TestSmtpServer.Reply(554, "5.6.0 newsletter rejected");
+        await app.WithCampaignsAsync(c => c.ResumeAsync(newsletter.Id, campaign, "redaktion@example.test"));
+        await app.WaitForCampaignAsync(campaign, CampaignStatus.Sent);
+        Assert.Equal(MessageStatus.Failed, await app.WithDbAsync(db => db.OutboundMessages.Where(m => m.CampaignId == campaign).Select(m => m.Status).SingleAsync()));
+
+        var de = await PageAsync(admin, "de");
+        Assert.Contains("2 Mail(s) sind in der letzten Stunde endgültig gescheitert", de);
+        Assert.Contains("554 5.6.0 newsletter rejected", de);
+        Assert.DoesNotContain("sign-up mail rejected", de);
+
+        // An hour after the campaign's failure (and more after the sign-up mail's) neither counts any more.
+        clock.Advance(TimeSpan.FromMinutes(61));
+        Assert.DoesNotContain("endgültig gescheitert", await PageAsync(admin, "de"));
+    }
+
+    [Fact]
     public async Task A_sign_up_mail_due_for_more_than_fifteen_minutes_says_that_nothing_is_sending()
     {
         var clock = new SettableClock();
