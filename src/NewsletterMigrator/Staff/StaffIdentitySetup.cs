@@ -27,6 +27,7 @@ public static class StaffIdentitySetup
         services.AddIdentityCore<StaffUser>(options =>
             {
                 options.User.RequireUniqueEmail = true;
+                options.User.AllowedUserNameCharacters = ""; // any character: the user name is the address, checked by EmailAddress.TryNormalize (o'neil@… too)
                 options.Password.RequiredLength = 12;
                 options.Password.RequireNonAlphanumeric = false;
                 options.Password.RequireUppercase = false;
