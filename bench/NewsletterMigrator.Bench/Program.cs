@@ -10,6 +10,7 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-up 300 50
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- hostile
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- whatsapp-schedule 100000
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- staff-request 20000
 // As the app does first thing in its Program.cs, so the memory figures are the app's.
 NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
 
@@ -24,6 +25,7 @@ return args.FirstOrDefault() switch
     "sign-up" => await SignUpBenchmark.RunAsync(args[1..]),
     "hostile" => await HostileImportBenchmark.RunAsync(args[1..]),
     "whatsapp-schedule" => await WhatsAppScheduleAsync(args),
+    "staff-request" => await StaffRequestAsync(args),
     _ => Usage(),
 };
 
@@ -58,6 +60,13 @@ static async Task<int> WhatsAppScheduleAsync(string[] args)
     return 0;
 }
 
+static async Task<int> StaffRequestAsync(string[] args)
+{
+    await StaffRequestBench.RunAsync(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 20_000,
+        args.Length > 2 && int.TryParse(args[2], out var r) && r > 0 ? r : 20);
+    return 0;
+}
+
 static int ImportStages(string[] args)
 {
     ImportStagesBenchmark.Run(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 200_000);
@@ -79,6 +88,7 @@ static int Usage()
           hostile [name filter]                      CPU and peak memory of each hostile import file (zip bombs, endless lines, columns)
           whatsapp-schedule [queued=100000] [rounds=15]
                                                      the WhatsApp schedule at a 10,000 limit: the pure simulation and the page's forecast on SQLite, each vs. a raw baseline
+          staff-request [requests=20000] [blocks=20]  a signed-in admin's page request with the staff cookie checked on every request vs. every 30 min
         """);
     return 2;
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Newsletters;
+using NewsletterMigrator.Staff;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests;
@@ -87,6 +88,33 @@ public sealed class TestSendTests
         var response = await PostTestAsync(staff, url, page, Editor);
         Assert.Contains(Refusal, WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
         Assert.Equal(0, await app.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.Kind == MessageKind.Test)));
+    }
+
+    [Fact]
+    public async Task A_deactivated_colleague_an_open_invitation_and_another_newsletter_s_editor_are_no_test_targets_C45()
+    {
+        await using var app = new AppFactory();
+        var (staff, url) = await CampaignPageAsync(app);
+        var other = await app.NewsletterAsync("andere");
+        await app.StaffAsync("sport@example.test", "another long password", "Editor");
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var directory = scope.ServiceProvider.GetRequiredService<StaffDirectory>();
+            Assert.Equal(StaffChange.Done, await directory.ChangeAccessAsync(await app.UserIdAsync("sport@example.test"), "Editor", [other.Id], "test"));
+        }
+        Assert.Equal(HttpStatusCode.OK, (await staff.InviteAsync("neu@exmaple.test", "Editor")).StatusCode); // a typo, the invitation open
+        Assert.Equal(HttpStatusCode.OK, (await staff.StaffActionAsync(await app.UserIdAsync(Editor), "Deactivate")).StatusCode);
+
+        var page = await staff.GetStringAsync(url);
+        Assert.Contains($"value=\"{Admin}\"", page);
+        foreach (var address in new[] { Editor, "sport@example.test", "neu@exmaple.test" })
+        {
+            Assert.DoesNotContain(address, page);
+            var forged = await PostTestAsync(staff, url, page, address);
+            Assert.Contains(Refusal, WebUtility.HtmlDecode(await forged.Content.ReadAsStringAsync()));
+        }
+        Assert.Equal(0, await app.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.Kind == MessageKind.Test)));
+        Assert.False(await app.WithDbAsync(db => db.AuditEntries.AnyAsync(a => a.Action == "test-send")));
     }
 
     [Fact]

@@ -36,6 +36,26 @@ public sealed class WhatsAppAlertTests
     }
 
     [Fact]
+    public async Task A_deactivated_admin_and_an_invited_admin_get_no_alert()
+    {
+        await using var host = new WhatsAppHost();
+        await host.NewsletterWithContactsAsync(2);
+        var admin = await host.App.AdminAsync();
+        await host.App.StaffAsync("ehemalig@example.test", "long enough password", Staff.Roles.Admin);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect,
+            (await admin.StaffActionAsync(await host.App.UserIdAsync("ehemalig@example.test"), "Deactivate")).StatusCode);
+        await admin.InviteAsync("eingeladen@example.test", Staff.Roles.Admin);
+        await host.App.Smtp.WaitForAsync("eingeladen@example.test", "Ihr Zugang");
+
+        await host.PostWebhookAsync(FakeGraphApi.TemplateWebhook("PAUSED", reason: "LOW_QUALITY"));
+
+        await host.App.Smtp.WaitForAsync("admin@example.test", "WhatsApp-Einladungen angehalten");
+        await host.App.OutboxIdleAsync();
+        Assert.DoesNotContain(host.App.Smtp.Messages, m => m.Subject?.Contains("WhatsApp") == true && !m.To.ToString().Contains("admin@example.test"));
+        Assert.Equal(1, await host.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.Kind == MessageKind.WhatsAppPaused)));
+    }
+
+    [Fact]
     public async Task An_admins_own_pause_sends_no_alert()
     {
         await using var host = new WhatsAppHost();

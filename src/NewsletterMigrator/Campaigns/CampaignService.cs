@@ -3,6 +3,7 @@ using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Sending;
+using NewsletterMigrator.Staff;
 
 namespace NewsletterMigrator.Campaigns;
 
@@ -72,8 +73,12 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     }
 
     /// <summary>
-    /// Where a test mail may go (C45): the address of every staff account, editors and admins alike, that
-    /// is not locked out, and the addresses an admin listed in the newsletter's settings. Staff first, sorted.
+    /// Where a test mail may go (C45): the active staff who work on this newsletter (<see cref="ActiveStaff.ActiveOnNewsletter"/>:
+    /// its editors and every admin) and are not locked out, and the addresses an admin listed in the newsletter's settings.
+    /// Staff first, sorted. The same list for everyone who opens the draft, editor or admin: a newsroom checks a draft
+    /// with the people who work on that newsletter, and an editor of one newsletter does not learn who works on the
+    /// others. A deactivated colleague or an open invitation (perhaps a mistyped address) gets no unpublished draft;
+    /// anyone else an admin lists as a test address.
     /// </summary>
     public async Task<IReadOnlyList<string>> TestTargetsAsync(int newsletterId, CancellationToken ct = default) =>
         await TestTargetsAsync(await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, ct), ct);
@@ -82,7 +87,7 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     {
         var now = clock.GetUtcNow();
         // A handful of rows; filtered here because SQLite cannot compare the DateTimeOffset of LockoutEnd.
-        var accounts = await db.Users.AsNoTracking().Select(u => new { u.Email, u.LockoutEnabled, u.LockoutEnd }).ToListAsync(ct);
+        var accounts = await db.ActiveOnNewsletter(newsletter.Id).AsNoTracking().Select(u => new { u.Email, u.LockoutEnabled, u.LockoutEnd }).ToListAsync(ct);
         var staff = accounts.Where(u => !(u.LockoutEnabled && u.LockoutEnd > now))
             .Select(u => EmailAddress.TryNormalize(u.Email, out var address) ? address : null)
             .OfType<string>().Order(StringComparer.OrdinalIgnoreCase);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Sending;
+using NewsletterMigrator.Staff;
 
 namespace NewsletterMigrator.Inviting;
 
@@ -72,7 +73,7 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
     }
 
     /// <summary>
-    /// A pause the app made by itself may come at night or while nobody looks at the dashboard: every admin gets a mail
+    /// A pause the app made by itself may come at night or while nobody looks at the dashboard: every active admin gets a mail
     /// (through the outbox, in the name of the newsletter whose invitations wait first). A manual pause needs none.
     /// </summary>
     private async Task<int> QueueAlertsAsync(CancellationToken ct)
@@ -81,11 +82,8 @@ public sealed class WhatsAppAccounts(AppDbContext db, IOptions<WhatsAppOptions> 
             .OrderBy(m => m.Id).Select(m => (int?)m.NewsletterId).FirstOrDefaultAsync(ct)
             ?? await db.Newsletters.OrderBy(n => n.Id).Select(n => (int?)n.Id).FirstOrDefaultAsync(ct);
         if (newsletterId is not { } id) return 0;
-        var admins = await (from user in db.Users
-                            join userRole in db.UserRoles on user.Id equals userRole.UserId
-                            join role in db.Roles on userRole.RoleId equals role.Id
-                            where role.Name == Staff.Roles.Admin && user.Email != null
-                            select user.Email!).Distinct().ToListAsync(ct);
+        // Active admins only (ActiveStaff): not a colleague who has left, nor an invitation that may carry a typo.
+        var admins = await db.ActiveInRole(Staff.Roles.Admin).Where(u => u.Email != null).Select(u => u.Email!).Distinct().ToListAsync(ct);
         foreach (var address in admins) outbox.Queue(MessageKind.WhatsAppPaused, id, address, "de");
         return admins.Count;
     }

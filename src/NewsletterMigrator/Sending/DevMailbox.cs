@@ -6,7 +6,14 @@ using NewsletterMigrator.Common;
 
 namespace NewsletterMigrator.Sending;
 
-/// <summary>Development only: lists the pickup folder's mails and shows them rendered, so the links can be clicked.</summary>
+/// <summary>
+/// Development only: lists the pickup folder's mails and shows them rendered, so the links can be clicked. It needs no
+/// sign-in (it is how a developer confirms a reader's sign-up), so it shows only the pickup folder itself, never a
+/// subfolder: staff mails, whose links set a staff password, go to <see cref="MailTransportFactory.StaffFolder"/>
+/// (<see cref="MailTransportFactory.CreateForStaff"/>), or anyone who reaches a Development box could ask for an
+/// admin's reset link and read it here. A sign-in in front of this page would not do: the first admin, or one who
+/// forgot the password, needs such a link before anyone can sign in. The operator reads them in the folder.
+/// </summary>
 public static class DevMailbox
 {
     public static void MapDevMailbox(this WebApplication app)

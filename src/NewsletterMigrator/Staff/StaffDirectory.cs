@@ -13,7 +13,10 @@ public sealed record StaffMember(string Id, string Email, string Role, IReadOnly
 
 public enum StaffChange { Done, NotFound, LastAdmin, InvalidRole, UnknownNewsletter }
 
-public enum InvitationOutcome { Sent, MailFailed, InvalidAddress, AlreadyStaff, InvalidRole, UnknownNewsletter, NotFound, AlreadyAccepted }
+public enum InvitationOutcome { Sent, MailFailed, InvalidAddress, AlreadyStaff, InvalidRole, UnknownNewsletter, NotFound, AlreadyAccepted, Deactivated, Refused }
+
+/// <summary>What an invitation did; <see cref="Errors"/> says why Identity refused the account (<see cref="InvitationOutcome.Refused"/>).</summary>
+public sealed record InvitationResult(InvitationOutcome Outcome, string? UserId = null, IReadOnlyList<string>? Errors = null);
 
 /// <summary>
 /// The rules of staff management: invite, change role and newsletters, deactivate and reactivate, reset two-factor,
@@ -47,45 +50,67 @@ public sealed class StaffDirectory(UserManager<StaffUser> users, RoleManager<Ide
     }
 
     /// <summary>Creates the account without a password and mails the invitee a link to set one (<see cref="InvitationTokenProvider"/>).</summary>
-    public async Task<(InvitationOutcome Outcome, string? UserId)> InviteAsync(string? email, string? role, IReadOnlyCollection<int> newsletterIds,
+    public async Task<InvitationResult> InviteAsync(string? email, string? role, IReadOnlyCollection<int> newsletterIds,
         string? language, string invitedBy, CancellationToken ct = default)
     {
-        if (!EmailAddress.TryNormalize(email, out var address)) return (InvitationOutcome.InvalidAddress, null);
-        if (role is null || !Roles.All.Contains(role)) return (InvitationOutcome.InvalidRole, null);
+        if (!EmailAddress.TryNormalize(email, out var address)) return new(InvitationOutcome.InvalidAddress);
+        if (role is null || !Roles.All.Contains(role)) return new(InvitationOutcome.InvalidRole);
         var scope = role == Roles.Admin ? [] : newsletterIds.Distinct().ToList();
-        if (!await NewslettersExistAsync(scope, ct)) return (InvitationOutcome.UnknownNewsletter, null);
-        if (await users.FindByEmailAsync(address) is not null) return (InvitationOutcome.AlreadyStaff, null);
+        if (!await NewslettersExistAsync(scope, ct)) return new(InvitationOutcome.UnknownNewsletter);
+        if (await users.FindByEmailAsync(address) is not null) return new(InvitationOutcome.AlreadyStaff);
 
         await EnsureRolesAsync();
         var user = new StaffUser { UserName = address, Email = address, InvitedAtUtc = Now, Language = Languages.Normalize(language) };
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             var created = await users.CreateAsync(user);
-            if (!created.Succeeded) return (InvitationOutcome.AlreadyStaff, null); // the unique address, taken a moment ago
+            if (!created.Succeeded)
+            {
+                // The unique address, taken a moment ago; any other refusal is said as Identity words it, not as a duplicate.
+                return created.Errors.Any(e => e.Code is nameof(IdentityErrorDescriber.DuplicateEmail) or nameof(IdentityErrorDescriber.DuplicateUserName))
+                    ? new(InvitationOutcome.AlreadyStaff)
+                    : new(InvitationOutcome.Refused, Errors: [.. created.Errors.Select(e => e.Description)]);
+            }
             await users.AddToRoleAsync(user, role);
             db.StaffNewsletters.AddRange(scope.Select(id => new StaffNewsletter { UserId = user.Id, NewsletterId = id }));
             db.Audit(invitedBy, "staff", $"invited {Redact.Email(address)} as {role}{ScopeText(role, scope)}", Now);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
         }
-        return (await MailInvitationAsync(user, invitedBy, ct), user.Id);
+        return new(await MailInvitationAsync(user, await InvitationTokenAsync(user), invitedBy, ct), user.Id);
     }
 
-    /// <summary>A new link (the old one stops working) for an invitee who has not set a password yet.</summary>
+    /// <summary>
+    /// A new link (the old one stops working) for an invitee who has not set a password yet and is not deactivated: a
+    /// deactivated account gets no link (reactivate it first). Checked and changed under the staff lock like every other
+    /// change; the mail goes out after the commit, so no SMTP dialogue holds the database's write lock.
+    /// </summary>
     public async Task<InvitationOutcome> ResendInvitationAsync(string id, string by, CancellationToken ct = default)
     {
-        var user = await users.FindByIdAsync(id);
-        if (user is null) return InvitationOutcome.NotFound;
-        if (user.PasswordHash is not null) return InvitationOutcome.AlreadyAccepted;
-        user.InvitedAtUtc = Now;
-        db.Audit(by, "staff", $"sent the invitation of {Redact.Email(user.Email)} again", Now);
-        await users.UpdateSecurityStampAsync(user); // saves both; the earlier link's stamp no longer matches
-        return await MailInvitationAsync(user, by, ct);
+        StaffUser user;
+        string token;
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.LockStaffAsync(ct);
+            if (await users.FindByIdAsync(id) is not { } found) return InvitationOutcome.NotFound;
+            user = found;
+            await db.Entry(user).ReloadAsync(ct);
+            if (user.PasswordHash is not null) return InvitationOutcome.AlreadyAccepted;
+            if (user.DeactivatedAtUtc is not null) return InvitationOutcome.Deactivated;
+            user.InvitedAtUtc = Now;
+            db.Audit(by, "staff", $"sent the invitation of {Redact.Email(user.Email)} again", Now);
+            await users.UpdateSecurityStampAsync(user); // saves both; the earlier link's stamp no longer matches
+            token = await InvitationTokenAsync(user);
+            await transaction.CommitAsync(ct);
+        }
+        return await MailInvitationAsync(user, token, by, ct);
     }
 
-    private async Task<InvitationOutcome> MailInvitationAsync(StaffUser user, string by, CancellationToken ct)
+    private Task<string> InvitationTokenAsync(StaffUser user) =>
+        users.GenerateUserTokenAsync(user, InvitationTokenProvider.Name, InvitationTokenProvider.Purpose);
+
+    private async Task<InvitationOutcome> MailInvitationAsync(StaffUser user, string token, string by, CancellationToken ct)
     {
-        var token = await users.GenerateUserTokenAsync(user, InvitationTokenProvider.Name, InvitationTokenProvider.Purpose);
         var sent = await mail.SendInvitationAsync(user, WelcomeLink(user.Id, token), by, ct);
         return sent ? InvitationOutcome.Sent : InvitationOutcome.MailFailed;
     }
@@ -143,6 +168,9 @@ public sealed class StaffDirectory(UserManager<StaffUser> users, RoleManager<Ide
     /// <summary>
     /// Locks the staff rows, reads the account afresh, refuses a change that would leave no active admin, applies the
     /// change and a new security stamp, and commits: the check and the change are one step for concurrent requests.
+    /// An open invitation keeps its stamp (it has no session to end, and a new stamp would void the mailed link while
+    /// the page still says "invitation pending"), except when it is deactivated: that voids the link for good, and a
+    /// reactivated invitee gets a new one through "send again".
     /// </summary>
     private async Task<StaffChange> ChangeAsync(string id, bool removesAdmin, CancellationToken ct, Func<StaffUser, Task<StaffChange>> change)
     {
@@ -154,18 +182,16 @@ public sealed class StaffDirectory(UserManager<StaffUser> users, RoleManager<Ide
         if (removesAdmin && await IsActiveAdminAsync(user) && await ActiveAdminCountAsync(ct) <= 1) return StaffChange.LastAdmin;
         var outcome = await change(user);
         if (outcome != StaffChange.Done) return outcome;
-        await users.UpdateSecurityStampAsync(user); // saves the change with it
+        if (user.PasswordHash is not null || user.DeactivatedAtUtc is not null) await users.UpdateSecurityStampAsync(user); // saves the change with it
+        else await users.UpdateAsync(user);
         await transaction.CommitAsync(ct);
         return StaffChange.Done;
     }
 
-    /// <summary>An admin who can sign in: not deactivated, and with a password (an open invitation cannot administer anything yet).</summary>
-    private async Task<bool> IsActiveAdminAsync(StaffUser user) =>
-        user.DeactivatedAtUtc is null && user.PasswordHash is not null && await users.IsInRoleAsync(user, Roles.Admin);
+    /// <summary>An admin who can sign in (<see cref="ActiveStaff"/>: an open invitation cannot administer anything yet).</summary>
+    private async Task<bool> IsActiveAdminAsync(StaffUser user) => user.IsActive() && await users.IsInRoleAsync(user, Roles.Admin);
 
-    private Task<int> ActiveAdminCountAsync(CancellationToken ct) =>
-        db.Users.CountAsync(u => u.DeactivatedAtUtc == null && u.PasswordHash != null
-            && db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.Name == Roles.Admin)), ct);
+    private Task<int> ActiveAdminCountAsync(CancellationToken ct) => db.ActiveInRole(Roles.Admin).CountAsync(ct);
 
     private async Task<bool> NewslettersExistAsync(List<int> ids, CancellationToken ct) =>
         ids.Count == 0 || await db.Newsletters.CountAsync(n => ids.Contains(n.Id), ct) == ids.Count;

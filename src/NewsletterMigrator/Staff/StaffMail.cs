@@ -13,7 +13,7 @@ namespace NewsletterMigrator.Staff;
 /// <summary>
 /// Mails to staff: the invitation and the password reset link, plain text and HTML in the staff member's language.
 /// They belong to no newsletter, so they skip the outbox (whose rows need one) and go straight through the transport
-/// the delivery worker uses (SMTP or the pickup folder), DKIM-signed when the key is for the sender's domain. The
+/// the delivery worker uses (SMTP, or the pickup folder's staff/ folder), DKIM-signed when the key is for the sender's domain. The
 /// caller learns whether the mail left; nothing is queued for a retry, the admin sends again.
 /// </summary>
 public sealed class StaffMail(MailTransportFactory transports, DkimSigning dkim, AppDbContext db, IOptions<StaffMailOptions> options,
@@ -58,7 +58,7 @@ public sealed class StaffMail(MailTransportFactory transports, DkimSigning dkim,
         DeliveryResult result;
         try
         {
-            await using var transport = transports.Create();
+            await using var transport = transports.CreateForStaff(); // never into /dev/mail's list
             result = await transport.SendAsync(message, ct);
         }
         catch (IOException ex)

@@ -104,7 +104,7 @@ public sealed class PasswordResetMailer(IServiceScopeFactory scopes, IOptions<Ap
     {
         await using var scope = scopes.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
-        if (await users.FindByEmailAsync(email) is not { DeactivatedAtUtc: null, PasswordHash: not null } user) return;
+        if (await users.FindByEmailAsync(email) is not { } user || !user.IsActive()) return; // ActiveStaff: no reset for an open invitation
         var token = await users.GeneratePasswordResetTokenAsync(user);
         var link = app.Value.Link($"account/reset-password?user={Uri.EscapeDataString(user.Id)}&token={token}");
         if (!await scope.ServiceProvider.GetRequiredService<StaffMail>().SendPasswordResetAsync(user, link, ct)) return;

@@ -53,6 +53,14 @@ public sealed class CreateStaffCommandTests : IDisposable
         Assert.Empty(await QueryAsync("SELECT Email FROM AspNetUsers WHERE Email = 'x@example.test'"));
     }
 
+    [Fact]
+    public async Task Create_staff_takes_every_address_the_app_accepts_such_as_one_with_an_apostrophe()
+    {
+        var created = await RunAsync(["create-staff", "o'neil@example.test", "--role", "Admin"], stdin: "a long admin password\n");
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Equal(["Admin"], await QueryAsync("SELECT r.Name FROM AspNetUsers u JOIN AspNetUserRoles ur ON ur.UserId = u.Id JOIN AspNetRoles r ON r.Id = ur.RoleId WHERE u.Email = 'o''neil@example.test'"));
+    }
+
     private async Task<List<string>> QueryAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={Path.Combine(_data, "cli.db")};Pooling=False");

@@ -96,6 +96,32 @@ public sealed class EditorScopeTests
         Assert.DoesNotContain("Abonnement(s) beendet", answer);
     }
 
+    [Fact]
+    public async Task A_number_an_editor_withdraws_is_reported_blocked_alike_whether_or_not_it_was_blocked_before()
+    {
+        await using var app = new AppFactory();
+        var (_, _, editor) = await EditorOfFirstAsync(app);
+        var admin = await app.AdminAsync();
+        var fields = new Dictionary<string, string> { ["Value"] = "+49 171 555 12 34", ["Channel"] = "phone" };
+
+        // The number objected to elsewhere first: the block list is the installation's.
+        var first = await (await admin.PostFormAsync("/admin/withdrawals", await admin.GetStringAsync("/admin/withdrawals"), new(fields))).Content.ReadAsStringAsync();
+        Assert.Contains("Nummer gesperrt", first);
+        Assert.Contains("Die Nummer war bereits gesperrt", await (await admin.PostFormAsync("/admin/withdrawals",
+            await admin.GetStringAsync("/admin/withdrawals"), new(fields))).Content.ReadAsStringAsync());
+
+        var known = await (await editor.PostFormAsync("/admin/withdrawals", await editor.GetStringAsync("/admin/withdrawals"), new(fields))).Content.ReadAsStringAsync();
+        var fresh = await (await editor.PostFormAsync("/admin/withdrawals", await editor.GetStringAsync("/admin/withdrawals"),
+            new() { ["Value"] = "+49 171 555 98 76", ["Channel"] = "phone" })).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("bereits gesperrt", known);
+        Assert.Contains("Nummer gesperrt: Sie wird nicht mehr eingeladen", known);
+        Assert.Equal(Message(fresh), Message(known));
+    }
+
+    /// <summary>The answer's message, the one part of the page that depends on the withdrawal.</summary>
+    private static string Message(string html) =>
+        System.Text.RegularExpressions.Regex.Match(html, "Der Widerruf gilt für alle Newsletter[^<]*").Value is { Length: > 0 } m ? m : html;
+
     private static bool IsDenied(HttpResponseMessage response) =>
         response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location!.OriginalString.Contains("/account/denied");
 

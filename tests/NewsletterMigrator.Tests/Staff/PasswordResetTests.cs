@@ -66,10 +66,49 @@ public sealed partial class PasswordResetTests
         clock.Advance(TimeSpan.FromMinutes(119));
         Assert.Equal(HttpStatusCode.OK, (await app.ReaderClient().GetAsync(link)).StatusCode);
         clock.Advance(TimeSpan.FromMinutes(2));
-        var expired = await app.ReaderClient().SetPasswordAsync(link, "a brand new password");
+        var reader = app.ReaderClient();
+        Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync(link)).StatusCode);
+        // The form sent to the expired link anyway (a tab left open): the POST handler checks the link itself.
+        var expired = await reader.PostFieldsAsync(link, await reader.GetStringAsync("/account/forgot-password"),
+            ("Password", "a brand new password"), ("Confirmation", "a brand new password"));
         Assert.Equal(HttpStatusCode.BadRequest, expired.StatusCode);
         Assert.Contains("Dieser Link zum Zurücksetzen ist abgelaufen", await expired.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Redirect, (await app.ReaderClient().SignInAsync(Staff, Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.ReaderClient().SignInAsync(Staff, "a brand new password")).StatusCode);
+    }
+
+    [Fact]
+    public async Task In_Development_dev_mail_lists_readers_mails_but_no_staff_link_which_stays_in_the_pickup_folder_s_staff_folder()
+    {
+        await using var app = new AppFactory(environment: "Development", settings: new() { ["Smtp:Host"] = "" });
+        await app.StaffAsync("admin@example.test", Password, Roles.Admin);
+        var pickup = Path.Combine(app.DataDirectory, "mail-pickup");
+        // A reader's mail, through the same transport the delivery worker uses.
+        await using (var scope = app.Services.CreateAsyncScope())
+        await using (var transport = scope.ServiceProvider.GetRequiredService<NewsletterMigrator.Sending.MailTransportFactory>().Create())
+        {
+            var reader = new MimeKit.MimeMessage { Subject = "Bitte bestätigen Sie Ihre Anmeldung" };
+            reader.From.Add(MimeKit.MailboxAddress.Parse("news@example.test"));
+            reader.To.Add(MimeKit.MailboxAddress.Parse("leser@example.test"));
+            reader.Body = new MimeKit.TextPart("plain") { Text = "Link" };
+            await transport.SendAsync(reader, CancellationToken.None);
+        }
+
+        // Anyone who reaches the box asks for the admin's reset link.
+        var stranger = app.ReaderClient();
+        await ForgotAsync(stranger, "admin@example.test");
+        var staffFolder = Path.Combine(pickup, "staff");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!(Directory.Exists(staffFolder) && Directory.GetFiles(staffFolder, "*.eml").Length == 1) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        var staffMail = Assert.Single(Directory.GetFiles(staffFolder, "*.eml"));
+        Assert.Contains("/account/reset-password", await File.ReadAllTextAsync(staffMail));
+
+        var list = await stranger.GetStringAsync("/dev/mail");
+        Assert.Contains("leser@example.test", list);
+        Assert.Contains("1 mail(s)", list);
+        Assert.DoesNotContain("admin@example.test", list);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync("/dev/mail/" + Path.GetFileName(staffMail))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync("/dev/mail/staff%2F" + Path.GetFileName(staffMail))).StatusCode);
     }
 
     [Fact]

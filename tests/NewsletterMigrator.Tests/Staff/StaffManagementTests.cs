@@ -88,7 +88,9 @@ public sealed class StaffManagementTests
         Assert.Contains("Dieser Einladungslink ist abgelaufen", await forgedAnswer.Content.ReadAsStringAsync());
 
         clock.Advance(TimeSpan.FromHours(1.5));
-        var expired = await reader.SetPasswordAsync(link, Password);
+        Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync(link)).StatusCode);
+        // The form sent to the expired link anyway (kept open since hour 47): the POST handler checks the link itself.
+        var expired = await reader.PostFieldsAsync(link, await reader.GetStringAsync("/account/forgot-password"), ("Password", Password), ("Confirmation", Password));
         Assert.Equal(HttpStatusCode.BadRequest, expired.StatusCode);
         Assert.Contains("Dieser Einladungslink ist abgelaufen", await expired.Content.ReadAsStringAsync());
         var english = await app.ReaderClient("en").GetAsync(link);
@@ -121,6 +123,87 @@ public sealed class StaffManagementTests
         var reader = app.ReaderClient();
         Assert.Equal(HttpStatusCode.BadRequest, (await reader.GetAsync(firstLink)).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await reader.SetPasswordAsync(LinkIn(second, "/account/welcome"), Password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Changing_an_invitee_s_newsletters_or_role_keeps_the_mailed_link_working()
+    {
+        await using var app = new AppFactory();
+        var a = await app.NewsletterAsync("a");
+        var b = await app.NewsletterAsync("b");
+        var admin = await app.AdminAsync();
+        await admin.InviteAsync(Editor, Roles.Editor, "de", a.Id);
+        var link = LinkIn(await app.Smtp.WaitForAsync(Editor, "Ihr Zugang"), "/account/welcome");
+        var id = await app.UserIdAsync(Editor);
+
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.StaffActionAsync(id, "Access", ("Role", Roles.Editor), ("NewsletterIds", b.Id.ToString()))).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.StaffActionAsync(id, "Access", ("Role", Roles.Admin))).StatusCode);
+        Assert.Contains("eingeladen, Passwort noch nicht gesetzt", await admin.GetStringAsync("/admin/staff"));
+
+        var reader = app.ReaderClient();
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync(link)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await reader.SetPasswordAsync(link, Password)).StatusCode);
+        Assert.NotNull((await app.UserAsync(Editor)).PasswordHash);
+        Assert.Equal(HttpStatusCode.Redirect, (await app.ReaderClient().SignInAsync(Editor, Password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Deactivating_an_invitee_voids_the_link_and_send_again_is_refused_until_reactivated()
+    {
+        await using var app = new AppFactory();
+        var admin = await app.AdminAsync();
+        await admin.InviteAsync(Editor, Roles.Editor);
+        var link = LinkIn(await app.Smtp.WaitForAsync(Editor, "Ihr Zugang"), "/account/welcome");
+        var id = await app.UserIdAsync(Editor);
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.StaffActionAsync(id, "Deactivate")).StatusCode);
+        Assert.DoesNotContain("staff-resend", await admin.GetStringAsync($"/admin/staff/{id}"));
+
+        // The button is gone; a forged POST sends nothing and says why.
+        var resend = await admin.StaffActionAsync(id, "Resend");
+        Assert.Equal(HttpStatusCode.Redirect, resend.StatusCode);
+        Assert.Contains("Das Konto ist deaktiviert: Es wurde keine Einladung verschickt", await admin.GetStringAsync($"/admin/staff/{id}"));
+        Assert.Single(app.Smtp.Messages, m => m.To.ToString().Contains(Editor));
+        Assert.DoesNotContain("sent the invitation of r***@example.test again", await app.AuditAsync());
+
+        // Reactivated, the old link stays void: send again mails a new one.
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.StaffActionAsync(id, "Reactivate")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await app.ReaderClient().GetAsync(link)).StatusCode);
+        await admin.StaffActionAsync(id, "Resend");
+        var second = await app.Smtp.WaitForAsync(m => m.To.ToString().Contains(Editor) && LinkIn(m, "/account/welcome") != link);
+        Assert.Equal(HttpStatusCode.Redirect, (await app.ReaderClient().SetPasswordAsync(LinkIn(second, "/account/welcome"), Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.StaffActionAsync(id, "Resend")).StatusCode);
+        Assert.Contains("Die Einladung ist schon angenommen", await admin.GetStringAsync($"/admin/staff/{id}"));
+        Assert.Equal(2, app.Smtp.Messages.Count(m => m.To.ToString().Contains(Editor)));
+    }
+
+    [Fact]
+    public async Task An_address_with_an_apostrophe_can_be_invited_and_what_Identity_refuses_is_not_called_a_duplicate()
+    {
+        await using var app = new AppFactory();
+        var admin = await app.AdminAsync();
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.InviteAsync("o'neil@example.test", Roles.Editor)).StatusCode);
+        var link = LinkIn(await app.Smtp.WaitForAsync("o'neil@example.test", "Ihr Zugang"), "/account/welcome");
+        Assert.Equal(HttpStatusCode.Redirect, (await app.ReaderClient().SetPasswordAsync(link, Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await app.ReaderClient().SignInAsync("o'neil@example.test", Password)).StatusCode);
+
+        // Any other refusal by Identity is said in its own words, not as "already staff" (a house rule added for this test).
+        await using var strict = new AppFactory { TestServices = s => s.AddScoped<IUserValidator<StaffUser>, RefuseBlockedDomain>() };
+        var strictAdmin = await strict.AdminAsync();
+        var refused = await strictAdmin.InviteAsync("jemand@blocked.example.test", Roles.Editor);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var html = await refused.Content.ReadAsStringAsync();
+        Assert.Contains(RefuseBlockedDomain.Reason, html);
+        Assert.DoesNotContain("Für diese Adresse gibt es schon einen Zugang", html);
+        Assert.Equal(1, await strict.WithDbAsync(db => db.Users.CountAsync()));
+        Assert.Empty(strict.Smtp.Messages);
+    }
+
+    private sealed class RefuseBlockedDomain : IUserValidator<StaffUser>
+    {
+        public const string Reason = "Adressen dieser Domain sind hier nicht zugelassen.";
+
+        public Task<IdentityResult> ValidateAsync(UserManager<StaffUser> manager, StaffUser user) => Task.FromResult(
+            user.Email?.EndsWith("@blocked.example.test") == true ? IdentityResult.Failed(new IdentityError { Code = "Blocked", Description = Reason }) : IdentityResult.Success);
     }
 
     [Fact]

@@ -28,12 +28,14 @@ public sealed class WithdrawalsModel(InformalWithdrawals withdrawals, IStringLoc
         {
             case InformalWithdrawalStatus.Recorded:
                 // The withdrawal ends subscriptions to every newsletter (C44); an editor is not told how many, which would
-                // say whether the address reads newsletters they do not work on.
-                var ended = User.IsInRole(NewsletterMigrator.Staff.Roles.Admin)
+                // say whether the address reads newsletters they do not work on, nor whether the number was blocked before:
+                // the block list is the installation's, and an earlier entry may be another newsletter's objection.
+                var admin = User.IsInRole(NewsletterMigrator.Staff.Roles.Admin);
+                var ended = admin
                     ? text["Withdrawal_SubscriptionsEnded", result.SubscriptionsEnded].Value
                     : text["Staff_WithdrawalEndedEverywhere"].Value;
                 Message = result.ByNumber
-                    ? $"{ended} {(result.NumberNewlySuppressed ? text["Withdrawal_NumberBlocked"] : text["Withdrawal_NumberAlreadyBlocked"])}"
+                    ? $"{ended} {(admin && !result.NumberNewlySuppressed ? text["Withdrawal_NumberAlreadyBlocked"] : text["Withdrawal_NumberBlocked"])}"
                     : $"{ended} {text["Withdrawal_AddressDone"]}";
                 Value = null;
                 return Page();

@@ -47,6 +47,9 @@ public sealed class EditModel(StaffDirectory staff, AppDbContext db, IStringLoca
             case InvitationOutcome.AlreadyAccepted:
                 TempData["Error"] = text["Staff_AlreadyAccepted"].Value;
                 break;
+            case InvitationOutcome.Deactivated:
+                TempData["Error"] = text["Staff_ResendDeactivated"].Value;
+                break;
             default:
                 TempData["Error"] = text["Staff_InviteMailFailed"].Value;
                 break;

@@ -29,7 +29,7 @@ public sealed class IndexModel(StaffDirectory staff, AppDbContext db, IStringLoc
 
     public async Task<IActionResult> OnPostInviteAsync(CancellationToken ct)
     {
-        var (outcome, userId) = await staff.InviteAsync(Email, Role, NewsletterIds, Language, User.Identity!.Name!, ct);
+        var (outcome, userId, errors) = await staff.InviteAsync(Email, Role, NewsletterIds, Language, User.Identity!.Name!, ct);
         switch (outcome)
         {
             case InvitationOutcome.Sent:
@@ -40,7 +40,11 @@ public sealed class IndexModel(StaffDirectory staff, AppDbContext db, IStringLoc
                 TempData["Error"] = text["Staff_InviteMailFailed"].Value;
                 return RedirectToPage("Edit", new { id = userId });
         }
-        ModelState.AddModelError(outcome == InvitationOutcome.InvalidAddress || outcome == InvitationOutcome.AlreadyStaff ? nameof(Email) : "", outcome switch
+        if (outcome == InvitationOutcome.Refused)
+        {
+            foreach (var error in errors ?? []) ModelState.AddModelError(nameof(Email), error);
+        }
+        else ModelState.AddModelError(outcome == InvitationOutcome.InvalidAddress || outcome == InvitationOutcome.AlreadyStaff ? nameof(Email) : "", outcome switch
         {
             InvitationOutcome.InvalidAddress => text["SignUp_EmailInvalid"],
             InvitationOutcome.AlreadyStaff => text["Staff_AlreadyStaff"],
