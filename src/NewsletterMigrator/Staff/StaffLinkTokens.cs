@@ -9,7 +9,8 @@ namespace NewsletterMigrator.Staff;
 /// <summary>
 /// The token in a link mailed to a staff member (invitation, password reset): encrypted and signed with the app's Data
 /// Protection keys, bound to the account, the purpose and its security stamp, valid for one lifespan. Setting the
-/// password changes the stamp, so a link works once; so does any deactivation, 2FA reset or a newer invitation.
+/// password changes the stamp, so a link works once; so does a deactivation or a newer invitation (a
+/// pending invitee's role, newsletter or 2FA change leaves the stamp, and so the mailed link, alone).
 /// Identity's DataProtectorTokenProvider does the same but reads the system clock; this one reads the app's
 /// <see cref="TimeProvider"/>, so the expiry is tested by moving the clock rather than by waiting 48 hours.
 /// The token is base64url: it goes into a URL as is, and the log redaction knows its shape (<c>LogRedactor</c>).

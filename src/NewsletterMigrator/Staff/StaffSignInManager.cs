@@ -80,7 +80,7 @@ public sealed class StaffSignInManager(UserManager<StaffUser> users, IHttpContex
     /// password, they take the dummy-hash path above: the login page answers them like any wrong password, as slowly.
     /// </summary>
     public override async Task<bool> CanSignInAsync(StaffUser user) =>
-        user.DeactivatedAtUtc is null && user.PasswordHash is not null && await base.CanSignInAsync(user);
+        user.IsActive() && await base.CanSignInAsync(user);
 
     /// <summary>The cookie of a deactivated account fails its per-request check even if its stamp were somehow unchanged.</summary>
     public override async Task<bool> ValidateSecurityStampAsync(StaffUser? user, string? securityStamp) =>
