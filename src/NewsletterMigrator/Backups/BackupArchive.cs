@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using NewsletterMigrator.Common;
 
 namespace NewsletterMigrator.Backups;
 
@@ -11,8 +12,11 @@ public sealed record BackupManifest
     public const string FormatName = "NewsletterMigrator backup";
     public const string MasterKeyNote = "not included: keep App:MasterKey safe separately";
 
-    /// <summary>2: the key ring is sealed (KeyRingSeal). Format 1 held it in clear and is not restored.</summary>
-    public const int CurrentFormatVersion = 2;
+    /// <summary>
+    /// 3: the manifest is signed (manifest.mac). 2: the key ring is sealed (KeyRingSeal), the manifest unsigned. Format 1
+    /// held the key ring in clear. Older formats are not restored.
+    /// </summary>
+    public const int CurrentFormatVersion = 3;
 
     public string Format { get; init; } = FormatName;
     public int FormatVersion { get; init; } = CurrentFormatVersion;
@@ -34,6 +38,10 @@ public sealed record BackupFile(string Path, long Bytes, string Sha256);
 public static class BackupArchive
 {
     public const string ManifestEntry = "manifest.json";
+    /// <summary>HMAC-SHA256 of manifest.json's exact bytes under a key derived from App:MasterKey, lower-case hex.</summary>
+    public const string MacEntry = "manifest.mac";
+    /// <summary>The most a manifest or its MAC may hold: both are read into memory before anything is trusted.</summary>
+    public const int MaxManifestBytes = 4 << 20;
     public const string DatabaseEntry = "database/newsletter.db";
     public const string KeysFolder = "keys/";
     /// <summary>A key ring file's entry: its name in the key folder and this suffix (sealed with KeyRingSeal).</summary>
@@ -54,6 +62,20 @@ public static class BackupArchive
         if (!name.StartsWith(KeysFolder, StringComparison.Ordinal) || !name.EndsWith(".xml" + SealedSuffix, StringComparison.Ordinal)) return false;
         var file = KeyFileName(name);
         return file.Length > 4 && !file.StartsWith('.') && file.IndexOfAny(['/', '\\', ':']) < 0 && file == Path.GetFileName(file);
+    }
+
+    /// <summary>
+    /// The manifest's MAC. The manifest's SHA-256 values only check themselves: whoever can write to the backup store could
+    /// alter the database (say, add an admin with a known password) and rewrite the hashes and counts to match. The MAC
+    /// ties the manifest, and through its hashes every entry, to the master key, which the archive never holds.
+    /// </summary>
+    public static byte[] Mac(KeyRing keys, byte[] manifest) => HMACSHA256.HashData(keys.BackupManifestMacKey, manifest);
+
+    /// <summary>Whether <paramref name="macText"/> is the manifest's MAC under the running key, compared in constant time.</summary>
+    public static bool MacMatches(KeyRing keys, byte[] manifest, byte[] macText)
+    {
+        var expected = System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(Mac(keys, manifest)));
+        return CryptographicOperations.FixedTimeEquals(expected, macText.AsSpan().Trim("\r\n "u8));
     }
 
     public static string KeyEntry(string keyFileName) => KeysFolder + keyFileName + SealedSuffix;

@@ -9,7 +9,7 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Backups;
 
-public enum RestoreStatus { Restored, FileMissing, NotEmpty, NoMasterKey, Damaged, Foreign, UnknownSchema, WrongKey }
+public enum RestoreStatus { Restored, FileMissing, NotEmpty, NoMasterKey, AlreadyRunning, Damaged, Foreign, UnknownSchema, WrongKey }
 
 /// <param name="Detail">What the operator needs to act: the entries found, the damaged file, the unknown schema.</param>
 /// <param name="KeyChecks">What the running master key opened: the key check value, a phone number, an unsubscribe link.</param>
@@ -30,8 +30,14 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
     /// <summary>The restorer's hidden names: its staging folder in the data folder, and the staged database's suffix.</summary>
     private const string StagingName = ".restore-";
 
-    /// <summary>Entries a fresh data folder may hold: the Development master key that belongs to the backup, and a file system's lost+found.</summary>
-    private static readonly string[] AllowedInEmptyFolder = [KeyRing.DevelopmentKeyFile, "lost+found"];
+    /// <summary>The lock a restore holds in the data folder from start to end (removed when it ends).</summary>
+    public const string LockName = ".restore.lock";
+
+    /// <summary>
+    /// Entries a fresh data folder may hold: the Development master key that belongs to the backup, a file system's
+    /// lost+found, and the restore's own lock.
+    /// </summary>
+    private static readonly string[] AllowedInEmptyFolder = [KeyRing.DevelopmentKeyFile, "lost+found", LockName];
 
     public async Task<RestoreOutcome> RestoreAsync(string archive, CancellationToken ct = default)
     {
@@ -41,6 +47,41 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         var databaseFolder = Path.GetDirectoryName(databaseFile)!;
         var keyFolder = StorageSetup.KeyRingFolder(dataFolder);
 
+        // Two operators, or a retried docker run: without the lock the second would remove the first one's staging
+        // folder and staged database as a killed run's leftovers. The lock lives in the data folder, made for it if need be.
+        var madeDataFolder = !Directory.Exists(dataFolder);
+        Directory.CreateDirectory(dataFolder);
+        RestoreOutcome? outcome = null;
+        try
+        {
+            await using var running = TryLock(Path.Combine(dataFolder, LockName));
+            if (running is null) return outcome = new(RestoreStatus.AlreadyRunning, dataFolder);
+            return outcome = await RestoreLockedAsync(archive, dataFolder, databaseFile, databaseFolder, keyFolder, ct);
+        }
+        finally
+        {
+            // A refused restore leaves no folder it made behind.
+            if (madeDataFolder && outcome?.Status != RestoreStatus.Restored && Directory.Exists(dataFolder) && !Directory.EnumerateFileSystemEntries(dataFolder).Any())
+                Directory.Delete(dataFolder);
+        }
+    }
+
+    /// <summary>The lock file, held exclusively (flock on Linux) until disposed; null when another restore holds it.</summary>
+    private static FileStream? TryLock(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null;
+        }
+    }
+
+    private async Task<RestoreOutcome> RestoreLockedAsync(string archive, string dataFolder, string databaseFile, string databaseFolder, string keyFolder,
+        CancellationToken ct)
+    {
         RemoveLeftovers(dataFolder, databaseFile, keyFolder);
         var found = Occupants(dataFolder, databaseFile);
         if (found.Count > 0) return new(RestoreStatus.NotEmpty, string.Join(", ", found.Take(5)) + (found.Count > 5 ? $" (and {found.Count - 5} more)" : ""));
@@ -48,7 +89,6 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         if (string.IsNullOrEmpty(app.Value.MasterKey) && !File.Exists(Path.Combine(dataFolder, KeyRing.DevelopmentKeyFile)))
             return new(RestoreStatus.NoMasterKey);
 
-        Directory.CreateDirectory(dataFolder);
         Directory.CreateDirectory(databaseFolder);
         var run = Guid.NewGuid().ToString("N");
         var staging = Path.Combine(dataFolder, StagingName + run);
@@ -148,7 +188,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         return found;
     }
 
-    private static async Task<(BackupManifest?, RestoreOutcome?)> UnpackAsync(string archive, string staging, string stagedDatabase, CancellationToken ct)
+    private async Task<(BackupManifest?, RestoreOutcome?)> UnpackAsync(string archive, string staging, string stagedDatabase, CancellationToken ct)
     {
         try
         {
@@ -156,16 +196,21 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             using var zip = new ZipArchive(file, ZipArchiveMode.Read);
             var manifestEntry = zip.GetEntry(BackupArchive.ManifestEntry);
             if (manifestEntry is null) return (null, new(RestoreStatus.Foreign, "it has no manifest.json"));
-            BackupManifest? manifest;
-            try
+            var manifestBytes = await ReadSmallAsync(manifestEntry, ct);
+            if (manifestBytes is null) return (null, new(RestoreStatus.Foreign, "its manifest.json is far too large for a manifest"));
+            var macEntry = zip.GetEntry(BackupArchive.MacEntry);
+            var mac = macEntry is null ? null : await ReadSmallAsync(macEntry, ct);
+            // The MAC first: nothing an unsigned or altered manifest lists is unpacked, and none of its claims is believed.
+            if (mac is null)
             {
-                await using var stream = manifestEntry.Open();
-                manifest = await JsonSerializer.DeserializeAsync<BackupManifest>(stream, BackupArchive.Json, ct);
+                return (null, new(RestoreStatus.Foreign, ParseManifest(manifestBytes) is { Format: BackupManifest.FormatName, FormatVersion: < BackupManifest.CurrentFormatVersion } old
+                    ? $"it is backup format {old.FormatVersion}, made by an older build, without the signed manifest this build requires (format {BackupManifest.CurrentFormatVersion}); restore it with the build that made it (app {old.AppVersion})"
+                    : "it has no manifest.mac (the manifest's signature)"));
             }
-            catch (JsonException)
-            {
-                return (null, new(RestoreStatus.Foreign, "its manifest.json is not a NewsletterMigrator manifest"));
-            }
+            if (!BackupArchive.MacMatches(services.GetRequiredService<KeyRing>(), manifestBytes, mac))
+                return (null, new(RestoreStatus.Foreign, "its manifest's signature (manifest.mac) does not match App:MasterKey: the archive was altered after it was written, or made with another master key"));
+
+            var manifest = ParseManifest(manifestBytes);
             if (manifest is not { Format: BackupManifest.FormatName, FormatVersion: BackupManifest.CurrentFormatVersion })
                 return (null, new(RestoreStatus.Foreign, $"its manifest.json is not a NewsletterMigrator backup manifest (format {BackupManifest.CurrentFormatVersion})"));
             if (ManifestProblem(manifest) is { } problem) return (null, new(RestoreStatus.Foreign, problem));
@@ -174,7 +219,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
 
             // Only what the manifest lists, and only names of our layout: nothing else is unpacked, nothing lands outside.
             var listed = manifest.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
-            if (zip.Entries.FirstOrDefault(e => e.FullName != BackupArchive.ManifestEntry && !listed.Contains(e.FullName)) is { } stray)
+            if (zip.Entries.FirstOrDefault(e => e.FullName != BackupArchive.ManifestEntry && e.FullName != BackupArchive.MacEntry && !listed.Contains(e.FullName)) is { } stray)
                 return (null, new(RestoreStatus.Foreign, $"it holds '{stray.FullName}', which its manifest does not list"));
             CreatePrivateDirectory(Path.Combine(staging, "keys"));
             foreach (var expected in manifest.Files)
@@ -199,6 +244,27 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         {
             // A truncated or overwritten zip: no end record, a bad local header, a deflate stream that stops short.
             return (null, new(RestoreStatus.Damaged, ex.Message));
+        }
+    }
+
+    /// <summary>An entry's bytes, or null when it holds more than a manifest may.</summary>
+    private static async Task<byte[]?> ReadSmallAsync(ZipArchiveEntry entry, CancellationToken ct)
+    {
+        await using var input = entry.Open();
+        using var copy = new MemoryStream();
+        var (bytes, _) = await BackupArchive.CopyHashedAsync(input, copy, BackupArchive.MaxManifestBytes, ct);
+        return bytes > BackupArchive.MaxManifestBytes ? null : copy.ToArray();
+    }
+
+    private static BackupManifest? ParseManifest(byte[] manifest)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<BackupManifest>(manifest, BackupArchive.Json);
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -25,6 +25,8 @@ public static class BackupVerbs
                 return Fail(errors, $"App:MasterKey cannot read this database ({outcome.Path}): it is not the key the database was created with, and the archive's key ring would be sealed with it. Run backup with the app's own settings; nothing was written.");
             case BackupStatus.AlreadyRunning:
                 return Fail(errors, $"Another backup of {outcome.Path} is running: nothing was written. Let it finish, then try again.");
+            case BackupStatus.TargetBusy:
+                return Fail(errors, $"Another backup is writing {outcome.Path} right now: nothing was written. Let it finish, or choose another name.");
             case BackupStatus.DatabaseMissing:
                 return Fail(errors, $"No database at {outcome.Path}: nothing was written. Check App:DataDirectory and Database:ConnectionString (the app's data folder, as the running app sees it).");
         }
@@ -51,6 +53,8 @@ public static class BackupVerbs
                 return Fail(errors, $"The data folder is not empty ({outcome.Detail}): restore only into an empty data folder (App:DataDirectory, Database:ConnectionString), so nothing is overwritten." + nothing);
             case RestoreStatus.NoMasterKey:
                 return Fail(errors, "App:MasterKey is not set: set the master key the backup was made with (App__MasterKey), or put the Development master.key of the backed-up data folder into the data folder." + nothing);
+            case RestoreStatus.AlreadyRunning:
+                return Fail(errors, $"Another restore into {outcome.Detail} is running: wait for it to finish, then check its result." + nothing);
             case RestoreStatus.Damaged:
                 return Fail(errors, $"The archive is damaged or incomplete: {outcome.Detail.TrimEnd('.')}." + nothing);
             case RestoreStatus.Foreign:

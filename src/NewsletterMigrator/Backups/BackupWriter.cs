@@ -10,7 +10,7 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Backups;
 
-public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing, AlreadyRunning, WrongKey }
+public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing, AlreadyRunning, TargetBusy, WrongKey }
 
 public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManifest? Manifest = null, long SizeBytes = 0, TimeSpan Duration = default);
 
@@ -20,10 +20,15 @@ public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManif
 /// snapshot in a read transaction: in WAL mode writers carry on meanwhile, and the copy holds every committed
 /// transaction up to its start and nothing after. A file copy of a live WAL database would not (the newest commits sit
 /// in the -wal file, and a checkpoint may run while the copy is read). The master key is never written into the archive.
+/// The key ring, the phone protector and the DbContext are asked for only once the database is known to exist: in
+/// Development without App:MasterKey, asking for the key ring creates master.key in the data folder, and a mistyped data
+/// folder must stay untouched.
 /// </summary>
-public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, KeyRing keyRing, PhoneProtector phones, TimeProvider clock,
+public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, TimeProvider clock,
     ILogger<BackupWriter> logger)
 {
+    private KeyRing KeyRing => services.GetRequiredService<KeyRing>();
+
     public async Task<BackupOutcome> WriteAsync(string target, bool overwrite, string requestedBy, CancellationToken ct = default)
     {
         var path = Path.GetFullPath(target);
@@ -39,6 +44,10 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         var databaseName = Path.GetFileName(databaseFile);
         await using var running = TryLock(Path.Combine(databaseFolder, $".{databaseName}.backup.lock"));
         if (running is null) return new(BackupStatus.AlreadyRunning, databaseFile);
+        // And one run per target: the partial files are named after the target, so a backup of another database to the
+        // same name (another instance, another connection string) must not find its partial file removed as a leftover.
+        await using var writing = TryLock(Path.Combine(folder, $".{Path.GetFileName(path)}.backup.lock"));
+        if (writing is null) return new(BackupStatus.TargetBusy, path);
         RemoveLeftovers(folder, $".{Path.GetFileName(path)}.*.partial*");
         RemoveLeftovers(databaseFolder, $".{databaseName}.backup-*.db");
 
@@ -118,7 +127,7 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
         if (await command.ExecuteScalarAsync(ct) is not byte[] sealedValue) return true;
         try
         {
-            return phones.Decrypt(sealedValue) == KeyHealthCheck.KnownValue;
+            return services.GetRequiredService<PhoneProtector>().Decrypt(sealedValue) == KeyHealthCheck.KnownValue;
         }
         catch (CryptographicException)
         {
@@ -156,8 +165,12 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
                 {
                     AppVersion = AppVersion, SchemaMigration = migration, CreatedAtUtc = started, Counts = counts, Files = files,
                 };
+                // The MAC covers these exact bytes: the restore checks it before it parses or unpacks anything.
+                var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, BackupArchive.Json);
                 await using (var stream = zip.CreateEntry(BackupArchive.ManifestEntry, CompressionLevel.Optimal).Open())
-                    await JsonSerializer.SerializeAsync(stream, manifest, BackupArchive.Json, ct);
+                    await stream.WriteAsync(manifestBytes, ct);
+                await using (var stream = zip.CreateEntry(BackupArchive.MacEntry, CompressionLevel.NoCompression).Open())
+                    await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(BackupArchive.Mac(KeyRing, manifestBytes))), ct);
             }
             await file.FlushAsync(ct);
             file.Flush(flushToDisk: true);
@@ -177,7 +190,7 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
 
     private async Task<BackupFile> AddSealedAsync(ZipArchive zip, string name, string source, CancellationToken ct)
     {
-        var sealedFile = KeyRingSeal.Seal(keyRing, name, await File.ReadAllBytesAsync(source, ct));
+        var sealedFile = KeyRingSeal.Seal(KeyRing, name, await File.ReadAllBytesAsync(source, ct));
         // Stored: sealed bytes do not compress.
         var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
         await using var output = entry.Open();
@@ -188,6 +201,7 @@ public sealed class BackupWriter(AppDbContext db, IOptions<DatabaseOptions> data
     private async Task RecordAsync(DateTime started, string path, long size, BackupManifest manifest, string requestedBy, CancellationToken ct)
     {
         var finished = clock.GetUtcNow().UtcDateTime;
+        var db = services.GetRequiredService<AppDbContext>();
         db.BackupRuns.Add(new BackupRun
         {
             StartedAtUtc = started, FinishedAtUtc = finished, FileName = path, SizeBytes = size,

@@ -20,6 +20,7 @@ public sealed class KeyRing
         AuthenticatorKeyEncryptionKey = Derive(masterKey, "authenticator-key-aes-gcm");
         RecoveryCodeHmacKey = Derive(masterKey, "recovery-code-hmac");
         BackupKeyRingKey = Derive(masterKey, "backup-key-ring-aes-gcm");
+        BackupManifestMacKey = Derive(masterKey, "backup-manifest-hmac");
     }
 
     public byte[] PhoneHmacKey { get; }
@@ -32,6 +33,8 @@ public sealed class KeyRing
     public byte[] RecoveryCodeHmacKey { get; }
     /// <summary>Seals the Data Protection key ring inside a backup archive (see Backups.KeyRingSeal).</summary>
     public byte[] BackupKeyRingKey { get; }
+    /// <summary>Signs a backup archive's manifest (see Backups.BackupArchive.Mac): only the master key's holder makes an archive restore accepts.</summary>
+    public byte[] BackupManifestMacKey { get; }
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NewsletterMigrator.Backups;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests.Backups;
@@ -67,17 +68,23 @@ public static class BackupCommand
     /// <summary>
     /// A copy of <paramref name="archive"/> as an attacker or a broken disk would make it: <paramref name="entries"/> may change
     /// the entries (name → content; the manifest is not among them), then <paramref name="manifest"/> the manifest's JSON.
+    /// The original manifest.mac is kept, unless <paramref name="signWith"/> names a master key (base64) to sign the new
+    /// manifest with: what only the key's holder could do, to reach the checks behind the signature.
     /// </summary>
-    public static string Craft(string archive, string copy, Action<Dictionary<string, byte[]>>? entries = null, Action<JsonObject>? manifest = null)
+    public static string Craft(string archive, string copy, Action<Dictionary<string, byte[]>>? entries = null, Action<JsonObject>? manifest = null,
+        string? signWith = null)
     {
         var all = Entries(archive);
         var json = JsonNode.Parse(all[BackupArchive.ManifestEntry])!.AsObject();
         all.Remove(BackupArchive.ManifestEntry);
         entries?.Invoke(all);
         manifest?.Invoke(json);
+        var manifestBytes = Encoding.UTF8.GetBytes(json.ToJsonString());
+        if (signWith is not null)
+            all[BackupArchive.MacEntry] = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(BackupArchive.Mac(new KeyRing(Convert.FromBase64String(signWith)), manifestBytes)));
         File.Delete(copy);
         using var zip = ZipFile.Open(copy, ZipArchiveMode.Create);
-        foreach (var (name, content) in all.Append(new(BackupArchive.ManifestEntry, Encoding.UTF8.GetBytes(json.ToJsonString()))))
+        foreach (var (name, content) in all.Append(new(BackupArchive.ManifestEntry, manifestBytes)))
         {
             using var stream = zip.CreateEntry(name, CompressionLevel.Fastest).Open();
             stream.Write(content);

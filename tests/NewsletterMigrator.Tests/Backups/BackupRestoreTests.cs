@@ -133,7 +133,7 @@ public sealed class BackupRestoreTests : IDisposable
 
             var wrongKey = await BackupCommand.RunAsync(target, connection, Convert.ToBase64String(new byte[32]), ["restore", archive]);
             Assert.NotEqual(0, wrongKey.ExitCode);
-            Assert.Contains("App:MasterKey cannot read the restored data", wrongKey.Error);
+            Assert.Contains("made with another master key", wrongKey.Error);
             Assert.Empty(Directory.EnumerateFileSystemEntries(target));
 
             var truncated = Path.Combine(_folder, "abgeschnitten.zip");
@@ -261,28 +261,28 @@ public sealed class BackupRestoreTests : IDisposable
             const string foreign = "This is not a NewsletterMigrator backup";
             const string damaged = "The archive is damaged or incomplete";
 
-            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["counts"] = null), foreign, "manifest");
-            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["files"]!.AsArray().Add(null)), foreign, "manifest");
-            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["files"]!.AsArray().Add(new JsonObject())), foreign, "manifest");
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["counts"] = null, signWith: masterKey), foreign, "manifest");
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["files"]!.AsArray().Add(null), signWith: masterKey), foreign, "manifest");
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["files"]!.AsArray().Add(new JsonObject()), signWith: masterKey), foreign, "manifest");
 
             // Zip slip: names that climb out of the folder or name an absolute path, listed in the manifest as if they belonged.
             var slip = "../" + Path.GetFileName(outside);
             foreach (var name in new[] { slip, outside, $"keys/../{slip}.xml.sealed", "keys/..\\x.xml.sealed" })
             {
                 var bytes = "bösartig"u8.ToArray();
-                await RefusedAsync(BackupCommand.Craft(archive, copy, e => e[name] = bytes, m => BackupCommand.List(m, name, bytes)), foreign, $"'{name}'");
+                await RefusedAsync(BackupCommand.Craft(archive, copy, e => e[name] = bytes, m => BackupCommand.List(m, name, bytes), masterKey), foreign, $"'{name}'");
             }
 
-            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => DatabaseLine(m)["sha256"] = new string('0', 64)),
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => DatabaseLine(m)["sha256"] = new string('0', 64), signWith: masterKey),
                 damaged, "database/newsletter.db does not match its SHA-256");
             // More bytes than the manifest lists: the restore stops reading there (a crafted entry could fill the disk).
-            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => DatabaseLine(m)["bytes"] = 4096),
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => DatabaseLine(m)["bytes"] = 4096, signWith: masterKey),
                 damaged, "database/newsletter.db is larger than its manifest says");
-            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["counts"]!["Subscribers"] = manifest.Counts["Subscribers"] + 1),
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["counts"]!["Subscribers"] = manifest.Counts["Subscribers"] + 1, signWith: masterKey),
                 damaged, $"the database holds {manifest.Counts["Subscribers"]} rows in Subscribers, the manifest says {manifest.Counts["Subscribers"] + 1}");
 
             // The schema is read from the database itself: a manifest that names another one is not believed …
-            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["schemaMigration"] = "20990101000000_Initial"),
+            await RefusedAsync(BackupCommand.Craft(archive, copy, manifest: m => m["schemaMigration"] = "20990101000000_Initial", signWith: masterKey),
                 damaged, $"the database's schema is {manifest.SchemaMigration}, the manifest says 20990101000000_Initial");
             // … and a database of another build's schema is refused with the build that can restore it.
             var otherDatabase = WithSchema(BackupCommand.Entries(archive)[BackupArchive.DatabaseEntry], "20990101000000_Initial");
@@ -291,7 +291,7 @@ public sealed class BackupRestoreTests : IDisposable
                 m["schemaMigration"] = "20990101000000_Initial";
                 m["files"]!.AsArray().Remove(DatabaseLine(m));
                 BackupCommand.List(m, BackupArchive.DatabaseEntry, otherDatabase);
-            });
+            }, masterKey);
             await RefusedAsync(otherBuild, "schema (20990101000000_Initial)", "was made by a different build", $"with the build that made it: app {manifest.AppVersion}");
         }
         finally
