@@ -18,6 +18,8 @@ public sealed class OneTimeAuthenticatorTokenProvider(TimeProvider clock) : Auth
 {
     public const string LoginProvider = "[NewsletterMigrator]";
     public const string LastStepName = "AuthenticatorLastStep";
+    /// <summary>The last step stored with a new key (<see cref="ProtectedUserStore.SetAuthenticatorKeyAsync"/>): none used yet.</summary>
+    public const string NoStepYet = "";
     private const int StepSeconds = 30;
     private const int Window = 2;
 
@@ -33,7 +35,8 @@ public sealed class OneTimeAuthenticatorTokenProvider(TimeProvider clock) : Auth
         for (var step = Math.Max(now - Window, last + 1); step <= now + Window; step++)
         {
             if (Compute(secret, step) != code) continue;
-            // Saved with the account's concurrency stamp: of two requests racing with the same code, one fails to save.
+            // Saved with the account's concurrency stamp: of two requests racing with the same code, one fails to save
+            // (ProtectedUserStore.UpdateAsync turns any lost race into a failed result).
             var saved = await manager.SetAuthenticationTokenAsync(user, LoginProvider, LastStepName, step.ToString(CultureInfo.InvariantCulture));
             return saved.Succeeded;
         }

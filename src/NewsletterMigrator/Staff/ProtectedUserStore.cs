@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
@@ -28,8 +29,32 @@ public sealed class ProtectedUserStore(AppDbContext context, KeyRing keys, Ident
     public override async Task SetAuthenticatorKeyAsync(StaffUser user, string key, CancellationToken cancellationToken)
     {
         await SetTokenAsync(user, InternalLoginProvider, AuthenticatorKeyName, Protect(user, key), cancellationToken);
-        // A new key starts a new sequence of time steps; the old key's last used step says nothing about it.
-        await RemoveTokenAsync(user, OneTimeAuthenticatorTokenProvider.LoginProvider, OneTimeAuthenticatorTokenProvider.LastStepName, cancellationToken);
+        // A new key starts a new sequence of time steps; the old key's last used step says nothing about it. A row with
+        // no step rather than none: two requests racing with the same first code then both update it under the
+        // account's concurrency stamp, and one gets a ConcurrencyFailure, instead of both inserting it (a key violation).
+        await SetTokenAsync(user, OneTimeAuthenticatorTokenProvider.LoginProvider, OneTimeAuthenticatorTokenProvider.LastStepName,
+            OneTimeAuthenticatorTokenProvider.NoStepYet, cancellationToken);
+    }
+
+    /// <summary>
+    /// A save that lost a race fails as a <see cref="IdentityErrorDescriber.ConcurrencyFailure"/> (Identity catches only
+    /// the concurrency-stamp case; a row inserted by both is a plain <see cref="DbUpdateException"/>), and the failed
+    /// changes are dropped from the context: left tracked, they would make the next SaveChanges of the request (an
+    /// audit line, a failed-attempt count) throw as well.
+    /// </summary>
+    public override async Task<IdentityResult> UpdateAsync(StaffUser user, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var result = await base.UpdateAsync(user, cancellationToken);
+            if (!result.Succeeded) Context.ChangeTracker.Clear();
+            return result;
+        }
+        catch (DbUpdateException)
+        {
+            Context.ChangeTracker.Clear();
+            return IdentityResult.Failed(ErrorDescriber.ConcurrencyFailure());
+        }
     }
 
     public override async Task<string?> GetAuthenticatorKeyAsync(StaffUser user, CancellationToken cancellationToken) =>

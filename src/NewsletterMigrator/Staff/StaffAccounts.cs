@@ -17,6 +17,10 @@ public sealed class StaffAccounts(UserManager<StaffUser> users, RoleManager<Iden
         {
             if (!await roles.RoleExistsAsync(name)) await roles.CreateAsync(new IdentityRole(name));
         }
+        // Identity checks no characters here (AllowedUserNameCharacters is empty), and an address MailKit cannot parse
+        // would fail every later mail to the account with a 500: checked once here for the web and the command line.
+        if (!EmailAddress.TryNormalize(email, out var address)) return IdentityResult.Failed(users.ErrorDescriber.InvalidEmail(email));
+        email = address;
         var user = new StaffUser { UserName = email, Email = email, EmailConfirmed = true };
         // The account, its role and its newsletters together, or none of them.
         await using var transaction = await db.Database.BeginTransactionAsync();

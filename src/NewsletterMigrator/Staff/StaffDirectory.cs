@@ -11,7 +11,7 @@ namespace NewsletterMigrator.Staff;
 public sealed record StaffMember(string Id, string Email, string Role, IReadOnlyList<int> NewsletterIds, IReadOnlyList<string> Newsletters,
     bool TwoFactorEnabled, bool Active, bool InvitationPending, DateTime? InvitedAtUtc, string Language);
 
-public enum StaffChange { Done, NotFound, LastAdmin, InvalidRole, UnknownNewsletter }
+public enum StaffChange { Done, NotFound, LastAdmin, InvalidRole, UnknownNewsletter, InvitationPending }
 
 public enum InvitationOutcome { Sent, MailFailed, InvalidAddress, AlreadyStaff, InvalidRole, UnknownNewsletter, NotFound, AlreadyAccepted, Deactivated, Refused }
 
@@ -154,10 +154,15 @@ public sealed class StaffDirectory(UserManager<StaffUser> users, RoleManager<Ide
             return Task.FromResult(StaffChange.Done);
         });
 
-    /// <summary>Two-factor off, a new authenticator key, no recovery codes: the colleague sets it up afresh after signing in.</summary>
+    /// <summary>
+    /// Two-factor off, a new authenticator key, no recovery codes: the colleague sets it up afresh after signing in.
+    /// Refused for an open invitation: it has no 2FA to reset, and Identity's calls renew the security stamp, which
+    /// would void the mailed link while the page still says "invitation pending".
+    /// </summary>
     public Task<StaffChange> ResetTwoFactorAsync(string id, string by, CancellationToken ct = default) =>
         ChangeAsync(id, removesAdmin: false, ct, async user =>
         {
+            if (user.PasswordHash is null) return StaffChange.InvitationPending;
             await users.SetTwoFactorEnabledAsync(user, false);
             await users.ResetAuthenticatorKeyAsync(user);
             await users.GenerateNewTwoFactorRecoveryCodesAsync(user, 0);

@@ -17,7 +17,7 @@ namespace NewsletterMigrator.Staff;
 /// caller learns whether the mail left; nothing is queued for a retry, the admin sends again.
 /// </summary>
 public sealed class StaffMail(MailTransportFactory transports, DkimSigning dkim, AppDbContext db, IOptions<StaffMailOptions> options,
-    IOptions<AppOptions> app, IStringLocalizer<SharedResource> text, ILogger<StaffMail> logger)
+    IOptions<SmtpOptions> smtp, IOptions<AppOptions> app, IStringLocalizer<SharedResource> text, ILogger<StaffMail> logger)
 {
     public async Task<bool> SendInvitationAsync(StaffUser user, string link, string invitedBy, CancellationToken ct = default)
     {
@@ -58,12 +58,16 @@ public sealed class StaffMail(MailTransportFactory transports, DkimSigning dkim,
         DeliveryResult result;
         try
         {
-            await using var transport = transports.CreateForStaff(); // never into /dev/mail's list
+            // Never into /dev/mail's list (MailTransportFactory.CreateForStaff); pickup files owner-only, they hold a link that sets a password.
+            await using var transport = smtp.Value.UsesPickup
+                ? new OwnerOnlyPickupTransport(Path.Combine(MailTransportFactory.PickupDirectory(smtp.Value, app.Value), MailTransportFactory.StaffFolder))
+                : transports.CreateForStaff();
             result = await transport.SendAsync(message, ct);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            result = new DeliveryResult(DeliveryOutcome.TemporaryFailure, ex.Message); // the pickup folder not writable
+            // The pickup folder missing rights or space: a failed send the page offers to repeat, not a 500 after the invitation is saved.
+            result = new DeliveryResult(DeliveryOutcome.TemporaryFailure, ex.GetType().Name);
         }
         if (result.Outcome == DeliveryOutcome.Sent) return true;
         logger.LogWarning("Staff mail to {Recipient} not sent: {Reply}", Redact.Email(user.Email), Redact.Text(result.Reply));

@@ -31,7 +31,9 @@ public sealed class StaffPasswordLinks(UserManager<StaffUser> users, AppDbContex
         if (await InvitationAsync(userId, token) is not { } user) return new(PasswordLinkOutcome.InvalidLink);
         if (password != confirmation) return new(PasswordLinkOutcome.PasswordsDiffer);
         user.EmailConfirmed = true; // the link reached the address
-        // AddPasswordAsync refuses an account that has a password by now (the same link used twice at once).
+        // The same link used twice at once: both requests read the account without a password, so AddPasswordAsync's own
+        // check passes in both; the later save fails on the account's concurrency stamp (ConcurrencyFailure, in the
+        // member's language: LocalizedIdentityErrors).
         var result = await users.AddPasswordAsync(user, password ?? "");
         if (!result.Succeeded) return Refused(result);
         db.Audit(user.Email ?? "", "staff", $"{Redact.Email(user.Email)} accepted the invitation and set a password", Now);

@@ -64,8 +64,16 @@ public sealed class StaffTwoFactor(UserManager<StaffUser> users, IUserStore<Staf
     /// <summary>Switches 2FA on when the code from the app matches; the recovery codes, shown once, or null for a wrong code.</summary>
     public async Task<IReadOnlyList<string>?> EnableAsync(StaffUser user, string? code)
     {
-        if (await users.GetAuthenticatorKeyAsync(user) is null || !await VerifyCodeAsync(user, code)) return null;
-        await users.SetTwoFactorEnabledAsync(user, true);
+        if (await users.GetAuthenticatorKeyAsync(user) is null) return null;
+        // Switched on in the same save that uses up the code: a second request with the same code (a double-click)
+        // fails that save, and then already finds 2FA on, not half-way.
+        user.TwoFactorEnabled = true;
+        if (!await VerifyCodeAsync(user, code))
+        {
+            user.TwoFactorEnabled = false;
+            return null;
+        }
+        await users.SetTwoFactorEnabledAsync(user, true); // the new security stamp
         var codes = (await users.GenerateNewTwoFactorRecoveryCodesAsync(user, RecoveryCodeCount))!.ToList();
         await AuditAsync(user, "two-factor sign-in switched on");
         return codes;

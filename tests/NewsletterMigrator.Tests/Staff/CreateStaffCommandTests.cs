@@ -54,6 +54,19 @@ public sealed class CreateStaffCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Create_staff_and_create_admin_refuse_an_address_no_mail_could_reach_and_create_nothing()
+    {
+        // Identity checks no characters (AllowedUserNameCharacters is empty): "a b@c" was created, and every later mail threw.
+        foreach (var args in new[] { new[] { "create-staff", "a b@example.test", "--role", "Editor" }, ["create-admin", "a b@example.test"], ["create-admin", "nobody@nowhere"] })
+        {
+            var refused = await RunAsync(args, stdin: "a long enough password\n");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("Could not create the account", refused.Error);
+        }
+        Assert.Empty(await QueryAsync("SELECT Email FROM AspNetUsers"));
+    }
+
+    [Fact]
     public async Task Create_staff_takes_every_address_the_app_accepts_such_as_one_with_an_apostrophe()
     {
         var created = await RunAsync(["create-staff", "o'neil@example.test", "--role", "Admin"], stdin: "a long admin password\n");

@@ -148,6 +148,72 @@ public sealed class StaffManagementTests
     }
 
     [Fact]
+    public async Task A_pending_invitee_has_no_2FA_reset_button_and_the_handler_refuses_so_the_mailed_link_keeps_working()
+    {
+        await using var app = new AppFactory();
+        var admin = await app.AdminAsync();
+        await admin.InviteAsync(Editor, Roles.Editor);
+        var link = LinkIn(await app.Smtp.WaitForAsync(Editor, "Ihr Zugang"), "/account/welcome");
+        var id = await app.UserIdAsync(Editor);
+        var stamp = (await app.UserAsync(Editor)).SecurityStamp;
+
+        Assert.DoesNotContain("staff-reset-2fa", await admin.GetStringAsync($"/admin/staff/{id}"));
+        var refused = await admin.StaffActionAsync(id, "ResetTwoFactor");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("Die Einladung ist noch offen", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(stamp, (await app.UserAsync(Editor)).SecurityStamp);
+        Assert.Equal(HttpStatusCode.Redirect, (await app.ReaderClient().SetPasswordAsync(link, Password)).StatusCode);
+        Assert.Contains("staff-reset-2fa", await admin.GetStringAsync($"/admin/staff/{id}")); // once accepted, the button is back
+    }
+
+    [Fact]
+    public async Task The_welcome_form_posted_twice_at_once_sets_the_password_once_and_answers_the_other_in_German()
+    {
+        await using var app = new AppFactory();
+        var admin = await app.AdminAsync();
+        await admin.InviteAsync(Editor, Roles.Editor);
+        var link = LinkIn(await app.Smtp.WaitForAsync(Editor, "Ihr Zugang"), "/account/welcome");
+        var reader = app.ReaderClient();
+        var page = await reader.GetStringAsync(link);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+            reader.PostFieldsAsync(link, page, ("Password", Password), ("Confirmation", Password))));
+        Assert.DoesNotContain(responses, r => r.StatusCode == HttpStatusCode.InternalServerError);
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Redirect);
+        foreach (var other in responses.Where(r => r.StatusCode != HttpStatusCode.Redirect))
+        {
+            var html = await other.Content.ReadAsStringAsync();
+            Assert.DoesNotContain("Optimistic concurrency failure", html);
+            Assert.DoesNotContain("already has a password", html);
+        }
+        Assert.Equal(HttpStatusCode.Redirect, (await app.ReaderClient().SignInAsync(Editor, Password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Staff_mail_in_the_pickup_folder_is_owner_only_and_an_unwritable_folder_is_a_failed_send_not_an_error_page()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var data = Directory.CreateTempSubdirectory("nm-staff-pickup-").FullName;
+        var pickup = Path.Combine(data, "pickup");
+        await using var app = new AppFactory(settings: new() { ["Smtp:Host"] = "", ["Smtp:PickupDirectory"] = pickup });
+        var admin = await app.AdminAsync();
+        Assert.Equal(HttpStatusCode.Redirect, (await admin.InviteAsync(Editor, Roles.Editor)).StatusCode);
+        var mail = Assert.Single(Directory.GetFiles(Path.Combine(pickup, "staff"), "*.eml"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(mail));
+
+        // Not writable (as root every folder is writable, so a file stands where the staff folder should be).
+        Directory.Delete(Path.Combine(pickup, "staff"), recursive: true);
+        await File.WriteAllTextAsync(Path.Combine(pickup, "staff"), "");
+        File.SetUnixFileMode(pickup, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        try
+        {
+            var resend = await admin.StaffActionAsync(await app.UserIdAsync(Editor), "Resend");
+            Assert.NotEqual(HttpStatusCode.InternalServerError, resend.StatusCode);
+        }
+        finally { File.SetUnixFileMode(pickup, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute); }
+    }
+
+    [Fact]
     public async Task Deactivating_an_invitee_voids_the_link_and_send_again_is_refused_until_reactivated()
     {
         await using var app = new AppFactory();

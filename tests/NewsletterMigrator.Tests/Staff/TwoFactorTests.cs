@@ -76,6 +76,32 @@ public sealed class TwoFactorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_first_code_posted_several_times_at_once_shows_the_recovery_codes_once_and_no_error_page()
+    {
+        await _app.NewsletterAsync();
+        await _app.StaffAsync(Admin, Password, Roles.Admin);
+        var browser = Browser();
+        await browser.SignInAsync(Admin, Password);
+        var setup = await browser.GetStringAsync("/account/two-factor");
+        var code = Totp.Next(await KeyAsync(Admin));
+
+        // A double-click: the same valid code in concurrent requests. Before, both inserted the "last step" row and the loser was a 500.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            browser.PostFormAsync("/account/two-factor?handler=Enable", setup, new() { ["Code"] = code })));
+        var pages = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+        Assert.DoesNotContain(responses, r => r.StatusCode == HttpStatusCode.InternalServerError);
+        Assert.Single(pages, p => RecoveryCodesShown(p).Count == RecoveryCodeCount);
+        foreach (var other in responses.Where((_, i) => RecoveryCodesShown(pages[i]).Count == 0))
+            // The page, which says 2FA is on; or, for a request checked after the winner's new security stamp, the sign-in
+            // (the member signs in again and finds 2FA on).
+            Assert.Matches("^(/account/two-factor|http://localhost/account/login\\?ReturnUrl=.*)$", other.Headers.Location?.OriginalString);
+        Assert.DoesNotContain(pages, p => p.Contains("Der Code stimmt nicht"));
+        Assert.True((await _app.StaffUserAsync(Admin)).TwoFactorEnabled);
+    }
+
+    private const int RecoveryCodeCount = StaffTwoFactor.RecoveryCodeCount;
+
+    [Fact]
     public async Task The_QR_code_holds_the_otpauth_address_with_the_key()
     {
         await _app.StaffAsync(Admin, Password, Roles.Admin);

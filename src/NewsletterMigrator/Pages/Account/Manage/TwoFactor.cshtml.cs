@@ -45,6 +45,13 @@ public sealed class TwoFactorModel(UserManager<StaffUser> users, SignInManager<S
         // A second submit (back button) must not make new recovery codes behind the member's back.
         if (await users.GetTwoFactorEnabledAsync(user)) return RedirectToPage();
         RecoveryCodes = await twoFactor.EnableAsync(user, Code);
+        if (RecoveryCodes is null && await users.FindByIdAsync(user.Id) is { TwoFactorEnabled: true } enabled)
+        {
+            // The same code sent twice at once: the other request switched 2FA on and holds the codes; not a wrong code.
+            await signIn.RefreshSignInAsync(enabled);
+            TempData["Message"] = text["TwoFactor_EnabledByOtherRequest"].Value;
+            return RedirectToPage(new { returnUrl });
+        }
         if (RecoveryCodes is null) ModelState.AddModelError(nameof(Code), text["TwoFactor_SetupWrongCode"]);
         else await signIn.RefreshSignInAsync(user); // the new security stamp would end this session too
         await LoadAsync(user, returnUrl);

@@ -70,6 +70,7 @@ public sealed class EditModel(StaffDirectory staff, AppDbContext db, IStringLoca
         {
             StaffChange.LastAdmin => text["Staff_LastAdmin"],
             StaffChange.UnknownNewsletter => text["Staff_UnknownNewsletter"],
+            StaffChange.InvitationPending => text["Staff_TwoFactorResetPending"],
             _ => text["Staff_InvalidRole"],
         });
         Response.StatusCode = StatusCodes.Status409Conflict;

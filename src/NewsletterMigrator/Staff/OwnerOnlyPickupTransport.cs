@@ -1,0 +1,29 @@
+using MimeKit;
+using NewsletterMigrator.Sending;
+
+namespace NewsletterMigrator.Staff;
+
+/// <summary>
+/// The pickup folder for staff mails, written like <see cref="PickupTransport"/> but each file owner-only (0600) from
+/// the moment it exists: an invitation or reset link sets a staff password, so another account on the machine must not
+/// read it (the backup files are made the same way). Reader mails keep the plain pickup files, which an MTA running as
+/// another user may have to read.
+/// </summary>
+public sealed class OwnerOnlyPickupTransport(string directory) : IMailTransport
+{
+    public async Task<DeliveryResult> SendAsync(MimeMessage message, CancellationToken ct)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
+        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var name = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid():N}.eml";
+        var temp = Path.Combine(directory, name + ".tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var file = new FileStream(temp, options))
+            await message.WriteToAsync(file, ct);
+        File.Move(temp, Path.Combine(directory, name));
+        return DeliveryResult.Ok("250 written to pickup folder");
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
