@@ -15,10 +15,10 @@ public sealed class MailTransportFactory(IOptions<SmtpOptions> smtp, IOptions<Ap
     /// <summary>
     /// For staff mails: the same SMTP server, or <see cref="StaffFolder"/> inside the pickup folder. Their links set a
     /// staff password, so they stay out of reach of /dev/mail (<see cref="DevMailbox"/>), which needs no sign-in and lists
-    /// only the pickup folder itself; whoever has the machine reads them in the folder.
+    /// only the pickup folder itself; whoever has the machine reads them in the folder, and only they (owner-only files).
     /// </summary>
     public IMailTransport CreateForStaff() => smtp.Value.UsesPickup
-        ? new PickupTransport(Path.Combine(PickupDirectory(smtp.Value, app.Value), StaffFolder))
+        ? new OwnerOnlyPickupTransport(Path.Combine(PickupDirectory(smtp.Value, app.Value), StaffFolder))
         : new SmtpTransport(smtp.Value);
 
     public static string PickupDirectory(SmtpOptions smtp, AppOptions app) =>

@@ -17,7 +17,7 @@ namespace NewsletterMigrator.Staff;
 /// caller learns whether the mail left; nothing is queued for a retry, the admin sends again.
 /// </summary>
 public sealed class StaffMail(MailTransportFactory transports, DkimSigning dkim, AppDbContext db, IOptions<StaffMailOptions> options,
-    IOptions<SmtpOptions> smtp, IOptions<AppOptions> app, IStringLocalizer<SharedResource> text, ILogger<StaffMail> logger)
+    IOptions<AppOptions> app, IStringLocalizer<SharedResource> text, ILogger<StaffMail> logger)
 {
     public async Task<bool> SendInvitationAsync(StaffUser user, string link, string invitedBy, CancellationToken ct = default)
     {
@@ -58,10 +58,8 @@ public sealed class StaffMail(MailTransportFactory transports, DkimSigning dkim,
         DeliveryResult result;
         try
         {
-            // Never into /dev/mail's list (MailTransportFactory.CreateForStaff); pickup files owner-only, they hold a link that sets a password.
-            await using var transport = smtp.Value.UsesPickup
-                ? new OwnerOnlyPickupTransport(Path.Combine(MailTransportFactory.PickupDirectory(smtp.Value, app.Value), MailTransportFactory.StaffFolder))
-                : transports.CreateForStaff();
+            // Never into /dev/mail's list, and owner-only pickup files: they hold a link that sets a password (CreateForStaff).
+            await using var transport = transports.CreateForStaff();
             result = await transport.SendAsync(message, ct);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,7 +1,6 @@
 using MimeKit;
-using NewsletterMigrator.Sending;
 
-namespace NewsletterMigrator.Staff;
+namespace NewsletterMigrator.Sending;
 
 /// <summary>
 /// The pickup folder for staff mails, written like <see cref="PickupTransport"/> but each file owner-only (0600) from
