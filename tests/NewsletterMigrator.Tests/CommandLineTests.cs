@@ -311,42 +311,20 @@ public sealed class CommandLineTests : IDisposable
         return [.. columns.Select((_, i) => reader.GetString(i))];
     }
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var settings = new Dictionary<string, string?>
         {
-            WorkingDirectory = _data,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["App__DataDirectory"] = _data,
+            ["App__MasterKey"] = MasterKey,
+            ["Database__ConnectionString"] = $"Data Source={Path.Combine(_data, "cli.db")}",
+            ["Smtp__PickupDirectory"] = Path.Combine(_data, "pickup"),
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NewsletterMigrator.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["App__DataDirectory"] = _data;
-        start.Environment["App__MasterKey"] = MasterKey;
-        start.Environment["Database__ConnectionString"] = $"Data Source={Path.Combine(_data, "cli.db")}";
-        start.Environment["Smtp__PickupDirectory"] = Path.Combine(_data, "pickup");
-        start.Environment.Remove("NM_ADMIN_PASSWORD");
-        foreach (var (k, v) in environment ?? []) start.Environment[k] = v;
-
-        using var process = Process.Start(start)!;
-        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true); // e.g. a web app that started when it should have refused
-            throw;
-        }
-        return (process.ExitCode, await output, await error);
+        foreach (var (k, v) in environment ?? []) settings[k] = v;
+        // A web app that started when it should have refused is killed after the timeout.
+        return AppProcess.RunAsync(args, settings, _data, stdin);
     }
 
     private readonly string MasterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));

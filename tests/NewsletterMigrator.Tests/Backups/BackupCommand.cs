@@ -23,39 +23,18 @@ public static class BackupCommand
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string dataDirectory, string connectionString, string? masterKey,
         string[] args, string environment = "Production")
     {
-        var start = new ProcessStartInfo("dotnet")
+        var settings = new Dictionary<string, string?>
         {
-            WorkingDirectory = Path.GetTempPath(),
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            ["DOTNET_ENVIRONMENT"] = environment,
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
+            ["App__DataDirectory"] = dataDirectory,
+            ["App__MasterKey"] = masterKey ?? "",
+            ["Database__ConnectionString"] = connectionString,
+            // Outside the data folder: a restore's target must stay empty.
+            ["Smtp__PickupDirectory"] = Path.Combine(Path.GetTempPath(), "nm-backup-test-pickup"),
+            ["Logging__LogLevel__Default"] = "Warning",
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NewsletterMigrator.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_ENVIRONMENT"] = environment;
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
-        start.Environment["App__DataDirectory"] = dataDirectory;
-        start.Environment["App__MasterKey"] = masterKey ?? "";
-        start.Environment["Database__ConnectionString"] = connectionString;
-        // Outside the data folder: a restore's target must stay empty.
-        start.Environment["Smtp__PickupDirectory"] = Path.Combine(Path.GetTempPath(), "nm-backup-test-pickup");
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await output, await error);
+        return await AppProcess.RunAsync(args, settings, Path.GetTempPath(), timeout: TimeSpan.FromSeconds(120));
     }
 
     public static BackupManifest Manifest(string archive)

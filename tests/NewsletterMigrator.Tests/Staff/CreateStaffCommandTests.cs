@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 
+using NewsletterMigrator.Testing;
+
 namespace NewsletterMigrator.Tests;
 
 /// <summary>
@@ -86,41 +88,18 @@ public sealed class CreateStaffCommandTests : IDisposable
         return rows;
     }
 
-    private async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var settings = new Dictionary<string, string?>
         {
-            WorkingDirectory = _data,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["App__DataDirectory"] = _data,
+            ["App__MasterKey"] = _masterKey,
+            ["Database__ConnectionString"] = $"Data Source={Path.Combine(_data, "cli.db")}",
+            ["Smtp__PickupDirectory"] = Path.Combine(_data, "pickup"),
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NewsletterMigrator.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["App__DataDirectory"] = _data;
-        start.Environment["App__MasterKey"] = _masterKey;
-        start.Environment["Database__ConnectionString"] = $"Data Source={Path.Combine(_data, "cli.db")}";
-        start.Environment["Smtp__PickupDirectory"] = Path.Combine(_data, "pickup");
-        start.Environment.Remove("NM_ADMIN_PASSWORD");
-        foreach (var (k, v) in environment ?? []) start.Environment[k] = v;
-
-        using var process = Process.Start(start)!;
-        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        return (process.ExitCode, await output, await error);
+        foreach (var (k, v) in environment ?? []) settings[k] = v;
+        return AppProcess.RunAsync(args, settings, _data, stdin);
     }
 }
