@@ -83,17 +83,6 @@ public static class BackupArchive
     /// <summary>The key ring file a key entry is restored to (for a name IsKeyEntry accepts).</summary>
     public static string KeyFileName(string entry) => entry[KeysFolder.Length..^SealedSuffix.Length];
 
-    /// <summary>
-    /// A new file only its owner can read or write (0600 on Unix, whatever the umask): an archive and its temporary files
-    /// hold every reader's data. On Windows the folder's ACL applies.
-    /// </summary>
-    public static FileStream CreatePrivate(string path, FileAccess access = FileAccess.Write)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = access, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        return new FileStream(path, options);
-    }
-
     /// <summary>A connection to a snapshot file outside the app's pool, so the file can be moved or removed once it is closed.</summary>
     public static SqliteConnection Open(string file) =>
         new(new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString());

@@ -97,7 +97,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
         var stagedDatabase = Path.Combine(databaseFolder, $".{Path.GetFileName(databaseFile)}{StagingName}{run}");
         try
         {
-            CreatePrivateDirectory(staging);
+            PrivateFiles.CreateDirectory(staging);
             var (manifest, failure) = await UnpackAsync(archive, staging, stagedDatabase, ct);
             if (failure is not null) return failure;
 
@@ -108,7 +108,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
 
             // Into place, a rename each: the key ring first, marked as the restore's own until the database has followed,
             // so a kill in between leaves what the next restore recognises and removes, not a folder it refuses forever.
-            await using (BackupArchive.CreatePrivate(Path.Combine(stagedKeys, PendingMark))) { }
+            await using (PrivateFiles.Create(Path.Combine(stagedKeys, PendingMark))) { }
             Directory.Move(stagedKeys, keyFolder);
             try
             {
@@ -168,12 +168,6 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
     private static IEnumerable<string> SqliteFiles(string database) =>
         new[] { database, database + "-wal", database + "-shm", database + "-journal" }.Where(File.Exists);
 
-    private static void CreatePrivateDirectory(string path)
-    {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-    }
-
     /// <summary>What makes the target not empty: anything in the data folder but the allowed entries, and the database file wherever it lives.</summary>
     private static List<string> Occupants(string dataFolder, string databaseFile)
     {
@@ -221,7 +215,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             var listed = manifest.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
             if (zip.Entries.FirstOrDefault(e => e.FullName != BackupArchive.ManifestEntry && e.FullName != BackupArchive.MacEntry && !listed.Contains(e.FullName)) is { } stray)
                 return (null, new(RestoreStatus.Foreign, $"it holds '{stray.FullName}', which its manifest does not list"));
-            CreatePrivateDirectory(Path.Combine(staging, "keys"));
+            PrivateFiles.CreateDirectory(Path.Combine(staging, "keys"));
             foreach (var expected in manifest.Files)
             {
                 var target = expected.Path == BackupArchive.DatabaseEntry ? stagedDatabase
@@ -231,7 +225,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
                 var entry = zip.GetEntry(expected.Path);
                 if (entry is null) return (null, new(RestoreStatus.Damaged, $"{expected.Path} is missing"));
                 await using var input = entry.Open();
-                await using var output = BackupArchive.CreatePrivate(target);
+                await using var output = PrivateFiles.Create(target);
                 // Stops as soon as the entry holds more than the manifest lists: a crafted entry must not fill the disk.
                 var (bytes, sha256) = await BackupArchive.CopyHashedAsync(input, output, expected.Bytes, ct);
                 if (bytes > expected.Bytes) return (null, new(RestoreStatus.Damaged, $"{expected.Path} is larger than its manifest says ({expected.Bytes} bytes)"));
@@ -357,7 +351,7 @@ public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseO
             {
                 return false;
             }
-            await using (var output = BackupArchive.CreatePrivate(keyFile)) await output.WriteAsync(plain, ct);
+            await using (var output = PrivateFiles.Create(keyFile)) await output.WriteAsync(plain, ct);
             File.Delete(sealedFile);
         }
         return true;

@@ -104,7 +104,7 @@ public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOpt
     private async Task SnapshotAsync(string snapshot, CancellationToken ct)
     {
         // VACUUM INTO fills an existing empty file: created first, so the copy is private from its first byte.
-        await using (BackupArchive.CreatePrivate(snapshot)) { }
+        await using (PrivateFiles.Create(snapshot)) { }
         // ReadWrite, never ReadWriteCreate: should the file vanish meanwhile, this fails instead of creating a database.
         var connectionString = new SqliteConnectionStringBuilder(database.Value.ConnectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
         await using var connection = new SqliteConnection(connectionString);
@@ -155,7 +155,7 @@ public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOpt
 
         var files = new List<BackupFile>();
         BackupManifest manifest;
-        await using (var file = BackupArchive.CreatePrivate(partial))
+        await using (var file = PrivateFiles.Create(partial))
         {
             using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
             {

@@ -1,4 +1,5 @@
 using MimeKit;
+using NewsletterMigrator.Common;
 
 namespace NewsletterMigrator.Sending;
 
@@ -12,13 +13,10 @@ public sealed class OwnerOnlyPickupTransport(string directory) : IMailTransport
 {
     public async Task<DeliveryResult> SendAsync(MimeMessage message, CancellationToken ct)
     {
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(directory);
-        else Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        PrivateFiles.CreateDirectory(directory);
         var name = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid():N}.eml";
         var temp = Path.Combine(directory, name + ".tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        await using (var file = new FileStream(temp, options))
+        await using (var file = PrivateFiles.Create(temp))
             await message.WriteToAsync(file, ct);
         File.Move(temp, Path.Combine(directory, name));
         return DeliveryResult.Ok("250 written to pickup folder");
