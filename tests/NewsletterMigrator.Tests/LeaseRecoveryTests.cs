@@ -243,6 +243,8 @@ public sealed class LeaseRecoveryTests
         await SendingEngineTests.WaitUntilAsync(() => first.Smtp.Received(Subject).Count >= 2);
         // The crash: a graceful stop, which leaves the rows in hand leased as a kill would (nothing releases leases on stop).
         await first.StopHostAsync();
+        // A message handed over just before the stop is recorded once the slow server answers it; counts read before would miss it.
+        await first.Smtp.WaitUntilIdleAsync();
         first.Smtp.Delay = TimeSpan.Zero;
         var leased = await WithDatabaseAsync(first, db => db.OutboundMessages.CountAsync(m => m.CampaignId == id && m.Status == MessageStatus.Leased));
         Assert.True(leased >= 4, $"only {leased} row(s) were left leased; the test proves nothing");

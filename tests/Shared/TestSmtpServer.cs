@@ -49,6 +49,25 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     public bool IsRunning { get { lock (_gate) return _stop is not null; } }
 
+    private int _inFlight;
+
+    /// <summary>
+    /// Waits until no message is being answered, and none has started for a moment: a client stopped mid-send may
+    /// have handed over a message that the server (playing slow) records only after the client is gone.
+    /// </summary>
+    public async Task WaitUntilIdleAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Volatile.Read(ref _inFlight) > 0) quietSince = DateTime.UtcNow;
+            else if (DateTime.UtcNow - quietSince >= TimeSpan.FromMilliseconds(500)) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"{Volatile.Read(ref _inFlight)} message(s) still being answered");
+    }
+
     /// <summary>The next <paramref name="count"/> messages are read and then the connection is cut without a reply.</summary>
     public void DropNext(int count) => Interlocked.Exchange(ref _dropNext, count);
 
@@ -136,6 +155,14 @@ public sealed class TestSmtpServer : IAsyncDisposable
     private sealed class Store(TestSmtpServer owner) : MessageStore
     {
         public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction,
+            ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref owner._inFlight);
+            try { return await AnswerAsync(context, transaction, buffer, cancellationToken); }
+            finally { Interlocked.Decrement(ref owner._inFlight); }
+        }
+
+        private async Task<SmtpResponse> AnswerAsync(ISessionContext context, IMessageTransaction transaction,
             ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             foreach (var to in transaction.To) owner.Attempts.AddOrUpdate(to.AsAddress(), 1, (_, n) => n + 1);
