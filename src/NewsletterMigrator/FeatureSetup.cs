@@ -2,6 +2,7 @@ using NewsletterMigrator.Backups;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Dashboard;
+using NewsletterMigrator.Deliverability;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Newsletters;
@@ -39,6 +40,8 @@ public static class FeatureSetup
         builder.AddReaderRights();
         services.AddBackups();
         services.AddDashboard();
+        services.AddDeliverability();
+        services.AddScoped<CampaignHealth>();
         return builder;
     }
 }

@@ -25,6 +25,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
     public DbSet<StaffSecurityPolicy> StaffSecurityPolicies => Set<StaffSecurityPolicy>();
     public DbSet<StaffNewsletter> StaffNewsletters => Set<StaffNewsletter>();
+    public DbSet<DeliveryEvent> DeliveryEvents => Set<DeliveryEvent>();
+    public DbSet<MailboxMail> MailboxMails => Set<MailboxMail>();
+    public DbSet<MailboxState> MailboxStates => Set<MailboxState>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -145,6 +148,26 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasData(new StaffSecurityPolicy { Id = StaffSecurityPolicy.SingleId, RequireTwoFactor = TwoFactorRequirement.Admins });
         });
         builder.Entity<StaffUser>(e => e.Property(u => u.Language).HasMaxLength(8));
+        builder.Entity<DeliveryEvent>(e =>
+        {
+            // A campaign's report counts by campaign, kind and day; the newsletter's rates by newsletter and time.
+            e.HasIndex(x => new { x.CampaignId, x.Kind, x.AtUtc });
+            e.HasIndex(x => new { x.NewsletterId, x.AtUtc });
+            // The soft-bounce rule counts one address's recent soft bounces.
+            e.HasIndex(x => new { x.EmailHash, x.Kind, x.AtUtc });
+            e.Property(x => x.StatusCode).HasMaxLength(16);
+            e.Property(x => x.Source).HasMaxLength(16);
+        });
+        builder.Entity<MailboxMail>(e =>
+        {
+            e.HasIndex(x => x.ContentSha256).IsUnique();
+            e.HasIndex(x => x.ProcessedAtUtc);
+        });
+        builder.Entity<MailboxState>(e =>
+        {
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.HasData(new MailboxState { Id = MailboxState.SingleId });
+        });
         // An editor's newsletters: the row goes with the account and with the newsletter.
         builder.Entity<StaffNewsletter>(e =>
         {

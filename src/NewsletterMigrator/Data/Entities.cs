@@ -186,6 +186,8 @@ public sealed class ConsentEvent
     public string? PrivacyNoticeVersion { get; set; }
     /// <summary>For withdrawal and erasure: link, one-click header, admin, mail, phone or WhatsApp.</summary>
     public string? Channel { get; set; }
+    /// <summary>For a withdrawal: the campaign it is counted against in that campaign's report (issue 16), if any.</summary>
+    public int? CampaignId { get; set; }
 }
 
 /// <summary>

@@ -269,6 +269,9 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<bool?>("AgeConfirmed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("CampaignId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Channel")
                         .HasColumnType("TEXT");
 
@@ -454,6 +457,50 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("Contacts");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.DeliveryEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("AtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("CampaignId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("EmailHash")
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("OutboundMessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StatusCode")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NewsletterId", "AtUtc");
+
+                    b.HasIndex("CampaignId", "Kind", "AtUtc");
+
+                    b.HasIndex("EmailHash", "Kind", "AtUtc");
+
+                    b.ToTable("DeliveryEvents");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.ErasedSubscriber", b =>
                 {
                     b.Property<Guid>("SubscriberId")
@@ -577,6 +624,80 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("KeyChecks");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.MailboxMail", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("ContentSha256")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("OutboundMessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ProcessedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ReceivedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContentSha256")
+                        .IsUnique();
+
+                    b.HasIndex("ProcessedAtUtc");
+
+                    b.ToTable("MailboxMails");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.MailboxState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastErrorAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastSuccessAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeaseExpiresAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("NeedsAttentionCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("NeedsAttentionOldestUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MailboxStates");
+
+                    b.HasData(
+                        new
+                        {
+                            Id = 1,
+                            NeedsAttentionCount = 0
+                        });
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.Newsletter", b =>

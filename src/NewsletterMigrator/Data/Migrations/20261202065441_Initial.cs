@@ -107,11 +107,32 @@ namespace NewsletterMigrator.Data.Migrations
                     DoiTextSha256 = table.Column<string>(type: "TEXT", nullable: true),
                     AgeConfirmed = table.Column<bool>(type: "INTEGER", nullable: true),
                     PrivacyNoticeVersion = table.Column<string>(type: "TEXT", nullable: true),
-                    Channel = table.Column<string>(type: "TEXT", nullable: true)
+                    Channel = table.Column<string>(type: "TEXT", nullable: true),
+                    CampaignId = table.Column<int>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_ConsentEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeliveryEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    AtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    CampaignId = table.Column<int>(type: "INTEGER", nullable: true),
+                    OutboundMessageId = table.Column<long>(type: "INTEGER", nullable: true),
+                    EmailHash = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    StatusCode = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    Source = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeliveryEvents", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -142,6 +163,42 @@ namespace NewsletterMigrator.Data.Migrations
                 constraints: table =>
                 {
                     table.PrimaryKey("PK_KeyChecks", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MailboxMails",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ContentSha256 = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    ProcessedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ReceivedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    OutboundMessageId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Outcome = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MailboxMails", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MailboxStates",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", nullable: true),
+                    LeaseExpiresAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastSuccessAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastErrorAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastError = table.Column<string>(type: "TEXT", nullable: true),
+                    NeedsAttentionCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    NeedsAttentionOldestUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MailboxStates", x => x.Id);
                 });
 
             migrationBuilder.CreateTable(
@@ -643,6 +700,11 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.InsertData(
+                table: "MailboxStates",
+                columns: new[] { "Id", "LastError", "LastErrorAtUtc", "LastSuccessAtUtc", "LeaseExpiresAtUtc", "LeaseOwner", "NeedsAttentionCount", "NeedsAttentionOldestUtc" },
+                values: new object[] { 1, null, null, null, null, null, 0, null });
+
+            migrationBuilder.InsertData(
                 table: "StaffSecurityPolicies",
                 columns: new[] { "Id", "RequireTwoFactor" },
                 values: new object[] { 1, 1 });
@@ -742,6 +804,21 @@ namespace NewsletterMigrator.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_DeliveryEvents_CampaignId_Kind_AtUtc",
+                table: "DeliveryEvents",
+                columns: new[] { "CampaignId", "Kind", "AtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryEvents_EmailHash_Kind_AtUtc",
+                table: "DeliveryEvents",
+                columns: new[] { "EmailHash", "Kind", "AtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryEvents_NewsletterId_AtUtc",
+                table: "DeliveryEvents",
+                columns: new[] { "NewsletterId", "AtUtc" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_ErasedSubscribers_EmailHash",
                 table: "ErasedSubscribers",
                 column: "EmailHash");
@@ -755,6 +832,17 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "IX_ImportIssues_ImportBatchId",
                 table: "ImportIssues",
                 column: "ImportBatchId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxMails_ContentSha256",
+                table: "MailboxMails",
+                column: "ContentSha256",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxMails_ProcessedAtUtc",
+                table: "MailboxMails",
+                column: "ProcessedAtUtc");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Newsletters_Slug",
@@ -901,6 +989,9 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "ConsentTexts");
 
             migrationBuilder.DropTable(
+                name: "DeliveryEvents");
+
+            migrationBuilder.DropTable(
                 name: "ErasedSubscribers");
 
             migrationBuilder.DropTable(
@@ -908,6 +999,12 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "KeyChecks");
+
+            migrationBuilder.DropTable(
+                name: "MailboxMails");
+
+            migrationBuilder.DropTable(
+                name: "MailboxStates");
 
             migrationBuilder.DropTable(
                 name: "OutboundMessages");

@@ -1,0 +1,18 @@
+namespace NewsletterMigrator.Deliverability;
+
+/// <summary>Where bounces go and how the app hears back from the mailboxes (issue 16); section "Bounces".</summary>
+public sealed class BouncesOptions
+{
+    public const string Section = "Bounces";
+
+    /// <summary>The local part before "+token" of the VERP return path (bounce+TOKEN@domain).</summary>
+    public string ReturnPathLocalPart { get; set; } = "bounce";
+
+    /// <summary>The domain of the VERP return path; empty: the envelope sender stays the newsletter's sender address.</summary>
+    public string? ReturnPathDomain { get; set; }
+
+    /// <summary>The IMAP mailbox the return path, the feedback loops and the unsubscribe address deliver to; off while its host is empty.</summary>
+    public BounceMailboxOptions Imap { get; set; } = new();
+
+    public bool VerpEnabled => !string.IsNullOrWhiteSpace(ReturnPathDomain);
+}

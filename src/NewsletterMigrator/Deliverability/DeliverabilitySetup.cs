@@ -1,0 +1,11 @@
+namespace NewsletterMigrator.Deliverability;
+
+public static class DeliverabilitySetup
+{
+    public static IServiceCollection AddDeliverability(this IServiceCollection services)
+    {
+        services.AddOptions<BouncesOptions>().BindConfiguration(BouncesOptions.Section).ValidateOnStart();
+        services.AddScoped<MailboxReportProcessor>();
+        return services;
+    }
+}
