@@ -32,6 +32,12 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     public ConcurrentQueue<MimeMessage> Messages { get; } = new();
 
+    private readonly ConcurrentDictionary<MimeMessage, string> _envelopeSenders = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The envelope sender (MAIL FROM) a received message came with, where bounces go: "" for the null sender.</summary>
+    public string EnvelopeSender(MimeMessage message) =>
+        _envelopeSenders.TryGetValue(message, out var sender) ? sender : throw new ArgumentException("Not a message this server received.", nameof(message));
+
     /// <summary>Recipient address → the reply to give at the end of DATA instead of accepting (e.g. 550 5.1.1).</summary>
     public ConcurrentDictionary<string, SmtpResponse> Refuse { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -178,7 +184,10 @@ public sealed class TestSmtpServer : IAsyncDisposable
                 if (owner.Refuse.TryGetValue(to.AsAddress(), out var refusal)) return refusal;
             }
             await using var stream = new MemoryStream(buffer.ToArray());
-            owner.Messages.Enqueue(await MimeMessage.LoadAsync(stream, cancellationToken));
+            var message = await MimeMessage.LoadAsync(stream, cancellationToken);
+            // Recorded before the message is listed: whoever sees it can ask for its envelope.
+            owner._envelopeSenders[message] = transaction.From is { User.Length: > 0 } from ? from.AsAddress() : "";
+            owner.Messages.Enqueue(message);
             return SmtpResponse.Ok;
         }
     }

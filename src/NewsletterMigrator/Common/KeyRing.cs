@@ -21,6 +21,7 @@ public sealed class KeyRing
         RecoveryCodeHmacKey = Derive(masterKey, "recovery-code-hmac");
         BackupKeyRingKey = Derive(masterKey, "backup-key-ring-aes-gcm");
         BackupManifestMacKey = Derive(masterKey, "backup-manifest-hmac");
+        ReturnPathKey = Derive(masterKey, "verp-return-path-hmac");
     }
 
     public byte[] PhoneHmacKey { get; }
@@ -35,6 +36,8 @@ public sealed class KeyRing
     public byte[] BackupKeyRingKey { get; }
     /// <summary>Signs a backup archive's manifest (see Backups.BackupArchive.Mac): only the master key's holder makes an archive restore accepts.</summary>
     public byte[] BackupManifestMacKey { get; }
+    /// <summary>Signs the outbox row id in a mail's VERP return path (bounce+TOKEN@domain), so a forged bounce names no other row.</summary>
+    public byte[] ReturnPathKey { get; }
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));

@@ -101,6 +101,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.HasIndex(m => m.SubscriberId);
             // The per-hour cap counts what left in the last hour.
             e.HasIndex(m => m.SentAtUtc);
+            // A bounce without a VERP token is matched by the Message-ID of the returned mail (issue 16).
+            e.HasIndex(m => m.MessageId);
             // The live progress bar counts a campaign's rows by status, and those sent in the last minute, on every
             // poll (test mails of a campaign share its id, hence the kind): without this index every poll read all
             // of a campaign's table rows, with it the counts come from the index alone.

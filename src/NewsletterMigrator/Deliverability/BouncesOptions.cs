@@ -14,5 +14,10 @@ public sealed class BouncesOptions
     /// <summary>The IMAP mailbox the return path, the feedback loops and the unsubscribe address deliver to; off while its host is empty.</summary>
     public BounceMailboxOptions Imap { get; set; } = new();
 
+    /// <summary>Soft bounces of one address on this many separate Berlin days within <see cref="SoftBounceWindow"/> count as a hard bounce.</summary>
+    public int SoftBounceLimit { get; set; } = 3;
+
+    public TimeSpan SoftBounceWindow { get; set; } = TimeSpan.FromDays(30);
+
     public bool VerpEnabled => !string.IsNullOrWhiteSpace(ReturnPathDomain);
 }

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Sending;
+
 namespace NewsletterMigrator.Deliverability;
 
 public static class DeliverabilitySetup
@@ -5,7 +8,13 @@ public static class DeliverabilitySetup
     public static IServiceCollection AddDeliverability(this IServiceCollection services)
     {
         services.AddOptions<BouncesOptions>().BindConfiguration(BouncesOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BouncesOptions>, ReturnPathOptionsValidator>();
+        services.AddSingleton<VerpAddress>();
         services.AddScoped<MailboxReportProcessor>();
+        services.AddScoped<ReportTarget>();
+        services.AddScoped<DeliveryEventLog>();
+        services.AddScoped<ReportEffects>();
+        services.AddScoped<IDeliveryOutcomes, SmtpRefusals>();
         return services;
     }
 }

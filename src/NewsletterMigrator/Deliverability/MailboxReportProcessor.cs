@@ -10,9 +10,12 @@ namespace NewsletterMigrator.Deliverability;
 /// Processes one mail from the bounce mailbox exactly once: classifies it, carries out what it means, and records it
 /// under the hash of its bytes in the same transaction. The caller files the mail in the folder its kind names.
 /// </summary>
-public sealed class MailboxReportProcessor(AppDbContext db, TimeProvider clock)
+public sealed class MailboxReportProcessor(AppDbContext db, ReportEffects effects, TimeProvider clock)
 {
-    /// <returns>The kind the mail was found to be, now or when it was first processed.</returns>
+    /// <returns>
+    /// The kind the mail was filed as, now or when it was first processed: a bounce or complaint about no mail of ours
+    /// is Unknown (left for a person), as is an unsubscribe mail whose token is not valid.
+    /// </returns>
     public async Task<ReportKind> ProcessAsync(byte[] rawMessage, CancellationToken ct = default)
     {
         var sha = SHA256.HashData(rawMessage);
@@ -22,12 +25,14 @@ public sealed class MailboxReportProcessor(AppDbContext db, TimeProvider clock)
         using var stream = new MemoryStream(rawMessage, writable: false);
         var message = await MimeMessage.LoadAsync(stream, ct);
         var report = ReportClassifier.Classify(message);
+        var receivedAt = message.Date == DateTimeOffset.MinValue ? (DateTime?)null : message.Date.UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // Placeholder of the base commit: the effects' engineer carries out the report here, in this transaction.
+        // The effects and the once-only record commit together: a crash in between leaves neither, and the mail is read again.
+        var effect = await effects.ApplyAsync(report, receivedAt, ct);
         db.MailboxMails.Add(new MailboxMail
         {
-            ContentSha256 = sha, Kind = report.Kind, ProcessedAtUtc = clock.GetUtcNow().UtcDateTime,
-            ReceivedAtUtc = message.Date == DateTimeOffset.MinValue ? null : message.Date.UtcDateTime,
+            ContentSha256 = sha, Kind = effect.Kind, ProcessedAtUtc = clock.GetUtcNow().UtcDateTime,
+            ReceivedAtUtc = receivedAt, OutboundMessageId = effect.OutboundMessageId, Outcome = effect.Outcome,
         });
         try
         {
@@ -39,6 +44,6 @@ public sealed class MailboxReportProcessor(AppDbContext db, TimeProvider clock)
             // Another instance processed the same mail a moment ago: its record stands.
             return await db.MailboxMails.Where(m => m.ContentSha256 == sha).Select(m => m.Kind).FirstAsync(ct);
         }
-        return report.Kind;
+        return effect.Kind;
     }
 }

@@ -8,9 +8,10 @@ namespace NewsletterMigrator.Sending;
 
 /// <summary>What happened to one leased row, waiting to be written.</summary>
 /// <param name="DoiTextSha256">For a DOI mail: the hash of the text as it was sent (C43), which the ledger's DoiSent entry keeps.</param>
+/// <param name="Bounced">The recipient was refused (C37); <paramref name="SenderRefused"/>: our side was.</param>
 internal sealed record RowResult(
     OutboundMessage Row, MessageStatus Status, string? Reply, DateTime At, DateTime? NextAttemptAtUtc, bool CountsAsAttempt,
-    Subscriber? Subscriber = null, bool Bounced = false, string? DoiTextSha256 = null);
+    Subscriber? Subscriber = null, bool Bounced = false, string? DoiTextSha256 = null, bool SenderRefused = false, string? StatusCode = null);
 
 /// <summary>
 /// Collects delivery results and writes them in one short transaction per flush (every few dozen
@@ -19,7 +20,7 @@ internal sealed record RowResult(
 /// only once the lease expires) and the row is sent again with the same Message-ID, which is the
 /// documented, recognisable duplicate.
 /// </summary>
-internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys, string owner, ILogger logger)
+internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner, ILogger logger)
 {
     private const int FlushSize = 50;
     private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(500);
@@ -67,6 +68,7 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys,
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var outcomes = scope.ServiceProvider.GetRequiredService<IDeliveryOutcomes>();
         await db.Database.OpenConnectionAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await using var update = PrepareUpdate(db.Database.GetDbConnection(), transaction.GetDbTransaction());
@@ -95,7 +97,8 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys,
             {
                 firstNewsletter.Add(r.Subscriber.Id);
             }
-            if (r.Bounced && r.Subscriber is not null) await MarkBouncedAsync(db, r.Subscriber, r.Reply ?? "", r.At, ct);
+            if (r.Bounced) await outcomes.RecipientRefusedAsync(r.Row, r.StatusCode, r.Reply ?? "", r.At, ct);
+            if (r.SenderRefused) await outcomes.SenderRefusedAsync(r.Row, r.StatusCode, r.At, ct);
         }
         if (firstNewsletter.Count > 0)
         {
@@ -120,17 +123,5 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, KeyRing keys,
         command.Parameters["$owner"].Value = owner;
         command.Prepare();
         return command;
-    }
-
-    private async Task MarkBouncedAsync(AppDbContext db, Subscriber subscriber, string reply, DateTime now, CancellationToken ct)
-    {
-        await db.Subscribers.Where(s => s.Id == subscriber.Id && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending))
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SubscriberStatus.Bounced), ct);
-        var hash = SuppressionHash.Email(keys, subscriber.EmailKey);
-        if (!await db.Suppressions.AnyAsync(s => s.Kind == SuppressionKind.Email && s.Hash == hash, ct)
-            && !db.Suppressions.Local.Any(s => s.Kind == SuppressionKind.Email && s.Hash.AsSpan().SequenceEqual(hash)))
-        {
-            db.Suppressions.Add(new Suppression { Kind = SuppressionKind.Email, Hash = hash, Reason = "hard bounce: " + reply, CreatedAtUtc = now });
-        }
     }
 }

@@ -6,6 +6,7 @@ using MimeKit;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Deliverability;
 using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Sending;
@@ -24,7 +25,7 @@ public sealed class DeliveryWorker(
     DkimSigning dkim,
     IOptions<SmtpOptions> smtp,
     IOptions<SendingOptions> sending,
-    KeyRing keys,
+    VerpAddress returnPaths,
     FanOutGate fanOuts,
     InstanceIdentity instance,
     TimeProvider clock,
@@ -82,7 +83,7 @@ public sealed class DeliveryWorker(
             if (batch.Rows.Count == 0) return 0;
         }
 
-        var results = new DeliveryResults(scopes, keys, _owner, logger);
+        var results = new DeliveryResults(scopes, _owner, logger);
         var slots = Math.Min(smtp.Value.MaxConnections, batch.Rows.Count);
         // One connection and one database context per slot: neither is thread-safe, both are reused per row.
         var available = new ConcurrentBag<Slot>();
@@ -214,7 +215,8 @@ public sealed class DeliveryWorker(
         dkim.Sign(message);
 
         using var permit = await limiter.AcquireAsync(1, ct);
-        var result = await slot.Transport.SendAsync(message, ct);
+        // Every outbox mail gets its own return path, so a bounce that comes back by mail names its row (issue 16).
+        var result = await slot.Transport.SendAsync(message, returnPaths.For(row.Id), ct);
         now = clock.GetUtcNow().UtcDateTime;
         var reply = Redact.Text(result.Reply);
         switch (result.Outcome)
@@ -226,7 +228,7 @@ public sealed class DeliveryWorker(
                 return;
             case DeliveryOutcome.PermanentFailure when result.SenderRejected && campaign is not null && row.Kind == MessageKind.Campaign:
                 // C37: our side was refused; the recipient is not to blame. Keep the row, stop the campaign.
-                results.Add(new RowResult(row, MessageStatus.Queued, reply, now, now, true));
+                results.Add(new RowResult(row, MessageStatus.Queued, reply, now, now, true, SenderRefused: true, StatusCode: result.StatusCode));
                 logger.LogWarning("Campaign {CampaignId} paused: the server refused the sender: {Reply}", campaign.Id, reply);
                 await PauseAsync([campaign.Id], batch, $"sender refused: {reply}", ct);
                 return;
@@ -238,7 +240,8 @@ public sealed class DeliveryWorker(
             default:
                 // A failed row is never due again, so its due time records when it failed: a campaign row would
                 // otherwise keep the campaign's start, and the dashboard's "failed in the last hour" would miss it.
-                results.Add(new RowResult(row, MessageStatus.Failed, reply, now, now, true, subscriber, Bounced: result.RecipientRejected));
+                results.Add(new RowResult(row, MessageStatus.Failed, reply, now, now, true, subscriber, Bounced: result.RecipientRejected,
+                    SenderRefused: result.SenderRejected, StatusCode: result.StatusCode));
                 logger.LogWarning("Message {MessageRowId} failed: {Reply}", row.Id, reply);
                 // A refused recipient says nothing about the server's health.
                 if (result.RecipientRejected) return;

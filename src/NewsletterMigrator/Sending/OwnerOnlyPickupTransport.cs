@@ -11,7 +11,7 @@ namespace NewsletterMigrator.Sending;
 /// </summary>
 public sealed class OwnerOnlyPickupTransport(string directory) : IMailTransport
 {
-    public async Task<DeliveryResult> SendAsync(MimeMessage message, CancellationToken ct)
+    public async Task<DeliveryResult> SendAsync(MimeMessage message, MailboxAddress? envelopeSender, CancellationToken ct)
     {
         PrivateFiles.CreateDirectory(directory);
         var name = $"{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid():N}.eml";

@@ -15,12 +15,14 @@ public sealed class SmtpTransport(SmtpOptions options) : IMailTransport
     private readonly SmtpClient _client = new() { Timeout = 60_000 };
     private int _sentOnConnection;
 
-    public async Task<DeliveryResult> SendAsync(MimeMessage message, CancellationToken ct)
+    public async Task<DeliveryResult> SendAsync(MimeMessage message, MailboxAddress? envelopeSender, CancellationToken ct)
     {
         try
         {
             await EnsureConnectedAsync(ct);
-            var reply = await _client.SendAsync(message, ct);
+            var reply = envelopeSender is null
+                ? await _client.SendAsync(message, ct)
+                : await _client.SendAsync(message, envelopeSender, message.To.Mailboxes.Concat(message.Cc.Mailboxes).Concat(message.Bcc.Mailboxes), ct);
             _sentOnConnection++;
             return DeliveryResult.Ok(string.IsNullOrEmpty(reply) ? "250 OK" : "250 " + reply);
         }
@@ -53,12 +55,13 @@ public sealed class SmtpTransport(SmtpOptions options) : IMailTransport
     public static DeliveryResult Classify(SmtpErrorCode errorCode, int code, string text)
     {
         var reply = $"{code} {text}";
-        if (code is >= 400 and < 500) return new DeliveryResult(DeliveryOutcome.TemporaryFailure, reply);
         var enhanced = EnhancedCode.Match(text) is { Success: true } m ? m.Groups[1].Value : "";
+        var status = enhanced.Length > 0 ? enhanced : code.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (code is >= 400 and < 500) return new DeliveryResult(DeliveryOutcome.TemporaryFailure, reply, StatusCode: status);
         var senderSide = errorCode == SmtpErrorCode.SenderNotAccepted
                          || enhanced is "5.1.7" or "5.1.8" || enhanced.StartsWith("5.7.", StringComparison.Ordinal);
         var recipient = !senderSide && errorCode == SmtpErrorCode.RecipientNotAccepted && RecipientCodes.Contains(enhanced);
-        return new DeliveryResult(DeliveryOutcome.PermanentFailure, reply, recipient, senderSide);
+        return new DeliveryResult(DeliveryOutcome.PermanentFailure, reply, recipient, senderSide, status);
     }
 
     private async Task EnsureConnectedAsync(CancellationToken ct)

@@ -20,6 +20,7 @@ public static class SubscribersSetup
             .ValidateOnStart();
         services.AddScoped<ManageService>();
         services.AddScoped<SuppressionList>();
+        services.AddScoped<BounceMarks>();
         services.AddScoped<ErasureService>();
         services.AddScoped<PhoneObjections>();
         services.AddScoped<InformalWithdrawals>();

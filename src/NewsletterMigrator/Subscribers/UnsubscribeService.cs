@@ -16,6 +16,10 @@ public static class WithdrawalChannel
     public const string Letter = "letter";
     /// <summary>A STOP reply through the WhatsApp Cloud API webhook (C41).</summary>
     public const string WhatsApp = "whatsapp";
+    /// <summary>A mail to the List-Unsubscribe mailto address with the reader's token in the subject (C12, C44).</summary>
+    public const string Mailto = "mailto";
+    /// <summary>A spam complaint through a mailbox provider's feedback loop (ARF, issue 16).</summary>
+    public const string Complaint = "complaint";
 
     /// <summary>The channels staff pick from when they record a withdrawal by hand.</summary>
     public static readonly string[] Informal = [Mail, Phone, Letter];
@@ -41,12 +45,23 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
     }
 
     /// <summary>Ends every pending or confirmed subscription of the address (all newsletters); returns how many.</summary>
-    public async Task<int> WithdrawAddressAsync(string emailKey, string channel, CancellationToken ct = default)
+    public Task<int> WithdrawAddressAsync(string emailKey, string channel, CancellationToken ct = default) =>
+        WithdrawAddressAsync(emailKey, channel, reportedMail: null, ct);
+
+    /// <param name="reportedMail">The mail a complaint was about: its reader's withdrawal is counted against its campaign.</param>
+    public async Task<int> WithdrawAddressAsync(string emailKey, string channel, OutboundMessage? reportedMail, CancellationToken ct = default)
     {
         // Through the (newsletter, address) index, one seek per newsletter: the address alone has no index, and an
         // opt-out list asks this once per address.
         var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
-        return await WithdrawAllAsync(db.Subscribers.Where(s => newsletterIds.Contains(s.NewsletterId) && s.EmailKey == emailKey), channel, ct);
+        var active = await db.Subscribers.Where(s => newsletterIds.Contains(s.NewsletterId) && s.EmailKey == emailKey)
+            .Where(s => s.Status == SubscriberStatus.Pending || s.Status == SubscriberStatus.Confirmed).ToListAsync(ct);
+        foreach (var subscriber in active)
+        {
+            var campaignId = reportedMail is { Kind: MessageKind.Campaign } && reportedMail.SubscriberId == subscriber.Id ? reportedMail.CampaignId : null;
+            await WithdrawAsync(subscriber, channel, campaignId, ct);
+        }
+        return active.Count;
     }
 
     /// <summary>Ends every pending or confirmed subscription that came from one of the contacts; returns how many.</summary>
@@ -61,7 +76,14 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
     }
 
     /// <summary>Unsubscribes a tracked subscriber with the channel on the ledger; nothing happens when already unsubscribed.</summary>
-    public async Task WithdrawAsync(Subscriber subscriber, string channel, CancellationToken ct = default)
+    public Task WithdrawAsync(Subscriber subscriber, string channel, CancellationToken ct = default) =>
+        WithdrawAsync(subscriber, channel, campaignId: null, ct);
+
+    /// <param name="campaignId">
+    /// The campaign the withdrawal is counted against in its report (issue 16.3): the one a report was about where known,
+    /// else the last campaign mail the reader was sent. Set when the event is written: the ledger is append-only.
+    /// </param>
+    public async Task WithdrawAsync(Subscriber subscriber, string channel, int? campaignId, CancellationToken ct = default)
     {
         if (subscriber.Status == SubscriberStatus.Unsubscribed) return;
 
@@ -71,6 +93,9 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
         // and the ledger holds one Withdrawn event; an erased subscriber has nothing left to withdraw.
         if (!await db.LockAsync(subscriber, ct) || subscriber.Status == SubscriberStatus.Unsubscribed) return;
         var now = clock.GetUtcNow().UtcDateTime;
+        campaignId ??= await db.OutboundMessages
+            .Where(m => m.SubscriberId == subscriber.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Sent)
+            .OrderByDescending(m => m.SentAtUtc).Select(m => m.CampaignId).FirstOrDefaultAsync(ct);
         subscriber.Status = SubscriberStatus.Unsubscribed;
         subscriber.UnsubscribedAtUtc = now;
         db.ConsentEvents.Add(new ConsentEvent
@@ -80,6 +105,7 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
             Kind = ConsentEventKind.Withdrawn,
             OccurredAtUtc = now,
             Channel = channel,
+            CampaignId = campaignId,
         });
         await db.SaveChangesAsync(ct);
         await db.OutboundMessages

@@ -862,6 +862,8 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("MessageId");
+
                     b.HasIndex("SentAtUtc");
 
                     b.HasIndex("SubscriberId");

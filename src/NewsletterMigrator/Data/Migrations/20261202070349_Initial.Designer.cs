@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202065441_Initial")]
+    [Migration("20261202070349_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -864,6 +864,8 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("MessageId");
 
                     b.HasIndex("SentAtUtc");
 

@@ -862,6 +862,11 @@ namespace NewsletterMigrator.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_MessageId",
+                table: "OutboundMessages",
+                column: "MessageId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_OutboundMessages_SentAtUtc",
                 table: "OutboundMessages",
                 column: "SentAtUtc");

@@ -1,0 +1,31 @@
+using NewsletterMigrator.Campaigns;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
+using NewsletterMigrator.Subscribers;
+
+namespace NewsletterMigrator.Deliverability;
+
+/// <summary>
+/// What a refusal while sending means (C37), the same as the report of it by mail would: a refused recipient is a hard
+/// bounce (reader bounced, address suppressed), a refused sender is recorded and never touches the reader (the delivery
+/// worker pauses the campaign). Both are delivery events, so the reports count both paths.
+/// </summary>
+public sealed class SmtpRefusals(AppDbContext db, DeliveryEventLog events, BounceMarks bounces, CampaignHealth health) : IDeliveryOutcomes
+{
+    public async Task RecipientRefusedAsync(OutboundMessage row, string? statusCode, string redactedReply, DateTime at, CancellationToken ct)
+    {
+        events.Add(DeliveryEventKind.HardBounce, row, statusCode, DeliveryEventLog.Smtp, at);
+        await bounces.MarkAsync(row, redactedReply, at, ct);
+        if (row is { Kind: MessageKind.Campaign, CampaignId: { } campaignId })
+        {
+            await db.SaveChangesAsync(ct);
+            await health.CheckAsync(campaignId, ct);
+        }
+    }
+
+    public Task SenderRefusedAsync(OutboundMessage row, string? statusCode, DateTime at, CancellationToken ct)
+    {
+        events.Add(DeliveryEventKind.SenderRefusal, row, statusCode, DeliveryEventLog.Smtp, at);
+        return Task.CompletedTask;
+    }
+}
