@@ -31,6 +31,7 @@ public sealed class TestDovecot : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private int _ownLogins;
 
     /// <summary>Null where Dovecot can run here; else why not, for a skipped test.</summary>
     public static string? MissingReason => File.Exists(DovecotPath)
@@ -142,6 +143,7 @@ public sealed class TestDovecot : IAsyncDisposable
     public async Task<ImapClient> ConnectAsync()
     {
         var client = new ImapClient();
+        Interlocked.Increment(ref _ownLogins);
         await client.ConnectAsync("127.0.0.1", Port, SecureSocketOptions.None);
         await client.AuthenticateAsync(UserName, Password);
         return client;
@@ -202,6 +204,9 @@ public sealed class TestDovecot : IAsyncDisposable
 
     /// <summary>The successful IMAP logins so far, from Dovecot's own log.</summary>
     public int Logins => File.Exists(LogPath) ? File.ReadLines(LogPath).Count(l => l.Contains("imap-login: Info: Login:")) : 0;
+
+    /// <summary>The logins not made by this class's own client (<see cref="ConnectAsync"/>): the app's.</summary>
+    public int ReaderLogins => Logins - Volatile.Read(ref _ownLogins);
 
     private async Task WaitUntilListeningAsync()
     {
