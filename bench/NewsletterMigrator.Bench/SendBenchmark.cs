@@ -244,7 +244,7 @@ public static class SendBenchmark
     }
 
     // Linux: writing 5 to clear_refs resets VmHWM, so the peak covers the campaign alone.
-    private static void ResetPeakMemory()
+    internal static void ResetPeakMemory()
     {
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
     }
@@ -269,7 +269,7 @@ public static class SendBenchmark
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException) { return (0, 0); }
     }
 
-    private static long ProcStatusMb(string field)
+    internal static long ProcStatusMb(string field)
     {
         try
         {

@@ -9,12 +9,16 @@ public static class DeliverabilitySetup
     {
         services.AddOptions<BouncesOptions>().BindConfiguration(BouncesOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BouncesOptions>, ReturnPathOptionsValidator>();
+        services.AddSingleton<IValidateOptions<BouncesOptions>, BounceMailboxOptionsValidator>();
         services.AddSingleton<VerpAddress>();
         services.AddScoped<MailboxReportProcessor>();
         services.AddScoped<ReportTarget>();
         services.AddScoped<DeliveryEventLog>();
         services.AddScoped<ReportEffects>();
         services.AddScoped<IDeliveryOutcomes, SmtpRefusals>();
+        services.AddScoped<MailboxStatus>();
+        // Does nothing while Bounces:Imap:Host is empty.
+        services.AddHostedService<MailboxReader>();
         return services;
     }
 }

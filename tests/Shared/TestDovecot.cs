@@ -1,0 +1,276 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Security;
+using MimeKit;
+
+namespace NewsletterMigrator.Testing;
+
+/// <summary>
+/// A throwaway Dovecot (Debian's dovecot-imapd) on a loopback port: its own configuration, sockets, log and maildir in a
+/// temporary folder, one user with a random password, plain IMAP without TLS. Killed and deleted on dispose.
+/// Dovecot refuses to run its login processes as root and to open mail as uid 0, so under root (CI, containers) the
+/// packaged users do the work: logins as dovenull, internal processes as dovecot, the mail as nobody, who owns the maildir.
+/// Run as another user, everything runs as that user.
+/// </summary>
+public sealed class TestDovecot : IAsyncDisposable
+{
+    public const string DovecotPath = "/usr/sbin/dovecot";
+    public const string UserName = "bounces";
+
+    /// <summary>What Dovecot 2.3 offers after login; <see cref="StartAsync"/> can take some away to test the fallbacks.</summary>
+    private const string FullCapability = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS " +
+        "THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE " +
+        "QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE " +
+        "SAVEDATE LITERAL+ NOTIFY";
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private int _ownLogins;
+
+    /// <summary>Null where Dovecot can run here; else why not, for a skipped test.</summary>
+    public static string? MissingReason => File.Exists(DovecotPath)
+        ? null
+        : $"Dovecot is not installed at {DovecotPath} (apt-get install dovecot-imapd)";
+
+    private TestDovecot(string directory, int port, string password, Process process)
+    {
+        Directory = directory;
+        Port = port;
+        Password = password;
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string Directory { get; }
+    public int Port { get; }
+    public string Password { get; }
+    public string LogPath => Path.Combine(Directory, "dovecot.log");
+
+    /// <param name="without">Capabilities the server does not announce after login, e.g. "IDLE" or "MOVE".</param>
+    public static async Task<TestDovecot> StartAsync(params string[] without)
+    {
+        if (MissingReason is { } reason || !OperatingSystem.IsLinux()) throw new InvalidOperationException(MissingReason ?? "Dovecot runs on Linux only.");
+        var directory = System.IO.Directory.CreateTempSubdirectory("nm-dovecot-").FullName;
+        var port = FreePort();
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+        var (loginUser, internalUser, mailUid, mailGid) = Users();
+        var mail = Path.Combine(directory, "mail");
+        System.IO.Directory.CreateDirectory(mail);
+        if (geteuid() == 0)
+        {
+            // nobody must pass through the temporary folder (created 0700) to reach its maildir.
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            if (chown(mail, mailUid, mailGid) != 0) throw new IOException($"chown of {mail} failed ({Marshal.GetLastPInvokeError()})");
+        }
+        await File.WriteAllTextAsync(Path.Combine(directory, "users"), $"{UserName}:{{PLAIN}}{password}\n");
+        var capability = string.Join(' ', FullCapability.Split(' ').Where(c => !without.Contains(c, StringComparer.OrdinalIgnoreCase)));
+        var config = Path.Combine(directory, "dovecot.conf");
+        await File.WriteAllTextAsync(config, $$"""
+            base_dir = {{directory}}/run
+            state_dir = {{directory}}/state
+            log_path = {{directory}}/dovecot.log
+            protocols = imap
+            listen = 127.0.0.1
+            ssl = no
+            disable_plaintext_auth = no
+            auth_mechanisms = plain login
+            default_login_user = {{loginUser}}
+            default_internal_user = {{internalUser}}
+            default_internal_group = {{internalUser}}
+            first_valid_uid = 1
+            mail_location = maildir:{{mail}}/%u
+            # A test's mailbox need not survive a power cut; the bench appends 10,000 mails.
+            mail_fsync = never
+            imap_capability = {{capability}}
+            passdb {
+              driver = passwd-file
+              args = scheme=PLAIN username_format=%u {{directory}}/users
+            }
+            userdb {
+              driver = static
+              args = uid={{mailUid}} gid={{mailGid}} home={{mail}}/%u
+            }
+            service imap-login {
+              inet_listener imap {
+                address = 127.0.0.1
+                port = {{port}}
+              }
+              inet_listener imaps {
+                port = 0
+              }
+            }
+            """);
+        var start = new ProcessStartInfo(DovecotPath) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-F", "-c", config }) start.ArgumentList.Add(a);
+        var server = new TestDovecot(directory, port, password, Process.Start(start)!);
+        try
+        {
+            await server.WaitUntilListeningAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The app's settings for this mailbox, plus <paramref name="extra"/>.</summary>
+    public Dictionary<string, string?> Settings(params (string Key, string? Value)[] extra)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Bounces:Imap:Host"] = "127.0.0.1",
+            ["Bounces:Imap:Port"] = Port.ToString(),
+            ["Bounces:Imap:Security"] = "None",
+            ["Bounces:Imap:UserName"] = UserName,
+            ["Bounces:Imap:Password"] = Password,
+        };
+        foreach (var (key, value) in extra) settings[key] = value;
+        return settings;
+    }
+
+    /// <summary>A client logged in to the test user's mailbox, as staff's mail client would be.</summary>
+    public async Task<ImapClient> ConnectAsync()
+    {
+        var client = new ImapClient();
+        Interlocked.Increment(ref _ownLogins);
+        await client.ConnectAsync("127.0.0.1", Port, SecureSocketOptions.None);
+        await client.AuthenticateAsync(UserName, Password);
+        return client;
+    }
+
+    /// <summary>Puts mails into the inbox with IMAP APPEND, as a mail server delivering them would, optionally with their arrival time.</summary>
+    public async Task AppendAsync(IEnumerable<byte[]> mails, DateTimeOffset? arrivedAt = null)
+    {
+        using var client = await ConnectAsync();
+        var batch = new List<IAppendRequest>();
+        foreach (var raw in mails)
+        {
+            batch.Add(new AppendRequest(MimeMessage.Load(new MemoryStream(raw)), MessageFlags.None) { InternalDate = arrivedAt });
+            // MULTIAPPEND: many mails in one command, as the bench needs thousands.
+            if (batch.Count == 200) await FlushAsync();
+        }
+        await FlushAsync();
+        await client.DisconnectAsync(true);
+
+        async Task FlushAsync()
+        {
+            if (batch.Count == 0) return;
+            await client.Inbox.AppendAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    public Task AppendAsync(params string[] mails) => AppendAsync(mails.Select(m => Encoding.UTF8.GetBytes(m.ReplaceLineEndings("\r\n"))));
+
+    /// <summary>Every folder with the mails in it, by full name (e.g. "Processed.HardBounce"), read with one client.</summary>
+    public async Task<Dictionary<string, int>> FolderCountsAsync()
+    {
+        using var client = await ConnectAsync();
+        var counts = new Dictionary<string, int>();
+        foreach (var folder in await client.GetFoldersAsync(client.PersonalNamespaces[0], StatusItems.Count))
+            counts[folder.FullName] = folder.Count;
+        await client.DisconnectAsync(true);
+        return counts;
+    }
+
+    /// <summary>The raw bytes of each mail in a folder, as an IMAP client fetching BODY.PEEK[] gets them.</summary>
+    public async Task<List<byte[]>> FetchRawAsync(string folder = "INBOX")
+    {
+        using var client = await ConnectAsync();
+        var open = folder == "INBOX" ? client.Inbox : await client.GetFolderAsync(folder);
+        await open.OpenAsync(FolderAccess.ReadOnly);
+        var mails = new List<byte[]>();
+        foreach (var uid in await open.SearchAsync(MailKit.Search.SearchQuery.All))
+        {
+            await using var stream = await open.GetStreamAsync(uid);
+            var raw = new byte[stream.Length];
+            await stream.ReadExactlyAsync(raw);
+            mails.Add(raw);
+        }
+        await client.DisconnectAsync(true);
+        return mails;
+    }
+
+    /// <summary>The successful IMAP logins so far, from Dovecot's own log.</summary>
+    public int Logins => File.Exists(LogPath) ? File.ReadLines(LogPath).Count(l => l.Contains("imap-login: Info: Login:")) : 0;
+
+    /// <summary>The logins not made by this class's own client (<see cref="ConnectAsync"/>): the app's.</summary>
+    public int ReaderLogins => Logins - Volatile.Read(ref _ownLogins);
+
+    private async Task WaitUntilListeningAsync()
+    {
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"Dovecot stopped at start:\n{Output()}");
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < until)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private string Output()
+    {
+        lock (_output) return _output + (File.Exists(LogPath) ? File.ReadAllText(LogPath) : "");
+    }
+
+    private static (string Login, string Internal, uint MailUid, uint MailGid) Users()
+    {
+        if (geteuid() != 0) return (Environment.UserName, Environment.UserName, geteuid(), getegid());
+        var nobody = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).FirstOrDefault(f => f[0] == "nobody")
+            ?? throw new InvalidOperationException("No user 'nobody' to own the test maildir.");
+        return ("dovenull", "dovecot", uint.Parse(nobody[2]), uint.Parse(nobody[3]));
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
+
+    [DllImport("libc")]
+    private static extern uint getegid();
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int chown(string path, uint owner, uint group);
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            // The master and its login, auth and imap processes: a throwaway server needs no clean shutdown.
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // never started
+        }
+        _process.Dispose();
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+    }
+}
