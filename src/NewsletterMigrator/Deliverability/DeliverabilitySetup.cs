@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace NewsletterMigrator.Deliverability;
 
 public static class DeliverabilitySetup
@@ -5,6 +7,7 @@ public static class DeliverabilitySetup
     public static IServiceCollection AddDeliverability(this IServiceCollection services)
     {
         services.AddOptions<BouncesOptions>().BindConfiguration(BouncesOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BouncesOptions>, CampaignPauseLimitsValidator>();
         services.AddScoped<MailboxReportProcessor>();
         return services;
     }
