@@ -42,6 +42,8 @@ public static class FeatureSetup
         services.AddDashboard();
         services.AddDeliverability();
         services.AddScoped<CampaignHealth>();
+        services.AddScoped<CampaignDeliverability>();
+        services.AddScoped<NewsletterReputation>();
         return builder;
     }
 }

@@ -170,7 +170,8 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var changed = await db.Campaigns.Of(newsletterId, campaignId).Where(c => c.Status == CampaignStatus.Paused)
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sending).SetProperty(c => c.PauseReason, (string?)null), ct);
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sending).SetProperty(c => c.PauseReason, (string?)null)
+                .SetProperty(c => c.ResumedAtUtc, now), ct);
         if (changed == 0) throw new InvalidOperationException("Only a paused campaign can be resumed.");
         await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Queued && m.NextAttemptAtUtc > now)
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.NextAttemptAtUtc, now), ct);

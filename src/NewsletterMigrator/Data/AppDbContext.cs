@@ -86,6 +86,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         builder.Entity<ConsentEvent>(e =>
         {
             e.HasIndex(c => c.SubscriberId);
+            // A campaign's report counts the withdrawals attributed to it, by day: without this index every report
+            // read the whole ledger (several rows per reader).
+            e.HasIndex(c => new { c.CampaignId, c.Kind, c.OccurredAtUtc });
             // No foreign key to Subscriber on purpose: proof outlives the subscriber row (C17, C18).
         });
         builder.Entity<Campaign>(e =>

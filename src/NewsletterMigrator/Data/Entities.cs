@@ -215,6 +215,11 @@ public sealed class Campaign
     public DateTime? ScheduledForUtc { get; set; }
     /// <summary>Why the campaign is paused: the editor's action, or the worker's reason (SMTP down, sender refused, C37).</summary>
     public string? PauseReason { get; set; }
+    /// <summary>
+    /// When the campaign was last resumed: the self-pause (CampaignHealth) weighs only what happened after it, since
+    /// the editor who resumed had the figures until then in front of them.
+    /// </summary>
+    public DateTime? ResumedAtUtc { get; set; }
 }
 
 /// <summary>WhatsAppPaused: the alert to every admin that the WhatsApp queue stopped by itself (issue 14).</summary>

@@ -19,5 +19,24 @@ public sealed class BouncesOptions
 
     public TimeSpan SoftBounceWindow { get; set; } = TimeSpan.FromDays(30);
 
+    // --- A campaign pauses itself (issue 16.3; CampaignHealth, checked by CampaignPauseLimitsValidator) ---
+
+    /// <summary>
+    /// A sending campaign pauses itself once its complaints reach this share of its accepted mails, in percent.
+    /// 0.3: the rate Google and Yahoo tell bulk senders never to reach (see NewsletterReputation).
+    /// </summary>
+    public decimal PauseAtComplaintPercent { get; set; } = 0.3m;
+
+    /// <summary>A sending campaign pauses itself once its hard bounces reach this share of its accepted mails, in percent.</summary>
+    public decimal PauseAtHardBouncePercent { get; set; } = 5m;
+
+    /// <summary>
+    /// No self-pause before this many of the campaign's mails were accepted (since the last resume): the first complaint
+    /// among 20 mails is 5 % and says nothing yet.
+    /// </summary>
+    public int RateMinimumAccepted { get; set; } = 200;
+
+    // --- end of the self-pause block ---
+
     public bool VerpEnabled => !string.IsNullOrWhiteSpace(ReturnPathDomain);
 }

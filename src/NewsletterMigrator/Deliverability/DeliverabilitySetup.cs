@@ -10,6 +10,7 @@ public static class DeliverabilitySetup
         services.AddOptions<BouncesOptions>().BindConfiguration(BouncesOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BouncesOptions>, ReturnPathOptionsValidator>();
         services.AddSingleton<IValidateOptions<BouncesOptions>, BounceMailboxOptionsValidator>();
+        services.AddSingleton<IValidateOptions<BouncesOptions>, CampaignPauseLimitsValidator>();
         services.AddSingleton<VerpAddress>();
         services.AddScoped<MailboxReportProcessor>();
         services.AddScoped<ReportTarget>();

@@ -240,6 +240,9 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<int>("RecipientCount")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ResumedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ScheduledForUtc")
                         .HasColumnType("TEXT");
 
@@ -320,6 +323,8 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("SubscriberId");
+
+                    b.HasIndex("CampaignId", "Kind", "OccurredAtUtc");
 
                     b.ToTable("ConsentEvents");
                 });

@@ -2,16 +2,19 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin.Campaigns;
 
-public sealed class IndexModel(AppDbContext db) : PageModel
+/// <summary>A newsletter's campaigns and its standing with the mailbox providers: the page an editor opens for the newsletter's mail.</summary>
+public sealed class IndexModel(AppDbContext db, NewsletterReputation reputation) : PageModel
 {
     public sealed record Row(int Id, string Subject, CampaignStatus Status, int Recipients, int Sent, int Failed);
 
     [FromRoute] public int NewsletterId { get; set; }
     public string NewsletterName { get; private set; } = "";
     public List<Row> Rows { get; private set; } = [];
+    public NewsletterReputation.Figures Reputation { get; private set; } = new(0, 0, 0, 0, 0, null, null);
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -22,6 +25,7 @@ public sealed class IndexModel(AppDbContext db) : PageModel
                 db.OutboundMessages.Count(m => m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Sent),
                 db.OutboundMessages.Count(m => m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Failed)))
             .ToListAsync();
+        Reputation = await reputation.ForAsync(NewsletterId);
         return Page();
     }
 }

@@ -6,7 +6,8 @@ using NewsletterMigrator.Campaigns;
 namespace NewsletterMigrator.Pages.Admin.Campaigns;
 
 /// <summary>Progress while sending (pause, resume, cancel) and the report afterwards.</summary>
-public sealed class ReportModel(CampaignService campaigns, CampaignProgress progress, IStringLocalizer<SharedResource> text) : PageModel
+public sealed class ReportModel(CampaignService campaigns, CampaignProgress progress, CampaignDeliverability deliverability,
+    IStringLocalizer<SharedResource> text) : PageModel
 {
     [FromRoute] public int NewsletterId { get; set; }
     [FromRoute] public int Id { get; set; }
@@ -14,6 +15,8 @@ public sealed class ReportModel(CampaignService campaigns, CampaignProgress prog
     public DateTime? ScheduledForUtc { get; private set; }
     public CampaignProgress.Snapshot? Snapshot { get; private set; }
     public List<CampaignProgress.FailureGroup> Failures { get; private set; } = [];
+    /// <summary>Counts per day that name no reader (C26).</summary>
+    public CampaignDeliverability.Report Delivery { get; private set; } = new([], CampaignDeliverability.Counts.None);
 
     public async Task<IActionResult> OnGetAsync() => await LoadAsync() ? Page() : NotFound();
 
@@ -58,6 +61,7 @@ public sealed class ReportModel(CampaignService campaigns, CampaignProgress prog
         ScheduledForUtc = campaign.ScheduledForUtc;
         Snapshot = await progress.GetAsync(NewsletterId, Id);
         Failures = await progress.FailuresAsync(NewsletterId, Id);
+        Delivery = await deliverability.ForAsync(NewsletterId, Id) ?? Delivery;
         return true;
     }
 

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202070349_Initial")]
+    [Migration("20261202073537_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -243,6 +243,9 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<int>("RecipientCount")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ResumedAtUtc")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("ScheduledForUtc")
                         .HasColumnType("TEXT");
 
@@ -323,6 +326,8 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("SubscriberId");
+
+                    b.HasIndex("CampaignId", "Kind", "OccurredAtUtc");
 
                     b.ToTable("ConsentEvents");
                 });

@@ -458,7 +458,8 @@ namespace NewsletterMigrator.Data.Migrations
                     CompletedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     RecipientCount = table.Column<int>(type: "INTEGER", nullable: false),
                     ScheduledForUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    PauseReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true)
+                    PauseReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    ResumedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -765,6 +766,11 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "IX_Campaigns_NewsletterId",
                 table: "Campaigns",
                 column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ConsentEvents_CampaignId_Kind_OccurredAtUtc",
+                table: "ConsentEvents",
+                columns: new[] { "CampaignId", "Kind", "OccurredAtUtc" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_ConsentEvents_SubscriberId",
