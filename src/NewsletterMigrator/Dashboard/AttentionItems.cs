@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Deliverability;
 using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Dashboard;
@@ -18,25 +19,39 @@ public sealed record MailTrouble(int Retrying, int FailedRecently, string? LastR
 /// <param name="Overdue">Older than Dashboard:BackupWarnAfter.</param>
 public sealed record BackupAge(DateTime LastUtc, TimeSpan Age, bool Overdue);
 
-/// <param name="Mailbox">The unsubscribe mailbox; the app does not read it, so staff must (C44).</param>
+/// <param name="Mailbox">The unsubscribe mailbox (C44): read by the app when <paramref name="Read"/>, else staff must read it.</param>
 /// <param name="LastRecordedUtc">When staff last recorded a withdrawal that reached them by mail, phone or letter.</param>
-public sealed record WithdrawalDuty(string? Mailbox, DateTime? LastRecordedUtc);
+/// <param name="Read">The bounce mailbox reader is on (Bounces:Imap:Host): unsubscribe mails with a token are carried out, the rest wait for a person.</param>
+public sealed record WithdrawalDuty(string? Mailbox, DateTime? LastRecordedUtc, bool Read = false);
+
+/// <param name="Count">Refusals of our sender (5.7.x, 5.1.7, 5.1.8, DMARC failure reports) that reached the bounce mailbox in the last <see cref="AttentionItems.SenderProblemWindow"/>.</param>
+/// <param name="LastStatusCode">The status code of the newest one.</param>
+public sealed record SenderProblems(int Count, DateTime LastAtUtc, string? LastStatusCode);
 
 /// <summary>What the dashboard asks staff to act on. Each part is null (or empty) when there is nothing to do.</summary>
-public sealed record Attention(IReadOnlyList<PausedCampaign> PausedCampaigns, MailTrouble? Mail, BackupAge? Backup, WithdrawalDuty Withdrawals)
+/// <param name="Mailbox">The bounce mailbox, when it is read; null while Bounces:Imap:Host is empty.</param>
+public sealed record Attention(
+    IReadOnlyList<PausedCampaign> PausedCampaigns, MailTrouble? Mail, BackupAge? Backup, WithdrawalDuty Withdrawals,
+    MailboxStatusView? Mailbox = null, SenderProblems? SenderProblems = null)
 {
-    public bool Any => PausedCampaigns.Count > 0 || Mail is not null || Backup is { Overdue: true };
+    public bool Any => PausedCampaigns.Count > 0 || Mail is not null || Backup is { Overdue: true } || SenderProblems is not null
+                       || Mailbox is { Failing: true } || Mailbox is { NeedsAttentionCount: > 0 };
 }
 
 /// <summary>
 /// The dashboard's "needs your attention" block, read from the database only, so every instance shows the same:
 /// paused campaigns with their reason, mail the SMTP server keeps refusing or that waits too long, the age of the last
-/// backup, and the withdrawals nothing in the app reads. The migration end and a paused WhatsApp queue have their own
+/// backup, the bounce mailbox (unreachable, or mails left there for a person, C44), refusals of our sender the mailboxes
+/// reported (C37), and the withdrawals nothing in the app reads. The migration end and a paused WhatsApp queue have their own
 /// banners on the dashboard. Editors get what concerns their newsletters, without the SMTP reply (it may quote an
 /// address) and without the backup, which only an operator can run.
 /// </summary>
-public sealed class AttentionItems(AppDbContext db, TimeProvider clock, IOptions<DashboardOptions> options, IOptions<SendingOptions> sending)
+public sealed class AttentionItems(
+    AppDbContext db, TimeProvider clock, IOptions<DashboardOptions> options, IOptions<SendingOptions> sending, MailboxStatus mailboxStatus)
 {
+    /// <summary>How far back refusals of our sender are shown: a week covers a weekend nobody looked.</summary>
+    public static readonly TimeSpan SenderProblemWindow = TimeSpan.FromDays(7);
+
     /// <param name="newsletterIds">The newsletters the user works on; null for an admin, who sees all.</param>
     public async Task<Attention> ForAsync(bool admin, IReadOnlyCollection<int>? newsletterIds, CancellationToken ct = default)
     {
@@ -46,7 +61,23 @@ public sealed class AttentionItems(AppDbContext db, TimeProvider clock, IOptions
         var backup = admin ? await BackupAgeAsync(now, ct) : null;
         var lastWithdrawal = await db.AuditEntries.Where(a => a.Action == "withdrawal").MaxAsync(a => (DateTime?)a.AtUtc, ct);
         var mailbox = string.IsNullOrWhiteSpace(sending.Value.UnsubscribeMailbox) ? null : sending.Value.UnsubscribeMailbox.Trim();
-        return new Attention(paused, mail, backup, new WithdrawalDuty(mailbox, lastWithdrawal));
+        var status = await mailboxStatus.GetAsync(ct);
+        var senderProblems = await SenderProblemsAsync(newsletterIds, now, ct);
+        return new Attention(paused, mail, backup, new WithdrawalDuty(mailbox, lastWithdrawal, status.Enabled),
+            status.Enabled ? status : null, senderProblems);
+    }
+
+    private async Task<SenderProblems?> SenderProblemsAsync(IReadOnlyCollection<int>? newsletterIds, DateTime now, CancellationToken ct)
+    {
+        var since = now - SenderProblemWindow;
+        // Only what the mailboxes reported later: a refusal by our own SMTP server pauses its campaign and shows as that, or
+        // as mail that failed, above. A report may concern a sign-up mail, which has no campaign to pause.
+        var events = db.DeliveryEvents.Where(e => e.Kind == DeliveryEventKind.SenderRefusal && e.Source == DeliveryEventLog.Mailbox && e.AtUtc >= since);
+        if (newsletterIds is not null) events = events.Where(e => newsletterIds.Contains(e.NewsletterId));
+        var count = await events.CountAsync(ct);
+        if (count == 0) return null;
+        var last = await events.OrderByDescending(e => e.AtUtc).Select(e => new { e.AtUtc, e.StatusCode }).FirstAsync(ct);
+        return new SenderProblems(count, last.AtUtc, last.StatusCode);
     }
 
     private async Task<List<PausedCampaign>> PausedCampaignsAsync(IReadOnlyCollection<int>? newsletterIds, CancellationToken ct)
