@@ -171,6 +171,27 @@ public sealed class TestDovecot : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Delivers <paramref name="raw"/> byte for byte, as a local delivery agent does: a file in the user's maildir "new"
+    /// folder. For mails that APPEND cannot carry because MimeKit would have to parse them first (junk without headers).
+    /// </summary>
+    public async Task DeliverRawAsync(byte[] raw)
+    {
+        var (_, _, uid, gid) = Users();
+        var maildir = Path.Combine(Directory, "mail", UserName);
+        foreach (var sub in new[] { "", "cur", "new", "tmp" })
+        {
+            var path = Path.Combine(maildir, sub);
+            System.IO.Directory.CreateDirectory(path);
+            if (geteuid() == 0) chown(path, uid, gid);
+        }
+        var name = $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.{Guid.NewGuid():N}.test";
+        var temporary = Path.Combine(maildir, "tmp", name);
+        await File.WriteAllBytesAsync(temporary, raw);
+        if (geteuid() == 0) chown(temporary, uid, gid);
+        File.Move(temporary, Path.Combine(maildir, "new", name));
+    }
+
     public Task AppendAsync(params string[] mails) => AppendAsync(mails.Select(m => Encoding.UTF8.GetBytes(m.ReplaceLineEndings("\r\n"))));
 
     /// <summary>Every folder with the mails in it, by full name (e.g. "Processed.HardBounce"), read with one client.</summary>

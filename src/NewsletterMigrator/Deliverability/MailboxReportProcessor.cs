@@ -22,17 +22,17 @@ public sealed class MailboxReportProcessor(AppDbContext db, ReportEffects effect
         var seen = await db.MailboxMails.Where(m => m.ContentSha256 == sha).Select(m => (ReportKind?)m.Kind).FirstOrDefaultAsync(ct);
         if (seen is { } kind) return kind;
 
-        using var stream = new MemoryStream(rawMessage, writable: false);
-        var message = await MimeMessage.LoadAsync(stream, ct);
-        var report = ReportClassifier.Classify(message);
-        var receivedAt = message.Date == DateTimeOffset.MinValue ? (DateTime?)null : message.Date.UtcDateTime;
+        var message = await ParseAsync(rawMessage, ct);
+        var report = message is null ? new ClassifiedReport(ReportKind.Unknown) : ReportClassifier.Classify(message);
+        var receivedAt = message is null || message.Date == DateTimeOffset.MinValue ? (DateTime?)null : message.Date.UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // The effects and the once-only record commit together: a crash in between leaves neither, and the mail is read again.
         var effect = await effects.ApplyAsync(report, receivedAt, ct);
         db.MailboxMails.Add(new MailboxMail
         {
             ContentSha256 = sha, Kind = effect.Kind, ProcessedAtUtc = clock.GetUtcNow().UtcDateTime,
-            ReceivedAtUtc = receivedAt, OutboundMessageId = effect.OutboundMessageId, Outcome = effect.Outcome,
+            ReceivedAtUtc = receivedAt, OutboundMessageId = effect.OutboundMessageId,
+            Outcome = message is null ? "not a readable mail (no header MIME can parse): left for a person" : effect.Outcome,
         });
         try
         {
@@ -45,5 +45,22 @@ public sealed class MailboxReportProcessor(AppDbContext db, ReportEffects effect
             return await db.MailboxMails.Where(m => m.ContentSha256 == sha).Select(m => m.Kind).FirstAsync(ct);
         }
         return effect.Kind;
+    }
+
+    /// <summary>
+    /// Null for bytes MIME cannot read at all (no header line; junk a broken server stored): recorded and left for a person
+    /// like any mail the classifier does not know, rather than failing again at every pass and never leaving the inbox.
+    /// </summary>
+    private static async Task<MimeMessage?> ParseAsync(byte[] rawMessage, CancellationToken ct)
+    {
+        using var stream = new MemoryStream(rawMessage, writable: false);
+        try
+        {
+            return await MimeMessage.LoadAsync(stream, ct);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 }

@@ -67,6 +67,23 @@ public sealed class BounceJourneyTests
         Assert.All(readers, r => Assert.DoesNotContain(r, report));
     }
 
+    [DovecotFact]
+    public async Task A_mail_that_is_not_MIME_at_all_is_left_for_a_person_once_and_does_not_hold_up_the_others()
+    {
+        await using var dovecot = await TestDovecot.StartAsync();
+        await dovecot.DeliverRawAsync(Encoding.ASCII.GetBytes("garbage a broken relay stored\r\nwithout a single header line\r\n"));
+        await dovecot.AppendAsync(BounceMails.AutoReply(1));
+        await using var app = new AppFactory(settings: dovecot.Settings()).Started();
+
+        await dovecot.WaitUntilInboxEmptyAsync();
+        var folders = await dovecot.FolderCountsAsync();
+        Assert.Equal(1, folders[FolderFor(ReportKind.Unknown)]);
+        Assert.Equal(1, folders[FolderFor(ReportKind.AutoReply)]);
+        var records = await app.RecordsAsync();
+        Assert.Contains(records, r => r.Kind == ReportKind.Unknown && r.Outcome.StartsWith("not a readable mail"));
+        await WaitForAsync(async () => (await app.StateAsync()).NeedsAttentionCount == 1, "the dashboard counts it for a person");
+    }
+
     private static Task<SubscriberStatus> StatusAsync(AppFactory app, string email) =>
         app.WithDbAsync(db => db.Subscribers.Where(s => s.EmailKey == email).Select(s => s.Status).SingleAsync());
 
