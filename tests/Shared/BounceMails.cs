@@ -11,13 +11,17 @@ public static class BounceMails
 {
     public const string Domain = "news.example.test";
 
-    public static string HardBounce(int n) => $"""
+    public static string HardBounce(int n) =>
+        HardBounce(n, $"bounce+h{n:D6}@{Domain}", $"leser{n:D6}@example.org", $"campaign-{n}@{Domain}", $"Mon, 2 Mar 2026 09:14:{n % 60:D2} +0100");
+
+    /// <summary>A permanent failure for <paramref name="recipient"/>, returned to <paramref name="returnPath"/> (a VERP address) with the headers of the mail <paramref name="messageId"/>.</summary>
+    public static string HardBounce(int n, string returnPath, string recipient, string messageId, string date) => $"""
         Return-Path: <>
-        Delivered-To: bounce+h{n:D6}@{Domain}
-        Received: from mx.example.org (mx.example.org [192.0.2.25]) by mail.{Domain} with ESMTPS id 4Yx{n:D6}; Mon, 2 Mar 2026 09:14:{n % 60:D2} +0100
-        Date: Mon, 2 Mar 2026 09:14:{n % 60:D2} +0100
+        Delivered-To: {returnPath}
+        Received: from mx.example.org (mx.example.org [192.0.2.25]) by mail.{Domain} with ESMTPS id 4Yx{n:D6}; {date}
+        Date: {date}
         From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
-        To: bounce+h{n:D6}@{Domain}
+        To: {returnPath}
         Subject: Undelivered Mail Returned to Sender
         Message-ID: <dsn-hard-{n}@mx.example.org>
         Auto-Submitted: auto-replied
@@ -32,8 +36,8 @@ public static class BounceMails
         I'm sorry to have to inform you that your message could not
         be delivered to one or more recipients.
 
-        <leser{n:D6}@example.org>: host mx.example.org[192.0.2.25] said: 550 5.1.1
-            <leser{n:D6}@example.org>: Recipient address rejected: User unknown in
+        <{recipient}>: host mx.example.org[192.0.2.25] said: 550 5.1.1
+            <{recipient}>: Recipient address rejected: User unknown in
             virtual mailbox table (in reply to RCPT TO command)
 
         --dsn-{n}
@@ -43,33 +47,37 @@ public static class BounceMails
         X-Postfix-Queue-ID: 4Yx{n:D6}
         Arrival-Date: Mon, 2 Mar 2026 09:14:01 +0100
 
-        Final-Recipient: rfc822; leser{n:D6}@example.org
-        Original-Recipient: rfc822;leser{n:D6}@example.org
+        Final-Recipient: rfc822; {recipient}
+        Original-Recipient: rfc822;{recipient}
         Action: failed
         Status: 5.1.1
         Remote-MTA: dns; mx.example.org
-        Diagnostic-Code: smtp; 550 5.1.1 <leser{n:D6}@example.org>: Recipient address
+        Diagnostic-Code: smtp; 550 5.1.1 <{recipient}>: Recipient address
             rejected: User unknown in virtual mailbox table
 
         --dsn-{n}
         Content-Type: text/rfc822-headers
 
-        Return-Path: <bounce+h{n:D6}@{Domain}>
+        Return-Path: <{returnPath}>
         From: Tagblatt <newsletter@{Domain}>
-        To: leser{n:D6}@example.org
+        To: {recipient}
         Subject: Eilmeldung: Brücke gesperrt
-        Message-ID: <campaign-{n}@{Domain}>
+        Message-ID: <{messageId}>
         Date: Mon, 2 Mar 2026 09:13:58 +0100
 
         --dsn-{n}--
         """;
 
-    public static string SoftBounce(int n) => $"""
+    public static string SoftBounce(int n) =>
+        SoftBounce(n, $"bounce+s{n:D6}@{Domain}", $"abonnent{n:D6}@example.net", $"campaign-soft-{n}@{Domain}", $"Tue, 3 Mar 2026 06:02:{n % 60:D2} +0100");
+
+    /// <summary>A full mailbox (4.2.2) at <paramref name="recipient"/>, returned to <paramref name="returnPath"/> with the mail <paramref name="messageId"/>; the report's <paramref name="date"/> decides the day it counts on.</summary>
+    public static string SoftBounce(int n, string returnPath, string recipient, string messageId, string date) => $"""
         Return-Path: <>
-        Delivered-To: bounce+s{n:D6}@{Domain}
-        Date: Tue, 3 Mar 2026 06:02:{n % 60:D2} +0100
+        Delivered-To: {returnPath}
+        Date: {date}
         From: MAILER-DAEMON@mail.example.net
-        To: bounce+s{n:D6}@{Domain}
+        To: {returnPath}
         Subject: Delivery Status Notification (Failure)
         Message-ID: <dsn-soft-{n}@mail.example.net>
         Auto-Submitted: auto-replied
@@ -81,7 +89,7 @@ public static class BounceMails
 
         Delivery to the following recipient failed permanently after 3 days:
 
-             abonnent{n:D6}@example.net
+             {recipient}
 
         The recipient's mailbox is full and can't accept messages now.
 
@@ -90,7 +98,7 @@ public static class BounceMails
 
         Reporting-MTA: dns; mail.example.net
 
-        Final-Recipient: rfc822; abonnent{n:D6}@example.net
+        Final-Recipient: rfc822; {recipient}
         Action: failed
         Status: 4.2.2
         Diagnostic-Code: smtp; 452 4.2.2 Mailbox full
@@ -99,9 +107,9 @@ public static class BounceMails
         Content-Type: message/rfc822
 
         From: Tagblatt <newsletter@{Domain}>
-        To: abonnent{n:D6}@example.net
+        To: {recipient}
         Subject: Ihr Morgenbriefing
-        Message-ID: <campaign-soft-{n}@{Domain}>
+        Message-ID: <{messageId}>
         Date: Mon, 2 Mar 2026 06:00:00 +0100
 
         Guten Morgen!
@@ -109,10 +117,18 @@ public static class BounceMails
         --soft-{n}--
         """;
 
-    public static string Complaint(int n) => $"""
+    public static string Complaint(int n) =>
+        Complaint(n, $"bounce+c{n:D6}@{Domain}", $"kundin{n:D6}@example.com", $"campaign-arf-{n}@{Domain}", $"Wed, 4 Mar 2026 18:41:{n % 60:D2} +0000");
+
+    /// <summary>
+    /// A feedback loop's report about the mail <paramref name="messageId"/> to <paramref name="recipient"/>. With
+    /// <paramref name="returnPath"/> null the attached mail lacks its Return-Path (many loops strip it), so only the
+    /// Message-ID names the mail.
+    /// </summary>
+    public static string Complaint(int n, string? returnPath, string recipient, string messageId, string date) => $"""
         Return-Path: <fbl@feedback.example.com>
         Delivered-To: fbl@{Domain}
-        Date: Wed, 4 Mar 2026 18:41:{n % 60:D2} +0000
+        Date: {date}
         From: Feedback Loop <fbl@feedback.example.com>
         To: fbl@{Domain}
         Subject: FW: Eilmeldung: Brücke gesperrt
@@ -133,8 +149,8 @@ public static class BounceMails
         Feedback-Type: abuse
         User-Agent: ExampleFBL/1.0
         Version: 1
-        Original-Mail-From: <bounce+c{n:D6}@{Domain}>
-        Original-Rcpt-To: <kundin{n:D6}@example.com>
+        Original-Mail-From: <{returnPath ?? "newsletter@" + Domain}>
+        Original-Rcpt-To: <{recipient}>
         Arrival-Date: Wed, 4 Mar 2026 18:40:12 +0000
         Reported-Domain: {Domain}
         Source-IP: 198.51.100.7
@@ -143,11 +159,10 @@ public static class BounceMails
         Content-Type: message/rfc822
         Content-Disposition: inline
 
-        Return-Path: <bounce+c{n:D6}@{Domain}>
-        From: Tagblatt <newsletter@{Domain}>
-        To: kundin{n:D6}@example.com
+        {(returnPath is null ? "" : $"Return-Path: <{returnPath}>\n")}From: Tagblatt <newsletter@{Domain}>
+        To: {recipient}
         Subject: Eilmeldung: Brücke gesperrt
-        Message-ID: <campaign-arf-{n}@{Domain}>
+        Message-ID: <{messageId}>
         Date: Wed, 4 Mar 2026 18:40:00 +0000
 
         Die Brücke ist gesperrt.
@@ -155,18 +170,22 @@ public static class BounceMails
         --arf-{n}--
         """;
 
-    public static string AutoReply(int n) => $"""
-        Return-Path: <urlauber{n:D6}@example.de>
-        Delivered-To: bounce+a{n:D6}@{Domain}
-        Date: Thu, 5 Mar 2026 07:30:{n % 60:D2} +0100
-        From: Urlauber {n} <urlauber{n:D6}@example.de>
-        To: bounce+a{n:D6}@{Domain}
+    public static string AutoReply(int n) =>
+        AutoReply(n, $"bounce+a{n:D6}@{Domain}", $"urlauber{n:D6}@example.de", $"campaign-ooo-{n}@{Domain}", $"Thu, 5 Mar 2026 07:30:{n % 60:D2} +0100");
+
+    /// <summary>An out-of-office from <paramref name="reader"/> sent to the return path of the mail <paramref name="messageId"/>.</summary>
+    public static string AutoReply(int n, string returnPath, string reader, string messageId, string date) => $"""
+        Return-Path: <{reader}>
+        Delivered-To: {returnPath}
+        Date: {date}
+        From: Urlauber {n} <{reader}>
+        To: {returnPath}
         Subject: Abwesenheitsnotiz: Eilmeldung: Brücke gesperrt
         Message-ID: <ooo-{n}@example.de>
         Auto-Submitted: auto-replied
         X-Autoreply: yes
         Precedence: auto_reply
-        In-Reply-To: <campaign-ooo-{n}@{Domain}>
+        In-Reply-To: <{messageId}>
         MIME-Version: 1.0
         Content-Type: text/plain; charset=utf-8
         Content-Transfer-Encoding: 8bit
@@ -175,11 +194,15 @@ public static class BounceMails
         und lese meine E-Mails nur unregelmäßig.
         """;
 
-    public static string Unsubscribe(int n, string token) => $"""
-        Return-Path: <leserin{n:D6}@example.com>
+    public static string Unsubscribe(int n, string token) =>
+        Unsubscribe(n, token, $"leserin{n:D6}@example.com", $"Fri, 6 Mar 2026 12:00:{n % 60:D2} +0100");
+
+    /// <summary>The mail a reader's mail program sends to the List-Unsubscribe mailto: address, the token in the subject.</summary>
+    public static string Unsubscribe(int n, string token, string reader, string date) => $"""
+        Return-Path: <{reader}>
         Delivered-To: abmelden@{Domain}
-        Date: Fri, 6 Mar 2026 12:00:{n % 60:D2} +0100
-        From: leserin{n:D6}@example.com
+        Date: {date}
+        From: {reader}
         To: abmelden@{Domain}
         Subject: unsubscribe-{token}
         Message-ID: <unsub-{n}@example.com>
@@ -190,21 +213,29 @@ public static class BounceMails
         """;
 
     /// <summary>A reader writes to the return address by hand: nothing a machine should act on, left for a person.</summary>
-    public static string Question(int n) => $"""
-        Return-Path: <frage{n:D6}@example.com>
-        Delivered-To: bounce+q{n:D6}@{Domain}
-        Date: Sat, 7 Mar 2026 20:15:{n % 60:D2} +0100
-        From: Ein Leser <frage{n:D6}@example.com>
-        To: bounce+q{n:D6}@{Domain}
+    public static string Question(int n) =>
+        Question(n, $"bounce+q{n:D6}@{Domain}", $"frage{n:D6}@example.com", $"campaign-q-{n}@{Domain}", $"Sat, 7 Mar 2026 20:15:{n % 60:D2} +0100");
+
+    /// <summary>A reader's reply by hand to the mail <paramref name="messageId"/>, which went to the return path.</summary>
+    public static string Question(int n, string returnPath, string reader, string messageId, string date) => $"""
+        Return-Path: <{reader}>
+        Delivered-To: {returnPath}
+        Date: {date}
+        From: Ein Leser <{reader}>
+        To: {returnPath}
         Subject: Re: Eilmeldung: Brücke gesperrt
         Message-ID: <question-{n}@example.com>
-        In-Reply-To: <campaign-q-{n}@{Domain}>
+        In-Reply-To: <{messageId}>
         MIME-Version: 1.0
         Content-Type: text/plain; charset=utf-8
         Content-Transfer-Encoding: 8bit
 
         Hallo, gilt die Sperrung auch für Fußgänger? Danke und viele Grüße
         """;
+
+    /// <summary>A Date header's value (RFC 5322) for <paramref name="at"/>.</summary>
+    public static string Date(DateTimeOffset at) =>
+        at.ToString("ddd, d MMM yyyy HH:mm:ss ", System.Globalization.CultureInfo.InvariantCulture) + at.ToString("zzz", System.Globalization.CultureInfo.InvariantCulture).Replace(":", "");
 
     /// <summary>One of each kind above for number <paramref name="n"/>, in a fixed order.</summary>
     public static string[] OneOfEach(int n, string token) =>
