@@ -24,6 +24,12 @@ internal static class AutoReply
         if (headers.Contains("X-Autoreply") || headers.Contains("X-Autorespond")) return true;
         if (headers["Precedence"]?.Trim().Equals("auto_reply", StringComparison.OrdinalIgnoreCase) == true) return true;
 
+        return HasAutoReplySubject(message);
+    }
+
+    /// <summary>Titled like an out-of-office note ("Automatic reply: …"): such a mail is no request of its own, whatever it quotes.</summary>
+    public static bool HasAutoReplySubject(MimeMessage message)
+    {
         var subject = message.Subject?.Trim() ?? "";
         return SubjectStarts.Any(s => subject.StartsWith(s, StringComparison.OrdinalIgnoreCase))
             || SubjectContains.Any(s => subject.Contains(s, StringComparison.OrdinalIgnoreCase));

@@ -29,7 +29,7 @@ internal static class DeliveryStatusReport
         {
             var diagnostic = DiagnosticOf(failed);
             var code = BounceRules.BestCode(StatusOf(failed), diagnostic);
-            return new ClassifiedReport(BounceRules.KindOfFailure(code, diagnostic), RecipientOf(failed), code, diagnostic);
+            return new ClassifiedReport(BounceRules.KindOfFailure(code, diagnostic, StatusOf(failed)), RecipientOf(failed), code, diagnostic);
         }
 
         var informational = recipients.FirstOrDefault(g => ActionOf(g) is "delayed" or "delivered" or "relayed" or "expanded");

@@ -36,7 +36,11 @@ internal static partial class PlainTextBounce
         "Ursprüngliche Nachricht",
     ];
 
-    /// <summary>From a mailer daemon, or titled like a bounce: only such mails are read as bounces, never a reader's reply.</summary>
+    /// <summary>
+    /// From a mailer daemon, or titled like a bounce and sent by a machine: only such mails are read as bounces. A
+    /// person's mail is never a bounce by its subject: "WG: Unzustellbar?" from a reader who forwards our newsletter
+    /// and writes that an address "existiert nicht mehr" must go to a person, not suppress the forwarder's own row.
+    /// </summary>
     public static bool LooksLikeBounce(MimeMessage message)
     {
         if (message.Headers.Contains("X-Failed-Recipients")) return true;
@@ -47,7 +51,15 @@ internal static partial class PlainTextBounce
             if (mailbox.Name?.Contains("Mail Delivery", StringComparison.OrdinalIgnoreCase) == true) return true;
         }
         var subject = message.Subject ?? "";
-        return BounceSubjects.Any(s => subject.Contains(s, StringComparison.OrdinalIgnoreCase));
+        return BounceSubjects.Any(s => subject.Contains(s, StringComparison.OrdinalIgnoreCase)) && SentByAMachine(message);
+    }
+
+    /// <summary>RFC 5321's null sender (every bounce is sent with MAIL FROM:&lt;&gt;), RFC 3834's Auto-Submitted, or a report part.</summary>
+    private static bool SentByAMachine(MimeMessage message)
+    {
+        if (message.Headers["Return-Path"] is { } returnPath && returnPath.Trim() is "<>" or "") return true;
+        if (message.Headers["Auto-Submitted"] is { } autoSubmitted && !autoSubmitted.Split(';')[0].Trim().Equals("no", StringComparison.OrdinalIgnoreCase)) return true;
+        return ReportText.Parts(message).Any(p => ReportText.Is(p, "multipart", "report"));
     }
 
     /// <summary>What the text says: the failed recipient, the reason line and the copy of the original's headers.</summary>

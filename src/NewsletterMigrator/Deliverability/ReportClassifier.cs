@@ -10,8 +10,8 @@ namespace NewsletterMigrator.Deliverability;
 /// <remarks>
 /// The order matters. Machine reports come first, because they quote the mail they are about and carry
 /// Auto-Submitted themselves: a DSN about a mail titled "unsubscribe-…" is still a DSN. Then the unsubscribe
-/// subject, because a reader who asks to leave must be heard even from a postmaster address or with an
-/// auto-reply header set by their mail program. Then plain-text bounces, auto-replies, and the rest for a person.
+/// subject (unless it is an out-of-office title), because a reader who asks to leave must be heard even from a
+/// postmaster address or with an auto-reply header set by their mail program. Then plain-text bounces, auto-replies, and the rest for a person.
 /// </remarks>
 public static class ReportClassifier
 {
@@ -61,7 +61,10 @@ public static class ReportClassifier
         {
             return new ClassifiedReport(ReportKind.AutoReply, OriginalMessageId: originalId);
         }
-        if (UnsubscribeSubject.TokenIn(message.Subject) is { } token)
+        // The token counts wherever it stands in the subject, so an out-of-office answer titled "Automatic reply:
+        // unsubscribe-…" would look like a request: it is none, and goes on to the auto-replies. Only the subject
+        // says so here, since a reader's own unsubscribe mail may carry an Auto-Submitted header set by their program.
+        if (UnsubscribeSubject.TokenIn(message.Subject) is { } token && !AutoReply.HasAutoReplySubject(message))
         {
             return new ClassifiedReport(ReportKind.Unsubscribe, UnsubscribeToken: token);
         }

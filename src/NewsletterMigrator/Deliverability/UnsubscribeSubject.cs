@@ -5,30 +5,29 @@ namespace NewsletterMigrator.Deliverability;
 
 /// <summary>
 /// Mail to the <c>mailto:</c> unsubscribe address of List-Unsubscribe (RFC 2369; Sending/MessageFactory writes
-/// <c>?subject=unsubscribe-TOKEN</c>). Mail programs keep that subject, some add reply or forward prefixes.
+/// <c>?subject=unsubscribe-TOKEN</c>). Mail programs keep that subject, but many add to it: reply and forward
+/// prefixes in every language ("Antwort:" of Lotus Notes, "[Fwd: …]"), a spam filter's "[SPAM]" or
+/// "*****SPAM*****", a reader's "Bitte" or a trailing full stop.
 /// </summary>
 internal static partial class UnsubscribeSubject
 {
-    private const string Prefix = "unsubscribe-";
-
-    /// <summary>The token, when the subject is exactly "unsubscribe-TOKEN" after any chain of Re:/AW:/Fwd:/WG: and
-    /// around white space, and TOKEN has the form of our tokens (Common/TokenService); else null.</summary>
+    /// <summary>The first token of our form (Common/TokenService) that follows "unsubscribe-" anywhere in the subject
+    /// as a word of its own; else null. Taking it from anywhere is safe: a token is 256 random bits that only the
+    /// reader's own mail carried, and the unsubscribe looks it up; a made-up one matches nobody.</summary>
     public static string? TokenIn(string? subject)
     {
         if (string.IsNullOrWhiteSpace(subject) || subject.Length > 1000) return null;
-        var rest = subject.AsSpan().Trim();
-        for (var m = ReplyPrefix().Match(rest.ToString()); m.Success; m = ReplyPrefix().Match(rest.ToString()))
+        for (var m = Token().Match(subject); m.Success; m = m.NextMatch())
         {
-            rest = rest[m.Length..].TrimStart();
+            // TokenService decides what a token of ours looks like (43 base64url characters, no stray padding bits);
+            // anything else is a person's words and is left for a person (C44), not dropped.
+            var token = m.Groups[1].Value;
+            if (TokenService.TryHash(token) is not null) return token;
         }
-        if (!rest.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase)) return null;
-        var token = rest[Prefix.Length..].Trim().ToString();
-        // TokenService decides what a token of ours looks like (43 base64url characters, no stray padding bits);
-        // anything else is a person's words and is left for a person (C44), not dropped.
-        return TokenService.TryHash(token) is null ? null : token;
+        return null;
     }
 
-    // "Re:", "AW:", "Fwd:", "Fw:", "WG:", also "Re[2]:" and "Antw:"/"SV:"/"VS:"/"TR:" of other languages' clients.
-    [GeneratedRegex(@"^(?:re|aw|fwd|fw|wg|antw|sv|vs|tr)[ \t]{0,3}(?:\[\d{1,3}\])?[ \t]{0,3}:", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex ReplyPrefix();
+    // Not glued to a longer word on either side: "xunsubscribe-…" or a 44th token character is no token of ours.
+    [GeneratedRegex(@"(?<![\w-])unsubscribe-([A-Za-z0-9_-]{43})(?![\w-])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex Token();
 }
