@@ -12,6 +12,7 @@ public static class DeliverabilitySetup
         services.AddSingleton<IValidateOptions<BouncesOptions>, BounceMailboxOptionsValidator>();
         services.AddSingleton<IValidateOptions<BouncesOptions>, CampaignPauseLimitsValidator>();
         services.AddSingleton<VerpAddress>();
+        services.AddSingleton<IReturnPaths>(provider => provider.GetRequiredService<VerpAddress>());
         services.AddScoped<MailboxReportProcessor>();
         services.AddScoped<ReportTarget>();
         services.AddScoped<DeliveryEventLog>();

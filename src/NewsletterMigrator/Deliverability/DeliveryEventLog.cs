@@ -13,8 +13,26 @@ public sealed class DeliveryEventLog(AppDbContext db, KeyRing keys)
     public const string Smtp = "smtp";
     public const string Mailbox = "mailbox";
 
-    /// <summary>Adds the event for the mail <paramref name="row"/> (saved with the caller's next save).</summary>
-    public DeliveryEvent Add(DeliveryEventKind kind, OutboundMessage row, string? statusCode, string source, DateTime at)
+    /// <summary>
+    /// Adds the event for the mail <paramref name="row"/> (saved with the caller's next save), unless the mail already has
+    /// it: one hard bounce, complaint or sender refusal per mail, one soft bounce per mail and Berlin day. A relay and the
+    /// final server both bouncing, a feedback loop reporting twice, or a reader writing report after report to the return
+    /// path of their own mail must not count more than the one mail did. Null when the event was already there.
+    /// </summary>
+    public async Task<DeliveryEvent?> TryAddAsync(DeliveryEventKind kind, OutboundMessage row, string? statusCode, string source, DateTime at, CancellationToken ct)
+    {
+        // Through the (address hash, kind, time) index: events have no index by mail, and a mail has only its own address.
+        var hash = EmailHash(row);
+        var earlier = await db.DeliveryEvents.Where(e => e.EmailHash == hash && e.Kind == kind && e.OutboundMessageId == row.Id)
+            .Select(e => e.AtUtc).ToListAsync(ct);
+        // Added in this unit of work but not saved yet.
+        earlier.AddRange(db.DeliveryEvents.Local.Where(e => e.OutboundMessageId == row.Id && e.Kind == kind && e.Id == 0).Select(e => e.AtUtc));
+        var day = BerlinDay(at);
+        if (kind == DeliveryEventKind.SoftBounce ? earlier.Any(t => BerlinDay(t) == day) : earlier.Count > 0) return null;
+        return Add(kind, row, statusCode, source, at);
+    }
+
+    private DeliveryEvent Add(DeliveryEventKind kind, OutboundMessage row, string? statusCode, string source, DateTime at)
     {
         var record = new DeliveryEvent
         {
@@ -40,6 +58,13 @@ public sealed class DeliveryEventLog(AppDbContext db, KeyRing keys)
         var times = await db.DeliveryEvents
             .Where(e => e.EmailHash == emailHash && e.Kind == DeliveryEventKind.SoftBounce && e.AtUtc > sinceUtc)
             .Select(e => e.AtUtc).ToListAsync(ct);
-        return times.Select(t => DateOnly.FromDateTime(Berlin.ToLocal(t))).ToHashSet();
+        return times.Select(BerlinDay).ToHashSet();
     }
+
+    private static DateOnly BerlinDay(DateTime utc) => DateOnly.FromDateTime(Berlin.ToLocal(utc));
+
+    /// <summary>How many different mails of the campaign a mailbox reported as refusing our sender (saved events only).</summary>
+    public Task<int> MailboxSenderRefusalsAsync(int campaignId, CancellationToken ct) =>
+        db.DeliveryEvents.Where(e => e.CampaignId == campaignId && e.Kind == DeliveryEventKind.SenderRefusal && e.Source == Mailbox)
+            .Select(e => e.OutboundMessageId).Distinct().CountAsync(ct);
 }

@@ -28,6 +28,14 @@ public sealed class ReportEffects(
     TimeProvider clock,
     ILogger<ReportEffects> logger)
 {
+    /// <summary>
+    /// How many different mails of a campaign must be reported refused for our sender, by mail, before the campaign
+    /// pauses. A report by mail can be forged by anyone who got one of our mails (their own return path is in it), so one
+    /// report must not stop a campaign for everybody; a real misconfiguration soon refuses many mails. A refusal by our
+    /// own SMTP server while sending cannot be forged and still pauses at once (C37, the delivery worker).
+    /// </summary>
+    public const int MailboxSenderRefusalsToPause = 3;
+
     /// <param name="reportedAtUtc">When the report says it was written (its Date); the events are dated by it where it is plausible, so a backlog read late still counts on the right days.</param>
     public async Task<ReportEffect> ApplyAsync(ClassifiedReport report, DateTime? reportedAtUtc = null, CancellationToken ct = default)
     {
@@ -60,6 +68,12 @@ public sealed class ReportEffects(
                 : new ReportEffect(ReportKind.Unknown, null,
                     $"{Describe(report.Kind)} for no mail of ours (no valid return-path token, no known Message-ID): nothing changed, left for a person");
         }
+        if (report.Kind != ReportKind.Delayed && !NamesAddressOf(report.Recipient, row))
+        {
+            // A reader who forwards (without SRS) to a mailbox that bounces or complains: that is not the reader's address.
+            return new ReportEffect(ReportKind.Unknown, row.Id,
+                $"{Describe(report.Kind)} naming another recipient than the mail went to (forwarded?): nothing recorded, left for a person");
+        }
         var code = report.StatusCode ?? "no status code";
         return report.Kind switch
         {
@@ -73,7 +87,8 @@ public sealed class ReportEffects(
 
     private async Task<ReportEffect> HardBounceAsync(OutboundMessage row, string code, string? statusCode, DateTime at, CancellationToken ct)
     {
-        events.Add(DeliveryEventKind.HardBounce, row, statusCode, DeliveryEventLog.Mailbox, at);
+        if (await events.TryAddAsync(DeliveryEventKind.HardBounce, row, statusCode, DeliveryEventLog.Mailbox, at, ct) is null)
+            return new ReportEffect(ReportKind.HardBounce, row.Id, $"{code}: hard bounce of this mail already recorded: nothing changed");
         var ended = await bounces.MarkAsync(row, code, at, ct);
         await CheckHealthAsync(row, ct);
         return new ReportEffect(ReportKind.HardBounce, row.Id, ended
@@ -85,7 +100,9 @@ public sealed class ReportEffects(
     private async Task<ReportEffect> SoftBounceAsync(OutboundMessage row, string code, string? statusCode, DateTime at, CancellationToken ct)
     {
         var o = options.Value;
-        var record = events.Add(DeliveryEventKind.SoftBounce, row, statusCode, DeliveryEventLog.Mailbox, at);
+        var record = await events.TryAddAsync(DeliveryEventKind.SoftBounce, row, statusCode, DeliveryEventLog.Mailbox, at, ct);
+        if (record is null)
+            return new ReportEffect(ReportKind.SoftBounce, row.Id, $"{code}: soft bounce of this mail already counted for that day: nothing changed");
         var days = await events.SoftBounceDaysAsync(record.EmailHash!, clock.GetUtcNow().UtcDateTime - o.SoftBounceWindow, ct);
         days.Add(DateOnly.FromDateTime(Berlin.ToLocal(at)));
         if (days.Count < o.SoftBounceLimit || row.SubscriberId is null)
@@ -99,9 +116,11 @@ public sealed class ReportEffects(
     /// <summary>C37: our side was refused (5.7.x, 5.1.7/5.1.8, authentication); the reader is not to blame and is never suppressed.</summary>
     private async Task<ReportEffect> SenderProblemAsync(OutboundMessage row, string code, ClassifiedReport report, DateTime at, CancellationToken ct)
     {
-        events.Add(DeliveryEventKind.SenderRefusal, row, report.StatusCode, DeliveryEventLog.Mailbox, at);
+        if (await events.TryAddAsync(DeliveryEventKind.SenderRefusal, row, report.StatusCode, DeliveryEventLog.Mailbox, at, ct) is null)
+            return new ReportEffect(ReportKind.SenderProblem, row.Id, $"{code}: refusal of our sender for this mail already recorded: nothing changed");
         var paused = false;
-        if (row is { Kind: MessageKind.Campaign, CampaignId: { } campaignId })
+        var refusedMails = row is { Kind: MessageKind.Campaign, CampaignId: { } refusedCampaign } ? await RefusedMailsAsync(refusedCampaign, ct) : 0;
+        if (row is { Kind: MessageKind.Campaign, CampaignId: { } campaignId } && refusedMails >= MailboxSenderRefusalsToPause)
         {
             // As the delivery worker does for a refusal at MAIL FROM: the editor sees why, without any address (C20).
             var reason = Redact.Text($"sender refused (reported by mail): {code} {report.Diagnostic}".Trim());
@@ -111,12 +130,28 @@ public sealed class ReportEffects(
         logger.LogWarning("A mailbox provider refused our sender ({StatusCode}) for outbox row {MessageRowId}; campaign paused: {Paused}", code, row.Id, paused);
         return new ReportEffect(ReportKind.SenderProblem, row.Id, paused
             ? $"{code}: our sender was refused; campaign paused, nothing suppressed"
-            : $"{code}: our sender was refused; nothing suppressed");
+            : refusedMails is > 0 and < MailboxSenderRefusalsToPause
+                ? $"{code}: our sender was refused ({refusedMails} of {MailboxSenderRefusalsToPause} mails of the campaign needed to pause it); nothing suppressed"
+                : $"{code}: our sender was refused; nothing suppressed");
+    }
+
+    private async Task<int> RefusedMailsAsync(int campaignId, CancellationToken ct)
+    {
+        await db.SaveChangesAsync(ct);
+        return await events.MailboxSenderRefusalsAsync(campaignId, ct);
     }
 
     private async Task<ReportEffect> ComplaintAsync(OutboundMessage row, ClassifiedReport report, DateTime at, CancellationToken ct)
     {
-        events.Add(DeliveryEventKind.Complaint, row, report.StatusCode, DeliveryEventLog.Mailbox, at);
+        // Mailbox providers count a complaint about any of our mails, so the newsletter's rate does too.
+        if (await events.TryAddAsync(DeliveryEventKind.Complaint, row, report.StatusCode, DeliveryEventLog.Mailbox, at, ct) is null)
+            return new ReportEffect(ReportKind.Complaint, row.Id, "complaint about this mail already handled: nothing changed");
+        if (row.SubscriberId is null)
+        {
+            // A test mail or a staff alert: whoever complained is staff, or someone a test mail went to; no reader to end.
+            return new ReportEffect(ReportKind.Unknown, row.Id,
+                $"complaint about a mail to staff ({row.Kind}): recorded, no subscription ended, left for a person");
+        }
         var ended = await unsubscribes.WithdrawAddressAsync(EmailAddress.Key(row.ToAddress), WithdrawalChannel.Complaint, row, ct);
         await suppressions.AddAsync(SuppressionKind.Email, events.EmailHash(row), "complaint", at, ct);
         await CheckHealthAsync(row, ct);
@@ -142,6 +177,16 @@ public sealed class ReportEffects(
         if (row is not { Kind: MessageKind.Campaign, CampaignId: { } campaignId }) return;
         await db.SaveChangesAsync(ct);
         await health.CheckAsync(campaignId, ct);
+    }
+
+    /// <summary>True when the report names no recipient (feedback loops often redact it) or the one the mail went to.</summary>
+    private static bool NamesAddressOf(string? recipient, OutboundMessage row)
+    {
+        var named = recipient?.Trim().Trim('<', '>').Trim();
+        if (string.IsNullOrEmpty(named)) return true;
+        var key = EmailAddress.TryNormalize(named, out var normalized) ? EmailAddress.Key(normalized) : named.ToLowerInvariant();
+        var rowKey = EmailAddress.TryNormalize(row.ToAddress, out var rowAddress) ? EmailAddress.Key(rowAddress) : EmailAddress.Key(row.ToAddress);
+        return key == rowKey;
     }
 
     private static string Describe(ReportKind kind) => kind switch

@@ -3,6 +3,8 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Deliverability;
 
@@ -12,7 +14,7 @@ namespace NewsletterMigrator.Deliverability;
 /// master key can write a token for another row. Only lower-case letters and digits, because some servers fold the case
 /// of the local part; the longest token (19 digits + 20) stays well under the 64 characters a local part may have.
 /// </summary>
-public sealed class VerpAddress(KeyRing keys, IOptions<BouncesOptions> options)
+public sealed class VerpAddress(KeyRing keys, IOptions<BouncesOptions> options) : IReturnPaths
 {
     // 80 bits: a forger gets one guess per mail they get into our mailbox.
     private const int MacHexLength = 20;
@@ -23,6 +25,8 @@ public sealed class VerpAddress(KeyRing keys, IOptions<BouncesOptions> options)
         var o = options.Value;
         return o.VerpEnabled ? new MailboxAddress("", $"{o.ReturnPathLocalPart}+{Token(outboundMessageId)}@{o.ReturnPathDomain!.Trim()}") : null;
     }
+
+    public string? For(OutboundMessage row) => For(row.Id)?.Address;
 
     public string Token(long outboundMessageId) => outboundMessageId.ToString(System.Globalization.CultureInfo.InvariantCulture) + Mac(outboundMessageId);
 

@@ -15,4 +15,11 @@ public interface IDeliveryOutcomes
 
     /// <summary>Our side was refused (MAIL FROM, 5.1.7/5.1.8, 5.7.x): never the reader's fault.</summary>
     Task SenderRefusedAsync(OutboundMessage row, string? statusCode, DateTime at, CancellationToken ct);
+
+    /// <summary>
+    /// The mail failed for good for another reason: refused permanently at RCPT TO or at the end of DATA for something
+    /// other than the address (5.2.2 mailbox full, 5.6.x content), or deferred (4.x) until we gave up. Counts like a soft
+    /// bounce reported by mail; never suppresses by itself (C37).
+    /// </summary>
+    Task DeliveryFailedAsync(OutboundMessage row, string? statusCode, DateTime at, CancellationToken ct);
 }

@@ -99,6 +99,8 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
             }
             if (r.Bounced) await outcomes.RecipientRefusedAsync(r.Row, r.StatusCode, r.Reply ?? "", r.At, ct);
             if (r.SenderRefused) await outcomes.SenderRefusedAsync(r.Row, r.StatusCode, r.At, ct);
+            // A server's answer that was neither about the address nor about us; a broken connection (no code) says nothing about the reader.
+            else if (r is { Status: MessageStatus.Failed, Bounced: false, StatusCode: not null }) await outcomes.DeliveryFailedAsync(r.Row, r.StatusCode, r.At, ct);
         }
         if (firstNewsletter.Count > 0)
         {

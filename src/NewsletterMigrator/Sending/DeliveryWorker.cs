@@ -6,7 +6,6 @@ using MimeKit;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
-using NewsletterMigrator.Deliverability;
 using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Sending;
@@ -25,7 +24,7 @@ public sealed class DeliveryWorker(
     DkimSigning dkim,
     IOptions<SmtpOptions> smtp,
     IOptions<SendingOptions> sending,
-    VerpAddress returnPaths,
+    IReturnPaths returnPaths,
     FanOutGate fanOuts,
     InstanceIdentity instance,
     TimeProvider clock,
@@ -216,7 +215,7 @@ public sealed class DeliveryWorker(
 
         using var permit = await limiter.AcquireAsync(1, ct);
         // Every outbox mail gets its own return path, so a bounce that comes back by mail names its row (issue 16).
-        var result = await slot.Transport.SendAsync(message, returnPaths.For(row.Id), ct);
+        var result = await slot.Transport.SendAsync(message, returnPaths.For(row) is { } returnPath ? new MailboxAddress("", returnPath) : null, ct);
         now = clock.GetUtcNow().UtcDateTime;
         var reply = Redact.Text(result.Reply);
         switch (result.Outcome)

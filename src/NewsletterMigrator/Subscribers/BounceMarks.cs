@@ -11,16 +11,20 @@ namespace NewsletterMigrator.Subscribers;
 public sealed class BounceMarks(AppDbContext db, KeyRing keys, SuppressionList suppressions)
 {
     /// <summary>
-    /// Marks the reader the mail went to as bounced and suppresses the address the mail went to (the row's, never one a
-    /// report claims). A mail to a requested new address bounces only that address: the reader keeps the current one.
-    /// Mail to staff (test mails, alerts) has no reader and suppresses nothing. True when a reader's address was ended.
+    /// Marks every pending or confirmed subscription of the address the mail went to as bounced (the row's address, never
+    /// one a report claims), in every newsletter, and suppresses the address: a dead mailbox is dead for all of them, and
+    /// fan-out and delivery read the subscriber's status, not the suppression list. A mail to a requested new address
+    /// bounces only that address: the reader keeps the current one. Mail to staff (test mails, alerts) has no reader and
+    /// suppresses nothing. True when a reader's address was ended.
     /// </summary>
     public async Task<bool> MarkAsync(OutboundMessage row, string reason, DateTime now, CancellationToken ct = default)
     {
-        if (row.SubscriberId is not { } subscriberId) return false;
+        if (row.SubscriberId is null) return false;
         var key = EmailAddress.Key(row.ToAddress);
+        // Through the (newsletter, address) index, one seek per newsletter, as UnsubscribeService does: the address alone has none.
+        var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
         await db.Subscribers
-            .Where(s => s.Id == subscriberId && s.EmailKey == key && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending))
+            .Where(s => newsletterIds.Contains(s.NewsletterId) && s.EmailKey == key && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending))
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SubscriberStatus.Bounced), ct);
         await suppressions.AddAsync(SuppressionKind.Email, SuppressionHash.Email(keys, key), Truncate("hard bounce: " + reason), now, ct);
         return true;

@@ -23,11 +23,24 @@ public static class WithdrawalChannel
 
     /// <summary>The channels staff pick from when they record a withdrawal by hand.</summary>
     public static readonly string[] Informal = [Mail, Phone, Letter];
+
+    /// <summary>
+    /// The channels a reader uses from within one of our mails (its link, one-click header, mailto address): only these
+    /// are counted against the campaign whose mail the reader last got. Staff, an opt-out list or a STOP reply say
+    /// nothing about which issue, if any, drove the reader away.
+    /// </summary>
+    public static readonly string[] FromAMail = [Link, OneClick, Mailto];
 }
 
 /// <summary>Withdrawal is as easy as consent (C12) and takes effect at once (C13): queued mail is cancelled in the same transaction.</summary>
 public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILogger<UnsubscribeService> logger)
 {
+    /// <summary>
+    /// How long after a campaign mail a withdrawal from a mail is still counted against it: the days a campaign's report
+    /// shows (Campaigns.CampaignDeliverability.Days). A click on a months-old mail is not that issue's doing.
+    /// </summary>
+    public static readonly TimeSpan AttributionWindow = TimeSpan.FromDays(14);
+
     public async Task<Subscriber?> FindAsync(string token, CancellationToken ct = default)
     {
         var hash = TokenService.TryHash(token);
@@ -81,7 +94,9 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
 
     /// <param name="campaignId">
     /// The campaign the withdrawal is counted against in its report (issue 16.3): the one a report was about where known,
-    /// else the last campaign mail the reader was sent. Set when the event is written: the ledger is append-only.
+    /// else, for a channel the reader uses from a mail (<see cref="WithdrawalChannel.FromAMail"/>), the last campaign mail
+    /// the reader was sent within <see cref="AttributionWindow"/>; else none. Set when the event is written: the ledger is
+    /// append-only.
     /// </param>
     public async Task WithdrawAsync(Subscriber subscriber, string channel, int? campaignId, CancellationToken ct = default)
     {
@@ -93,9 +108,13 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
         // and the ledger holds one Withdrawn event; an erased subscriber has nothing left to withdraw.
         if (!await db.LockAsync(subscriber, ct) || subscriber.Status == SubscriberStatus.Unsubscribed) return;
         var now = clock.GetUtcNow().UtcDateTime;
-        campaignId ??= await db.OutboundMessages
-            .Where(m => m.SubscriberId == subscriber.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Sent)
-            .OrderByDescending(m => m.SentAtUtc).Select(m => m.CampaignId).FirstOrDefaultAsync(ct);
+        if (campaignId is null && WithdrawalChannel.FromAMail.Contains(channel))
+        {
+            var since = now - AttributionWindow;
+            campaignId = await db.OutboundMessages
+                .Where(m => m.SubscriberId == subscriber.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Sent && m.SentAtUtc >= since)
+                .OrderByDescending(m => m.SentAtUtc).Select(m => m.CampaignId).FirstOrDefaultAsync(ct);
+        }
         subscriber.Status = SubscriberStatus.Unsubscribed;
         subscriber.UnsubscribedAtUtc = now;
         db.ConsentEvents.Add(new ConsentEvent

@@ -83,30 +83,171 @@ public sealed class ReportEffectsTests
     }
 
     [Fact]
-    public async Task A_refusal_of_our_sender_pauses_the_sending_campaign_with_its_reason_and_never_suppresses_the_reader_C37()
+    public async Task Refusals_of_our_sender_reported_by_mail_pause_the_campaign_only_once_several_mails_were_refused_and_never_suppress_C37()
     {
         await using var app = VerpApp();
         var newsletter = await app.NewsletterAsync();
-        await app.ConfirmedReadersAsync(newsletter, "anna@example.test", "spaeter@example.test");
-        // One reader's server defers the mail, so the campaign is still sending when the report comes.
+        string[] readers = ["anna@example.test", "bert@example.test", "carl@example.test"];
+        await app.ConfirmedReadersAsync(newsletter, [.. readers, "spaeter@example.test"]);
+        // One reader's server defers the mail, so the campaign is still sending when the reports come.
         app.Smtp.Refuse["spaeter@example.test"] = TestSmtpServer.Reply(451, "4.3.0 try again later");
         var campaignId = await app.CampaignAsync(newsletter, "Ausgabe");
-        var (_, returnPath) = await ReceivedAsync(app, "anna@example.test", "Ausgabe");
+        var paths = new List<string>();
+        foreach (var reader in readers) paths.Add((await ReceivedAsync(app, reader, "Ausgabe")).ReturnPath);
         Assert.Equal(CampaignStatus.Sending, (await app.CampaignRowAsync(campaignId)).Status);
+        ClassifiedReport Refusal(int i) => Dsn(ReportKind.SenderProblem, readers[i], "5.7.1", paths[i],
+            $"smtp; 550 5.7.1 Message rejected for {readers[i]}: sender domain has no SPF or DKIM alignment");
 
-        var effect = await ApplyAsync(app, Dsn(ReportKind.SenderProblem, "anna@example.test", "5.7.1", returnPath,
-            "smtp; 550 5.7.1 Message rejected for anna@example.test: sender domain has no SPF or DKIM alignment"));
+        // Anyone can write reports to the return path of their own mail: however many, they are one mail's refusal.
+        for (var i = 0; i < 4; i++) Assert.Equal(ReportKind.SenderProblem, (await ApplyAsync(app, Refusal(0))).Kind);
+        Assert.Equal(CampaignStatus.Sending, (await app.CampaignRowAsync(campaignId)).Status);
+        await ApplyAsync(app, Refusal(1));
+        Assert.Equal(CampaignStatus.Sending, (await app.CampaignRowAsync(campaignId)).Status);
+        var effect = await ApplyAsync(app, Refusal(2));
 
         Assert.Equal(ReportKind.SenderProblem, effect.Kind);
-        Assert.Equal(SubscriberStatus.Confirmed, (await ReaderAsync(app, "anna@example.test")).Status);
-        Assert.False(await SuppressedAsync(app, "anna@example.test"));
+        Assert.Contains("campaign paused", effect.Outcome);
+        foreach (var reader in readers)
+        {
+            Assert.Equal(SubscriberStatus.Confirmed, (await ReaderAsync(app, reader)).Status);
+            Assert.False(await SuppressedAsync(app, reader));
+        }
         var campaign = await app.CampaignRowAsync(campaignId);
         Assert.Equal(CampaignStatus.Paused, campaign.Status);
         Assert.Contains("5.7.1", campaign.PauseReason);
         Assert.Contains("sender refused", campaign.PauseReason);
-        Assert.DoesNotContain("anna@example.test", campaign.PauseReason);
-        Assert.Equal(DeliveryEventKind.SenderRefusal, (await app.WithDbAsync(db => db.DeliveryEvents.AsNoTracking().SingleAsync())).Kind);
+        Assert.DoesNotContain(readers[2], campaign.PauseReason);
+        Assert.Equal(3, await app.WithDbAsync(db => db.DeliveryEvents.CountAsync(e => e.Kind == DeliveryEventKind.SenderRefusal)));
         app.Smtp.Refuse.Clear();
+    }
+
+    [Fact]
+    public async Task The_same_mail_reported_again_in_other_words_counts_once()
+    {
+        await using var app = VerpApp();
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, "weg@example.test", "genervt@example.test");
+        await app.CampaignAsync(newsletter, "Ausgabe");
+        var (_, bouncedPath) = await ReceivedAsync(app, "weg@example.test", "Ausgabe");
+        var (_, complainerPath) = await ReceivedAsync(app, "genervt@example.test", "Ausgabe");
+
+        // A relay and the final server both bounce the mail.
+        await ApplyAsync(app, Dsn(ReportKind.HardBounce, "weg@example.test", "5.1.1", bouncedPath));
+        var again = await ApplyAsync(app, Dsn(ReportKind.HardBounce, "weg@example.test", "5.1.1", bouncedPath, "x-postfix; host mx.example.test said: 550 5.1.1 no such user"));
+        // A reader sends complaint after complaint about their own mail, each with other bytes.
+        for (var i = 0; i < 5; i++)
+            await ApplyAsync(app, new ClassifiedReport(ReportKind.Complaint, "genervt@example.test", Addressees: [complainerPath], FeedbackType: i % 2 == 0 ? "abuse" : "fraud"));
+
+        Assert.Equal(ReportKind.HardBounce, again.Kind);
+        Assert.Contains("already", again.Outcome);
+        Assert.Equal(1, await app.WithDbAsync(db => db.DeliveryEvents.CountAsync(e => e.Kind == DeliveryEventKind.HardBounce)));
+        Assert.Equal(1, await app.WithDbAsync(db => db.DeliveryEvents.CountAsync(e => e.Kind == DeliveryEventKind.Complaint)));
+    }
+
+    [Fact]
+    public async Task A_complaint_about_a_test_mail_ends_no_subscription_and_is_left_for_a_person()
+    {
+        await using var app = new AppFactory();
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, "redakteurin@example.test");
+        var campaignId = await app.CampaignAsync(newsletter, "Ausgabe");
+        await app.Smtp.WaitForAsync("redakteurin@example.test", "Ausgabe");
+        await app.OutboxIdleAsync();
+        // An editor who also reads the newsletter gets the campaign's test mail at the same address.
+        var now = DateTime.UtcNow;
+        var testMail = new OutboundMessage
+        {
+            Kind = MessageKind.Test, Status = MessageStatus.Sent, NewsletterId = newsletter.Id, CampaignId = campaignId, SubscriberId = null,
+            ToAddress = "redakteurin@example.test", MessageId = $"{Guid.NewGuid():N}@tagblatt.example.test", CreatedAtUtc = now, NextAttemptAtUtc = now, SentAtUtc = now,
+        };
+        await app.WithDbAsync(async db => { db.OutboundMessages.Add(testMail); return await db.SaveChangesAsync(); });
+
+        var effect = await ApplyAsync(app, new ClassifiedReport(ReportKind.Complaint, "redakteurin@example.test", OriginalMessageId: testMail.MessageId, FeedbackType: "abuse"));
+
+        Assert.Equal(ReportKind.Unknown, effect.Kind);
+        Assert.Equal(testMail.Id, effect.OutboundMessageId);
+        Assert.Contains("left for a person", effect.Outcome);
+        Assert.DoesNotContain("@", effect.Outcome);
+        Assert.Equal(SubscriberStatus.Confirmed, (await ReaderAsync(app, "redakteurin@example.test")).Status);
+        Assert.False(await SuppressedAsync(app, "redakteurin@example.test"));
+        Assert.False(await app.WithDbAsync(db => db.ConsentEvents.AnyAsync(e => e.Kind == ConsentEventKind.Withdrawn)));
+    }
+
+    [Fact]
+    public async Task A_hard_bounce_ends_the_address_in_every_newsletter_so_no_other_campaign_goes_to_it_C37()
+    {
+        await using var app = VerpApp();
+        var eilmeldungen = await app.NewsletterAsync();
+        var sport = await app.NewsletterAsync("sport");
+        await SignedUpAsync(app, sport, "weg@example.test");
+        await SignedUpAsync(app, sport, "da@example.test");
+        await app.ConfirmedReadersAsync(eilmeldungen, "weg@example.test", "da@example.test"); // confirms both newsletters
+        Assert.Equal(SubscriberStatus.Confirmed, (await ReaderAsync(app, "weg@example.test", sport.Id)).Status);
+        await app.CampaignAsync(eilmeldungen, "Tagesausgabe");
+        var (_, returnPath) = await ReceivedAsync(app, "weg@example.test", "Tagesausgabe");
+        await app.OutboxIdleAsync();
+
+        await ApplyAsync(app, Dsn(ReportKind.HardBounce, "weg@example.test", "5.1.1", returnPath));
+
+        Assert.Equal(SubscriberStatus.Bounced, (await ReaderAsync(app, "weg@example.test", eilmeldungen.Id)).Status);
+        Assert.Equal(SubscriberStatus.Bounced, (await ReaderAsync(app, "weg@example.test", sport.Id)).Status);
+        Assert.Equal(SubscriberStatus.Confirmed, (await ReaderAsync(app, "da@example.test", sport.Id)).Status);
+        await app.CampaignAsync(sport, "Sportausgabe");
+        await app.Smtp.WaitForAsync("da@example.test", "Sportausgabe");
+        await app.OutboxIdleAsync();
+        Assert.DoesNotContain(app.Smtp.Messages, m => m.Subject == "Sportausgabe" && m.To.Mailboxes.Single().Address == "weg@example.test");
+    }
+
+    [Fact]
+    public async Task A_bounce_naming_another_recipient_than_the_mail_went_to_is_left_for_a_person_and_the_reader_keeps_the_address()
+    {
+        await using var app = VerpApp();
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, "weiterleitung@example.test");
+        await app.CampaignAsync(newsletter, "Ausgabe");
+        var (_, returnPath) = await ReceivedAsync(app, "weiterleitung@example.test", "Ausgabe");
+
+        // The reader forwards to another mailbox (without SRS); that one no longer exists and bounces to our return path.
+        var effect = await ApplyAsync(app, Dsn(ReportKind.HardBounce, "alt@anderswo.example.test", "5.1.1", returnPath));
+
+        Assert.Equal(ReportKind.Unknown, effect.Kind);
+        Assert.Contains("left for a person", effect.Outcome);
+        Assert.DoesNotContain("@", effect.Outcome);
+        Assert.Equal(SubscriberStatus.Confirmed, (await ReaderAsync(app, "weiterleitung@example.test")).Status);
+        Assert.False(await SuppressedAsync(app, "weiterleitung@example.test"));
+        Assert.Equal(0, await app.WithDbAsync(db => db.DeliveryEvents.CountAsync()));
+
+        // The reader's own address written otherwise still counts, and so does a complaint whose recipient the loop redacted.
+        Assert.Equal(ReportKind.SoftBounce, (await ApplyAsync(app, Dsn(ReportKind.SoftBounce, "Weiterleitung@EXAMPLE.test", "4.2.2", returnPath))).Kind);
+        Assert.Equal(ReportKind.Complaint, (await ApplyAsync(app, new ClassifiedReport(ReportKind.Complaint, null, Addressees: [returnPath], FeedbackType: "abuse"))).Kind);
+        Assert.Equal(SubscriberStatus.Unsubscribed, (await ReaderAsync(app, "weiterleitung@example.test")).Status);
+    }
+
+    [Fact]
+    public async Task Other_refusals_and_exhausted_retries_while_sending_are_recorded_as_soft_bounces_and_suppress_nothing_C37()
+    {
+        // Nothing is retried: a deferral fails for good at once, as it would after days of retrying.
+        await using var app = new AppFactory(settings: new() { ["Sending:GiveUpAfter"] = "00:00:00" });
+        var newsletter = await app.NewsletterAsync();
+        string[] readers = ["voll@example.test", "inhalt@example.test", "spaeter@example.test"];
+        await app.ConfirmedReadersAsync(newsletter, [.. readers, "da@example.test"]);
+        app.Smtp.RefuseAtRcpt["voll@example.test"] = TestSmtpServer.Reply(552, "5.2.2 mailbox full");
+        app.Smtp.Refuse["inhalt@example.test"] = TestSmtpServer.Reply(554, "5.6.0 message content rejected");
+        app.Smtp.Refuse["spaeter@example.test"] = TestSmtpServer.Reply(451, "4.3.0 try again later");
+        var campaignId = await app.CampaignAsync(newsletter, "Ausgabe");
+        await app.Smtp.WaitForAsync("da@example.test", "Ausgabe");
+        await app.OutboxIdleAsync();
+
+        var recorded = await app.WithDbAsync(db => db.DeliveryEvents.AsNoTracking().ToListAsync());
+        Assert.Equal(["4.3.0", "5.2.2", "5.6.0"], recorded.Select(e => e.StatusCode).Order());
+        Assert.All(recorded, e => Assert.Equal((DeliveryEventKind.SoftBounce, "smtp", (int?)campaignId), (e.Kind, e.Source, e.CampaignId)));
+        foreach (var reader in readers)
+        {
+            Assert.Equal(SubscriberStatus.Confirmed, (await ReaderAsync(app, reader)).Status);
+            Assert.False(await SuppressedAsync(app, reader));
+        }
+        app.Smtp.Refuse.Clear();
+        app.Smtp.RefuseAtRcpt.Clear();
     }
 
     [Fact]
@@ -132,7 +273,8 @@ public sealed class ReportEffectsTests
         Assert.Equal(SubscriberStatus.Bounced, (await ReaderAsync(app, "voll@example.test")).Status);
         Assert.True(await SuppressedAsync(app, "voll@example.test"));
         Assert.Contains("treated as hard", third.Outcome);
-        Assert.Equal(4, await app.WithDbAsync(db => db.DeliveryEvents.CountAsync(e => e.Kind == DeliveryEventKind.SoftBounce)));
+        // The second report on the first day was the same mail's again: one event per mail and day.
+        Assert.Equal(3, await app.WithDbAsync(db => db.DeliveryEvents.CountAsync(e => e.Kind == DeliveryEventKind.SoftBounce)));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
@@ -21,6 +22,17 @@ public sealed class VerpTests
 {
     private const string Domain = "bounces.tagblatt.example.test";
     private static readonly Regex ReturnPath = new(@"^bounce\+[0-9a-z]{21,39}@bounces\.tagblatt\.example\.test$");
+
+    [Fact]
+    public void Sending_uses_nothing_of_Deliverability_it_asks_for_return_paths_through_an_interface_of_its_own()
+    {
+        // ARCHITECTURE.md "arrows point down": Sending is infrastructure, the features plug into its interfaces.
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
+        var sending = typeof(DeliveryWorker).Assembly.GetTypes().Where(t => t.Namespace == typeof(DeliveryWorker).Namespace).ToList();
+        var used = sending.SelectMany(t => t.GetConstructors(all).SelectMany(c => c.GetParameters()).Select(p => p.ParameterType)
+            .Concat(t.GetFields(all).Select(f => f.FieldType)));
+        Assert.DoesNotContain(used, type => type.Namespace == typeof(VerpAddress).Namespace);
+    }
 
     [Fact]
     public async Task Every_mail_to_a_reader_goes_out_with_its_own_return_path_that_names_its_outbox_row()
