@@ -15,4 +15,11 @@ public interface IDeliveryOutcomes
 
     /// <summary>Our side was refused (MAIL FROM, 5.1.7/5.1.8, 5.7.x): never the reader's fault.</summary>
     Task SenderRefusedAsync(OutboundMessage row, string? statusCode, DateTime at, CancellationToken ct);
+
+    /// <summary>
+    /// Once per flush, after the transaction that recorded the outcomes above has committed: what weighs them together
+    /// (a campaign's rates, which may pause it) runs here, once per campaign and outside the write, so it can neither
+    /// fail the flush (sent rows left leased would be sent again) nor hold the write lock.
+    /// </summary>
+    Task RecordedAsync(CancellationToken ct);
 }
