@@ -42,6 +42,7 @@ public static class FeatureSetup
         services.AddDashboard();
         services.AddDeliverability();
         services.AddScoped<CampaignHealth>();
+        services.AddScoped<CampaignPauses>();
         services.AddScoped<CampaignDeliverability>();
         services.AddScoped<NewsletterReputation>();
         return builder;

@@ -11,7 +11,7 @@ namespace NewsletterMigrator.Campaigns;
 /// A newsletter's campaigns. Every method takes the newsletter with the campaign and finds the campaign only within
 /// it (issue 13.7): another newsletter's campaign id is treated as one that does not exist, and nothing changes.
 /// </summary>
-public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanOut fanOut, FanOutGate gate, TimeProvider clock)
+public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanOut fanOut, FanOutGate gate, CampaignPauses pauses, TimeProvider clock)
 {
     /// <summary>The campaign, or null when the newsletter has no campaign with this id.</summary>
     public Task<Campaign?> FindAsync(int newsletterId, int campaignId, CancellationToken ct = default) =>
@@ -157,11 +157,8 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     /// <summary>Stops leasing new rows; rows already handed to the SMTP server in this moment still finish.</summary>
     public async Task PauseAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default)
     {
-        var changed = await db.Campaigns.Of(newsletterId, campaignId).Where(c => c.Status == CampaignStatus.Sending)
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, "paused by " + userName), ct);
-        if (changed == 0) throw new InvalidOperationException("Only a sending campaign can be paused.");
-        db.Audit(userName, "pause", $"campaign {campaignId}", clock.GetUtcNow().UtcDateTime);
-        await db.SaveChangesAsync(ct);
+        if (!await pauses.PauseAsync(campaignId, "paused by " + userName, userName, onlyIf: c => c.NewsletterId == newsletterId, ct: ct))
+            throw new InvalidOperationException("Only a sending campaign can be paused.");
     }
 
     /// <summary>Resumes at once: rows waiting for a retry after an outage are due again now.</summary>
@@ -169,9 +166,14 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Only a resume of the self-pause starts the rates afresh: that editor was shown the rates as the reason and went
+        // on. After a pause by hand, for a refused sender or a failing server nobody acknowledged the rates; starting
+        // afresh there would forget what was building up and let the campaign run on until RateMinimumAccepted
+        // more mails went out (a pause and resume by hand would become a way round the self-pause).
         var changed = await db.Campaigns.Of(newsletterId, campaignId).Where(c => c.Status == CampaignStatus.Paused)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sending).SetProperty(c => c.PauseReason, (string?)null)
-                .SetProperty(c => c.ResumedAtUtc, now), ct);
+                .SetProperty(c => c.ResumedAtUtc, c => c.PausedBy == CampaignHealth.Actor ? now : c.ResumedAtUtc)
+                .SetProperty(c => c.PausedBy, (string?)null), ct);
         if (changed == 0) throw new InvalidOperationException("Only a paused campaign can be resumed.");
         await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Queued && m.NextAttemptAtUtc > now)
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.NextAttemptAtUtc, now), ct);

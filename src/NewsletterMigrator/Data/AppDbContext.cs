@@ -95,6 +95,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         {
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
             e.Property(c => c.PauseReason).HasMaxLength(1000);
+            e.Property(c => c.PausedBy).HasMaxLength(256);
         });
         builder.Entity<OutboundMessage>(e =>
         {
@@ -110,6 +111,9 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             // poll (test mails of a campaign share its id, hence the kind): without this index every poll read all
             // of a campaign's table rows, with it the counts come from the index alone.
             e.HasIndex(m => new { m.CampaignId, m.Kind, m.Status, m.SentAtUtc });
+            // A newsletter's 30-day accepted count (NewsletterReputation, on every view of its campaign list) from the
+            // index alone; costs the fan-out little (see NewsletterReputation and the send bench).
+            e.HasIndex(m => new { m.NewsletterId, m.Status, m.SentAtUtc });
             e.Property(m => m.ToAddress).HasMaxLength(320);
         });
         builder.Entity<Suppression>(e => e.HasIndex(s => new { s.Kind, s.Hash }).IsUnique());

@@ -215,9 +215,12 @@ public sealed class Campaign
     public DateTime? ScheduledForUtc { get; set; }
     /// <summary>Why the campaign is paused: the editor's action, or the worker's reason (SMTP down, sender refused, C37).</summary>
     public string? PauseReason { get; set; }
+    /// <summary>Who paused it (a user name, "delivery", or CampaignHealth.Actor for the self-pause); null while not paused.</summary>
+    public string? PausedBy { get; set; }
     /// <summary>
-    /// When the campaign was last resumed: the self-pause (CampaignHealth) weighs only what happened after it, since
-    /// the editor who resumed had the figures until then in front of them.
+    /// When the campaign was last resumed from its self-pause: CampaignHealth weighs only mails sent after it, since the
+    /// editor who resumed had the rates until then in front of them as the reason. A resume after any other pause
+    /// leaves it as it was (see CampaignService.ResumeAsync).
     /// </summary>
     public DateTime? ResumedAtUtc { get; set; }
 }

@@ -24,6 +24,7 @@ public sealed class ReportEffects(
     SuppressionList suppressions,
     UnsubscribeService unsubscribes,
     CampaignHealth health,
+    CampaignPauses pauses,
     IOptions<BouncesOptions> options,
     TimeProvider clock,
     ILogger<ReportEffects> logger)
@@ -124,8 +125,7 @@ public sealed class ReportEffects(
         {
             // As the delivery worker does for a refusal at MAIL FROM: the editor sees why, without any address (C20).
             var reason = Redact.Text($"sender refused (reported by mail): {code} {report.Diagnostic}".Trim());
-            paused = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Sending)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, reason), ct) > 0;
+            paused = await pauses.PauseAsync(campaignId, reason, DeliveryEventLog.Mailbox, ct: ct);
         }
         logger.LogWarning("A mailbox provider refused our sender ({StatusCode}) for outbox row {MessageRowId}; campaign paused: {Paused}", code, row.Id, paused);
         return new ReportEffect(ReportKind.SenderProblem, row.Id, paused

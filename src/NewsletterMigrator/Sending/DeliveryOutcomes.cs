@@ -22,4 +22,11 @@ public interface IDeliveryOutcomes
     /// bounce reported by mail; never suppresses by itself (C37).
     /// </summary>
     Task DeliveryFailedAsync(OutboundMessage row, string? statusCode, DateTime at, CancellationToken ct);
+
+    /// <summary>
+    /// Once per flush, after the transaction that recorded the outcomes above has committed: what weighs them together
+    /// (a campaign's rates, which may pause it) runs here, once per campaign and outside the write, so it can neither
+    /// fail the flush (sent rows left leased would be sent again) nor hold the write lock.
+    /// </summary>
+    Task RecordedAsync(CancellationToken ct);
 }

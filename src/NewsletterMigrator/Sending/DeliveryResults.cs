@@ -111,6 +111,9 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         logger.LogDebug("Recorded {Count} delivery result(s)", results.Count);
+        // The results are safe; a failing follow-up (the campaign's rate check) must not look like a failed flush.
+        try { await outcomes.RecordedAsync(ct); }
+        catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogError(ex, "Weighing the recorded delivery outcomes failed"); }
     }
 
     private DbCommand PrepareUpdate(DbConnection connection, DbTransaction transaction)

@@ -263,16 +263,17 @@ public sealed class DeliveryWorker(
     /// </summary>
     private async Task PauseAsync(IReadOnlyCollection<int>? campaignIds, Batch batch, string reason, CancellationToken ct)
     {
-        reason = reason.Length > 1000 ? reason[..1000] : reason;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var candidates = campaignIds?.ToList() ?? await db.Campaigns.Where(c => c.Status == CampaignStatus.Sending).Select(c => c.Id).ToListAsync(ct);
         if (campaignIds is null) candidates.AddRange(batch.Campaigns.Keys);
         var mine = candidates.Distinct().Where(id => batch.Paused.TryAdd(id, true)).ToList();
         if (mine.Count == 0) return;
-        await db.Campaigns.Where(c => mine.Contains(c.Id) && c.Status == CampaignStatus.Sending)
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Paused).SetProperty(c => c.PauseReason, reason), ct);
+        await scope.ServiceProvider.GetRequiredService<CampaignPauses>().PauseAsync(mine, reason, PauseActor, ct: ct);
     }
+
+    /// <summary>The audit trail's actor and <see cref="Campaign.PausedBy"/> for the worker's pauses.</summary>
+    public const string PauseActor = "delivery";
 
     private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber, DoiMailText? doi,
         WhatsAppAccount? pause) => row.Kind switch

@@ -12,12 +12,13 @@ namespace NewsletterMigrator.Tests.Deliverability;
 /// </summary>
 public static class ReportInput
 {
-    public static Task EventAsync(this AppFactory app, DeliveryEventKind kind, int newsletterId, int? campaignId, DateTime atUtc, string? address = null) =>
+    /// <param name="mailId">The outbox row the event is about, as every real report names it; the self-pause after a resume weighs only events about mails sent since.</param>
+    public static Task EventAsync(this AppFactory app, DeliveryEventKind kind, int newsletterId, int? campaignId, DateTime atUtc, string? address = null, long? mailId = null) =>
         app.WithDbAsync(async db =>
         {
             db.DeliveryEvents.Add(new DeliveryEvent
             {
-                Kind = kind, AtUtc = atUtc, NewsletterId = newsletterId, CampaignId = campaignId,
+                Kind = kind, AtUtc = atUtc, NewsletterId = newsletterId, CampaignId = campaignId, OutboundMessageId = mailId,
                 EmailHash = address is null ? null : SuppressionHash.Email(app.Service<KeyRing>(), EmailAddress.Key(address)),
                 StatusCode = kind switch { DeliveryEventKind.HardBounce => "5.1.1", DeliveryEventKind.SoftBounce => "4.2.2", DeliveryEventKind.SenderRefusal => "5.7.1", _ => null },
                 Source = "mailbox",

@@ -34,7 +34,7 @@ public sealed partial class ReputationTests
         Assert.Equal("0 % (0 von 20)", Field(html, "complaintRate"));
         Assert.Equal("0 % (0 von 20)", Field(html, "hardBounceRate"));
         Assert.Contains("Beide Raten liegen unter ihren Schwellen.", html);
-        Assert.Contains("unter 0,1 % und nie 0,3 % oder mehr", html);
+        Assert.Contains("Google verlangt von Massenversendern seit Februar 2024 unter 0,1 % und nie 0,3 % oder mehr; Yahoo verlangt unter 0,3 %.", html);
         Assert.Contains("Unter 2 %: eine verbreitete Empfehlung, keine von den Anbietern veröffentlichte Grenze.", html);
         Assert.DoesNotContain("reputation-warning", html);
 
@@ -53,12 +53,13 @@ public sealed partial class ReputationTests
         Assert.Equal("5 % (1 von 20)", Field(html, "hardBounceRate"));
         Assert.Equal("2", Field(html, "softBounces"));
         Assert.Equal("1", Field(html, "senderRefusals"));
-        Assert.Contains("Die Beschwerderate von 5 % erreicht oder überschreitet die Grenze von 0,3 %", html);
+        Assert.Contains("Die Beschwerderate von 5 % erreicht oder überschreitet die Grenze von 0,3 %: Google nimmt Absender ab dieser Rate von seinen Hilfen bei Zustellproblemen aus.", html);
         Assert.Contains("Die Rate dauerhaft unzustellbarer Mails von 5 % liegt über den empfohlenen 2 %.", html);
         Assert.DoesNotContain("Beide Raten liegen unter ihren Schwellen.", html);
         foreach (var address in readers) Assert.DoesNotContain(address, html, StringComparison.OrdinalIgnoreCase);
         var en = await HtmlAsync(editor, page, "en");
-        Assert.Contains("The complaint rate of 5 % reaches or exceeds the 0.3 % limit", en);
+        Assert.Contains("The complaint rate of 5 % reaches or exceeds the 0.3 % limit: Google no longer offers senders at this rate its help with delivery problems.", en);
+        Assert.Contains("Since February 2024 Google asks bulk senders for below 0.1 % and never 0.3 % or more; Yahoo asks for below 0.3 %.", en);
         Assert.Contains("The hard-bounce rate of 5 % is above the recommended 2 %.", en);
         Assert.Contains("Below 2 %: common guidance, not a limit the providers publish.", en);
 
@@ -71,15 +72,35 @@ public sealed partial class ReputationTests
         Assert.DoesNotContain("reputation-warning", html);
     }
 
+    [Fact]
+    public async Task A_reader_refused_at_RCPT_counts_in_the_hard_bounce_rate_among_the_mails_sent_not_only_the_accepted()
+    {
+        await using var app = new AppFactory();
+        var newsletter = await app.NewsletterAsync();
+        var readers = SendingTestData.Addresses(10);
+        await app.ConfirmedReadersAsync(newsletter, readers);
+        app.Smtp.RefuseAtRcpt[readers[0]] = TestSmtpServer.Reply(550, "5.1.1 user unknown");
+        var campaign = await app.CampaignAsync(newsletter, "Ausgabe mit einer toten Adresse");
+        await app.WaitForCampaignAsync(campaign, CampaignStatus.Sent);
+
+        // 10 confirmation mails and 9 campaign mails accepted, 1 refused at RCPT TO: 1 hard bounce in 20 mails sent is
+        // 5 %, not 1 in the 19 accepted (5.26 %). Complaints are counted on what was accepted.
+        var html = await HtmlAsync(await app.EditorAsync(), $"/admin/campaigns/{newsletter.Id}");
+        Assert.Equal("19", Field(html, "accepted"));
+        Assert.Equal("5 % (1 von 20)", Field(html, "hardBounceRate"));
+        Assert.Equal("0 % (0 von 19)", Field(html, "complaintRate"));
+        Assert.Contains("Gezählt auf alle abgeschickten Mails: angenommene und beim Empfang abgewiesene.", html);
+    }
+
     [Theory]
-    // Google and Yahoo: never 0.3 % or more; Google: below 0.1 %. Exactly 3 in 1,000 is at the limit, not a hair below.
+    // Google and Yahoo: below 0.3 %; Google: below 0.1 %. Exactly 3 in 1,000 is at the limit, not a hair below.
     [InlineData(3, 1000, true, false)]
     [InlineData(299, 100_000, false, true)]
     [InlineData(100, 100_000, false, true)]
     [InlineData(99, 100_000, false, false)]
     public void A_complaint_rate_is_at_the_limit_from_0_3_percent_and_above_the_target_from_0_1_percent(int complaints, int accepted, bool atLimit, bool aboveTarget)
     {
-        var figures = new NewsletterReputation.Figures(accepted, 0, 0, complaints, 0, 0, NewsletterReputation.Percent(complaints, accepted));
+        var figures = new NewsletterReputation.Figures(accepted, accepted, 0, 0, complaints, 0, 0, NewsletterReputation.Percent(complaints, accepted));
         Assert.Equal(atLimit, figures.ComplaintsAtLimit);
         Assert.Equal(aboveTarget, figures.ComplaintsAboveTarget);
     }
@@ -88,7 +109,7 @@ public sealed partial class ReputationTests
     [InlineData(2, 100, true)]
     [InlineData(199, 10_000, false)]
     public void A_hard_bounce_rate_of_2_percent_or_more_is_above_the_guidance(int hardBounces, int accepted, bool above) =>
-        Assert.Equal(above, new NewsletterReputation.Figures(accepted, hardBounces, 0, 0, 0, NewsletterReputation.Percent(hardBounces, accepted), 0).HardBouncesAboveGuidance);
+        Assert.Equal(above, new NewsletterReputation.Figures(accepted, accepted, hardBounces, 0, 0, 0, NewsletterReputation.Percent(hardBounces, accepted), 0).HardBouncesAboveGuidance);
 
     private static async Task<string> HtmlAsync(HttpClient staff, string path, string language = "de")
     {

@@ -233,6 +233,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("PausedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Preheader")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -875,6 +879,8 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasIndex("CampaignId", "SubscriberId")
                         .IsUnique();
+
+                    b.HasIndex("NewsletterId", "Status", "SentAtUtc");
 
                     b.HasIndex("Status", "Priority", "NextAttemptAtUtc");
 

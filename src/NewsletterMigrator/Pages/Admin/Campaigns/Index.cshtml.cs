@@ -14,7 +14,7 @@ public sealed class IndexModel(AppDbContext db, NewsletterReputation reputation)
     [FromRoute] public int NewsletterId { get; set; }
     public string NewsletterName { get; private set; } = "";
     public List<Row> Rows { get; private set; } = [];
-    public NewsletterReputation.Figures Reputation { get; private set; } = new(0, 0, 0, 0, 0, null, null);
+    public NewsletterReputation.Figures Reputation { get; private set; } = new(0, 0, 0, 0, 0, 0, null, null);
 
     public async Task<IActionResult> OnGetAsync()
     {

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202073537_Initial")]
+    [Migration("20261202084644_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -234,6 +234,10 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.Property<string>("PauseReason")
                         .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PausedBy")
+                        .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Preheader")
@@ -878,6 +882,8 @@ namespace NewsletterMigrator.Data.Migrations
 
                     b.HasIndex("CampaignId", "SubscriberId")
                         .IsUnique();
+
+                    b.HasIndex("NewsletterId", "Status", "SentAtUtc");
 
                     b.HasIndex("Status", "Priority", "NextAttemptAtUtc");
 

@@ -459,6 +459,7 @@ namespace NewsletterMigrator.Data.Migrations
                     RecipientCount = table.Column<int>(type: "INTEGER", nullable: false),
                     ScheduledForUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     PauseReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    PausedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
                     ResumedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
@@ -871,6 +872,11 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "IX_OutboundMessages_MessageId",
                 table: "OutboundMessages",
                 column: "MessageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_NewsletterId_Status_SentAtUtc",
+                table: "OutboundMessages",
+                columns: new[] { "NewsletterId", "Status", "SentAtUtc" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_OutboundMessages_SentAtUtc",
