@@ -22,6 +22,8 @@ public sealed class TestDovecot : IAsyncDisposable
 {
     public const string DovecotPath = "/usr/sbin/dovecot";
     public const string UserName = "bounces";
+    /// <summary>The app logs in as this user, to the same mailbox: its logins are counted apart from the harness's own.</summary>
+    public const string AppUserName = "bounces-app";
 
     /// <summary>What Dovecot 2.3 offers after login; <see cref="StartAsync"/> can take some away to test the fallbacks.</summary>
     private const string FullCapability = "IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS " +
@@ -31,15 +33,16 @@ public sealed class TestDovecot : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
-    private int _ownLogins;
+    private readonly string _greeting;
 
     /// <summary>Null where Dovecot can run here; else why not, for a skipped test.</summary>
     public static string? MissingReason => File.Exists(DovecotPath)
         ? null
         : $"Dovecot is not installed at {DovecotPath} (apt-get install dovecot-imapd)";
 
-    private TestDovecot(string directory, int port, string password, Process process)
+    private TestDovecot(string directory, int port, string password, string greeting, Process process)
     {
+        _greeting = greeting;
         Directory = directory;
         Port = port;
         Password = password;
@@ -59,9 +62,36 @@ public sealed class TestDovecot : IAsyncDisposable
     public static async Task<TestDovecot> StartAsync(params string[] without)
     {
         if (MissingReason is { } reason || !OperatingSystem.IsLinux()) throw new InvalidOperationException(MissingReason ?? "Dovecot runs on Linux only.");
+        // The free port is released before Dovecot binds it, so a test running in parallel can take it meanwhile: then
+        // Dovecot stops at start and it is tried again on another port.
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = await TryStartAsync(without);
+            try
+            {
+                await server.WaitUntilListeningAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 5 && server.Output().Contains("Address already in use"))
+            {
+                await server.DisposeAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static async Task<TestDovecot> TryStartAsync(string[] without)
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException();
         var directory = System.IO.Directory.CreateTempSubdirectory("nm-dovecot-").FullName;
         var port = FreePort();
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
+        // Dovecot's greeting names this server: the start-up probe cannot mistake another server on the port for it.
+        var greeting = $"nm-test-{Convert.ToHexString(RandomNumberGenerator.GetBytes(6))}";
         var (loginUser, internalUser, mailUid, mailGid) = Users();
         var mail = Path.Combine(directory, "mail");
         System.IO.Directory.CreateDirectory(mail);
@@ -71,7 +101,7 @@ public sealed class TestDovecot : IAsyncDisposable
             File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
             if (chown(mail, mailUid, mailGid) != 0) throw new IOException($"chown of {mail} failed ({Marshal.GetLastPInvokeError()})");
         }
-        await File.WriteAllTextAsync(Path.Combine(directory, "users"), $"{UserName}:{{PLAIN}}{password}\n");
+        await File.WriteAllTextAsync(Path.Combine(directory, "users"), $"{UserName}:{{PLAIN}}{password}\n{AppUserName}:{{PLAIN}}{password}\n");
         var capability = string.Join(' ', FullCapability.Split(' ').Where(c => !without.Contains(c, StringComparer.OrdinalIgnoreCase)));
         var config = Path.Combine(directory, "dovecot.conf");
         await File.WriteAllTextAsync(config, $$"""
@@ -83,11 +113,13 @@ public sealed class TestDovecot : IAsyncDisposable
             ssl = no
             disable_plaintext_auth = no
             auth_mechanisms = plain login
+            login_greeting = {{greeting}}
             default_login_user = {{loginUser}}
             default_internal_user = {{internalUser}}
             default_internal_group = {{internalUser}}
             first_valid_uid = 1
-            mail_location = maildir:{{mail}}/%u
+            # Both users (the harness's and the app's) open the one mailbox.
+            mail_location = maildir:{{mail}}/{{UserName}}
             # A test's mailbox need not survive a power cut; the bench appends 10,000 mails.
             mail_fsync = never
             imap_capability = {{capability}}
@@ -97,7 +129,7 @@ public sealed class TestDovecot : IAsyncDisposable
             }
             userdb {
               driver = static
-              args = uid={{mailUid}} gid={{mailGid}} home={{mail}}/%u
+              args = uid={{mailUid}} gid={{mailGid}} home={{mail}}/{{UserName}}
             }
             service imap-login {
               inet_listener imap {
@@ -109,19 +141,12 @@ public sealed class TestDovecot : IAsyncDisposable
               }
             }
             """);
-        var start = new ProcessStartInfo(DovecotPath) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-F", "-c", config }) start.ArgumentList.Add(a);
-        var server = new TestDovecot(directory, port, password, Process.Start(start)!);
-        try
-        {
-            await server.WaitUntilListeningAsync();
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
+        // Dovecot runs under a shell that stops it when the test host goes away: the host holds the shell's stdin, and a
+        // killed host (a crash, a CI timeout) closes it. (A background job's stdin is /dev/null, hence the copy on 3.) Else a root-run Dovecot would outlive every aborted test run.
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-c", "exec 3<&0; \"$0\" -F -c \"$1\" </dev/null 3<&- & d=$!; (cat <&3 >/dev/null; kill $d 2>/dev/null) & wait $d", DovecotPath, config })
+            start.ArgumentList.Add(a);
+        return new TestDovecot(directory, port, password, greeting, Process.Start(start)!);
     }
 
     /// <summary>The app's settings for this mailbox, plus <paramref name="extra"/>.</summary>
@@ -132,7 +157,7 @@ public sealed class TestDovecot : IAsyncDisposable
             ["Bounces:Imap:Host"] = "127.0.0.1",
             ["Bounces:Imap:Port"] = Port.ToString(),
             ["Bounces:Imap:Security"] = "None",
-            ["Bounces:Imap:UserName"] = UserName,
+            ["Bounces:Imap:UserName"] = AppUserName,
             ["Bounces:Imap:Password"] = Password,
         };
         foreach (var (key, value) in extra) settings[key] = value;
@@ -143,7 +168,6 @@ public sealed class TestDovecot : IAsyncDisposable
     public async Task<ImapClient> ConnectAsync()
     {
         var client = new ImapClient();
-        Interlocked.Increment(ref _ownLogins);
         await client.ConnectAsync("127.0.0.1", Port, SecureSocketOptions.None);
         await client.AuthenticateAsync(UserName, Password);
         return client;
@@ -192,6 +216,20 @@ public sealed class TestDovecot : IAsyncDisposable
         File.Move(temporary, Path.Combine(maildir, "new", name));
     }
 
+    /// <summary>
+    /// Takes every permission away from the inbox file holding <paramref name="raw"/> (and, under root, gives it to root), so
+    /// the server lists the mail but cannot hand it out, as with a damaged file.
+    /// </summary>
+    public void MakeUnreadable(byte[] raw)
+    {
+        var id = MimeMessage.Load(new MemoryStream(raw)).MessageId ?? throw new ArgumentException("The mail has no Message-ID.", nameof(raw));
+        var file = System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "mail", UserName), "*", SearchOption.AllDirectories)
+            .Where(f => Path.GetFileName(Path.GetDirectoryName(f)) is "cur" or "new")
+            .Single(f => File.ReadAllText(f).Contains(id, StringComparison.Ordinal));
+        if (geteuid() == 0) chown(file, 0, 0);
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(file, UnixFileMode.None);
+    }
+
     public Task AppendAsync(params string[] mails) => AppendAsync(mails.Select(m => Encoding.UTF8.GetBytes(m.ReplaceLineEndings("\r\n"))));
 
     /// <summary>Every folder with the mails in it, by full name (e.g. "Processed.HardBounce"), read with one client.</summary>
@@ -223,15 +261,60 @@ public sealed class TestDovecot : IAsyncDisposable
         return mails;
     }
 
-    /// <summary>The successful IMAP logins so far, from Dovecot's own log.</summary>
-    public int Logins => File.Exists(LogPath) ? File.ReadLines(LogPath).Count(l => l.Contains("imap-login: Info: Login:")) : 0;
+    /// <summary>
+    /// The app's successful IMAP logins so far (as <see cref="AppUserName"/>), from Dovecot's own log. Dovecot writes its
+    /// log asynchronously: wait for a count to be reached rather than read it once.
+    /// </summary>
+    public int ReaderLogins => File.Exists(LogPath)
+        ? File.ReadLines(LogPath).Count(l => l.Contains("imap-login: Info: Login: user=<" + AppUserName + ">"))
+        : 0;
 
-    /// <summary>The logins not made by this class's own client (<see cref="ConnectAsync"/>): the app's.</summary>
-    public int ReaderLogins => Logins - Volatile.Read(ref _ownLogins);
+    /// <summary>
+    /// Ends every IMAP session at once, as a server restart or a network drop would: the imap processes are killed.
+    /// Returns how many there were.
+    /// </summary>
+    public int DropConnections()
+    {
+        var sessions = Descendants(_process.Id).Where(pid => ReadProc(pid, "comm") == "imap").ToList();
+        foreach (var pid in sessions)
+        {
+            try { using var p = Process.GetProcessById(pid); p.Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        }
+        return sessions.Count;
+    }
 
+    private static IEnumerable<int> Descendants(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in System.IO.Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            var stat = ReadProc(pid, "stat");
+            // "pid (comm) state ppid ...": the command may hold spaces, so read after its closing parenthesis.
+            var fields = stat?[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields is { Length: > 1 } && int.TryParse(fields[1], out var ppid)) parents[pid] = ppid;
+        }
+        var found = new HashSet<int> { root };
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var (pid, ppid) in parents)
+                if (found.Contains(ppid) && found.Add(pid)) grew = true;
+        } while (grew);
+        found.Remove(root);
+        return found;
+    }
+
+    private static string? ReadProc(int pid, string file)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/{file}").Trim(); } catch (IOException) { return null; } catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>Until this server greets on its port with its own greeting: a bare TCP connect could reach another one.</summary>
     private async Task WaitUntilListeningAsync()
     {
-        var until = DateTime.UtcNow.AddSeconds(20);
+        var until = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             if (_process.HasExited) throw new InvalidOperationException($"Dovecot stopped at start:\n{Output()}");
@@ -239,16 +322,19 @@ public sealed class TestDovecot : IAsyncDisposable
             {
                 using var probe = new TcpClient();
                 await probe.ConnectAsync(IPAddress.Loopback, Port);
-                return;
+                using var reader = new StreamReader(probe.GetStream(), Encoding.ASCII);
+                var line = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                if (line is not null && line.StartsWith("* OK") && line.Contains(_greeting)) return;
+                if (DateTime.UtcNow > until) throw new InvalidOperationException($"Another server answers on port {Port}: {line}");
             }
-            catch (SocketException) when (DateTime.UtcNow < until)
+            catch (Exception e) when (e is SocketException or IOException or TimeoutException && DateTime.UtcNow < until)
             {
-                await Task.Delay(50);
             }
+            await Task.Delay(50);
         }
     }
 
-    private string Output()
+    public string Output()
     {
         lock (_output) return _output + (File.Exists(LogPath) ? File.ReadAllText(LogPath) : "");
     }
@@ -284,6 +370,7 @@ public sealed class TestDovecot : IAsyncDisposable
         try
         {
             // The master and its login, auth and imap processes: a throwaway server needs no clean shutdown.
+            _process.StandardInput.Close();
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }

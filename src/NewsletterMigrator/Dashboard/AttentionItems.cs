@@ -35,7 +35,7 @@ public sealed record Attention(
     MailboxStatusView? Mailbox = null, SenderProblems? SenderProblems = null)
 {
     public bool Any => PausedCampaigns.Count > 0 || Mail is not null || Backup is { Overdue: true } || SenderProblems is not null
-                       || Mailbox is { Failing: true } || Mailbox is { NeedsAttentionCount: > 0 };
+                       || Mailbox is { Failing: true } || Mailbox is { NeedsAttentionCount: > 0 } || Mailbox is { Unprocessed: not null };
 }
 
 /// <summary>

@@ -28,6 +28,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<DeliveryEvent> DeliveryEvents => Set<DeliveryEvent>();
     public DbSet<MailboxMail> MailboxMails => Set<MailboxMail>();
     public DbSet<MailboxState> MailboxStates => Set<MailboxState>();
+    public DbSet<MailboxFailure> MailboxFailures => Set<MailboxFailure>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -171,6 +172,12 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         {
             e.HasIndex(x => x.ContentSha256).IsUnique();
             e.HasIndex(x => x.ProcessedAtUtc);
+        });
+        builder.Entity<MailboxFailure>(e =>
+        {
+            e.HasIndex(x => x.ContentSha256).IsUnique();
+            e.HasIndex(x => x.LastAttemptAtUtc);
+            e.Property(x => x.LastError).HasMaxLength(200);
         });
         builder.Entity<MailboxState>(e =>
         {

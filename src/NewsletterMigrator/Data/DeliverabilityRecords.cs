@@ -61,7 +61,26 @@ public sealed class MailboxState
     public DateTime? LastErrorAtUtc { get; set; }
     /// <summary>The last connection or login error, in words that name no reader.</summary>
     public string? LastError { get; set; }
+    /// <summary>Failed attempts since the last success: one dropped connection is not yet a mailbox the app cannot read.</summary>
+    public int ConsecutiveErrors { get; set; }
     /// <summary>Mails in the folder for a person, as last counted, and the arrival time of the oldest.</summary>
     public int NeedsAttentionCount { get; set; }
     public DateTime? NeedsAttentionOldestUtc { get; set; }
+}
+
+/// <summary>
+/// A mail in the bounce mailbox the processor failed on (a bug, a database error), keyed like <see cref="MailboxMail"/>
+/// by the SHA-256 of its bytes. Kept in the database so the attempts survive a restart: after a few the mail is recorded
+/// as Unknown and filed for a person instead of waiting in the inbox for ever (C44), and the dashboard counts it.
+/// </summary>
+public sealed class MailboxFailure
+{
+    public long Id { get; set; }
+    public required byte[] ContentSha256 { get; set; }
+    public int Attempts { get; set; }
+    public DateTime LastAttemptAtUtc { get; set; }
+    /// <summary>The type of the last error (e.g. DbUpdateException): its message could quote the mail.</summary>
+    public string LastError { get; set; } = "";
+    /// <summary>When the reader stopped trying and filed the mail for a person; null while it is still tried.</summary>
+    public DateTime? GaveUpAtUtc { get; set; }
 }

@@ -33,7 +33,8 @@ public sealed class BounceMailboxOptions
 }
 
 /// <summary>A mailbox that cannot work as configured is found at start-up, naming the key; nothing is checked while it is off.</summary>
-public sealed class BounceMailboxOptionsValidator : IValidateOptions<BouncesOptions>
+/// <param name="environment">Null in a bare service container (no host): checked as strictly as Production.</param>
+public sealed class BounceMailboxOptionsValidator(IHostEnvironment? environment = null) : IValidateOptions<BouncesOptions>
 {
     private const string Prefix = BouncesOptions.Section + ":Imap:";
 
@@ -44,8 +45,12 @@ public sealed class BounceMailboxOptionsValidator : IValidateOptions<BouncesOpti
         var errors = new List<string>();
         if (o.Port is < 1 or > 65535)
             errors.Add($"{Prefix}Port must be between 1 and 65535 (was {o.Port}).");
-        if (!Enum.IsDefined(o.Security))
-            errors.Add($"{Prefix}Security must be None, SslOnConnect, StartTls or StartTlsWhenAvailable.");
+        if (!Enum.IsDefined(o.Security) || o.Security == SecureSocketOptions.Auto)
+            errors.Add($"{Prefix}Security must be None, SslOnConnect, StartTls or StartTlsWhenAvailable (was '{o.Security}').");
+        // The password travels in the login: in clear text with None, and StartTlsWhenAvailable lets anyone on the path
+        // strip the STARTTLS offer. Only a mailbox on this machine may go without TLS.
+        else if ((environment is null || environment.IsProduction()) && o.Security is not (SecureSocketOptions.SslOnConnect or SecureSocketOptions.StartTls) && !IsLoopback(o.Host!))
+            errors.Add($"{Prefix}Security must be SslOnConnect or StartTls in Production (was '{o.Security}'): the login would cross the network unencrypted. Only a loopback host (localhost, 127.0.0.1, [::1]) may use None.");
         if (string.IsNullOrWhiteSpace(o.UserName) || string.IsNullOrEmpty(o.Password))
             errors.Add($"{Prefix}UserName and {Prefix}Password must be set when {Prefix}Host is set (the login of the bounce mailbox).");
         if (string.IsNullOrWhiteSpace(o.Folder))
@@ -58,4 +63,8 @@ public sealed class BounceMailboxOptionsValidator : IValidateOptions<BouncesOpti
             errors.Add($"{Prefix}LeaseDuration must be at least 3 seconds (was {o.LeaseDuration}); it is renewed every third of it.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    private static bool IsLoopback(string host) =>
+        host.Trim().Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (System.Net.IPAddress.TryParse(host.Trim().Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
 }

@@ -40,6 +40,7 @@ internal static class MailboxLease
             .ExecuteUpdateAsync(u => u
                 .SetProperty(s => s.LeaseExpiresAtUtc, expires)
                 .SetProperty(s => s.LastSuccessAtUtc, now)
+                .SetProperty(s => s.ConsecutiveErrors, 0)
                 .SetProperty(s => s.NeedsAttentionCount, needsAttention)
                 .SetProperty(s => s.NeedsAttentionOldestUtc, oldestUtc), ct) == 1;
 
@@ -49,6 +50,7 @@ internal static class MailboxLease
             .Where(s => s.Id == MailboxState.SingleId)
             .ExecuteUpdateAsync(u => u
                 .SetProperty(s => s.LastError, error)
+                .SetProperty(s => s.ConsecutiveErrors, s => s.ConsecutiveErrors + 1)
                 .SetProperty(s => s.LastErrorAtUtc, now), ct);
 
     /// <summary>On a clean stop: another instance may take over at once instead of after the lease runs out.</summary>

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using MailKit;
 using MailKit.Net.Imap;
 using MailKit.Search;
 using MailKit.Security;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
@@ -15,7 +17,8 @@ namespace NewsletterMigrator.Deliverability;
 /// goes through <see cref="MailboxReportProcessor"/> and is then filed in the folder named for what it was. Then it waits for
 /// new mail with IMAP IDLE where the server offers it, else it polls. Only the instance holding the lease on the
 /// <see cref="MailboxState"/> row reads; the others wait. Nothing is ever deleted: a mail leaves the folder only by being
-/// moved, and a mail the processor fails on stays where it is and is tried again later.
+/// moved (or, without MOVE, copied before it is expunged); a mail the processor fails on stays where it is and is tried
+/// again later, and after a few attempts goes to the folder for a person.
 /// A crash between processing and moving leaves a processed mail in the folder; the processor knows it by its hash and
 /// answers what it was, so it is filed again but never processed twice.
 /// </summary>
@@ -34,9 +37,18 @@ public sealed class MailboxReader(
     private static readonly TimeSpan RetryFailedMailAfter = TimeSpan.FromMinutes(10);
     /// <summary>Processed mails are moved in groups per folder: one command for many mails instead of one each.</summary>
     private const int MoveBatch = 100;
+    /// <summary>
+    /// A mail that failed this often (at least <see cref="RetryFailedMailAfter"/> apart) is filed for a person: a bug or a
+    /// lasting database error must not keep a withdrawal in the inbox where nobody sees it (C44).
+    /// </summary>
+    internal const int GiveUpAfterAttempts = 3;
 
     private readonly string _owner = instance.NewLeaseOwner();
-    private readonly Dictionary<uint, DateTime> _failedMails = [];
+    /// <summary>When a failed mail is tried again, by UID; the attempts at processing are counted in the database.</summary>
+    private readonly Dictionary<uint, (DateTime RetryAt, int FetchAttempts)> _failedMails = [];
+    /// <summary>Copies filed and flagged \Deleted on a server without UIDPLUS; they wait for a mail client's expunge.</summary>
+    private readonly HashSet<uint> _ownFlagged = [];
+    private TimeSpan _backoff = FirstBackoff;
     private uint _failedMailsValidity;
     private readonly Stopwatch _sinceRenewal = new();
 
@@ -48,7 +60,6 @@ public sealed class MailboxReader(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!Mailbox.Enabled) return;
-        var backoff = FirstBackoff;
         try
         {
             while (true)
@@ -62,16 +73,15 @@ public sealed class MailboxReader(
                         continue;
                     }
                     await ReadWhileLeasedAsync(stoppingToken);
-                    backoff = FirstBackoff;
                     logger.LogWarning("Another instance has taken over the bounce mailbox; this one waits");
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     var error = Describe(ex);
                     await RecordErrorAsync(error);
-                    logger.LogWarning("The bounce mailbox could not be read: {Error} Next try in {Delay:g}.", error, backoff);
-                    await Task.Delay(backoff, stoppingToken);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
+                    logger.LogWarning("The bounce mailbox could not be read: {Error} Next try in {Delay:g}.", error, _backoff);
+                    await Task.Delay(_backoff, stoppingToken);
+                    _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, LongestBackoff.Ticks));
                 }
             }
         }
@@ -104,6 +114,8 @@ public sealed class MailboxReader(
             var (waiting, oldest) = await CountNeedsAttentionAsync(outcomes, ct);
             if (!await WithDbAsync(db => MailboxLease.RecordSuccessAsync(db, _owner, Now, Now + Mailbox.LeaseDuration, waiting, oldest, ct))) return;
             _sinceRenewal.Restart();
+            // A dropped connection after hours of reading is a first failure again, not the next step of an old series.
+            _backoff = FirstBackoff;
             // Reopened for IDLE after counting the other folder; a mail that came meanwhile is read without waiting.
             await inbox.OpenAsync(FolderAccess.ReadWrite, ct);
             if (inbox.Count > round.LeftInFolder) continue;
@@ -118,50 +130,78 @@ public sealed class MailboxReader(
     {
         if (inbox.UidValidity != _failedMailsValidity)
         {
-            // New UIDs for the same folder (RFC 3501): the remembered failures no longer name the same mails.
+            // New UIDs for the same folder (RFC 3501): the remembered UIDs no longer name the same mails.
             _failedMails.Clear();
+            _ownFlagged.Clear();
             _failedMailsValidity = inbox.UidValidity;
         }
         // UIDs grow with each arrival: ascending order is the order the mails came in.
         var uids = (await inbox.SearchAsync(SearchQuery.All, ct)).OrderBy(u => u.Id).ToList();
+        // Flagged \Deleted: copies the COPY fallback left behind (a crash before the expunge, or a server without
+        // UIDPLUS), or mails a person deleted in a mail client.
+        var flagged = uids.Count == 0 ? [] : (await inbox.SearchAsync(SearchQuery.Deleted, ct)).Select(u => u.Id).ToHashSet();
         var pending = new Dictionary<ReportKind, List<UniqueId>>();
+        var leftovers = new List<UniqueId>();
         var kinds = new Dictionary<ReportKind, int>();
         int pendingCount = 0, failed = 0, left = 0;
-        foreach (var uid in uids)
+        try
         {
-            if (_failedMails.TryGetValue(uid.Id, out var retryAt) && retryAt > Now)
+            foreach (var uid in uids)
             {
-                left++;
-                continue;
-            }
-            var kind = await ProcessAsync(inbox, uid, ct);
-            if (kind is null)
-            {
-                failed++;
-                left++;
-                _failedMails[uid.Id] = Now + RetryFailedMailAfter;
-                continue;
-            }
-            _failedMails.Remove(uid.Id);
-            kinds[kind.Value] = kinds.GetValueOrDefault(kind.Value) + 1;
-            (pending.TryGetValue(kind.Value, out var list) ? list : pending[kind.Value] = []).Add(uid);
-            if (++pendingCount >= MoveBatch)
-            {
-                await MoveAsync(client, inbox, outcomes, pending, ct);
-                pendingCount = 0;
-            }
-            if (_sinceRenewal.Elapsed >= RenewEvery)
-            {
-                if (!await WithDbAsync(db => MailboxLease.RenewAsync(db, _owner, Now + Mailbox.LeaseDuration, ct)))
+                if (_ownFlagged.Contains(uid.Id) || (_failedMails.TryGetValue(uid.Id, out var earlier) && earlier.RetryAt > Now))
                 {
-                    // Filed before giving up, so the instance taking over need not file them again.
-                    await MoveAsync(client, inbox, outcomes, pending, ct);
-                    return null;
+                    left++;
+                    continue;
                 }
-                _sinceRenewal.Restart();
+                var result = await ProcessAsync(client, inbox, uid, flagged.Contains(uid.Id), ct);
+                if (result.Leftover)
+                {
+                    leftovers.Add(uid);
+                    continue;
+                }
+                if (result.Kind is not { } kind)
+                {
+                    failed++;
+                    left++;
+                    continue;
+                }
+                _failedMails.Remove(uid.Id);
+                kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+                (pending.TryGetValue(kind, out var list) ? list : pending[kind] = []).Add(uid);
+                if (++pendingCount >= MoveBatch)
+                {
+                    await MoveAsync(client, inbox, outcomes, pending, ct);
+                    pendingCount = 0;
+                }
+                if (_sinceRenewal.Elapsed >= RenewEvery)
+                {
+                    // Filed in the finally before giving up, so the instance taking over need not file them again.
+                    if (!await WithDbAsync(db => MailboxLease.RenewAsync(db, _owner, Now + Mailbox.LeaseDuration, ct))) return null;
+                    _sinceRenewal.Restart();
+                }
             }
         }
-        await MoveAsync(client, inbox, outcomes, pending, ct);
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The connection broke or the server refused a command: what was processed is filed if the server still answers;
+            // else the next round finds those mails recorded and files them without processing them again.
+            try
+            {
+                await MoveAsync(client, inbox, outcomes, pending, ct);
+            }
+            catch (Exception moving) when (moving is not OperationCanceledException)
+            {
+                logger.LogWarning("Processed mails could not be filed ({Error}); they are filed at the next check", moving.GetType().Name);
+                foreach (var list in pending.Values) list.Clear();
+            }
+            throw;
+        }
+        finally
+        {
+            // Also when the lease was lost on the way: filed now, so the instance taking over need not file them again.
+            if (pending.Values.Any(p => p.Count > 0) && client.IsConnected) await MoveAsync(client, inbox, outcomes, pending, ct);
+        }
+        left += await ExpungeLeftoversAsync(client, inbox, leftovers, ct);
         if (kinds.Count > 0 || failed > 0)
         {
             logger.LogInformation("Bounce mailbox: filed {Count} mail(s) ({Kinds}); {Failed} could not be processed and stay in the folder",
@@ -170,36 +210,102 @@ public sealed class MailboxReader(
         return new Round(left);
     }
 
-    /// <summary>The processor's answer for one mail; null when it failed (logged; the mail stays in the folder).</summary>
-    private async Task<ReportKind?> ProcessAsync(IMailFolder inbox, UniqueId uid, CancellationToken ct)
+    /// <param name="Kind">The folder the mail goes to; null when it stays in the inbox for now.</param>
+    /// <param name="Leftover">A copy the COPY fallback already filed and flagged \Deleted: to be expunged, not filed again.</param>
+    private readonly record struct MailResult(ReportKind? Kind, bool Leftover = false);
+
+    /// <summary>
+    /// Fetches and processes one mail. A mail the server will not hand out, or the processor fails on, stays in the folder
+    /// and is tried again later; after <see cref="GiveUpAfterAttempts"/> attempts it goes to the folder for a person, so
+    /// every mail is carried out or seen by staff (C44) and none is lost.
+    /// </summary>
+    private async Task<MailResult> ProcessAsync(ImapClient client, IMailFolder inbox, UniqueId uid, bool flaggedDeleted, CancellationToken ct)
     {
         // BODY.PEEK[]: the exact bytes, so the same mail always has the same hash, and no \Seen flag set by reading it.
         byte[] raw;
-        await using (var stream = await inbox.GetStreamAsync(uid, ct))
+        try
         {
+            await using var stream = await inbox.GetStreamAsync(uid, ct);
             raw = new byte[stream.Length];
             await stream.ReadExactlyAsync(raw, ct);
         }
+        catch (Exception ex) when (ex is ImapCommandException or ImapProtocolException or IOException)
+        {
+            // The server refused this one mail (a damaged file, a permission): with NO, or, like Dovecot, by hanging up. Remembered
+            // by UID across the reconnect, so the next round passes it by and the others go on.
+            var attempts = (_failedMails.TryGetValue(uid.Id, out var earlier) ? earlier.FetchAttempts : 0) + 1;
+            _failedMails[uid.Id] = (Now + RetryFailedMailAfter, attempts);
+            logger.LogError("The IMAP server would not hand out mail {Uid} of the bounce mailbox ({Error}), attempt {Attempts}",
+                uid.Id, ex.GetType().Name, attempts);
+            if (ex is not ImapCommandException) throw;
+            // Unread, so not recorded: it waits for a person in the folder, where the dashboard counts it.
+            return new MailResult(attempts >= GiveUpAfterAttempts ? ReportKind.Unknown : null);
+        }
+        var sha = SHA256.HashData(raw);
+        if (flaggedDeleted && !client.Capabilities.HasFlag(ImapCapabilities.Move)
+            && await WithDbAsync(db => db.MailboxMails.AnyAsync(m => m.ContentSha256 == sha, ct)))
+            return new MailResult(null, Leftover: true);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<MailboxReportProcessor>().ProcessAsync(raw, ct);
+            return new MailResult(await scope.ServiceProvider.GetRequiredService<MailboxReportProcessor>().ProcessAsync(raw, ct));
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
+            _failedMails[uid.Id] = (Now + RetryFailedMailAfter, 0);
             // The log line names the mail by its UID only; the exception passes the log redaction like every other (C20).
-            logger.LogError(ex, "Mail {Uid} in the bounce mailbox could not be processed; it stays in the folder and is tried again in {Delay:g}",
-                uid.Id, RetryFailedMailAfter);
-            return null;
+            logger.LogError(ex, "Mail {Uid} in the bounce mailbox could not be processed", uid.Id);
+            try
+            {
+                return new MailResult(await RecordFailureAsync(sha, ex, ct) ? ReportKind.Unknown : null);
+            }
+            catch (Exception recording) when (!ct.IsCancellationRequested)
+            {
+                // The database itself fails: the mail stays in the folder and is tried again; nothing is lost.
+                logger.LogError(recording, "The failure of mail {Uid} could not be recorded; it is tried again in {Delay:g}", uid.Id, RetryFailedMailAfter);
+                return new MailResult(null);
+            }
         }
     }
 
     /// <summary>
-    /// Moves the processed mails to their folders and empties <paramref name="pending"/>. MOVE (RFC 6851) where the server
-    /// has it; else COPY, then \Deleted and an expunge of just these UIDs (UIDPLUS, RFC 4315), or a plain EXPUNGE where the
-    /// server lacks that too. A crash between COPY and EXPUNGE leaves a copy in both places, never none.
+    /// Counts a failed attempt for the mail with this hash; at the last one records the mail as Unknown, so it is filed for a
+    /// person and known when seen again. True when the reader gives up on it.
     /// </summary>
-    private static async Task MoveAsync(ImapClient client, IMailFolder inbox, OutcomeFolders outcomes, Dictionary<ReportKind, List<UniqueId>> pending, CancellationToken ct)
+    private Task<bool> RecordFailureAsync(byte[] sha, Exception ex, CancellationToken ct) => WithDbAsync(async db =>
+    {
+        var failure = await db.MailboxFailures.SingleOrDefaultAsync(f => f.ContentSha256 == sha, ct);
+        if (failure is null) db.MailboxFailures.Add(failure = new MailboxFailure { ContentSha256 = sha });
+        failure.Attempts++;
+        failure.LastAttemptAtUtc = Now;
+        failure.LastError = ex.GetType().Name;
+        var giveUp = failure.Attempts >= GiveUpAfterAttempts;
+        if (giveUp)
+        {
+            failure.GaveUpAtUtc = Now;
+            db.MailboxMails.Add(new MailboxMail
+            {
+                ContentSha256 = sha, Kind = ReportKind.Unknown, ProcessedAtUtc = Now,
+                Outcome = $"could not be processed ({ex.GetType().Name}, {failure.Attempts} attempts): left for a person",
+            });
+        }
+        else
+        {
+            logger.LogWarning("Mail with a failed attempt stays in the bounce mailbox and is tried again in {Delay:g} (attempt {Attempts} of {Limit})",
+                RetryFailedMailAfter, failure.Attempts, GiveUpAfterAttempts);
+        }
+        await db.SaveChangesAsync(ct);
+        return giveUp;
+    });
+
+    /// <summary>
+    /// Moves the processed mails to their folders and empties <paramref name="pending"/>. MOVE (RFC 6851) where the server
+    /// has it; else COPY, then \Deleted and an expunge of just these UIDs (UIDPLUS, RFC 4315). A crash between COPY and
+    /// EXPUNGE leaves a copy in both places, never none; the flagged one is recognised as filed and not copied again.
+    /// Without UIDPLUS nothing is expunged: a plain EXPUNGE would also delete mails a person flagged \Deleted, which the
+    /// app has not filed. The flagged copies stay until a mail client expunges them.
+    /// </summary>
+    private async Task MoveAsync(ImapClient client, IMailFolder inbox, OutcomeFolders outcomes, Dictionary<ReportKind, List<UniqueId>> pending, CancellationToken ct)
     {
         foreach (var (kind, uids) in pending)
         {
@@ -214,10 +320,26 @@ public sealed class MailboxReader(
                 await inbox.CopyToAsync(uids, target, ct);
                 await inbox.AddFlagsAsync(uids, MessageFlags.Deleted, silent: true, ct);
                 if (client.Capabilities.HasFlag(ImapCapabilities.UidPlus)) await inbox.ExpungeAsync(uids, ct);
-                else await inbox.ExpungeAsync(ct);
+                else foreach (var uid in uids) _ownFlagged.Add(uid.Id);
             }
             uids.Clear();
         }
+    }
+
+    /// <summary>Expunges the filed copies found flagged in the folder; returns how many stay (no UIDPLUS).</summary>
+    private async Task<int> ExpungeLeftoversAsync(ImapClient client, IMailFolder inbox, List<UniqueId> leftovers, CancellationToken ct)
+    {
+        if (leftovers.Count == 0) return 0;
+        if (client.Capabilities.HasFlag(ImapCapabilities.UidPlus))
+        {
+            await inbox.ExpungeAsync(leftovers, ct);
+            leftovers.Clear();
+            return 0;
+        }
+        foreach (var uid in leftovers) _ownFlagged.Add(uid.Id);
+        var count = leftovers.Count;
+        leftovers.Clear();
+        return count;
     }
 
     /// <summary>The mails waiting for a person, and when the oldest arrived: the dashboard's figure (C44).</summary>

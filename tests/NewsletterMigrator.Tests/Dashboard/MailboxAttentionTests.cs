@@ -23,7 +23,8 @@ public sealed class MailboxAttentionTests
         await using var dovecot = await TestDovecot.StartAsync();
         var arrived = new DateTimeOffset(DateTime.UtcNow.AddDays(-2).Date.AddHours(8), TimeSpan.Zero);
         await dovecot.AppendAsync([Encoding.UTF8.GetBytes(BounceMails.Question(1).ReplaceLineEndings("\r\n"))], arrived);
-        await using var app = new AppFactory(settings: dovecot.Settings(("Bounces:Imap:LeaseDuration", "00:00:03"))).Started();
+        await using var app = new AppFactory(settings: dovecot.Settings(("Bounces:Imap:LeaseDuration", "00:00:03"),
+            ("Sending:UnsubscribeMailbox", "abmelden@tagblatt.example.test"))).Started();
         await app.NewsletterAsync();
         var admin = await app.AdminAsync();
         var editor = await app.EditorAsync();
@@ -34,7 +35,11 @@ public sealed class MailboxAttentionTests
         Assert.Contains(Common.Berlin.Format(arrived.UtcDateTime), de);
         Assert.Contains("Die App liest das Bounce-Postfach", de);
         Assert.DoesNotContain("Die App liest dieses Postfach nicht", de);
-        Assert.Contains("1 email(s) in the bounce mailbox wait for a person", await PageAsync(admin, "en"));
+        // The reader sees only what reaches the bounce mailbox: staff must make sure the unsubscribe address goes there.
+        Assert.Contains("Abmeldungen per E-Mail an abmelden@tagblatt.example.test müssen in dieses Postfach zugestellt werden", de);
+        var en = await PageAsync(admin, "en");
+        Assert.Contains("1 email(s) in the bounce mailbox wait for a person", en);
+        Assert.Contains("Unsubscribes by email to abmelden@tagblatt.example.test must be delivered to this mailbox", en);
 
         using (var client = await dovecot.ConnectAsync())
         {
@@ -45,6 +50,45 @@ public sealed class MailboxAttentionTests
         }
         await WaitForAsync(async () => (await app.StateAsync()).NeedsAttentionCount == 0, "the count goes down");
         Assert.DoesNotContain("warten auf einen Menschen", await PageAsync(editor, "de"));
+    }
+
+    [DovecotFact]
+    public async Task A_mail_the_processor_keeps_failing_on_goes_to_the_folder_for_a_person_after_three_attempts_and_is_counted_C44()
+    {
+        await using var dovecot = await TestDovecot.StartAsync();
+        await dovecot.AppendAsync(BounceMails.Question(1), BounceMails.Question(2));
+        var broken = (await dovecot.FetchRawAsync())[1];
+        var clock = new SettableClock();
+        await using var setup = new AppFactory();
+        await MailboxReaderFailureTests.RefuseAsync(setup, broken);
+        await setup.StopHostAsync();
+        // Rechecked every second, so the tries ten minutes apart come as fast as the test moves the clock.
+        await using var app = new AppFactory(settings: dovecot.Settings(("Bounces:Imap:LeaseDuration", "00:00:03")), reuse: setup)
+            { TestServices = s => s.AddSingleton<TimeProvider>(clock) }.Started();
+        await app.NewsletterAsync();
+        var admin = await app.AdminAsync();
+        await WaitForAsync(async () => await dovecot.InboxCountAsync() == 1, "the other mail is filed");
+        await WaitForAsync(async () => await app.WithDbAsync(db => db.MailboxFailures.CountAsync()) == 1, "the failure is recorded");
+
+        var de = await PageAsync(admin, "de");
+        Assert.Contains("1 E-Mail(s) aus dem Bounce-Postfach konnten in den letzten 7 Tagen nicht verarbeitet werden (Fehler: DbUpdateException); 0 davon", de);
+
+        await WaitForAsync(async () =>
+        {
+            clock.Advance(TimeSpan.FromMinutes(11));
+            await Task.Delay(500);
+            return await dovecot.InboxCountAsync() == 0;
+        }, "the mail is given up on and filed for a person");
+        var failure = await app.WithDbAsync(db => db.MailboxFailures.SingleAsync());
+        Assert.Equal(3, failure.Attempts);
+        var record = await app.WithDbAsync(db => db.MailboxMails.SingleAsync(m => m.ContentSha256 == failure.ContentSha256));
+        Assert.Equal(ReportKind.Unknown, record.Kind);
+        Assert.Equal(broken, (await dovecot.FetchRawAsync(FolderFor(ReportKind.Unknown))).Single(m => Sha256(m).SequenceEqual(failure.ContentSha256)));
+        await WaitForAsync(async () => (await app.StateAsync()).NeedsAttentionCount == 2, "both wait for a person");
+        de = await PageAsync(admin, "de");
+        Assert.Contains("1 E-Mail(s) aus dem Bounce-Postfach konnten in den letzten 7 Tagen nicht verarbeitet werden (Fehler: DbUpdateException); 1 davon liegen nach 3 Versuchen", de);
+        Assert.Contains("2 E-Mail(s) im Bounce-Postfach warten auf einen Menschen", de);
+        Assert.Contains("1 email(s) from the bounce mailbox could not be processed", await PageAsync(admin, "en"));
     }
 
     [Fact]
@@ -58,6 +102,7 @@ public sealed class MailboxAttentionTests
         await app.NewsletterAsync();
         var admin = await app.AdminAsync();
         var editor = await app.EditorAsync();
+        // Failing from the first error: the mailbox was never reached.
         await WaitForAsync(async () => (await app.StateAsync()).LastError is not null, "the error is recorded");
 
         var forAdmin = await PageAsync(admin, "de");

@@ -635,6 +635,40 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("KeyChecks");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.MailboxFailure", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("ContentSha256")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("GaveUpAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastAttemptAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContentSha256")
+                        .IsUnique();
+
+                    b.HasIndex("LastAttemptAtUtc");
+
+                    b.ToTable("MailboxFailures");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.MailboxMail", b =>
                 {
                     b.Property<long>("Id")
@@ -676,6 +710,9 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<int>("Id")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ConsecutiveErrors")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LastError")
                         .HasColumnType("TEXT");
 
@@ -705,6 +742,7 @@ namespace NewsletterMigrator.Data.Migrations
                         new
                         {
                             Id = 1,
+                            ConsecutiveErrors = 0,
                             NeedsAttentionCount = 0
                         });
                 });

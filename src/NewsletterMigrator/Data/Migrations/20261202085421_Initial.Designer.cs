@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261202084644_Initial")]
+    [Migration("20261202085421_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -638,6 +638,40 @@ namespace NewsletterMigrator.Data.Migrations
                     b.ToTable("KeyChecks");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.MailboxFailure", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("ContentSha256")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("GaveUpAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastAttemptAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ContentSha256")
+                        .IsUnique();
+
+                    b.HasIndex("LastAttemptAtUtc");
+
+                    b.ToTable("MailboxFailures");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.MailboxMail", b =>
                 {
                     b.Property<long>("Id")
@@ -679,6 +713,9 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<int>("Id")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ConsecutiveErrors")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LastError")
                         .HasColumnType("TEXT");
 
@@ -708,6 +745,7 @@ namespace NewsletterMigrator.Data.Migrations
                         new
                         {
                             Id = 1,
+                            ConsecutiveErrors = 0,
                             NeedsAttentionCount = 0
                         });
                 });

@@ -166,6 +166,23 @@ namespace NewsletterMigrator.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "MailboxFailures",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ContentSha256 = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastAttemptAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    GaveUpAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MailboxFailures", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "MailboxMails",
                 columns: table => new
                 {
@@ -193,6 +210,7 @@ namespace NewsletterMigrator.Data.Migrations
                     LastSuccessAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     LastErrorAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     LastError = table.Column<string>(type: "TEXT", nullable: true),
+                    ConsecutiveErrors = table.Column<int>(type: "INTEGER", nullable: false),
                     NeedsAttentionCount = table.Column<int>(type: "INTEGER", nullable: false),
                     NeedsAttentionOldestUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
@@ -703,8 +721,8 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.InsertData(
                 table: "MailboxStates",
-                columns: new[] { "Id", "LastError", "LastErrorAtUtc", "LastSuccessAtUtc", "LeaseExpiresAtUtc", "LeaseOwner", "NeedsAttentionCount", "NeedsAttentionOldestUtc" },
-                values: new object[] { 1, null, null, null, null, null, 0, null });
+                columns: new[] { "Id", "ConsecutiveErrors", "LastError", "LastErrorAtUtc", "LastSuccessAtUtc", "LeaseExpiresAtUtc", "LeaseOwner", "NeedsAttentionCount", "NeedsAttentionOldestUtc" },
+                values: new object[] { 1, 0, null, null, null, null, null, 0, null });
 
             migrationBuilder.InsertData(
                 table: "StaffSecurityPolicies",
@@ -839,6 +857,17 @@ namespace NewsletterMigrator.Data.Migrations
                 name: "IX_ImportIssues_ImportBatchId",
                 table: "ImportIssues",
                 column: "ImportBatchId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxFailures_ContentSha256",
+                table: "MailboxFailures",
+                column: "ContentSha256",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxFailures_LastAttemptAtUtc",
+                table: "MailboxFailures",
+                column: "LastAttemptAtUtc");
 
             migrationBuilder.CreateIndex(
                 name: "IX_MailboxMails_ContentSha256",
@@ -1016,6 +1045,9 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "KeyChecks");
+
+            migrationBuilder.DropTable(
+                name: "MailboxFailures");
 
             migrationBuilder.DropTable(
                 name: "MailboxMails");
