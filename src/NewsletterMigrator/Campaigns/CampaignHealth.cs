@@ -49,11 +49,9 @@ public sealed class CampaignHealth(AppDbContext db, CampaignPauses pauses, IOpti
             events = events.Where(e => e.AtUtc >= since && (e.Source == DeliveryEventLog.Smtp
                 || db.OutboundMessages.Any(m => m.Id == e.OutboundMessageId && m.SentAtUtc >= since)));
         }
-        var counts = await events.GroupBy(e => new { e.Kind, Refused = e.Source == DeliveryEventLog.Smtp })
-            .Select(g => new { g.Key.Kind, g.Key.Refused, Count = g.Count() }).ToListAsync(ct);
-        var complaints = counts.Where(e => e.Kind == DeliveryEventKind.Complaint).Sum(e => e.Count);
-        var hardBounces = counts.Where(e => e.Kind == DeliveryEventKind.HardBounce).Sum(e => e.Count);
-        var sent = accepted + counts.Where(e => e.Kind == DeliveryEventKind.HardBounce && e.Refused).Sum(e => e.Count);
+        var tally = await DeliveryEventTally.CountAsync(events, ct);
+        var (complaints, hardBounces) = (tally.Complaints, tally.HardBounces);
+        var sent = accepted + tally.RefusedAtRcpt;
         var complaintPercent = NewsletterReputation.Percent(complaints, accepted)!.Value;
         var hardBouncePercent = NewsletterReputation.Percent(hardBounces, sent)!.Value;
         // "At the limit" pauses: Google's 0.3 % is a rate never to reach, not one to exceed.

@@ -183,10 +183,9 @@ public sealed class ReportEffects(
     private static bool NamesAddressOf(string? recipient, OutboundMessage row)
     {
         var named = recipient?.Trim().Trim('<', '>').Trim();
-        if (string.IsNullOrEmpty(named)) return true;
-        var key = EmailAddress.TryNormalize(named, out var normalized) ? EmailAddress.Key(normalized) : named.ToLowerInvariant();
-        var rowKey = EmailAddress.TryNormalize(row.ToAddress, out var rowAddress) ? EmailAddress.Key(rowAddress) : EmailAddress.Key(row.ToAddress);
-        return key == rowKey;
+        return string.IsNullOrEmpty(named) || KeyOf(named) == KeyOf(row.ToAddress);
+
+        static string KeyOf(string address) => EmailAddress.Key(EmailAddress.TryNormalize(address, out var normalized) ? normalized : address);
     }
 
     private static string Describe(ReportKind kind) => kind switch

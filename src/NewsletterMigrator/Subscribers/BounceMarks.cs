@@ -21,10 +21,8 @@ public sealed class BounceMarks(AppDbContext db, KeyRing keys, SuppressionList s
     {
         if (row.SubscriberId is null) return false;
         var key = EmailAddress.Key(row.ToAddress);
-        // Through the (newsletter, address) index, one seek per newsletter, as UnsubscribeService does: the address alone has none.
-        var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
-        await db.Subscribers
-            .Where(s => newsletterIds.Contains(s.NewsletterId) && s.EmailKey == key && (s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending))
+        await (await db.SubscriptionsOfAddressAsync(key, ct))
+            .Where(s => s.Status == SubscriberStatus.Confirmed || s.Status == SubscriberStatus.Pending)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, SubscriberStatus.Bounced), ct);
         await suppressions.AddAsync(SuppressionKind.Email, SuppressionHash.Email(keys, key), Truncate("hard bounce: " + reason), now, ct);
         return true;

@@ -62,29 +62,19 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
         WithdrawAddressAsync(emailKey, channel, reportedMail: null, ct);
 
     /// <param name="reportedMail">The mail a complaint was about: its reader's withdrawal is counted against its campaign.</param>
-    public async Task<int> WithdrawAddressAsync(string emailKey, string channel, OutboundMessage? reportedMail, CancellationToken ct = default)
-    {
-        // Through the (newsletter, address) index, one seek per newsletter: the address alone has no index, and an
-        // opt-out list asks this once per address.
-        var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
-        var active = await db.Subscribers.Where(s => newsletterIds.Contains(s.NewsletterId) && s.EmailKey == emailKey)
-            .Where(s => s.Status == SubscriberStatus.Pending || s.Status == SubscriberStatus.Confirmed).ToListAsync(ct);
-        foreach (var subscriber in active)
-        {
-            var campaignId = reportedMail is { Kind: MessageKind.Campaign } && reportedMail.SubscriberId == subscriber.Id ? reportedMail.CampaignId : null;
-            await WithdrawAsync(subscriber, channel, campaignId, ct);
-        }
-        return active.Count;
-    }
+    public async Task<int> WithdrawAddressAsync(string emailKey, string channel, OutboundMessage? reportedMail, CancellationToken ct = default) =>
+        await WithdrawAllAsync(await db.SubscriptionsOfAddressAsync(emailKey, ct), channel, ct,
+            campaignOf: s => reportedMail is { Kind: MessageKind.Campaign } && reportedMail.SubscriberId == s.Id ? reportedMail.CampaignId : null);
 
     /// <summary>Ends every pending or confirmed subscription that came from one of the contacts; returns how many.</summary>
     public async Task<int> WithdrawContactsAsync(IReadOnlyCollection<Guid> contactIds, string channel, CancellationToken ct = default) =>
         contactIds.Count == 0 ? 0 : await WithdrawAllAsync(db.Subscribers.Where(s => s.ContactId != null && contactIds.Contains(s.ContactId.Value)), channel, ct);
 
-    private async Task<int> WithdrawAllAsync(IQueryable<Subscriber> subscribers, string channel, CancellationToken ct)
+    /// <param name="campaignOf">The campaign each withdrawal is counted against, where the caller knows it.</param>
+    private async Task<int> WithdrawAllAsync(IQueryable<Subscriber> subscribers, string channel, CancellationToken ct, Func<Subscriber, int?>? campaignOf = null)
     {
         var active = await subscribers.Where(s => s.Status == SubscriberStatus.Pending || s.Status == SubscriberStatus.Confirmed).ToListAsync(ct);
-        foreach (var subscriber in active) await WithdrawAsync(subscriber, channel, ct);
+        foreach (var subscriber in active) await WithdrawAsync(subscriber, channel, campaignOf?.Invoke(subscriber), ct);
         return active.Count;
     }
 

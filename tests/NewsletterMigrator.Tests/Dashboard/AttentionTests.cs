@@ -225,7 +225,8 @@ public sealed class AttentionTests
         return await db.SaveChangesAsync();
     });
 
-    private static async Task<string> PageAsync(HttpClient staff, string language)
+    /// <summary>The dashboard as the signed-in staff member sees it in that language, HTML-decoded.</summary>
+    internal static async Task<string> PageAsync(HttpClient staff, string language)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/admin");
         request.Headers.AcceptLanguage.ParseAdd(language);

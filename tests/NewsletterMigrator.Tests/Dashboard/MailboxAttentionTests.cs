@@ -8,6 +8,7 @@ using NewsletterMigrator.Deliverability;
 using NewsletterMigrator.Testing;
 using NewsletterMigrator.Tests.Deliverability;
 using static NewsletterMigrator.Tests.Deliverability.MailboxReaderSteps;
+using static NewsletterMigrator.Tests.Dashboard.AttentionTests;
 
 namespace NewsletterMigrator.Tests.Dashboard;
 
@@ -156,14 +157,5 @@ public sealed class MailboxAttentionTests
     {
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<ReportEffects>().ApplyAsync(report, reportedAtUtc);
-    }
-
-    private static async Task<string> PageAsync(HttpClient staff, string language)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin");
-        request.Headers.AcceptLanguage.ParseAdd(language);
-        using var response = await staff.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
     }
 }
