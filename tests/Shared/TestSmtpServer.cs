@@ -24,11 +24,45 @@ public sealed class TestSmtpServer : IAsyncDisposable
 
     public TestSmtpServer()
     {
-        Port = FreePort();
-        Start();
+        // A free port can be taken by another test's server (Dovecot, a Kestrel) between choosing and binding it:
+        // then choose again, until this server answers with its own greeting.
+        for (var attempt = 1; ; attempt++)
+        {
+            Port = FreePort();
+            Start();
+            if (AnswersWithGreeting()) return;
+            var failure = _running.Exception?.GetBaseException().Message;
+            try { StopAsync().GetAwaiter().GetResult(); } catch (SocketException) { }
+            if (attempt == 5) throw new InvalidOperationException($"The test SMTP server could not listen on a free port ({failure}).");
+        }
     }
 
-    public int Port { get; }
+    private readonly ManualResetEventSlim _sessionSeen = new();
+
+    /// <summary>True when a connection to <see cref="Port"/> reaches this server (not another test's that holds the port).</summary>
+    private bool AnswersWithGreeting()
+    {
+        _sessionSeen.Reset();
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < until && !_running.IsFaulted)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                client.ReceiveTimeout = 5000;
+                using var reader = new StreamReader(client.GetStream());
+                return reader.ReadLine()?.StartsWith("220 ", StringComparison.Ordinal) == true && _sessionSeen.Wait(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception e) when (e is SocketException or IOException)
+            {
+                Thread.Sleep(20);
+            }
+        }
+        return false;
+    }
+
+    public int Port { get; private set; }
 
     public ConcurrentQueue<MimeMessage> Messages { get; } = new();
 
@@ -104,7 +138,9 @@ public sealed class TestSmtpServer : IAsyncDisposable
             services.Add(new Store(this));
             services.Add(new Filter(this));
             _stop = new CancellationTokenSource();
-            _running = new SmtpServer.SmtpServer(options, services).StartAsync(_stop.Token);
+            var server = new SmtpServer.SmtpServer(options, services);
+            server.SessionCreated += (_, _) => _sessionSeen.Set();
+            _running = server.StartAsync(_stop.Token);
         }
     }
 
