@@ -29,6 +29,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<MailboxMail> MailboxMails => Set<MailboxMail>();
     public DbSet<MailboxState> MailboxStates => Set<MailboxState>();
     public DbSet<MailboxFailure> MailboxFailures => Set<MailboxFailure>();
+    public DbSet<NewsletterLogo> NewsletterLogos => Set<NewsletterLogo>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -37,6 +38,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         builder.Entity<Newsletter>(e =>
         {
             e.HasIndex(n => n.Slug).IsUnique();
+            e.Property(n => n.LogoSha256).HasMaxLength(64);
             e.Property(n => n.Slug).HasMaxLength(64);
             e.Property(n => n.Name).HasMaxLength(200);
             e.Property(n => n.SenderName).HasMaxLength(200);
@@ -44,6 +46,13 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
             e.Property(n => n.ReplyTo).HasMaxLength(320);
             e.Property(n => n.DefaultRegion).HasMaxLength(2);
             e.Property(n => n.DefaultLanguage).HasMaxLength(8);
+        });
+        builder.Entity<NewsletterLogo>(e =>
+        {
+            e.HasKey(l => l.NewsletterId);
+            e.HasOne<Newsletter>().WithOne().HasForeignKey<NewsletterLogo>(l => l.NewsletterId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(l => l.ContentType).HasMaxLength(64);
+            e.Property(l => l.Sha256).HasMaxLength(64);
         });
         builder.Entity<ConsentText>(e =>
         {

@@ -41,6 +41,32 @@ public sealed class Newsletter
     /// <summary>End of the migration: invitation links stop working, phone numbers are deleted (C16).</summary>
     public DateTime? MigrationEndsAtUtc { get; set; }
     public DateTime CreatedAtUtc { get; set; }
+
+    /// <summary>
+    /// The portal origins allowed to frame the embed page (issue 17), one per line, each a bare origin such as
+    /// "https://www.portal.example"; empty: the embed page may be framed by nobody.
+    /// </summary>
+    public string EmbedOrigins { get; set; } = "";
+
+    /// <summary>The SHA-256 (hex) of the logo in <see cref="NewsletterLogo"/>, which also fingerprints its URL; null: no logo.</summary>
+    public string? LogoSha256 { get; set; }
+    /// <summary>The logo's pixel size, so the page reserves its space before it loads (no layout shift).</summary>
+    public int LogoWidth { get; set; }
+    public int LogoHeight { get; set; }
+}
+
+/// <summary>
+/// The newsletter's logo bytes, apart from <see cref="Newsletter"/> so that loading a newsletter never loads the image.
+/// In the database, not a folder: every instance serves it and a backup holds it.
+/// </summary>
+public sealed class NewsletterLogo
+{
+    public int NewsletterId { get; set; }
+    public required byte[] Content { get; set; }
+    /// <summary>The media type served, e.g. "image/png".</summary>
+    public required string ContentType { get; set; }
+    public required string Sha256 { get; set; }
+    public DateTime UploadedAtUtc { get; set; }
 }
 
 /// <summary>One immutable version of the consent statement and Art. 13 block as rendered (C7).</summary>

@@ -782,6 +782,10 @@ namespace NewsletterMigrator.Data.Migrations
                         .HasMaxLength(2)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("EmbedOrigins")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Impressum")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -797,6 +801,16 @@ namespace NewsletterMigrator.Data.Migrations
                     b.Property<string>("InvitationMessageEn")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("LogoHeight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LogoSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LogoWidth")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("MigrationEndsAtUtc")
                         .HasColumnType("TEXT");
@@ -847,6 +861,33 @@ namespace NewsletterMigrator.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("Newsletters");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.NewsletterLogo", b =>
+                {
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ContentType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UploadedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("NewsletterId");
+
+                    b.ToTable("NewsletterLogos");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.OutboundMessage", b =>
@@ -1442,6 +1483,15 @@ namespace NewsletterMigrator.Data.Migrations
                     b.HasOne("NewsletterMigrator.Data.ImportBatch", null)
                         .WithMany("Issues")
                         .HasForeignKey("ImportBatchId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.NewsletterLogo", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithOne()
+                        .HasForeignKey("NewsletterMigrator.Data.NewsletterLogo", "NewsletterId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

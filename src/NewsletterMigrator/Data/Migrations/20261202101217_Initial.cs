@@ -245,7 +245,11 @@ namespace NewsletterMigrator.Data.Migrations
                     InvitationMessage = table.Column<string>(type: "TEXT", nullable: false),
                     InvitationMessageEn = table.Column<string>(type: "TEXT", nullable: false),
                     MigrationEndsAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    EmbedOrigins = table.Column<string>(type: "TEXT", nullable: false),
+                    LogoSha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    LogoWidth = table.Column<int>(type: "INTEGER", nullable: false),
+                    LogoHeight = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -546,6 +550,27 @@ namespace NewsletterMigrator.Data.Migrations
                     table.PrimaryKey("PK_ImportBatches", x => x.Id);
                     table.ForeignKey(
                         name: "FK_ImportBatches_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "NewsletterLogos",
+                columns: table => new
+                {
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Content = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ContentType = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Sha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    UploadedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_NewsletterLogos", x => x.NewsletterId);
+                    table.ForeignKey(
+                        name: "FK_NewsletterLogos_Newsletters_NewsletterId",
                         column: x => x.NewsletterId,
                         principalTable: "Newsletters",
                         principalColumn: "Id",
@@ -1054,6 +1079,9 @@ namespace NewsletterMigrator.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "MailboxStates");
+
+            migrationBuilder.DropTable(
+                name: "NewsletterLogos");
 
             migrationBuilder.DropTable(
                 name: "OutboundMessages");
