@@ -18,6 +18,12 @@
     window.parent.postMessage({ type: 'newsletter-embed:height', height: height }, '*');
   }
 
+  // embed.js loads async and may start listening after this page's first report: it asks once, and we answer.
+  window.addEventListener('message', function (event) {
+    if (event.source !== window.parent || !event.data || event.data.type !== 'newsletter-embed:ask') return;
+    last = -1;
+    post();
+  });
   window.addEventListener('load', post);
   window.addEventListener('resize', post);
   if (typeof ResizeObserver === 'function') {

@@ -13,6 +13,15 @@
     return document.querySelectorAll('iframe[data-newsletter-embed]');
   }
 
+  function ask() {
+    // A frame that reported its height before this script listened: ask it again. A frame still loading is
+    // about:blank, so the message (addressed to our origin only) is dropped, and it reports once it has loaded.
+    var list = frames();
+    for (var i = 0; i < list.length; i++) {
+      if (list[i].contentWindow) list[i].contentWindow.postMessage({ type: 'newsletter-embed:ask' }, origin);
+    }
+  }
+
   window.addEventListener('message', function (event) {
     if (event.origin !== origin) return;
     var data = event.data;
@@ -30,4 +39,6 @@
       }
     }
   });
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ask);
+  else ask();
 })();
