@@ -68,7 +68,7 @@ public sealed class EmbedBrowserTests : BrowserTest
         await page.GotoAsync(portal.Origin + "/");
         await embedAnswered;
 
-        await ReaderJourneyWait.UntilAsync(() => Task.FromResult(refusals.Count > 0), "Chromium to refuse the frame");
+        await EmbedWait.UntilAsync(() => Task.FromResult(refusals.Count > 0), "Chromium to refuse the frame");
         Assert.Contains(refusals, r => r.Contains("frame-ancestors https://www.portal.example"));
         var child = page.Frames.Single(f => f != page.MainFrame);
         Assert.Equal(0, await child.Locator("form").CountAsync());
@@ -104,12 +104,12 @@ public sealed class EmbedBrowserTests : BrowserTest
     {
         var child = page.Frames.Single(f => f.Url.Contains("/embed"));
         int frameHeight = 0, contentHeight = 0;
-        await ReaderJourneyWait.UntilAsync(async () =>
+        await EmbedWait.UntilAsync(async () =>
         {
             frameHeight = await page.EvalOnSelectorAsync<int>("iframe[data-newsletter-embed]", "f => f.style.height ? Math.round(f.getBoundingClientRect().height) : -1");
             contentHeight = await child.EvaluateAsync<int>("() => Math.ceil(document.documentElement.getBoundingClientRect().height)");
             return Math.Abs(frameHeight - contentHeight) <= 2;
-        }, $"the frame to take its content's height (frame {frameHeight}px, content {contentHeight}px)");
+        }, () => $"the frame to take its content's height (frame {frameHeight}px, content {contentHeight}px)");
         return frameHeight;
     }
 
@@ -169,14 +169,18 @@ public sealed class EmbedBrowserTests : BrowserTest
     }
 }
 
-internal static class ReaderJourneyWait
+/// <summary>Polls what a page shows until it holds.</summary>
+internal static class EmbedWait
 {
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    public static Task UntilAsync(Func<Task<bool>> condition, string what) => UntilAsync(condition, () => what);
+
+    /// <param name="what">Said when the wait fails: read then, so it can name the last values seen.</param>
+    public static async Task UntilAsync(Func<Task<bool>> condition, Func<string> what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Waited 10 s for {what}.");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Waited 10 s for {what()}.");
             await Task.Delay(50);
         }
     }

@@ -87,7 +87,7 @@ public sealed class EmbedOriginsTests
         Assert.Equal("https://www.portal.example\nhttps://m.portal.example", await app.WithDbAsync(db => db.Newsletters.Select(n => n.EmbedOrigins).SingleAsync()));
 
         var saved = WebUtility.HtmlDecode(await admin.GetStringAsync(path));
-        Assert.Contains("<iframe src=\"http://localhost/n/eilmeldungen/embed\" title=\"Newsletter-Anmeldung: Tagblatt Eilmeldungen\" width=\"100%\" height=\"600\" loading=\"lazy\" data-newsletter-embed></iframe>", saved);
+        Assert.Contains("<iframe src=\"http://localhost/n/eilmeldungen/embed\" title=\"Newsletter-Anmeldung: Tagblatt Eilmeldungen\" width=\"100%\" height=\"560\" loading=\"lazy\" data-newsletter-embed></iframe>", saved);
         Assert.Contains("<script src=\"http://localhost/js/embed.js\" async></script>", saved);
         Assert.Contains("<a href=\"http://localhost/n/eilmeldungen\" class=\"newsletter-signup-link\">Tagblatt Eilmeldungen per E-Mail abonnieren</a>", saved);
         Assert.Contains("Nur Seiten dieser Herkünfte dürfen das Anmeldeformular", saved);
