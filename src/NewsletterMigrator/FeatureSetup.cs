@@ -21,6 +21,7 @@ public static class FeatureSetup
         services.AddScoped<ConsentTextService>();
         services.AddSingleton<DefaultConsentTexts>();
         services.AddScoped<SignUpService>();
+        services.AddSingleton<Pages.Join.EmbedForm>(); // the embed page's cookie-free CSRF check (issue 17)
         services.AddScoped<ConfirmationService>();
         services.AddSignUpRateLimits();
         services.AddScoped<ProofExport>();

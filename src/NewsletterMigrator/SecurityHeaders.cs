@@ -1,24 +1,70 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
+
 namespace NewsletterMigrator;
 
-/// <summary>C32: a CSP without inline script, no framing, no MIME sniffing, and no Referer that could leak a token.</summary>
+/// <summary>
+/// C32: a CSP without inline script, no framing, no MIME sniffing, and no Referer that could leak a token.
+/// The one exception is the embed page (/n/{slug}/embed, issue 17): the portals its newsletter lists may frame it.
+/// </summary>
 public sealed class SecurityHeaders(RequestDelegate next)
 {
     internal const string Policy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
+    private const string FramedKey = "SecurityHeaders.Framed";
+
+    /// <summary>The same policy with frame-ancestors set to <paramref name="origins"/> ('none' for none).</summary>
+    public static string PolicyFramedBy(IReadOnlyList<string> origins) =>
+        Policy.Replace("frame-ancestors 'none'", "frame-ancestors " + (origins.Count == 0 ? "'none'" : string.Join(' ', origins)), StringComparison.Ordinal);
+
+    /// <summary>
+    /// The embed page's headers: framed by the newsletter's origins only (normalized by <see cref="EmbedOrigins"/>),
+    /// without X-Frame-Options, which knows no list of origins (its ALLOW-FROM is ignored by current browsers, and
+    /// DENY would win over frame-ancestors in older ones). Referrer-Policy same-origin instead of no-referrer: with
+    /// no-referrer a browser sends "Origin: null" on the form's POST (Fetch standard, "append a request Origin
+    /// header"), and the embed form's CSRF check needs the real origin. The page's URL carries no token, and
+    /// same-origin still sends nothing to another site.
+    /// </summary>
+    public static void AllowFramingBy(HttpContext context, IReadOnlyList<string> origins)
+    {
+        var headers = context.Response.Headers;
+        headers.ContentSecurityPolicy = PolicyFramedBy(origins);
+        headers["Referrer-Policy"] = "same-origin";
+        if (origins.Count > 0) context.Items[FramedKey] = true;
+    }
+
     public Task InvokeAsync(HttpContext context)
     {
-        context.Response.OnStarting(() =>
+        context.Response.OnStarting(async () =>
         {
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
-            headers["Referrer-Policy"] = "no-referrer";
-            // The mail preview sets its own (same-origin framing in a sandbox); everything else is never framed.
-            if (!headers.ContainsKey("X-Frame-Options")) headers.XFrameOptions = "DENY";
+            if (!headers.ContainsKey("Referrer-Policy")) headers["Referrer-Policy"] = "no-referrer";
+            // A refusal on the embed page shown by the error page (the per-IP limit answers before the page runs)
+            // stays readable inside the portal's frame instead of becoming a blocked frame.
+            if (!headers.ContainsKey("Content-Security-Policy") && await EmbedErrorOriginsAsync(context) is { } origins)
+                AllowFramingBy(context, origins);
+            // The mail preview sets its own (same-origin framing in a sandbox); the embed page allows its portals;
+            // everything else is never framed.
+            if (!headers.ContainsKey("X-Frame-Options") && !context.Items.ContainsKey(FramedKey)) headers.XFrameOptions = "DENY";
             if (!headers.ContainsKey("Content-Security-Policy")) headers.ContentSecurityPolicy = Policy;
-            return Task.CompletedTask;
         });
         return next(context);
+    }
+
+    /// <summary>The origins of the newsletter whose embed page this error answer stands for; null for any other answer.</summary>
+    private static async Task<IReadOnlyList<string>?> EmbedErrorOriginsAsync(HttpContext context)
+    {
+        var path = context.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath;
+        var segments = path?.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments is not [var first, var slug, var embed] || !first.Equals("n", StringComparison.OrdinalIgnoreCase)
+            || !embed.Equals("embed", StringComparison.OrdinalIgnoreCase)) return null;
+        var stored = await context.RequestServices.GetRequiredService<AppDbContext>().Newsletters.AsNoTracking()
+            .Where(n => n.Slug == slug).Select(n => n.EmbedOrigins).FirstOrDefaultAsync();
+        return stored is null ? null : EmbedOrigins.Parse(stored).Origins;
     }
 }

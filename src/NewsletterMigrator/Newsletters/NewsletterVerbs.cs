@@ -15,7 +15,7 @@ public static class NewsletterVerbs
     public const string Usage =
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
-        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"];  update-newsletter --slug <slug> [the same options]";
+        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options]";
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -97,6 +97,15 @@ public static class NewsletterVerbs
         if (CommandLine.Option(args, "--privacy-version") is { } privacyVersion) n.PrivacyNoticeVersion = privacyVersion.Trim();
         if (CommandLine.Option(args, "--dpo") is { } dpo) n.DataProtectionOfficer = dpo.Trim();
         if (CommandLine.Option(args, "--supervisory-authority") is { } authority) n.SupervisoryAuthority = authority.Trim();
+        // issue 17: the portals that may frame /n/{slug}/embed; an empty value clears the list (nobody may).
+        if (CommandLine.Option(args, "--embed-origins") is { } embedOrigins)
+        {
+            var parsed = EmbedOrigins.Parse(embedOrigins);
+            if (!parsed.IsValid)
+                return $"--embed-origins: not a valid origin: {string.Join(", ", parsed.Invalid)}. Give https://host or https://host:port, comma-separated, "
+                       + "without a path, query or fragment (http only for localhost and 127.0.0.1); nothing was saved.";
+            n.EmbedOrigins = parsed.Text;
+        }
         if (CommandLine.Option(args, "--migration-end") is { } end)
         {
             if (!DateOnly.TryParseExact(end, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
@@ -125,6 +134,10 @@ public static class NewsletterVerbs
         }
         if (newsletter.MigrationEndsAtUtc is null)
             output.WriteLine("No migration end date yet: imports and invitations need it (--migration-end <yyyy-mm-dd>).");
+        var embedOrigins = EmbedOrigins.Parse(newsletter.EmbedOrigins).Origins;
+        output.WriteLine(embedOrigins.Count == 0
+            ? $"Embed page /n/{newsletter.Slug}/embed: no portal may frame it (--embed-origins)."
+            : $"Embed page /n/{newsletter.Slug}/embed: may be framed by {string.Join(", ", embedOrigins)}.");
         return 0;
     }
 

@@ -36,6 +36,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             PrivacyNoticeVersion = n.PrivacyNoticeVersion, TestRecipients = n.TestRecipients, DefaultRegion = n.DefaultRegion,
             InvitationMessage = n.InvitationMessage, InvitationMessageEn = n.InvitationMessageEn,
             MigrationEndDate = n.MigrationEndsAtUtc is { } end ? DateOnly.FromDateTime(Berlin.ToLocal(end)) : null,
+            EmbedOrigins = n.EmbedOrigins,
         };
         Missing = LegalReadiness.Missing(n);
         await LoadConsentTextsAsync(fillInput: true);
@@ -73,6 +74,10 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             ModelState.AddModelError("Input.InvitationMessage", text["Newsletter_InvitationNeedsLink"]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessageEn) && !Input.InvitationMessageEn.Contains("{link}"))
             ModelState.AddModelError("Input.InvitationMessageEn", text["Newsletter_InvitationNeedsLink"]);
+        // issue 17: the portals that may frame the embed page; each a bare https origin (see EmbedOrigins).
+        var embedOrigins = EmbedOrigins.Parse(Input.EmbedOrigins);
+        if (!embedOrigins.IsValid)
+            ModelState.AddModelError("Input.EmbedOrigins", text["Embed_OriginsInvalid", string.Join(", ", embedOrigins.Invalid)]);
         // issue 12 (C16): the migration end moves only while it has not passed, is not removed, and a new one lies ahead.
         var endChange = MigrationEnd.CheckChange(stored?.MigrationEndsAtUtc, Input.MigrationEndDate is { } proposed ? Berlin.EndOfDayUtc(proposed) : null, clock.GetUtcNow().UtcDateTime);
         if (endChange != MigrationEndChange.Allowed) ModelState.AddModelError("Input.MigrationEndDate", text[MigrationEnd.ChangeMessageKey(endChange)]);
@@ -158,6 +163,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         n.InvitationMessage = string.IsNullOrWhiteSpace(Input.InvitationMessage) ? NewsletterService.DefaultInvitation : Input.InvitationMessage.ReplaceLineEndings("\n");
         n.InvitationMessageEn = Input.InvitationMessageEn?.Trim().ReplaceLineEndings("\n") ?? "";
         n.MigrationEndsAtUtc = endsAt;
+        n.EmbedOrigins = EmbedOrigins.Parse(Input.EmbedOrigins).Text; // validated above; stored one normalized origin a line
     }
 
     private void FillPreviews()
@@ -206,6 +212,7 @@ public sealed class NewsletterInput
     public string? InvitationMessage { get; set; } = NewsletterService.DefaultInvitation;
     public string? InvitationMessageEn { get; set; }
     public DateOnly? MigrationEndDate { get; set; }
+    [StringLength(4000, ErrorMessage = "Field_TooLong")] public string? EmbedOrigins { get; set; }
     public List<ConsentTextInput> ConsentTexts { get; set; } = [];
 }
 
