@@ -50,14 +50,19 @@ public static class TestPngs
         return types;
     }
 
-    /// <summary>The same file with one byte of its image data changed but its CRC left as it was.</summary>
+    /// <summary>The same file with the CRC of its image data chunk changed, the data itself intact.</summary>
     public static byte[] WithBadCrc(byte[] png)
     {
         var copy = (byte[])png.Clone();
         var idat = IndexOf(copy, "IDAT");
-        copy[idat + 4 + 2] ^= 0xFF; // inside the IDAT data
+        var length = (int)BinaryPrimitives.ReadUInt32BigEndian(copy.AsSpan(idat - 4));
+        copy[idat + 4 + length + 3] ^= 0xFF; // the last byte of the chunk's CRC
         return copy;
     }
+
+    /// <summary>A well-formed file (every CRC right) whose image data holds only half the rows its header promises.</summary>
+    public static byte[] WithMissingRows(int width = 160, int height = 40) =>
+        Build([("IHDR", Header(width, height, 8, 6, false)), ("IDAT", Compress(Rows(width, height / 2, false, false))), ("IEND", [])]);
 
     /// <summary>An upload cut off in the middle of its image data.</summary>
     public static byte[] Truncated(byte[] png) => png[..(IndexOf(png, "IDAT") + 20)];
