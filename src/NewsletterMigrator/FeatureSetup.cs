@@ -17,6 +17,7 @@ public static class FeatureSetup
     {
         var services = builder.Services;
         services.AddScoped<NewsletterService>();
+        services.AddNewsletterLogos();
         services.AddImporting();
         services.AddScoped<ConsentTextService>();
         services.AddSingleton<DefaultConsentTexts>();

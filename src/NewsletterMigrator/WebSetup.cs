@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Inviting;
+using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Sending;
 using NewsletterMigrator.Staff;
 
@@ -116,6 +117,7 @@ public static class WebSetup
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapGet("/language/{culture}", SetLanguage);
         app.MapInviting();
+        app.MapNewsletterLogos();
         if (app.Environment.IsDevelopment()) app.MapDevMailbox();
 
         if (app.Services.GetRequiredService<IOptions<SmtpOptions>>().Value.UsesPickup)

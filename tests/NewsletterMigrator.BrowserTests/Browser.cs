@@ -27,13 +27,13 @@ public sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser);
     }
 
-    /// <summary>A phone-sized page, as readers arrive from WhatsApp.</summary>
-    public async Task<IPage> PhoneAsync(string baseUrl, string locale = "de-DE")
+    /// <summary>A phone-sized page, as readers arrive from WhatsApp; a Pixel 8 unless a smaller viewport is given.</summary>
+    public async Task<IPage> PhoneAsync(string baseUrl, string locale = "de-DE", int width = 390, int height = 844)
     {
         var context = await _browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUrl,
-            ViewportSize = new ViewportSize { Width = 390, Height = 844 },
+            ViewportSize = new ViewportSize { Width = width, Height = height },
             IsMobile = true,
             HasTouch = true,
             Locale = locale,

@@ -45,6 +45,28 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_newsletter_sets_a_logo_with_the_checks_of_the_settings_page_and_a_bad_file_changes_nothing()
+    {
+        Assert.Equal(0, (await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"])).ExitCode);
+        var bad = Path.Combine(_data, "logo-bad.png");
+        await File.WriteAllBytesAsync(bad, TestPngs.Huge(2000, 500));
+        var refused = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt Eilmeldungen", "--logo", bad]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--logo: The image has 2000", refused.Error);
+        Assert.Contains("at most 1000 pixels per side", refused.Error);
+        Assert.Equal(["Tagblatt", ""], await NewsletterColumnsAsync("Name", "LogoSha256")); // the name did not change either
+
+        var good = Path.Combine(_data, "logo.png");
+        await File.WriteAllBytesAsync(good, TestPngs.Logo(160, 40));
+        var set = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--logo", good]);
+        Assert.True(set.ExitCode == 0, set.Error);
+        Assert.Contains("Logo: 160x40 pixels, served at /n/eilmeldungen/logo/", set.Output);
+        var (sha, width) = (await NewsletterColumnsAsync("LogoSha256", "LogoWidth")) is [var s, var w] ? (s, w) : default;
+        Assert.Matches("^[0-9a-f]{64}$", sha);
+        Assert.Equal("160", width);
+    }
+
+    [Fact]
     public async Task Create_newsletter_without_legal_identity_creates_it_not_open_and_says_what_is_missing_C38()
     {
         var created = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);
@@ -308,7 +330,7 @@ public sealed class CommandLineTests : IDisposable
         command.CommandText = $"SELECT {string.Join(", ", columns)} FROM Newsletters";
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
-        return [.. columns.Select((_, i) => reader.GetString(i))];
+        return [.. columns.Select((_, i) => reader.IsDBNull(i) ? "" : reader.GetString(i))];
     }
 
     private Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)

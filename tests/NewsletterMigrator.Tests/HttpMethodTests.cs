@@ -168,6 +168,7 @@ public sealed class HttpMethodTests
             "culture" => "en",
             "format" => "png",
             "name" => "mail.eml",
+            "sha256" => new string('a', 64),
             _ => throw new InvalidOperationException($"HttpMethodTests needs a plausible value for the route parameter '{parameter.Name}'."),
         };
     }

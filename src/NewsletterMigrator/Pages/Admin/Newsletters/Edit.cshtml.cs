@@ -21,6 +21,12 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
     public int[] ConsentVersions { get; private set; } = new int[Languages.Supported.Length];
     /// <summary>What the newsletter still lacks before it may go live (C38); empty when it is open.</summary>
     public IReadOnlyList<LegalItem> Missing { get; private set; } = [];
+    /// <summary>The stored logo as the reader pages show it; null: none.</summary>
+    public string? LogoUrl { get; private set; }
+    public int LogoWidth { get; private set; }
+    public int LogoHeight { get; private set; }
+    /// <summary>The logo upload, a form of its own (multipart) apart from the settings form.</summary>
+    [BindProperty] public IFormFile? Logo { get; set; }
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -39,6 +45,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             EmbedOrigins = n.EmbedOrigins,
         };
         Missing = LegalReadiness.Missing(n);
+        ShowLogo(n);
         await LoadConsentTextsAsync(fillInput: true);
         FillPreviews();
         return Page();
@@ -84,6 +91,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         if (!ModelState.IsValid)
         {
             if (stored is not null) Missing = LegalReadiness.Missing(stored);
+            if (stored is not null) ShowLogo(stored);
             await LoadConsentTextsAsync(fillInput: false);
             FillPreviews();
             return Page();
@@ -123,6 +131,51 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         }
         TempData["Message"] = text["Saved"].Value;
         return RedirectToPage(new { id = n.Id });
+    }
+
+    /// <summary>Uploads or replaces the logo; a refused file changes nothing and the page says why.</summary>
+    public async Task<IActionResult> OnPostLogoAsync([FromServices] NewsletterLogos logos)
+    {
+        if (Id is null || !await db.Newsletters.AnyAsync(x => x.Id == Id)) return NotFound();
+        var outcome = Logo is null
+            ? new LogoOutcome(false, "Logo_NoFile")
+            : await UploadAsync(logos, Logo);
+        if (outcome.Stored)
+        {
+            TempData["Message"] = text["Logo_Saved"].Value;
+            return RedirectToPage(null, null, new { id = Id }, "logo");
+        }
+        return await ShowLogoRefusalAsync(text[outcome.MessageKey!, outcome.MessageArgs ?? []]);
+    }
+
+    public async Task<IActionResult> OnPostRemoveLogoAsync([FromServices] NewsletterLogos logos)
+    {
+        if (Id is null || !await db.Newsletters.AnyAsync(x => x.Id == Id)) return NotFound();
+        if (await logos.RemoveAsync(Id.Value, User.Identity!.Name!)) TempData["Message"] = text["Logo_Removed"].Value;
+        return RedirectToPage(null, null, new { id = Id }, "logo");
+    }
+
+    private async Task<LogoOutcome> UploadAsync(NewsletterLogos logos, IFormFile file)
+    {
+        await using var stream = file.OpenReadStream();
+        return await logos.SetAsync(Id!.Value, stream, file.Length, User.Identity!.Name!);
+    }
+
+    /// <summary>The settings page as stored, with the refusal at the upload field (the settings form was not posted).</summary>
+    private async Task<IActionResult> ShowLogoRefusalAsync(string message)
+    {
+        await OnGetAsync();
+        // The logo form posts no settings: their empty binding must not show as errors or blank the fields.
+        ModelState.Clear();
+        ModelState.AddModelError(nameof(Logo), message);
+        return Page();
+    }
+
+    private void ShowLogo(Newsletter n)
+    {
+        LogoUrl = NewsletterLogos.UrlFor(n);
+        LogoWidth = n.LogoWidth;
+        LogoHeight = n.LogoHeight;
     }
 
     /// <summary>
