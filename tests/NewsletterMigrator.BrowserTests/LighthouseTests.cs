@@ -1,10 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using NewsletterMigrator.Common;
-using NewsletterMigrator.Data;
-using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Testing;
 using Xunit.Abstractions;
 
@@ -131,33 +126,9 @@ public sealed class LighthouseTests(ITestOutputHelper output) : BrowserTest
     /// <summary>A newsletter as a portal would set it up, a reader's DOI link from the sent mail, and their unsubscribe link.</summary>
     private async Task<(string Name, string Path)[]> SeedAsync()
     {
-        await using (var scope = App.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
-            {
-                Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
-                MigrationEndsAtUtc = TestImports.MigrationEndUtc,
-            }.Complete(), "test");
-        }
-
-        // The sign-up as the form posts it; only the confirm page's button (a POST) confirms, so its GET can be judged.
-        using var reader = App.RealBrowser();
-        var page = await reader.GetStringAsync("/n/eilmeldungen");
-        var signUp = await reader.PostAsync("/n/eilmeldungen", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = Html.AntiforgeryToken(page),
-            ["Input.ConsentTextId"] = Html.InputValue(page, "Input.ConsentTextId")!,
-            ["Input.Email"] = "lighthouse@example.test",
-            ["Input.Consent"] = "true",
-            ["Input.AgeConfirmed"] = "true",
-        }));
-        signUp.EnsureSuccessStatusCode();
-        var mail = await App.Smtp.WaitForAsync("lighthouse@example.test", "bestätigen");
-        var confirm = new Uri(Html.Links(mail.HtmlBody).First(l => l.Contains("/confirm/"))).AbsolutePath;
-
-        var subscriber = await App.WithDbAsync(db => db.Subscribers.SingleAsync(s => s.Email == "lighthouse@example.test"));
-        var unsubscribe = "/u/" + App.Service<TokenService>().Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
-        return [("consent", "/n/eilmeldungen"), ("confirm", confirm), ("unsubscribe", unsubscribe)];
+        await App.NewsletterAsync();
+        var (confirm, unsubscribe) = await App.SignedUpReaderAsync("lighthouse@example.test");
+        return [("consent", "/n/" + ReaderSeed.Slug), ("confirm", confirm), ("unsubscribe", unsubscribe)];
     }
 }
 

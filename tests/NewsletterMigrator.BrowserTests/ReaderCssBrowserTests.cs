@@ -1,9 +1,4 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using NewsletterMigrator.Common;
-using NewsletterMigrator.Data;
-using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.BrowserTests;
@@ -71,26 +66,8 @@ public sealed class ReaderCssBrowserTests : BrowserTest
 
     private async Task<(string Name, string Path, Func<IPage, Task>? Act)[]> SeedAsync()
     {
-        await using (var scope = App.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(new Newsletter
-            {
-                Slug = "eilmeldungen", Name = "Tagblatt Eilmeldungen", SenderName = "Tagblatt", SenderAddress = "newsletter@tagblatt.example.test",
-                MigrationEndsAtUtc = TestImports.MigrationEndUtc,
-            }.Complete(), "test");
-        }
-        using var reader = App.RealBrowser();
-        var form = await reader.GetStringAsync("/n/eilmeldungen");
-        (await reader.PostAsync("/n/eilmeldungen", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = Html.AntiforgeryToken(form),
-            ["Input.ConsentTextId"] = Html.InputValue(form, "Input.ConsentTextId")!,
-            ["Input.Email"] = "stil@example.test", ["Input.Consent"] = "true", ["Input.AgeConfirmed"] = "true",
-        }))).EnsureSuccessStatusCode();
-        var mail = await App.Smtp.WaitForAsync("stil@example.test", "bestätigen");
-        var confirm = new Uri(Html.Links(mail.HtmlBody).First(l => l.Contains("/confirm/"))).AbsolutePath;
-        var subscriber = await App.WithDbAsync(db => db.Subscribers.SingleAsync(s => s.Email == "stil@example.test"));
-        var token = App.Service<TokenService>().Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
+        await App.NewsletterAsync();
+        var (confirm, unsubscribe) = await App.SignedUpReaderAsync("stil@example.test");
         return
         [
             ("consent page", "/n/eilmeldungen", null),
@@ -103,8 +80,8 @@ public sealed class ReaderCssBrowserTests : BrowserTest
                 await page.Locator("#Input_Email").FocusAsync();
             }),
             ("confirm", confirm, null),
-            ("unsubscribe", "/u/" + token, null),
-            ("manage", "/manage/" + token, null),
+            ("unsubscribe", unsubscribe, null),
+            ("manage", unsubscribe.Replace("/u/", "/manage/"), null),
             ("not found", "/no-such-page", null),
         ];
     }
