@@ -60,7 +60,7 @@ public sealed partial class LightPageTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Static_files_are_compressed_once_revalidated_when_not_fingerprinted_and_immutable_only_for_their_current_hash()
+    public async Task Static_files_go_out_compressed_as_the_browser_accepts_revalidated_when_not_fingerprinted_and_immutable_only_for_their_current_hash()
     {
         await using var app = new AppFactory(kestrel: true);
         app.StartServer();
