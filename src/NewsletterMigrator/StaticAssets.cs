@@ -122,7 +122,12 @@ internal sealed class CompressedStaticFiles(RequestDelegate next, IWebHostEnviro
         // One compression per file version even when a burst asks for it at once: the Lazy is shared.
         var entry = _files.GetOrAdd(path, _ => new(() => CompressAsync(file)));
         var compressed = await entry.Value;
-        if (compressed is null || (compressed.LastModified == file.LastModified && compressed.Length == file.Length)) return compressed;
+        if (compressed is null)
+        {
+            _files.TryRemove(KeyValuePair.Create(path, entry)); // not kept: the next request tries again
+            return null;
+        }
+        if (compressed.LastModified == file.LastModified && compressed.Length == file.Length) return compressed;
         var fresh = new Lazy<Task<Compressed?>>(() => CompressAsync(file));
         return await _files.AddOrUpdate(path, fresh, (_, current) => current == entry ? fresh : current).Value;
     }

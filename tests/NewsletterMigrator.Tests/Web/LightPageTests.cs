@@ -97,6 +97,43 @@ public sealed partial class LightPageTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_changed_static_file_is_compressed_again_and_a_tiny_one_goes_out_as_it_is()
+    {
+        var webRoot = Directory.CreateTempSubdirectory("nm-webroot-").FullName;
+        try
+        {
+            var file = Path.Combine(webRoot, "styles.css");
+            var first = string.Concat(Enumerable.Repeat(".first { color: #123456; }\n", 100));
+            await File.WriteAllTextAsync(file, first);
+            await File.WriteAllTextAsync(Path.Combine(webRoot, "tiny.css"), "a{}");
+            await using var app = new AppFactory(kestrel: true, settings: new() { ["webroot"] = webRoot });
+            app.StartServer();
+            using var browser = Browser(app, "br, gzip");
+
+            var before = await FetchAsync(browser, "/styles.css");
+            Assert.Equal("br", before.Encoding);
+            Assert.Equal(first, before.Text);
+
+            // A deploy replaces the file: the next answer is the new content, under a new ETag.
+            var second = string.Concat(Enumerable.Repeat(".second { color: #654321; }\n", 100));
+            await File.WriteAllTextAsync(file, second);
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(1));
+            var after = await FetchAsync(browser, "/styles.css");
+            Assert.Equal(second, after.Text);
+            Assert.NotEqual(before.ETag, after.ETag);
+
+            // Three bytes would grow compressed.
+            var tiny = await FetchAsync(browser, "/tiny.css");
+            Assert.Null(tiny.Encoding);
+            Assert.Equal("a{}", tiny.Text);
+        }
+        finally
+        {
+            Directory.Delete(webRoot, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Pages_are_compressed_and_their_antiforgery_token_differs_in_every_answer()
     {
         await using var app = new AppFactory(kestrel: true);
