@@ -83,6 +83,7 @@ public static class WebSetup
             }
         });
         services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+        services.AddPageCompression();
         return builder;
     }
 
@@ -98,8 +99,10 @@ public static class WebSetup
         app.UseMiddleware<SecurityHeaders>();
         app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
 
-        // The root wwwroot (the content root's) is served directly; MapStaticAssets only knows the project folder.
-        app.UseStaticFiles();
+        // The root wwwroot (the content root's) is served directly, compressed and cached (StaticAssets); MapStaticAssets only
+        // knows the project folder. Pages are compressed after it, so a static file is never compressed per request.
+        app.UseStaticAssets();
+        app.UseResponseCompression();
         app.UseRequestLocalization();
         app.UseRouting();
         // C31: after the forwarded headers, so the limit applies to the real client; after routing, so a

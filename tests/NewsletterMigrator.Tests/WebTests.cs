@@ -95,7 +95,7 @@ public sealed class WebTests : IAsyncLifetime
     {
         var page = await _app.ReaderClient().GetStringAsync("/");
         var css = Html.Links(page).Where(l => l.Contains(".css")).ToList();
-        Assert.Equal(2, css.Count);
+        Assert.NotEmpty(css); // one since issue 17: reader.css (ReaderCssTests)
         foreach (var href in css) Assert.Equal(HttpStatusCode.OK, (await _app.ReaderClient().GetAsync(href)).StatusCode);
     }
 
