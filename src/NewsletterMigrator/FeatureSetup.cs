@@ -21,6 +21,8 @@ public static class FeatureSetup
         services.AddScoped<ConsentTextService>();
         services.AddSingleton<DefaultConsentTexts>();
         services.AddScoped<SignUpService>();
+        services.AddSingleton<SignUpWriter>();
+        services.AddSingleton<ReaderCache>();
         services.AddScoped<ConfirmationService>();
         services.AddSignUpRateLimits();
         services.AddScoped<ProofExport>();
