@@ -29,6 +29,12 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
 
     private sealed record Pending(SignUpRequest Request, string Email, CancellationToken Ct)
     {
+        /// <summary>
+        /// The request's execution context: each sign-up's statements and log lines run in it, so they belong to their
+        /// request (HttpContext accessor, logging scopes, tracing) as when the request wrote them itself.
+        /// </summary>
+        public ExecutionContext? Context { get; } = ExecutionContext.Capture();
+
         public TaskCompletionSource<SignUpOutcome> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -83,7 +89,11 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
                     await transaction.CreateSavepointAsync("signup");
                     try
                     {
-                        var (outcome, queued) = await signUps.SignUpInTransactionAsync(pending.Request, pending.Email);
+                        Task<(SignUpOutcome, bool)> work = null!;
+                        if (pending.Context is { } context)
+                            ExecutionContext.Run(context, _ => work = signUps.SignUpInTransactionAsync(pending.Request, pending.Email), null);
+                        else work = signUps.SignUpInTransactionAsync(pending.Request, pending.Email);
+                        var (outcome, queued) = await work;
                         await transaction.ReleaseSavepointAsync("signup");
                         outcomes[i] = outcome;
                         mailQueued |= queued;
