@@ -12,6 +12,7 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- whatsapp-schedule 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- staff-request 20000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- bounces 10000
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- pages 10
 // As the app does first thing in its Program.cs, so the memory figures are the app's.
 NewsletterMigrator.Common.NativeHeap.LimitMallocArenas();
 
@@ -28,6 +29,7 @@ return args.FirstOrDefault() switch
     "whatsapp-schedule" => await WhatsAppScheduleAsync(args),
     "staff-request" => await StaffRequestAsync(args),
     "bounces" => await BounceBenchmark.RunAsync(args[1..]),
+    "pages" => await PagesBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -92,6 +94,7 @@ static int Usage()
                                                      the WhatsApp schedule at a 10,000 limit: the pure simulation and the page's forecast on SQLite, each vs. a raw baseline
           staff-request [requests=20000] [blocks=20]  a signed-in admin's page request with the staff cookie checked on every request vs. every 30 min
           bounces [reports=10000]                    the bounce mailbox reader on a real Dovecot (apt-get install dovecot-imapd) vs. raw IMAP fetch and move
+          pages [seconds=10] [contacts=50000]        the reader's pages over loopback with wrk (apt-get install wrk) beside a minimal page: consent GETs, confirm GET, sign-up POST
         """);
     return 2;
 }

@@ -23,6 +23,8 @@ public static class FeatureSetup
         services.AddSingleton<DefaultConsentTexts>();
         services.AddScoped<SignUpService>();
         services.AddSingleton<Pages.Join.EmbedForm>(); // the embed page's cookie-free CSRF check (issue 17)
+        services.AddSingleton<SignUpWriter>();
+        services.AddSingleton<ReaderCache>();
         services.AddScoped<ConfirmationService>();
         services.AddSignUpRateLimits();
         services.AddScoped<ProofExport>();

@@ -183,16 +183,19 @@ public sealed class WebTests : IAsyncLifetime
             Assert.Contains("Ihre E-Mail-Adresse", html);
             Assert.DoesNotContain("2424240", html);
         }
+        await _app.Service<NewsletterMigrator.Inviting.InvitationOpens>().FlushAsync(); // opens are written off the request (InvitationOpens)
         Assert.Null((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
 
         // The real link counts one open, and link-preview fetchers do not count (C35).
         var preview = _app.ReaderClient();
         preview.DefaultRequestHeaders.UserAgent.ParseAdd("WhatsApp/2.23.20.0");
         await preview.GetStringAsync(real);
+        await _app.Service<NewsletterMigrator.Inviting.InvitationOpens>().FlushAsync(); // opens are written off the request (InvitationOpens)
         Assert.Null((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
         var reader = _app.ReaderClient();
         reader.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (iPhone)");
         await reader.GetStringAsync(real);
+        await _app.Service<NewsletterMigrator.Inviting.InvitationOpens>().FlushAsync(); // opens are written off the request (InvitationOpens)
         Assert.NotNull((await _app.WithDbAsync(db => db.Contacts.SingleAsync())).OpenedAtUtc);
     }
 

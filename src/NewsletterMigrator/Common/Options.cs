@@ -104,6 +104,11 @@ public sealed class ConsentOptions
     /// <summary>Every sign-up answer takes at least this long, so timing tells nothing about the address (C30).</summary>
     public TimeSpan SignUpMinimumDuration { get; set; } = TimeSpan.FromMilliseconds(400);
     /// <summary>
+    /// How long a reader page may use a newsletter and its consent texts from memory (Consent.ReaderCache). An edit in this
+    /// process takes effect at once; this bounds how long another instance shows the old state. 0 turns the cache off.
+    /// </summary>
+    public TimeSpan ReaderCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
     /// DOI-type mails (sign-up DOI, a new link after expiry, DOI to a new address) per address and 24 hours,
     /// across all paths (C42): a repeated DOI mail may itself count as advertising (OLG München 29 U 1682/12).
     /// </summary>

@@ -13,7 +13,8 @@ namespace NewsletterMigrator.Consent;
 /// privacy notice's URL and version label, the Art. 21 note and the Impressum (C43). What a reader is shown
 /// is always a stored version: <see cref="ForReaderAsync"/> first stores a new one when the settings moved on.
 /// </summary>
-public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, DefaultConsentTexts defaults, IStringLocalizer<SharedResource> text)
+public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, DefaultConsentTexts defaults, IStringLocalizer<SharedResource> text,
+    ReaderDataChanges changes)
 {
     public Task<ConsentText?> CurrentAsync(int newsletterId, string language, CancellationToken ct = default) =>
         db.ConsentTexts.AsNoTracking().Where(c => c.NewsletterId == newsletterId && c.Language == language)
@@ -128,7 +129,11 @@ public sealed class ConsentTextService(AppDbContext db, TimeProvider clock, Defa
                         .SetProperty(c => c.ObjectionNote, draft.ObjectionNote).SetProperty(c => c.Impressum, draft.Impressum)
                         .SetProperty(c => c.Generated, draft.Generated).SetProperty(c => c.StatementGenerated, draft.StatementGenerated)
                         .SetProperty(c => c.Sha256, hash), ct);
-                if (corrected == 1) return await db.ConsentTexts.AsNoTracking().SingleAsync(c => c.Id == current.Id, ct);
+                if (corrected == 1)
+                {
+                    changes.Bump(); // an ExecuteUpdate passes no SaveChanges interceptor: tell ReaderCache itself
+                    return await db.ConsentTexts.AsNoTracking().SingleAsync(c => c.Id == current.Id, ct);
+                }
             }
 
             var next = new ConsentText

@@ -30,7 +30,7 @@ public enum SignUpOutcome { Accepted, InvalidEmail, TooManyForAddress, NotOpen }
 /// The outcome is the same for new, pending, confirmed and suppressed addresses (C30).
 /// </summary>
 public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory messages, TokenService tokens, IOptions<ConsentOptions> options,
-    TimeProvider clock, ILogger<SignUpService> logger)
+    TimeProvider clock, ILogger<SignUpService> logger, SignUpWriter writer)
 {
     /// <summary>v2: names the controller, carries the Impressum and says until when the link is valid (C39).</summary>
     public const string DoiTemplateVersion = "doi-v2";
@@ -38,36 +38,32 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
     /// <summary>Every answer of the sign-up form takes at least this long (C30).</summary>
     public TimeSpan MinimumDuration => options.Value.SignUpMinimumDuration;
 
+    /// <summary>
+    /// Checks the request, then hands it to <see cref="SignUpWriter"/>, which writes it with the sign-ups that arrived at
+    /// the same time in one transaction (group commit) and answers after the commit.
+    /// </summary>
     public async Task<SignUpOutcome> SignUpAsync(SignUpRequest request, CancellationToken ct = default)
     {
         if (!LegalReadiness.IsOpen(request.Newsletter)) return SignUpOutcome.NotOpen;
         if (!EmailAddress.TryNormalize(request.Email, out var email)) return SignUpOutcome.InvalidEmail;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await SignUpLockedAsync(request, email, ct);
-            }
-            catch (DbUpdateException e) when (attempt < 3 && UniqueViolation.Is(e))
-            {
-                // Two first sign-ups of one address on a server database: neither could lock a row that did not
-                // exist yet, and the unique index took the other one. Start again: this time the row is there.
-                db.ChangeTracker.Clear();
-            }
-        }
+        return await writer.SubmitAsync(request, email, ct);
     }
 
     /// <summary>
-    /// Reads, counts and writes in one transaction that holds the address's lock (<see cref="RowLocks"/>), so
-    /// simultaneous sign-ups of one address see each other: one subscriber row, and the per-address limit, the
-    /// resend interval and the DOI cap hold whatever the interleaving (issue 13).
+    /// One sign-up inside <see cref="SignUpWriter"/>'s transaction: reads, counts and writes while holding the address's
+    /// lock (<see cref="RowLocks"/>), so simultaneous sign-ups of one address see each other: one subscriber row, and the
+    /// per-address limit, the resend interval and the DOI cap hold whatever the interleaving (issue 13). Sign-ups of one
+    /// address in the same batch run one after another in the same transaction and so see each other too.
     /// </summary>
-    private async Task<SignUpOutcome> SignUpLockedAsync(SignUpRequest request, string email, CancellationToken ct)
+    /// <returns>The outcome, and whether a DOI mail was queued (the writer wakes the delivery worker after its commit).</returns>
+    internal async Task<(SignUpOutcome Outcome, bool DoiQueued)> SignUpInTransactionAsync(SignUpRequest request, string email, CancellationToken ct = default)
     {
         var key = EmailAddress.Key(email);
-        var newsletter = request.Newsletter;
+        // The newsletter as stored now, not the page's copy (which may come from ReaderCache): a newsletter whose legal
+        // identity became incomplete a moment ago, also through another instance, takes no sign-up (C38).
+        var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == request.Newsletter.Id, ct);
+        if (newsletter is null || !LegalReadiness.IsOpen(newsletter)) return (SignUpOutcome.NotOpen, false);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var subscriber = await db.LockedSubscriberAsync(newsletter.Id, key, ct);
         // The time is read once the lock is held, so the ledger's times follow the order the sign-ups took effect.
         var now = clock.GetUtcNow().UtcDateTime;
@@ -80,7 +76,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
         if (recent >= Math.Max(1, options.Value.SignUpsPerAddressPerHour))
         {
             logger.LogWarning("Sign-up limit reached for {Address} on newsletter {NewsletterId}", Redact.Email(email), newsletter.Id);
-            return SignUpOutcome.TooManyForAddress;
+            return (SignUpOutcome.TooManyForAddress, false);
         }
         var capReached = await DoiCap.ReachedAsync(db, knownId, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct);
 
@@ -144,10 +140,8 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
         // C42: past the daily cap the reader sees the same answer, only no mail goes out (C30).
         if (sendDoi) sendDoi = QueueDoiUnlessCapped(capReached, newsletter, subscriber, now);
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
-        if (sendDoi) outbox.Wake();
         logger.LogInformation("Sign-up for newsletter {NewsletterId}: {Address}, DOI queued: {Queued}", newsletter.Id, Redact.Email(email), sendDoi);
-        return SignUpOutcome.Accepted;
+        return (SignUpOutcome.Accepted, sendDoi);
     }
 
     /// <summary>

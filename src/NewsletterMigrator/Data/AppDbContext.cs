@@ -6,6 +6,9 @@ namespace NewsletterMigrator.Data;
 
 public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<StaffUser>(options)
 {
+    /// <summary>The save in progress adds, changes or removes reader data (<see cref="ReaderDataChangesInterceptor"/>).</summary>
+    internal bool SavesReaderData { get; set; }
+
     public DbSet<Newsletter> Newsletters => Set<Newsletter>();
     public DbSet<ConsentText> ConsentTexts => Set<ConsentText>();
     public DbSet<ImportBatch> ImportBatches => Set<ImportBatch>();

@@ -9,13 +9,15 @@ namespace NewsletterMigrator.Data;
 public static class StorageSetup
 {
     private static readonly SqliteConnectionPragmas ConnectionPragmas = new();
+    private static readonly ReaderDataChangesInterceptor ReaderDataSaves = new();
 
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddDbContext<AppDbContext>((sp, options) =>
             options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
-                .AddInterceptors(ConnectionPragmas));
+                .AddInterceptors(ConnectionPragmas, ReaderDataSaves));
+        services.AddSingleton<ReaderDataChanges>();
 
         var dataDirectory = builder.Configuration["App:DataDirectory"] is { Length: > 0 } d ? d : "data";
         services.AddDataProtection()

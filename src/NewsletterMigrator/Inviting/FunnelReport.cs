@@ -4,7 +4,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Inviting;
 
 /// <summary>The migration funnel per import and per newsletter: counts of contacts that reached each step.</summary>
-public sealed class FunnelReport(AppDbContext db)
+public sealed class FunnelReport(AppDbContext db, InvitationOpens? opens = null)
 {
     /// <param name="NotOnWhatsApp">
     /// Contacts Meta reported as unable to receive WhatsApp messages (131026): not a step of the funnel (no rate leads to
@@ -35,6 +35,7 @@ public sealed class FunnelReport(AppDbContext db)
 
     public async Task<Report> ForNewsletterAsync(int newsletterId, CancellationToken ct = default)
     {
+        if (opens is not null) await opens.FlushAsync(ct); // the opens of the last half second, still queued (InvitationOpens)
         // One grouped query over the contacts; each step is a timestamp, so a count of non-null values.
         var counts = await db.Contacts.Where(c => c.NewsletterId == newsletterId)
             .GroupBy(c => c.ImportBatchId)

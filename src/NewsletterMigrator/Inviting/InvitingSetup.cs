@@ -18,6 +18,8 @@ public static class InvitingSetup
         services.AddScoped<WhatsAppForecasts>();
         services.AddHttpClient(WhatsAppWorker.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30));
         services.AddHostedService<WhatsAppWorker>();
+        services.AddSingleton<InvitationOpens>();
+        services.AddHostedService(sp => sp.GetRequiredService<InvitationOpens>());
         return services;
     }
 }

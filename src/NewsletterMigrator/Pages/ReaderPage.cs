@@ -18,10 +18,11 @@ public static class ReaderPage
         page.ViewData[NewsletterKey] = newsletter;
     }
 
-    /// <summary>Loads the newsletter, shows it in header and footer, and returns it.</summary>
+    /// <summary>Loads the newsletter (from <see cref="Consent.ReaderCache"/>: read-only), shows it in header and footer, and returns it.</summary>
     public static async Task<Newsletter> ShowNewsletterAsync(this PageModel page, AppDbContext db, int newsletterId)
     {
-        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId);
+        var newsletter = await page.HttpContext.RequestServices.GetRequiredService<Consent.ReaderCache>().NewsletterAsync(newsletterId)
+                         ?? await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId);
         page.Show(newsletter);
         return newsletter;
     }

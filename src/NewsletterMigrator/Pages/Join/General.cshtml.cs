@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
@@ -14,13 +13,14 @@ public sealed class GeneralModel(AppDbContext db, ConsentTextService consentText
 
     public async Task<IActionResult> OnGetAsync(string slug)
     {
-        Newsletter = await Db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
+        Newsletter = await Cache.NewsletterBySlugAsync(slug);
         return await ShowFormAsync();
     }
 
     public async Task<IActionResult> OnPostAsync(string slug)
     {
-        Newsletter = await Db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
+        // Cached like the GET; the sign-up itself re-reads the newsletter in its transaction (C38).
+        Newsletter = await Cache.NewsletterBySlugAsync(slug);
         return await SubmitAsync();
     }
 }

@@ -4,13 +4,15 @@ using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Join;
 
 /// <summary>A personal invitation. An unknown, forged or expired token shows the general sign-up and reveals nothing.</summary>
 public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
-    IStringLocalizer<SharedResource> text, TimeProvider clock, Subscribers.PhoneObjections objections) : SignUpPageModel(db, consentTexts, signUps, text)
+    IStringLocalizer<SharedResource> text, TimeProvider clock, Subscribers.PhoneObjections objections, InvitationOpens opens)
+    : SignUpPageModel(db, consentTexts, signUps, text)
 {
     /// <summary>The link is a valid personal invitation: its reader may object to it here (C41), besides replying STOP.</summary>
     public bool CanObject => InvitationContactId is not null && !Submitted && !NotOpen;
@@ -60,23 +62,22 @@ public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts
         if (contact is not null && !TokenService.Matches(token, contact.InviteTokenHash)) contact = null;
         if (contact is not null)
         {
-            Newsletter = await Db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == contact.NewsletterId);
-            if (Newsletter.MigrationEndsAtUtc is { } end && end < now) contact = null; // the link lived until the end date
+            Newsletter = await Cache.NewsletterAsync(contact.NewsletterId);
+            // The link lived until the end date.
+            if (Newsletter is null || Newsletter.MigrationEndsAtUtc is { } end && end < now) contact = null;
         }
         if (contact is null)
         {
             // Which newsletter a forged link meant is unknowable; with one newsletter its general page is the answer.
-            var only = await Db.Newsletters.AsNoTracking().Take(2).ToListAsync();
+            var only = await Cache.AllNewslettersAsync();
             Newsletter = only.Count == 1 ? only[0] : null;
             return;
         }
         InvitationContactId = contact.Id;
         // A newsletter that is not open yet shows no form, so nobody has opened an invitation to it (C38).
+        // Written off the request, in batches (InvitationOpens): no database write on a GET (issue 17).
         if (countOpen && contact.OpenedAtUtc is null && !IsPreviewFetcher() && LegalReadiness.IsOpen(Newsletter!))
-        {
-            await Db.Contacts.Where(c => c.Id == contact.Id && c.OpenedAtUtc == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.OpenedAtUtc, now));
-        }
+            opens.Record(contact.Id);
     }
 
     private bool IsPreviewFetcher()

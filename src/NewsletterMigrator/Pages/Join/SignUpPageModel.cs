@@ -19,6 +19,15 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
 {
     protected AppDbContext Db { get; } = db;
 
+    /// <summary>The consent texts' rules; the page reads the current version through <see cref="Cache"/>.</summary>
+    protected ConsentTextService ConsentTexts { get; } = consentTexts;
+
+    /// <summary>
+    /// Newsletters and consent texts from memory (issue 17). Taken from the request's services rather than the
+    /// constructor, so subclasses (the embed page) keep the constructor they have. Its objects are shared: read-only.
+    /// </summary>
+    protected ReaderCache Cache => HttpContext.RequestServices.GetRequiredService<ReaderCache>();
+
     public Newsletter? Newsletter { get; protected set; }
     public ConsentText? ConsentText { get; private set; }
     public bool Submitted { get; private set; }
@@ -35,7 +44,7 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
     {
         if (Newsletter is null) return NotFound();
         if (!IsOpen()) return Page();
-        ConsentText = await consentTexts.ShowToReaderAsync(Newsletter, Languages.Current);
+        ConsentText = await Cache.ConsentTextAsync(Newsletter, Languages.Current);
         if (ConsentText is null) return NotFound();
         Input.ConsentTextId = ConsentText.Id;
         return Page();
@@ -69,9 +78,13 @@ public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consen
             Submitted = true;
             return Page();
         }
-        // Record the version the reader saw, provided it belongs to this newsletter; else show the current one again.
-        ConsentText = await Db.ConsentTexts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Input.ConsentTextId && c.NewsletterId == Newsletter.Id)
-                      ?? await consentTexts.ShowToReaderAsync(Newsletter, Languages.Current);
+        // Record the version the reader saw (the id the form carried), provided it belongs to this newsletter; else show
+        // the current one again. Usually that is the cached current version; any other id is read from the database. A
+        // version that was shown never changes (ConsentTextService), so either copy holds the words the reader read (C7).
+        var current = await Cache.ConsentTextAsync(Newsletter, Languages.Current);
+        ConsentText = current is not null && current.Id == Input.ConsentTextId ? current
+            : await Db.ConsentTexts.AsNoTracking().SingleOrDefaultAsync(c => c.Id == Input.ConsentTextId && c.NewsletterId == Newsletter.Id)
+              ?? current;
         if (ConsentText is null) return NotFound();
         Input.ConsentTextId = ConsentText.Id;
 

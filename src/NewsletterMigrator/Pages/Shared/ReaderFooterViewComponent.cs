@@ -12,7 +12,7 @@ namespace NewsletterMigrator.Pages.Shared;
 /// pages of the installation's portal: one installation serves one portal, so its first open newsletter's
 /// Impressum and privacy notice are the portal's.
 /// </summary>
-public sealed class ReaderFooterViewComponent(AppDbContext db) : ViewComponent
+public sealed class ReaderFooterViewComponent(Consent.ReaderCache cache) : ViewComponent
 {
     public async Task<IViewComponentResult> InvokeAsync()
     {
@@ -29,12 +29,12 @@ public sealed class ReaderFooterViewComponent(AppDbContext db) : ViewComponent
         var segments = path?.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (segments is not { Length: >= 2 } || segments[0] != "n") return null;
         var slug = segments[1];
-        return await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
+        return await cache.NewsletterBySlugAsync(slug);
     }
 
     private async Task<Newsletter?> PortalNewsletterAsync()
     {
-        var newsletters = await db.Newsletters.AsNoTracking().OrderBy(n => n.Id).ToListAsync();
+        var newsletters = await cache.AllNewslettersAsync();
         return newsletters.FirstOrDefault(Newsletters.LegalReadiness.IsOpen) ?? newsletters.FirstOrDefault();
     }
 }

@@ -1,0 +1,130 @@
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
+
+namespace NewsletterMigrator.Consent;
+
+/// <summary>
+/// Group commit for sign-ups (issue 17). SQLite has one writer: with a transaction per sign-up, 512 simultaneous POSTs
+/// all waited for the write lock inside SQLite's busy handler, which sleeps on a thread-pool thread; the pool starved and
+/// the bench managed about 57 sign-ups/s with answers of 3 to 4 s (PROFILE.md of issue 17). Here one loop takes the
+/// sign-ups that queued meanwhile and writes them one after another in one transaction, each inside its own savepoint,
+/// with exactly the rules of <see cref="SignUpService"/> (row lock, per-address limit, resend interval, DOI cap: C30,
+/// C31, C42), and commits once. Each request awaits its own outcome, which is set only after the commit: its ledger
+/// rows and its DOI outbox row are stored before its answer is sent. A sign-up that throws is rolled back to its
+/// savepoint and only its request sees the exception; a failed commit fails the whole batch's requests.
+/// </summary>
+public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWriter> logger)
+{
+    /// <summary>
+    /// At most this many sign-ups per transaction: each is about 1 ms of SQLite work, so a full batch stays well under the
+    /// architecture's 100 ms per write transaction. Under load batches form by themselves from what queued during the last.
+    /// </summary>
+    public const int MaxBatch = 64;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private int _started;
+
+    private sealed record Pending(SignUpRequest Request, string Email, CancellationToken Ct)
+    {
+        /// <summary>
+        /// The request's execution context: each sign-up's statements and log lines run in it, so they belong to their
+        /// request (HttpContext accessor, logging scopes, tracing) as when the request wrote them itself.
+        /// </summary>
+        public ExecutionContext? Context { get; } = ExecutionContext.Capture();
+
+        public TaskCompletionSource<SignUpOutcome> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    internal Task<SignUpOutcome> SubmitAsync(SignUpRequest request, string email, CancellationToken ct)
+    {
+        // Started on first use rather than as a hosted service, so the service works in a host that is never started (benches).
+        if (Interlocked.Exchange(ref _started, 1) == 0) _ = Task.Factory.StartNew(LoopAsync, TaskCreationOptions.LongRunning).Unwrap();
+        var pending = new Pending(request, email, ct);
+        if (!_queue.Writer.TryWrite(pending)) pending.Result.SetException(new InvalidOperationException("The sign-up writer has stopped."));
+        return pending.Result.Task;
+    }
+
+    private async Task LoopAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
+            try
+            {
+                await WriteAsync(batch);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "A batch of {Count} sign-ups failed", batch.Count);
+                foreach (var pending in batch) pending.Result.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        var outcomes = new SignUpOutcome?[batch.Count];
+        var failures = new Exception?[batch.Count];
+        var mailQueued = false;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var signUps = scope.ServiceProvider.GetRequiredService<SignUpService>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var pending = batch[i];
+                if (pending.Ct.IsCancellationRequested)
+                {
+                    failures[i] = new OperationCanceledException(pending.Ct);
+                    continue;
+                }
+                for (var attempt = 1; ; attempt++)
+                {
+                    await transaction.CreateSavepointAsync("signup");
+                    try
+                    {
+                        Task<(SignUpOutcome, bool)> work = null!;
+                        if (pending.Context is { } context)
+                            ExecutionContext.Run(context, _ => work = signUps.SignUpInTransactionAsync(pending.Request, pending.Email), null);
+                        else work = signUps.SignUpInTransactionAsync(pending.Request, pending.Email);
+                        var (outcome, queued) = await work;
+                        await transaction.ReleaseSavepointAsync("signup");
+                        outcomes[i] = outcome;
+                        mailQueued |= queued;
+                        break;
+                    }
+                    catch (DbUpdateException e) when (attempt < 3 && UniqueViolation.Is(e))
+                    {
+                        // Two first sign-ups of one address on a server database (another instance): the unique index took
+                        // the other one. Start again: this time the row is there.
+                        await transaction.RollbackToSavepointAsync("signup");
+                    }
+                    catch (Exception e)
+                    {
+                        await transaction.RollbackToSavepointAsync("signup");
+                        failures[i] = e;
+                        break;
+                    }
+                    finally
+                    {
+                        db.ChangeTracker.Clear();
+                    }
+                }
+            }
+            await transaction.CommitAsync();
+            if (mailQueued) scope.ServiceProvider.GetRequiredService<Outbox>().Wake();
+        }
+        // Only now, after the commit, does any request learn its outcome and answer.
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (failures[i] is { } failure) batch[i].Result.TrySetException(failure);
+            else batch[i].Result.TrySetResult(outcomes[i]!.Value);
+        }
+    }
+}
