@@ -10,6 +10,9 @@ using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator.Pages.Admin.Newsletters;
 
+// The logo upload (issue 17) is a file: a file above the 1 MB form limit gets the logo's own "too large" message,
+// not a bare 413 (NewsletterLogos refuses anything above its own cap).
+[Importing.AcceptsUpload]
 public sealed class EditModel(AppDbContext db, NewsletterService newsletters, ConsentTextService consentTexts,
     IStringLocalizer<SharedResource> text, TimeProvider clock, Inviting.InvitationLinks links) : PageModel
 {
