@@ -29,8 +29,9 @@ public static class WebSetup
             options.DefaultRequestCulture = new RequestCulture("de");
             options.SupportedCultures = cultures;
             options.SupportedUICultures = cultures;
-            // A reader's explicit choice (cookie) wins over the browser's Accept-Language.
-            options.RequestCultureProviders = [new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
+            // A reader's explicit choice (cookie) wins over the browser's Accept-Language. The embed page's error
+            // answers follow the embed page's URL instead, as the page itself does (EmbedLanguageAttribute).
+            options.RequestCultureProviders = [new Pages.Join.EmbedErrorCultureProvider(), new CookieRequestCultureProvider(), new AcceptLanguageHeaderRequestCultureProvider()];
         });
         services.AddRazorPages(options =>
             {

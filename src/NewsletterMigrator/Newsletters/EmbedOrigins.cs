@@ -17,16 +17,25 @@ public static class EmbedOrigins
     private static readonly char[] Separators = ['\r', '\n', ',', ';', ' ', '\t'];
 
     /// <summary>
-    /// Reads the settings field or the command-line value. The caller saves <see cref="EmbedOriginList.Text"/> only
-    /// when <see cref="EmbedOriginList.IsValid"/>, and names <see cref="EmbedOriginList.Invalid"/> otherwise.
+    /// Reads the settings field or the command-line value, as typed. The caller saves <see cref="EmbedOriginList.Text"/>
+    /// only when <see cref="EmbedOriginList.IsValid"/>, and names <see cref="EmbedOriginList.Invalid"/> otherwise.
+    /// Plain http on a loopback host only outside Production: it is for a test portal on the developer's machine
+    /// (the browser tests' portal is http://localhost:&lt;port&gt;); in Production no reader's browser would frame the
+    /// page from there, and a plain-http frame ancestor is what the https-only rule exists to keep out.
     /// </summary>
-    public static EmbedOriginList Parse(string? text)
+    public static EmbedOriginList ParseInput(string? text, IHostEnvironment environment) =>
+        Parse(text, allowHttpLoopback: !environment.IsProduction());
+
+    /// <summary>Reads the stored field, which <see cref="ParseInput"/> checked when it was saved.</summary>
+    public static EmbedOriginList Parse(string? text) => Parse(text, allowHttpLoopback: true);
+
+    private static EmbedOriginList Parse(string? text, bool allowHttpLoopback)
     {
         var origins = new List<string>();
         var invalid = new List<string>();
         foreach (var entry in (text ?? "").Split(Separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (TryNormalize(entry, out var origin))
+            if (TryNormalize(entry, allowHttpLoopback, out var origin))
             {
                 if (!origins.Contains(origin, StringComparer.Ordinal)) origins.Add(origin);
             }
@@ -40,15 +49,16 @@ public static class EmbedOrigins
 
     /// <summary>
     /// "https://www.Portal.example:443/" becomes "https://www.portal.example". Plain http is allowed only for a
-    /// loopback host, so a test portal on the same machine can frame the page; a real portal is https.
+    /// loopback host, and only with <paramref name="allowHttpLoopback"/> (outside Production), so a test portal on
+    /// the same machine can frame the page; a real portal is https.
     /// </summary>
-    public static bool TryNormalize(string entry, out string origin)
+    public static bool TryNormalize(string entry, bool allowHttpLoopback, out string origin)
     {
         origin = "";
         // Anything after the authority (a path other than "/", a query, a fragment) is a mistake, not a narrower origin.
         if (entry.Contains('?') || entry.Contains('#') || entry.Contains('*') || entry.Contains('\'')) return false;
         if (!WebLink.TryParse(entry, out var uri) || uri.AbsolutePath != "/") return false;
-        if (uri.Scheme == "http" && !IsLoopback(uri)) return false;
+        if (uri.Scheme == "http" && !(allowHttpLoopback && IsLoopback(uri))) return false;
         var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost; // Host keeps the brackets of an IPv6 address
         origin = $"{uri.Scheme}://{host.ToLowerInvariant()}{(uri.IsDefaultPort ? "" : ":" + uri.Port)}";
         return true;

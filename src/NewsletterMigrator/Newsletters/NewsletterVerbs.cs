@@ -29,7 +29,7 @@ public static class NewsletterVerbs
         if (await newsletters.SlugTakenAsync(slug, null)) return Fail(errors, $"A newsletter with the slug '{slug}' exists already.");
 
         var newsletter = new Newsletter { Slug = slug, Name = name, SenderName = name, SenderAddress = sender };
-        if (Apply(newsletter, args, services.GetRequiredService<TimeProvider>()) is { } error) return Fail(errors, error);
+        if (Apply(newsletter, args, services.GetRequiredService<TimeProvider>(), services.GetRequiredService<IHostEnvironment>()) is { } error) return Fail(errors, error);
         await newsletters.CreateAsync(newsletter, "command line");
         output.WriteLine($"Newsletter '{slug}' created.");
         return Report(newsletter, output);
@@ -49,7 +49,7 @@ public static class NewsletterVerbs
             newsletter.SenderAddress = sender;
         }
         var clock = services.GetRequiredService<TimeProvider>();
-        if (Apply(newsletter, args, clock) is { } error) return Fail(errors, error);
+        if (Apply(newsletter, args, clock, services.GetRequiredService<IHostEnvironment>()) is { } error) return Fail(errors, error);
         db.Audit("command line", "settings", $"edited newsletter {slug}", clock.GetUtcNow().UtcDateTime);
         // The logo is saved together with the other changes, or refused with nothing saved.
         if (CommandLine.Option(args, "--logo") is { } logo)
@@ -76,7 +76,7 @@ public static class NewsletterVerbs
     }
 
     /// <summary>Sets what the options give; returns an error (and the caller saves nothing) for a bad value.</summary>
-    private static string? Apply(Newsletter n, string[] args, TimeProvider clock)
+    private static string? Apply(Newsletter n, string[] args, TimeProvider clock, IHostEnvironment environment)
     {
         if (CommandLine.Option(args, "--controller") is { } controller)
         {
@@ -119,10 +119,10 @@ public static class NewsletterVerbs
         // issue 17: the portals that may frame /n/{slug}/embed; an empty value clears the list (nobody may).
         if (CommandLine.Option(args, "--embed-origins") is { } embedOrigins)
         {
-            var parsed = EmbedOrigins.Parse(embedOrigins);
+            var parsed = EmbedOrigins.ParseInput(embedOrigins, environment);
             if (!parsed.IsValid)
                 return $"--embed-origins: not a valid origin: {string.Join(", ", parsed.Invalid)}. Give https://host or https://host:port, comma-separated, "
-                       + "without a path, query or fragment (http only for localhost and 127.0.0.1); nothing was saved.";
+                       + "without a path, query or fragment (http only for localhost and 127.0.0.1, not in Production); nothing was saved.";
             n.EmbedOrigins = parsed.Text;
         }
         if (CommandLine.Option(args, "--migration-end") is { } end)

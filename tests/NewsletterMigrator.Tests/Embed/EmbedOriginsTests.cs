@@ -46,6 +46,51 @@ public sealed class EmbedOriginsTests
         Assert.Equal([typed.Trim()], parsed.Invalid);
     }
 
+    [Theory]
+    [InlineData("Production", false)]
+    [InlineData("Development", true)]
+    [InlineData("Testing", true)] // the browser tests' portal runs on http://localhost:<port>
+    public void Plain_http_on_a_loopback_host_is_taken_outside_Production_only(string environment, bool taken)
+    {
+        var host = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = environment };
+        foreach (var typed in new[] { "http://localhost:5173", "http://127.0.0.1:8080", "http://[::1]:8080" })
+        {
+            var parsed = EmbedOrigins.ParseInput(typed, host);
+            Assert.Equal(taken, parsed.IsValid);
+            Assert.Equal(taken ? [] : [typed], parsed.Invalid);
+        }
+        // https on loopback is a bare https origin like any other.
+        Assert.True(EmbedOrigins.ParseInput("https://localhost:8443", host).IsValid);
+        Assert.False(EmbedOrigins.ParseInput("http://www.portal.example", host).IsValid);
+    }
+
+    [Theory]
+    [InlineData("Production", false)]
+    [InlineData("Testing", true)]
+    public async Task The_settings_page_takes_a_plain_http_loopback_origin_outside_Production_only(string environment, bool taken)
+    {
+        await using var app = new AppFactory(environment: environment, settings: new() { ["Privacy:MailProvider"] = "Beispiel Mail GmbH, Berlin" });
+        var newsletter = await app.NewsletterAsync();
+        var admin = await app.AdminAsync();
+        var path = $"/admin/newsletters/edit/{newsletter.Id}";
+        var page = await admin.GetStringAsync(path);
+        var fields = SettingsForm(page);
+        fields["Input.EmbedOrigins"] = "http://localhost:5173";
+        var response = await admin.PostFormAsync(path, page, fields);
+        var stored = await app.WithDbAsync(db => db.Newsletters.Select(n => n.EmbedOrigins).SingleAsync());
+        if (taken)
+        {
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal("http://localhost:5173", stored);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("Keine gültige Herkunft: http://localhost:5173.", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
+            Assert.Equal("", stored);
+        }
+    }
+
     [Fact]
     public void A_list_is_read_line_by_line_or_comma_separated_and_each_origin_kept_once()
     {
@@ -120,12 +165,23 @@ public sealed class EmbedOriginsTests
             Assert.Contains("--embed-origins: not a valid origin: http://evil.example/x.", bad.Error);
             Assert.Contains("nothing was saved", bad.Error);
 
+            // This process runs in Production: a portal on the operator's own machine is no portal readers see.
+            var loopback = await Run("update-newsletter", "--slug", "eilmeldungen", "--embed-origins", "http://localhost:5173");
+            Assert.NotEqual(0, loopback.ExitCode);
+            Assert.Contains("--embed-origins: not a valid origin: http://localhost:5173.", loopback.Error);
+
             var unchanged = await Run("update-newsletter", "--slug", "eilmeldungen");
             Assert.Contains("may be framed by https://www.portal.example, https://m.portal.example.", unchanged.Output);
 
             var cleared = await Run("update-newsletter", "--slug", "eilmeldungen", "--embed-origins", "");
             Assert.True(cleared.ExitCode == 0, cleared.Error);
             Assert.Contains("Embed page /n/eilmeldungen/embed: no portal may frame it", cleared.Output);
+
+            // Outside Production it is taken, for a test portal on this machine.
+            settings["DOTNET_ENVIRONMENT"] = settings["ASPNETCORE_ENVIRONMENT"] = "Testing";
+            var testing = await Run("update-newsletter", "--slug", "eilmeldungen", "--embed-origins", "http://localhost:5173");
+            Assert.True(testing.ExitCode == 0, testing.Error);
+            Assert.Contains("may be framed by http://localhost:5173.", testing.Output);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -136,6 +137,10 @@ public sealed class EmbedPageTests : IAsyncLifetime
             case "another newsletter's token": fields[EmbedForm.FieldName] = Html.InputValue(await reader.GetStringAsync("/n/lokales/embed"), EmbedForm.FieldName)!; break;
         }
 
+        // The forged POST comes ticked and filled in: the victim's address, both boxes, the honeypot (C2: a box
+        // the reader did not tick must not come back ticked, nor an address they did not type).
+        fields["Input.Website"] = "https://spam.example";
+
         var response = await reader.PostEmbedAsync(Path, fields, origin);
 
         var foreign = refusal.Contains("origin");
@@ -146,9 +151,50 @@ public sealed class EmbedPageTests : IAsyncLifetime
         // A fresh form to send again, still framed as the embed page.
         Assert.NotNull(Html.InputValue(html, EmbedForm.FieldName));
         Assert.DoesNotContain("Bitte sehen Sie in Ihr Postfach", html);
+        // Nothing of the refused POST is shown again: both boxes unticked, address and honeypot empty.
+        Assert.Equal(2, Regex.Matches(html, "<input type=\"checkbox\"").Count);
+        Assert.DoesNotMatch("<input type=\"checkbox\"[^>]*checked", html);
+        Assert.Equal("", Html.InputValue(html, "Input.Email") ?? "");
+        Assert.Equal("", Html.InputValue(html, "Input.Website") ?? "");
+        Assert.DoesNotContain("opfer@example.test", html);
+        Assert.DoesNotContain("spam.example", html);
         Assert.False(await _app.WithDbAsync(db => db.Subscribers.AnyAsync()));
         Assert.False(await _app.WithDbAsync(db => db.ConsentEvents.AnyAsync()));
         Assert.False(await _app.WithDbAsync(db => db.OutboundMessages.AnyAsync()));
+    }
+
+    [Fact]
+    public async Task The_answer_in_the_frame_names_the_sender_and_subject_of_the_DOI_mail_in_German_and_English()
+    {
+        await _app.NewsletterAsync();
+        var german = await (await _app.EmbedSignUpAsync("rahmen@example.test")).Content.ReadAsStringAsync();
+        var mail = await _app.Smtp.WaitForAsync("rahmen@example.test", "bestätigen");
+        var from = mail.From.Mailboxes.Single();
+        var text = AnswerText(german);
+        Assert.Contains($"Wir haben Ihnen eine E-Mail von {from.Name} ({from.Address}) geschickt, Betreff „{mail.Subject}“.", text);
+        Assert.Contains("Spam-Ordner", text);
+        Assert.DoesNotContain("{", text);
+
+        var english = await (await _app.EmbedSignUpAsync("frame@example.test", language: "en")).Content.ReadAsStringAsync();
+        var englishMail = await _app.Smtp.WaitForAsync("frame@example.test", "confirm");
+        var englishFrom = englishMail.From.Mailboxes.Single();
+        var englishText = AnswerText(english);
+        Assert.Contains($"We have sent you an email from {englishFrom.Name} ({englishFrom.Address}), subject \"{englishMail.Subject}\".", englishText);
+        Assert.Contains("spam folder", englishText);
+        Assert.DoesNotContain("{", englishText);
+    }
+
+    [Fact]
+    public async Task The_answer_in_the_frame_is_the_same_for_a_new_and_a_confirmed_address_C30()
+    {
+        await _app.NewsletterAsync();
+        await _app.ConfirmedReaderAsync(_app.Smtp, "/n/eilmeldungen", "bestaetigt@example.test");
+
+        var confirmed = await (await _app.EmbedSignUpAsync("bestaetigt@example.test")).Content.ReadAsStringAsync();
+        var fresh = await (await _app.EmbedSignUpAsync("ganz-neu@example.test")).Content.ReadAsStringAsync();
+
+        Assert.Contains("Tagblatt (newsletter@tagblatt.example.test)", AnswerText(fresh));
+        Assert.Equal(Answer(fresh), Answer(confirmed));
     }
 
     [Fact]
@@ -232,6 +278,34 @@ public sealed class EmbedPageTests : IAsyncLifetime
         Assert.Contains($"frame-ancestors {EmbedSteps.Portal};", Csp(limited));
         Assert.False(limited.Headers.Contains("X-Frame-Options"));
     }
+
+    [Theory]
+    [InlineData("en", "de", "de", "Too many sign-ups right now")]
+    [InlineData("de", "en", "en", "Gerade zu viele Anmeldungen")]
+    [InlineData(null, "en", "de", "Too many sign-ups right now")] // no ?lang=: the newsletter's default, not the browser's
+    [InlineData(null, "de", "en", "Gerade zu viele Anmeldungen")]
+    public async Task The_per_IP_limit_in_the_frame_speaks_the_language_of_the_embed_address_not_of_the_browser(
+        string? lang, string defaultLanguage, string browser, string expected)
+    {
+        await using var app = new AppFactory(settings: new() { ["Consent:SignUpsPerIpPerHour"] = "1", ["Consent:SignUpMinimumDuration"] = "00:00:00" });
+        await app.NewsletterAsync();
+        await app.WithDbAsync(db => db.Newsletters.ExecuteUpdateAsync(u => u.SetProperty(n => n.DefaultLanguage, defaultLanguage)));
+        Assert.Equal(HttpStatusCode.OK, (await app.EmbedSignUpAsync("eins@example.test", language: lang, acceptLanguage: browser)).StatusCode);
+
+        // The limiter answers before the page runs, and the error page it re-executes has lost the embed's query.
+        var limited = await app.EmbedSignUpAsync("zwei@example.test", language: lang, acceptLanguage: browser);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        var html = await limited.Content.ReadAsStringAsync();
+        Assert.Contains(expected, html);
+        Assert.Contains($"<html lang=\"{(expected.StartsWith("Too") ? "en" : "de")}\"", html);
+        Assert.False(limited.Headers.Contains("Set-Cookie"));
+    }
+
+    /// <summary>The answer's section as the reader reads it in the frame.</summary>
+    private static string Answer(string html) =>
+        Assert.Single(Regex.Matches(html, "<section class=\"card\" aria-live=\"polite\">.*?</section>", RegexOptions.Singleline)).Value;
+
+    private static string AnswerText(string html) => WebUtility.HtmlDecode(Regex.Replace(Answer(html), "<[^>]+>", " "));
 
     private static string Csp(HttpResponseMessage response) => Assert.Single(response.Headers.GetValues("Content-Security-Policy"));
 }

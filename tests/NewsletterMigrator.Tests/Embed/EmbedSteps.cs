@@ -32,11 +32,15 @@ public static class EmbedSteps
         return client.SendAsync(request);
     }
 
-    /// <summary>Opens the embed page and signs up from the app's own origin, as the framed form does.</summary>
-    public static async Task<HttpResponseMessage> EmbedSignUpAsync(this AppFactory app, string email, string slug = "eilmeldungen")
+    /// <summary>
+    /// Opens the embed page (with <c>?lang=</c> when <paramref name="language"/> is given, from a browser asking for
+    /// <paramref name="acceptLanguage"/>) and signs up from the app's own origin, as the framed form does.
+    /// </summary>
+    public static async Task<HttpResponseMessage> EmbedSignUpAsync(this AppFactory app, string email, string slug = "eilmeldungen", string? language = null,
+        string? acceptLanguage = null)
     {
-        var reader = app.ReaderClient();
-        var path = $"/n/{slug}/embed";
+        var reader = app.ReaderClient(acceptLanguage);
+        var path = $"/n/{slug}/embed" + (language is null ? "" : $"?lang={language}");
         var page = await reader.GetStringAsync(path);
         return await reader.PostEmbedAsync(path, EmbedForm(page, email), app.PublicOrigin());
     }

@@ -42,7 +42,10 @@ public sealed class EmbedModel(AppDbContext db, ConsentTextService consentTexts,
         var check = form.Check(Request, PostedToken, Newsletter!.Id);
         if (check != EmbedFormCheck.Valid)
         {
+            // Nothing of a refused POST comes back: a forged one may carry ticked boxes (C2), a stranger's address and
+            // a filled honeypot. ShowFormAsync sets the consent text shown now.
             ModelState.Clear();
+            Input = new SignUpInput();
             Refusal = check == EmbedFormCheck.ForeignOrigin ? "Embed_ForeignOrigin" : "Embed_FormExpired";
             Response.StatusCode = check == EmbedFormCheck.ForeignOrigin ? StatusCodes.Status403Forbidden : StatusCodes.Status400BadRequest;
             return await ShowFormAsync();

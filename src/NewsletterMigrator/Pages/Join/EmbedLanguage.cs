@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
@@ -19,19 +22,43 @@ public sealed class EmbedLanguageAttribute : Attribute, IAsyncResourceFilter
 
     public async Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
     {
-        var asked = context.HttpContext.Request.Query[QueryKey].ToString();
-        var language = Languages.Supported.Contains(asked) ? asked : await DefaultLanguageAsync(context);
+        var language = await LanguageAsync(context.HttpContext, context.RouteData.Values["slug"] as string, context.HttpContext.Request.Query[QueryKey].ToString());
         using (new CultureScope(language))
         {
             await next();
         }
     }
 
-    private static async Task<string> DefaultLanguageAsync(ResourceExecutingContext context)
+    /// <summary>The embed page's language: <paramref name="asked"/> (the URL's <c>lang</c>) if supported, else the newsletter's default.</summary>
+    public static async Task<string> LanguageAsync(HttpContext context, string? slug, string? asked) =>
+        asked is not null && Languages.Supported.Contains(asked) ? asked : await DefaultLanguageAsync(context, slug);
+
+    /// <summary>The slug of an embed page's path (/n/{slug}/embed), else null.</summary>
+    public static string? EmbedSlug(string? path) =>
+        path?.Split('/', StringSplitOptions.RemoveEmptyEntries) is [var first, var slug, var embed]
+        && first.Equals("n", StringComparison.OrdinalIgnoreCase) && embed.Equals("embed", StringComparison.OrdinalIgnoreCase) ? slug : null;
+
+    private static async Task<string> DefaultLanguageAsync(HttpContext context, string? slug)
     {
-        var slug = context.RouteData.Values["slug"] as string;
-        var stored = slug is null ? null : await context.HttpContext.RequestServices.GetRequiredService<AppDbContext>().Newsletters.AsNoTracking()
+        var stored = slug is null ? null : await context.RequestServices.GetRequiredService<AppDbContext>().Newsletters.AsNoTracking()
             .Where(n => n.Slug == slug).Select(n => n.DefaultLanguage).FirstOrDefaultAsync();
         return Languages.Normalize(stored);
+    }
+}
+
+/// <summary>
+/// The language of an embed page's refusal that the error page answers (the per-IP limit answers before the page
+/// runs, and UseStatusCodePagesWithReExecute replaces the query with "?code=429"): the embed page's own rule, read
+/// from the original query, so the frame keeps the language of the article around it rather than the browser's.
+/// First among the request culture providers; any other request falls through to the cookie and Accept-Language.
+/// </summary>
+public sealed class EmbedErrorCultureProvider : RequestCultureProvider
+{
+    public override async Task<ProviderCultureResult?> DetermineProviderCultureResult(HttpContext httpContext)
+    {
+        if (httpContext.Features.Get<IStatusCodeReExecuteFeature>() is not { } reExecuted
+            || EmbedLanguageAttribute.EmbedSlug(reExecuted.OriginalPath) is not { } slug) return null;
+        var asked = QueryHelpers.ParseQuery(reExecuted.OriginalQueryString).TryGetValue(EmbedLanguageAttribute.QueryKey, out var value) ? value.ToString() : null;
+        return new ProviderCultureResult(await EmbedLanguageAttribute.LanguageAsync(httpContext, slug, asked));
     }
 }

@@ -14,7 +14,7 @@ namespace NewsletterMigrator.Pages.Admin.Newsletters;
 // not a bare 413 (NewsletterLogos refuses anything above its own cap).
 [Importing.AcceptsUpload]
 public sealed class EditModel(AppDbContext db, NewsletterService newsletters, ConsentTextService consentTexts,
-    IStringLocalizer<SharedResource> text, TimeProvider clock, Inviting.InvitationLinks links) : PageModel
+    IStringLocalizer<SharedResource> text, TimeProvider clock, Inviting.InvitationLinks links, IHostEnvironment environment) : PageModel
 {
     /// <summary>Each language's invitation as sent, with a sample name and a link of the real length (C11: shown before sending).</summary>
     public string?[] InvitationPreviews { get; private set; } = new string?[2];
@@ -84,8 +84,8 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             ModelState.AddModelError("Input.InvitationMessage", text["Newsletter_InvitationNeedsLink"]);
         if (!string.IsNullOrWhiteSpace(Input.InvitationMessageEn) && !Input.InvitationMessageEn.Contains("{link}"))
             ModelState.AddModelError("Input.InvitationMessageEn", text["Newsletter_InvitationNeedsLink"]);
-        // issue 17: the portals that may frame the embed page; each a bare https origin (see EmbedOrigins).
-        var embedOrigins = EmbedOrigins.Parse(Input.EmbedOrigins);
+        // issue 17: the portals that may frame the embed page; each a bare https origin (http on loopback outside Production, see EmbedOrigins).
+        var embedOrigins = EmbedOrigins.ParseInput(Input.EmbedOrigins, environment);
         if (!embedOrigins.IsValid)
             ModelState.AddModelError("Input.EmbedOrigins", text["Embed_OriginsInvalid", string.Join(", ", embedOrigins.Invalid)]);
         // issue 12 (C16): the migration end moves only while it has not passed, is not removed, and a new one lies ahead.
