@@ -60,8 +60,9 @@ internal sealed class SignUpBatch
         var now = clock.GetUtcNow().UtcDateTime;
         var signUpSince = now - SignUpWindow;
         var doiSince = now - DoiCap.Window;
-        // Runs for unknown addresses too, so a batch costs the same work whoever is in it (C30).
-        var subscriberIds = subscribers.Values.Select(s => s.Id).ToList();
+        // One id per address, Guid.Empty for an unknown one: the statement and its parameters look the same whether the
+        // batch's addresses are known or not, so new and known addresses cost the same work (C30).
+        var subscriberIds = addresses.Select(a => subscribers.TryGetValue(a, out var s) ? s.Id : Guid.Empty).ToList();
         var entries = await db.ConsentEvents.AsNoTracking()
             .Where(e => subscriberIds.Contains(e.SubscriberId)
                         && ((e.Kind == ConsentEventKind.SignUp && e.OccurredAtUtc > signUpSince)
