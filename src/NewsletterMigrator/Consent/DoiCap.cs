@@ -21,11 +21,17 @@ namespace NewsletterMigrator.Consent;
 /// </summary>
 public static class DoiCap
 {
+    /// <summary>The cap counts the entries of this window before now.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromHours(24);
+
     /// <param name="kind">DoiQueued for the subscriber's own address, AddressChangeRequested for the DOI to a new one.</param>
     public static async Task<bool> ReachedAsync(AppDbContext db, Guid subscriberId, ConsentEventKind kind, int perDay, DateTime nowUtc, CancellationToken ct)
     {
-        var since = nowUtc.AddHours(-24);
+        var since = nowUtc - Window;
         var count = await db.ConsentEvents.CountAsync(e => e.SubscriberId == subscriberId && e.Kind == kind && e.OccurredAtUtc > since, ct);
-        return count >= Math.Max(1, perDay);
+        return Reached(count, perDay);
     }
+
+    /// <summary>The rule itself, for a count taken elsewhere (the sign-up batch counts the ledger in memory, <see cref="SignUpBatch"/>).</summary>
+    public static bool Reached(int countInWindow, int perDay) => countInWindow >= Math.Max(1, perDay);
 }

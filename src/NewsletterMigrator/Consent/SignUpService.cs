@@ -50,35 +50,49 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
     }
 
     /// <summary>
-    /// One sign-up inside <see cref="SignUpWriter"/>'s transaction: reads, counts and writes while holding the address's
-    /// lock (<see cref="RowLocks"/>), so simultaneous sign-ups of one address see each other: one subscriber row, and the
-    /// per-address limit, the resend interval and the DOI cap hold whatever the interleaving (issue 13). Sign-ups of one
-    /// address in the same batch run one after another in the same transaction and so see each other too.
+    /// One sign-up inside <see cref="SignUpWriter"/>'s transaction, on its own: the writer's fallback when a batch could
+    /// not be written as a whole. The same rules as the batch (<see cref="Apply"/>), on the state of this one address.
     /// </summary>
     /// <returns>The outcome, and whether a DOI mail was queued (the writer wakes the delivery worker after its commit).</returns>
     internal async Task<(SignUpOutcome Outcome, bool DoiQueued)> SignUpInTransactionAsync(SignUpRequest request, string email, CancellationToken ct = default)
     {
+        var batch = await LoadBatchAsync([(request, email)], ct);
+        var result = Apply(batch, request, email);
+        await SaveAsync(batch, ct);
+        return result;
+    }
+
+    /// <summary>Loads what <see cref="Apply"/> reads for these sign-ups, with their addresses locked (<see cref="SignUpBatch"/>).</summary>
+    internal Task<SignUpBatch> LoadBatchAsync(IEnumerable<(SignUpRequest Request, string Email)> signUps, CancellationToken ct = default) =>
+        SignUpBatch.LoadAsync(db, clock, signUps.Select(s => (s.Request.Newsletter.Id, EmailAddress.Key(s.Email))).ToList(), ct);
+
+    /// <summary>
+    /// The rules of one sign-up, against the batch's state: reads, counts and adds to the context without a statement of
+    /// its own; <see cref="SaveAsync"/> writes the batch. The state holds the lock of every address (<see cref="RowLocks"/>)
+    /// and records what each sign-up wrote, so simultaneous sign-ups of one address see each other: one subscriber row, and
+    /// the per-address limit, the resend interval and the DOI cap hold whatever the interleaving (issue 13).
+    /// </summary>
+    internal (SignUpOutcome Outcome, bool DoiQueued) Apply(SignUpBatch batch, SignUpRequest request, string email)
+    {
         var key = EmailAddress.Key(email);
         // The newsletter as stored now, not the page's copy (which may come from ReaderCache): a newsletter whose legal
         // identity became incomplete a moment ago, also through another instance, takes no sign-up (C38).
-        var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == request.Newsletter.Id, ct);
+        var newsletter = batch.Newsletter(request.Newsletter.Id);
         if (newsletter is null || !LegalReadiness.IsOpen(newsletter)) return (SignUpOutcome.NotOpen, false);
 
-        var subscriber = await db.LockedSubscriberAsync(newsletter.Id, key, ct);
+        var subscriber = batch.Subscriber(newsletter.Id, key);
         // The time is read once the lock is held, so the ledger's times follow the order the sign-ups took effect.
         var now = clock.GetUtcNow().UtcDateTime;
 
-        // C31 per target address, counted in the ledger. These queries run for unknown addresses too,
-        // so new and known addresses cost the same work (C30).
-        var since = now.AddHours(-1);
+        // C31 per target address, counted in the ledger (loaded with the batch, plus this batch's own entries).
         var knownId = subscriber?.Id ?? Guid.Empty;
-        var recent = await db.ConsentEvents.CountAsync(e => e.SubscriberId == knownId && e.Kind == ConsentEventKind.SignUp && e.OccurredAtUtc > since, ct);
+        var recent = batch.Count(knownId, ConsentEventKind.SignUp, now - SignUpBatch.SignUpWindow);
         if (recent >= Math.Max(1, options.Value.SignUpsPerAddressPerHour))
         {
             logger.LogWarning("Sign-up limit reached for {Address} on newsletter {NewsletterId}", Redact.Email(email), newsletter.Id);
             return (SignUpOutcome.TooManyForAddress, false);
         }
-        var capReached = await DoiCap.ReachedAsync(db, knownId, ConsentEventKind.DoiQueued, options.Value.DoiMailsPerAddressPerDay, now, ct);
+        var capReached = DoiCap.Reached(batch.Count(knownId, ConsentEventKind.DoiQueued, now - DoiCap.Window), options.Value.DoiMailsPerAddressPerDay);
 
         var sendDoi = true;
         if (subscriber is null)
@@ -97,6 +111,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
                 CreatedAtUtc = now,
             };
             db.Subscribers.Add(subscriber);
+            batch.Add(subscriber);
         }
         else if (subscriber.Status == SubscriberStatus.Confirmed)
         {
@@ -130,18 +145,27 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
             AgeConfirmed = request.AgeConfirmed,
             PrivacyNoticeVersion = request.ConsentText.PrivacyNoticeVersion,
         });
+        batch.Record(subscriber.Id, ConsentEventKind.SignUp, now);
 
-        if (request.InvitationContactId is { } contactId)
-        {
-            await db.Contacts.Where(c => c.Id == contactId && c.SignedUpAtUtc == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(c => c.SignedUpAtUtc, now), ct);
-        }
+        if (request.InvitationContactId is { } contactId) batch.SignedUpContacts.Add((contactId, now));
 
         // C42: past the daily cap the reader sees the same answer, only no mail goes out (C30).
         if (sendDoi) sendDoi = QueueDoiUnlessCapped(capReached, newsletter, subscriber, now);
-        await db.SaveChangesAsync(ct);
+        if (sendDoi) batch.Record(subscriber.Id, ConsentEventKind.DoiQueued, now);
         logger.LogInformation("Sign-up for newsletter {NewsletterId}: {Address}, DOI queued: {Queued}", newsletter.Id, Redact.Email(email), sendDoi);
         return (SignUpOutcome.Accepted, sendDoi);
+    }
+
+    /// <summary>Writes what <see cref="Apply"/> added for the batch's sign-ups: one SaveChanges for all of them.</summary>
+    internal async Task SaveAsync(SignUpBatch batch, CancellationToken ct = default)
+    {
+        // Only invitation sign-ups mark their contact, so this is one statement per such sign-up, not per batch.
+        foreach (var (contactId, at) in batch.SignedUpContacts)
+        {
+            await db.Contacts.Where(c => c.Id == contactId && c.SignedUpAtUtc == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(c => c.SignedUpAtUtc, at), ct);
+        }
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>

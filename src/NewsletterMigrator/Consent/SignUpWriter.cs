@@ -78,12 +78,57 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
             await using var transaction = await db.Database.BeginTransactionAsync();
             for (var i = 0; i < batch.Count; i++)
             {
-                var pending = batch[i];
-                if (pending.Ct.IsCancellationRequested)
+                if (batch[i].Ct.IsCancellationRequested) failures[i] = new OperationCanceledException(batch[i].Ct);
+            }
+
+            // The whole batch at once: four reads, the rules in memory, one SaveChanges (SignUpBatch). If anything fails
+            // (a unique violation from another instance's first sign-up of an address, a sign-up that throws), undo it
+            // and write the sign-ups one by one below, so every request still gets its own exact outcome.
+            await transaction.CreateSavepointAsync("batch");
+            try
+            {
+                var live = Enumerable.Range(0, batch.Count).Where(i => failures[i] is null).ToList();
+                // The batch's statements run in its first request's context: a lone sign-up's trace (and the C30 test of
+                // SignUpAnswerTests, which groups statements by request) shows its reads and writes as before.
+                var lead = live.Count > 0 ? batch[live[0]].Context : null;
+                Task<SignUpBatch> loading = null!;
+                if (lead is not null) ExecutionContext.Run(lead, _ => loading = signUps.LoadBatchAsync(live.Select(i => (batch[i].Request, batch[i].Email))), null);
+                else loading = signUps.LoadBatchAsync(live.Select(i => (batch[i].Request, batch[i].Email)));
+                var state = await loading;
+                var queued = false;
+                foreach (var i in live)
                 {
-                    failures[i] = new OperationCanceledException(pending.Ct);
-                    continue;
+                    var pending = batch[i];
+                    // Each sign-up's log lines belong to its request, as in the one-by-one path.
+                    (SignUpOutcome Outcome, bool DoiQueued) result = default;
+                    if (pending.Context is { } context)
+                        ExecutionContext.Run(context, _ => result = signUps.Apply(state, pending.Request, pending.Email), null);
+                    else result = signUps.Apply(state, pending.Request, pending.Email);
+                    outcomes[i] = result.Outcome;
+                    queued |= result.DoiQueued;
                 }
+                Task saving = null!;
+                if (lead is not null) ExecutionContext.Run(lead, _ => saving = signUps.SaveAsync(state), null);
+                else saving = signUps.SaveAsync(state);
+                await saving;
+                await transaction.ReleaseSavepointAsync("batch");
+                mailQueued = queued;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "A batch of {Count} sign-ups failed as a whole; writing them one by one", batch.Count);
+                await transaction.RollbackToSavepointAsync("batch");
+                Array.Clear(outcomes);
+            }
+            finally
+            {
+                db.ChangeTracker.Clear();
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var pending = batch[i];
+                if (outcomes[i] is not null || failures[i] is not null) continue;
                 for (var attempt = 1; ; attempt++)
                 {
                     await transaction.CreateSavepointAsync("signup");
