@@ -84,6 +84,7 @@ public static class WebSetup
             }
         });
         services.AddHsts(options => options.MaxAge = TimeSpan.FromDays(365));
+        services.AddStaticAssets();
         services.AddPageCompression();
         return builder;
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Testing;
 
@@ -51,5 +52,70 @@ public sealed class ReaderCacheTests
             return await db.SaveChangesAsync();
         });
         Assert.Contains("Dr. Datenschutz", await app.Reader().GetStringAsync("/n/eilmeldungen"));
+    }
+
+    [Fact]
+    public async Task Pages_of_slugs_that_do_not_exist_add_nothing_to_the_cache()
+    {
+        await using var app = new AppFactory(settings: new() { ["Consent:ReaderCacheLifetime"] = "01:00:00" });
+        await app.NewsletterAsync();
+        var reader = app.ReaderClient();
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/n/eilmeldungen")).StatusCode);
+        var cache = app.Service<ReaderCache>();
+        var held = cache.Count;
+
+        // GET is not rate-limited and a slug may be kilobytes long: a key per asked slug would grow without end.
+        for (var i = 0; i < 50; i++)
+            Assert.Equal(HttpStatusCode.NotFound, (await reader.GetAsync($"/n/{Guid.NewGuid():N}{new string('x', 2000)}")).StatusCode);
+        Assert.Equal(held, cache.Count);
+        Assert.Contains("Tagblatt Eilmeldungen", await reader.GetStringAsync("/n/eilmeldungen"));
+    }
+
+    [Fact]
+    public async Task Requests_that_miss_the_cache_together_share_one_load()
+    {
+        await using var app = new AppFactory(settings: new() { ["Consent:ReaderCacheLifetime"] = "01:00:00" });
+        var newsletter = await app.NewsletterAsync();
+        var cache = app.Service<ReaderCache>();
+
+        var before = cache.Loads;
+        using var start = new Barrier(8);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            return cache.AllNewslettersAsync();
+        }, TaskCreationOptions.LongRunning).Unwrap()));
+        Assert.Equal(1, cache.Loads - before);
+
+        before = cache.Loads;
+        using var again = new Barrier(8);
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
+        {
+            again.SignalAndWait();
+            return cache.ConsentTextAsync(newsletter, "de");
+        }, TaskCreationOptions.LongRunning).Unwrap()));
+        Assert.Equal(1, cache.Loads - before);
+    }
+
+    [Fact]
+    public async Task A_consent_text_is_composed_from_the_newsletter_as_stored_never_from_an_older_copy_a_page_holds_C7_C43()
+    {
+        // No caching: every call loads, as when the text's entry expires while a page holds a newsletter read before an edit.
+        await using var app = new AppFactory(settings: new() { ["Consent:ReaderCacheLifetime"] = "00:00:00" });
+        var before = await app.NewsletterAsync(); // the page's copy, read before the edit
+        await app.WithDbAsync(async db =>
+        {
+            var newsletter = await db.Newsletters.SingleAsync();
+            newsletter.ControllerName = "Neue Tagblatt Medien GmbH";
+            return await db.SaveChangesAsync();
+        });
+        Assert.Contains("Neue Tagblatt Medien GmbH", await app.ReaderClient().GetStringAsync("/n/eilmeldungen")); // shown: fixed as seen
+
+        var text = await app.Service<ReaderCache>().ConsentTextAsync(before, "de");
+
+        Assert.Contains("Neue Tagblatt Medien GmbH", text!.Impressum);
+        // No version with the old legal identity was stored after the new one was shown.
+        var versions = await app.WithDbAsync(db => db.ConsentTexts.Where(c => c.Language == "de").OrderBy(c => c.Version).ToListAsync());
+        Assert.All(versions, v => Assert.Contains("Neue Tagblatt Medien GmbH", v.Impressum));
     }
 }
