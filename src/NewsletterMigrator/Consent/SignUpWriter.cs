@@ -10,11 +10,12 @@ namespace NewsletterMigrator.Consent;
 /// Group commit for sign-ups (issue 17). SQLite has one writer: with a transaction per sign-up, 512 simultaneous POSTs
 /// all waited for the write lock inside SQLite's busy handler, which sleeps on a thread-pool thread; the pool starved and
 /// the bench managed about 57 sign-ups/s with answers of 3 to 4 s (PROFILE.md of issue 17). Here one loop takes the
-/// sign-ups that queued meanwhile and writes them one after another in one transaction, each inside its own savepoint,
-/// with exactly the rules of <see cref="SignUpService"/> (row lock, per-address limit, resend interval, DOI cap: C30,
-/// C31, C42), and commits once. Each request awaits its own outcome, which is set only after the commit: its ledger
-/// rows and its DOI outbox row are stored before its answer is sent. A sign-up that throws is rolled back to its
-/// savepoint and only its request sees the exception; a failed commit fails the whole batch's requests.
+/// sign-ups that queued meanwhile and writes them in one transaction with exactly the rules of <see cref="SignUpService"/>
+/// (row lock, per-address limit, resend interval, DOI cap: C30, C31, C42), and commits once. The batch is read with a
+/// few statements and saved with one SaveChanges (<see cref="SignUpBatch"/>); if that fails as a whole, it is rolled
+/// back to its savepoint and written again one by one, each sign-up in its own savepoint, so a sign-up that throws fails
+/// only its own request. Each request awaits its own outcome, which is set only after the commit: its ledger rows and
+/// its DOI outbox row are stored before its answer is sent; a failed commit fails the whole batch's requests.
 /// </summary>
 public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWriter> logger)
 {
@@ -41,7 +42,12 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
     internal Task<SignUpOutcome> SubmitAsync(SignUpRequest request, string email, CancellationToken ct)
     {
         // Started on first use rather than as a hosted service, so the service works in a host that is never started (benches).
-        if (Interlocked.Exchange(ref _started, 1) == 0) _ = Task.Factory.StartNew(LoopAsync, TaskCreationOptions.LongRunning).Unwrap();
+        if (Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            // Not under the first request's execution context (its trace, logging scopes and HttpContext) for good.
+            using (ExecutionContext.SuppressFlow())
+                _ = Task.Factory.StartNew(LoopAsync, TaskCreationOptions.LongRunning).Unwrap();
+        }
         var pending = new Pending(request, email, ct);
         if (!_queue.Writer.TryWrite(pending)) pending.Result.SetException(new InvalidOperationException("The sign-up writer has stopped."));
         return pending.Result.Task;
@@ -163,13 +169,21 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
                 }
             }
             await transaction.CommitAsync();
-            if (mailQueued) scope.ServiceProvider.GetRequiredService<Outbox>().Wake();
-        }
-        // Only now, after the commit, does any request learn its outcome and answer.
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (failures[i] is { } failure) batch[i].Result.TrySetException(failure);
-            else batch[i].Result.TrySetResult(outcomes[i]!.Value);
+            // Only now, after the commit, does any request learn its outcome and answer; whatever fails after this point
+            // (waking the worker, disposing) must not turn a stored sign-up into an error page.
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (failures[i] is { } failure) batch[i].Result.TrySetException(failure);
+                else batch[i].Result.TrySetResult(outcomes[i]!.Value);
+            }
+            try
+            {
+                if (mailQueued) scope.ServiceProvider.GetRequiredService<Outbox>().Wake();
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Waking the delivery worker after {Count} sign-ups failed; it finds the mails at its next round", batch.Count);
+            }
         }
     }
 }
