@@ -59,12 +59,9 @@ public sealed class SecurityHeaders(RequestDelegate next)
     /// <summary>The origins of the newsletter whose embed page this error answer stands for; null for any other answer.</summary>
     private static async Task<IReadOnlyList<string>?> EmbedErrorOriginsAsync(HttpContext context)
     {
-        var path = context.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath;
-        var segments = path?.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (segments is not [var first, var slug, var embed] || !first.Equals("n", StringComparison.OrdinalIgnoreCase)
-            || !embed.Equals("embed", StringComparison.OrdinalIgnoreCase)) return null;
-        var stored = await context.RequestServices.GetRequiredService<AppDbContext>().Newsletters.AsNoTracking()
-            .Where(n => n.Slug == slug).Select(n => n.EmbedOrigins).FirstOrDefaultAsync();
-        return stored is null ? null : EmbedOrigins.Parse(stored).Origins;
+        if (Pages.Join.EmbedLanguageAttribute.EmbedSlug(context.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath) is not { } slug) return null;
+        // From the reader cache: a client past the per-IP limit must not cost a query per refusal.
+        var newsletter = await context.RequestServices.GetRequiredService<Consent.ReaderCache>().NewsletterBySlugAsync(slug);
+        return newsletter is null ? null : EmbedOrigins.Parse(newsletter.EmbedOrigins).Origins;
     }
 }

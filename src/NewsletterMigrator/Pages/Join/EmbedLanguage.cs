@@ -40,9 +40,9 @@ public sealed class EmbedLanguageAttribute : Attribute, IAsyncResourceFilter
 
     private static async Task<string> DefaultLanguageAsync(HttpContext context, string? slug)
     {
-        var stored = slug is null ? null : await context.RequestServices.GetRequiredService<AppDbContext>().Newsletters.AsNoTracking()
-            .Where(n => n.Slug == slug).Select(n => n.DefaultLanguage).FirstOrDefaultAsync();
-        return Languages.Normalize(stored);
+        // From the reader cache: the box sits under every article, so this must not be a query per request.
+        var newsletter = slug is null ? null : await context.RequestServices.GetRequiredService<Consent.ReaderCache>().NewsletterBySlugAsync(slug);
+        return Languages.Normalize(newsletter?.DefaultLanguage);
     }
 }
 
