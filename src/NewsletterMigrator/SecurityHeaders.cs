@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.EntityFrameworkCore;
-using NewsletterMigrator.Data;
 using NewsletterMigrator.Newsletters;
 
 namespace NewsletterMigrator;

@@ -39,21 +39,18 @@ internal sealed class SignUpBatch
     /// </summary>
     /// <remarks>
     /// Locks: on SQLite the transaction is IMMEDIATE (<see cref="RowLocks"/>), so it holds the database's write lock from
-    /// its first statement and the UPDATE below is redundant; it is one statement per batch and keeps the semantics for a
-    /// server database, where it locks every existing row of the batch's addresses until the commit (one statement, so the
-    /// rows are locked in the index's order and two instances cannot deadlock on each other's half). A row that does not
+    /// its first statement and the lock below is redundant; it is one statement per batch and keeps the semantics for a
+    /// server database, where it locks every existing row of the batch's addresses until the commit. A row that does not
     /// exist yet is decided by the unique index: the writer then falls back to one sign-up at a time.
     /// </remarks>
     public static async Task<SignUpBatch> LoadAsync(AppDbContext db, TimeProvider clock, IReadOnlyCollection<(int NewsletterId, string EmailKey)> addresses, CancellationToken ct)
     {
-        if (db.Database.CurrentTransaction is null)
-            throw new InvalidOperationException("A row lock lasts until the commit: begin the transaction first.");
         var newsletterIds = addresses.Select(a => a.NewsletterId).Distinct().ToList();
         var keys = addresses.Select(a => a.EmailKey).Distinct().ToList();
 
         var newsletters = await db.Newsletters.AsNoTracking().Where(n => newsletterIds.Contains(n.Id)).ToDictionaryAsync(n => n.Id, ct);
         var rows = db.Subscribers.Where(s => newsletterIds.Contains(s.NewsletterId) && keys.Contains(s.EmailKey));
-        await rows.ExecuteUpdateAsync(u => u.SetProperty(s => s.Language, s => s.Language), ct);
+        await db.LockAsync(rows, ct);
         var subscribers = await rows.ToDictionaryAsync(s => (s.NewsletterId, s.EmailKey), ct);
 
         // Read after the lock, so every sign-up's "now" (read later) is at least this: the windows below hold all it counts.

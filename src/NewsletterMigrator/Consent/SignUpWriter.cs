@@ -97,26 +97,17 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
                 // The batch's statements run in its first request's context: a lone sign-up's trace (and the C30 test of
                 // SignUpAnswerTests, which groups statements by request) shows its reads and writes as before.
                 var lead = live.Count > 0 ? batch[live[0]].Context : null;
-                Task<SignUpBatch> loading = null!;
-                if (lead is not null) ExecutionContext.Run(lead, _ => loading = signUps.LoadBatchAsync(live.Select(i => (batch[i].Request, batch[i].Email))), null);
-                else loading = signUps.LoadBatchAsync(live.Select(i => (batch[i].Request, batch[i].Email)));
-                var state = await loading;
+                var state = await InContext(lead, () => signUps.LoadBatchAsync(live.Select(i => (batch[i].Request, batch[i].Email))));
                 var queued = false;
                 foreach (var i in live)
                 {
                     var pending = batch[i];
                     // Each sign-up's log lines belong to its request, as in the one-by-one path.
-                    (SignUpOutcome Outcome, bool DoiQueued) result = default;
-                    if (pending.Context is { } context)
-                        ExecutionContext.Run(context, _ => result = signUps.Apply(state, pending.Request, pending.Email), null);
-                    else result = signUps.Apply(state, pending.Request, pending.Email);
+                    var result = InContext(pending.Context, () => signUps.Apply(state, pending.Request, pending.Email));
                     outcomes[i] = result.Outcome;
                     queued |= result.DoiQueued;
                 }
-                Task saving = null!;
-                if (lead is not null) ExecutionContext.Run(lead, _ => saving = signUps.SaveAsync(state), null);
-                else saving = signUps.SaveAsync(state);
-                await saving;
+                await InContext(lead, () => signUps.SaveAsync(state));
                 await transaction.ReleaseSavepointAsync("batch");
                 mailQueued = queued;
             }
@@ -140,11 +131,7 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
                     await transaction.CreateSavepointAsync("signup");
                     try
                     {
-                        Task<(SignUpOutcome, bool)> work = null!;
-                        if (pending.Context is { } context)
-                            ExecutionContext.Run(context, _ => work = signUps.SignUpInTransactionAsync(pending.Request, pending.Email), null);
-                        else work = signUps.SignUpInTransactionAsync(pending.Request, pending.Email);
-                        var (outcome, queued) = await work;
+                        var (outcome, queued) = await InContext(pending.Context, () => signUps.SignUpInTransactionAsync(pending.Request, pending.Email));
                         await transaction.ReleaseSavepointAsync("signup");
                         outcomes[i] = outcome;
                         mailQueued |= queued;
@@ -185,5 +172,17 @@ public sealed class SignUpWriter(IServiceScopeFactory scopes, ILogger<SignUpWrit
                 logger.LogError(e, "Waking the delivery worker after {Count} sign-ups failed; it finds the mails at its next round", batch.Count);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (and the synchronous part of a task it starts) in a request's execution context, so
+    /// its statements and log lines belong to that request; without one, in the writer's own.
+    /// </summary>
+    private static T InContext<T>(ExecutionContext? context, Func<T> work)
+    {
+        if (context is null) return work();
+        T result = default!;
+        ExecutionContext.Run(context, _ => result = work(), null);
+        return result;
     }
 }

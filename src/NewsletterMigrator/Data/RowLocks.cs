@@ -4,7 +4,7 @@ namespace NewsletterMigrator.Data;
 
 /// <summary>
 /// Check-and-act on one subscriber (a per-address limit, the DOI cap, "confirm once", "unsubscribe once") is
-/// atomic only if the check reads what a simultaneous act wrote. Both helpers run inside the caller's
+/// atomic only if the check reads what a simultaneous act wrote. The helpers run inside the caller's
 /// transaction and hold the lock until its commit, across processes too:
 /// <list type="bullet">
 /// <item>SQLite: EF begins every transaction IMMEDIATE (Microsoft.Data.Sqlite's default), so the transaction holds
@@ -33,17 +33,15 @@ public static class RowLocks
         return true;
     }
 
-    /// <summary>The subscriber of an address with its row locked, or null when the address has none yet.</summary>
-    public static async Task<Subscriber?> LockedSubscriberAsync(this AppDbContext db, int newsletterId, string emailKey, CancellationToken ct = default)
+    /// <summary>
+    /// Locks every existing row of <paramref name="rows"/> with one statement (so in the index's order: two instances
+    /// locking overlapping sets cannot deadlock on each other's half); read them after this, in the same transaction.
+    /// Used for the addresses of a sign-up batch.
+    /// </summary>
+    public static async Task LockAsync(this AppDbContext db, IQueryable<Subscriber> rows, CancellationToken ct = default)
     {
         RequireTransaction(db);
-        await db.Subscribers.Where(s => s.NewsletterId == newsletterId && s.EmailKey == emailKey)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Language, s => s.Language), ct);
-        // A row this context tracked before the lock would keep its old values in a query: read it again then.
-        var trackedBefore = db.Subscribers.Local.Any(s => s.NewsletterId == newsletterId && s.EmailKey == emailKey);
-        var subscriber = await db.Subscribers.SingleOrDefaultAsync(s => s.NewsletterId == newsletterId && s.EmailKey == emailKey, ct);
-        if (subscriber is not null && trackedBefore) await db.Entry(subscriber).ReloadAsync(ct);
-        return subscriber;
+        await rows.ExecuteUpdateAsync(u => u.SetProperty(s => s.Language, s => s.Language), ct);
     }
 
     /// <summary>

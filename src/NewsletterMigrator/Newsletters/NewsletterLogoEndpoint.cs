@@ -23,11 +23,14 @@ public static partial class NewsletterLogoEndpoint
         return app;
     }
 
-    internal static async Task<IResult> ServeAsync(string slug, string sha256, AppDbContext db, LogoBytesCache cache, HttpContext context)
+    internal static async Task<IResult> ServeAsync(string slug, string sha256, Consent.ReaderCache newsletters, LogoBytesCache cache,
+        AppDbContext db, HttpContext context)
     {
-        // Anything but a lower-case SHA-256 is no logo of ours; answered without asking the database.
-        if (!Sha256Hex().IsMatch(sha256)) return Results.NotFound();
-        var logo = await cache.FindAsync(slug, sha256, db);
+        // Anything but the newsletter's current logo (a lower-case SHA-256) is no logo of ours: decided from the reader
+        // cache, so an unknown slug or an old or made-up hash costs no query.
+        if (!Sha256Hex().IsMatch(sha256) || await newsletters.NewsletterBySlugAsync(slug) is not { } newsletter
+            || newsletter.LogoSha256 != sha256) return Results.NotFound();
+        var logo = await cache.FindAsync(newsletter.Id, sha256, db);
         if (logo is null) return Results.NotFound();
         context.Response.Headers.CacheControl = "public, max-age=31536000, immutable";
         // nosniff comes from SecurityHeaders for every answer; the stored type is the only type.

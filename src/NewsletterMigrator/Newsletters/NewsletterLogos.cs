@@ -17,7 +17,7 @@ public sealed record LogoOutcome(bool Stored, string? MessageKey = null, object[
 /// <see cref="NewsletterLogo"/> with its size and hash on the newsletter, removable. The admin page and the
 /// <c>update-newsletter --logo</c> verb both come through here.
 /// </summary>
-public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, LogoBytesCache cache)
+public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock)
 {
     /// <summary>The fingerprinted address of the newsletter's logo, or null when it has none.</summary>
     public static string? UrlFor(Newsletter n) =>
@@ -54,7 +54,6 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, LogoByt
         newsletter.LogoHeight = logo.Height;
         db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} set ({logo.Width}x{logo.Height}, {logo.Content.Length} bytes)", now);
         await db.SaveChangesAsync();
-        cache.Forget();
         return LogoOutcome.Done;
     }
 
@@ -70,7 +69,6 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, LogoByt
         newsletter.LogoHeight = 0;
         db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} removed", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
-        cache.Forget();
         return true;
     }
 
@@ -85,32 +83,24 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, LogoByt
 }
 
 /// <summary>
-/// The logo bytes the endpoint serves, keyed by slug and hash. The hash is of the content, so an entry can never
-/// be stale for its key; only a removed logo or a changed slug could still be answered from here, by this
-/// instance, for at most <see cref="Lifetime"/> (a change on this instance clears it at once). The browser keeps
-/// the file for a year anyway (immutable URL). Capped at 1 MB: about 40 logos at the 24 KB limit.
+/// The logo bytes the endpoint serves, keyed by their SHA-256: the key is the content, so an entry can never be stale.
+/// Which logo a newsletter shows now is not decided here but by its <see cref="Newsletter.LogoSha256"/> in
+/// <c>Consent.ReaderCache</c>, which a change on this instance updates at once (its save passes the reader-data
+/// interceptor). Capped at 1 MB: about 40 logos at the 24 KB limit.
 /// </summary>
 public sealed class LogoBytesCache : IDisposable
 {
-    public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = 1024 * 1024 });
 
-    public async Task<NewsletterLogo?> FindAsync(string slug, string sha256, AppDbContext db)
+    public async Task<NewsletterLogo?> FindAsync(int newsletterId, string sha256, AppDbContext db)
     {
-        var key = slug + "/" + sha256;
-        if (_cache.TryGetValue(key, out NewsletterLogo? cached)) return cached;
-        var logo = await db.Newsletters.AsNoTracking()
-            .Where(n => n.Slug == slug && n.LogoSha256 == sha256)
-            .Join(db.NewsletterLogos.AsNoTracking(), n => n.Id, l => l.NewsletterId, (n, l) => l)
-            .Where(l => l.Sha256 == sha256)
-            .SingleOrDefaultAsync();
-        // Unknown addresses are not cached: anyone could fill the cache with them.
+        if (_cache.TryGetValue(sha256, out NewsletterLogo? cached)) return cached;
+        var logo = await db.NewsletterLogos.AsNoTracking().SingleOrDefaultAsync(l => l.NewsletterId == newsletterId && l.Sha256 == sha256);
+        // Only logos that exist are kept; a replaced one leaves after an hour unasked.
         if (logo is not null)
-            _cache.Set(key, logo, new MemoryCacheEntryOptions { Size = logo.Content.Length, AbsoluteExpirationRelativeToNow = Lifetime });
+            _cache.Set(sha256, logo, new MemoryCacheEntryOptions { Size = logo.Content.Length, SlidingExpiration = TimeSpan.FromHours(1) });
         return logo;
     }
-
-    public void Forget() => _cache.Clear();
 
     public void Dispose() => _cache.Dispose();
 }

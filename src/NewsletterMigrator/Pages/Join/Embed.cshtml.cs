@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
@@ -14,8 +13,8 @@ namespace NewsletterMigrator.Pages.Join;
 /// </summary>
 [IgnoreAntiforgeryToken] // EmbedForm checks the Origin and its own signed token instead: see there why
 [EmbedLanguage]
-public sealed class EmbedModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
-    IStringLocalizer<SharedResource> text, EmbedForm form) : SignUpPageModel(db, consentTexts, signUps, text)
+public sealed class EmbedModel(AppDbContext db, ReaderCache cache, SignUpService signUps,
+    IStringLocalizer<SharedResource> text, EmbedForm form) : SignUpPageModel(db, cache, signUps, text)
 {
     protected override string PageName => "embed";
 
@@ -59,7 +58,8 @@ public sealed class EmbedModel(AppDbContext db, ConsentTextService consentTexts,
 
     private async Task<bool> LoadAsync(string slug)
     {
-        Newsletter = await Db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Slug == slug);
+        // From the reader cache, like the general page: the box is loaded with every article a portal shows.
+        Newsletter = await Cache.NewsletterBySlugAsync(slug);
         if (Newsletter is null) return false;
         SecurityHeaders.AllowFramingBy(HttpContext, EmbedOrigins.Parse(Newsletter.EmbedOrigins).Origins);
         FormToken = form.Issue(Newsletter.Id);

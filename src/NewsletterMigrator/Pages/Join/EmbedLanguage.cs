@@ -2,9 +2,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
-using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Pages.Join;
 

@@ -6,8 +6,8 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Pages.Join;
 
 /// <summary>The newsletter's public sign-up page, for the website, a QR code or a WhatsApp Channel.</summary>
-public sealed class GeneralModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
-    IStringLocalizer<SharedResource> text) : SignUpPageModel(db, consentTexts, signUps, text)
+public sealed class GeneralModel(AppDbContext db, ReaderCache cache, SignUpService signUps,
+    IStringLocalizer<SharedResource> text) : SignUpPageModel(db, cache, signUps, text)
 {
     protected override string PageName => "general";
 

@@ -10,9 +10,9 @@ using NewsletterMigrator.Newsletters;
 namespace NewsletterMigrator.Pages.Join;
 
 /// <summary>A personal invitation. An unknown, forged or expired token shows the general sign-up and reveals nothing.</summary>
-public sealed class InviteModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
+public sealed class InviteModel(AppDbContext db, ReaderCache cache, SignUpService signUps,
     IStringLocalizer<SharedResource> text, TimeProvider clock, Subscribers.PhoneObjections objections, InvitationOpens opens)
-    : SignUpPageModel(db, consentTexts, signUps, text)
+    : SignUpPageModel(db, cache, signUps, text)
 {
     /// <summary>The link is a valid personal invitation: its reader may object to it here (C41), besides replying STOP.</summary>
     public bool CanObject => InvitationContactId is not null && !Submitted && !NotOpen;

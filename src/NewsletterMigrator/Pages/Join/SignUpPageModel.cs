@@ -14,19 +14,13 @@ namespace NewsletterMigrator.Pages.Join;
 /// The consent page behind /i/{token} and /n/{slug}. It never shows the invited contact's name or
 /// number (C34): invitation links get forwarded.
 /// </summary>
-public abstract class SignUpPageModel(AppDbContext db, ConsentTextService consentTexts, SignUpService signUps,
+public abstract class SignUpPageModel(AppDbContext db, ReaderCache cache, SignUpService signUps,
     IStringLocalizer<SharedResource> text) : PageModel
 {
     protected AppDbContext Db { get; } = db;
 
-    /// <summary>The consent texts' rules; the page reads the current version through <see cref="Cache"/>.</summary>
-    protected ConsentTextService ConsentTexts { get; } = consentTexts;
-
-    /// <summary>
-    /// Newsletters and consent texts from memory (issue 17). Taken from the request's services rather than the
-    /// constructor, so subclasses (the embed page) keep the constructor they have. Its objects are shared: read-only.
-    /// </summary>
-    protected ReaderCache Cache => HttpContext.RequestServices.GetRequiredService<ReaderCache>();
+    /// <summary>Newsletters and consent texts from memory (issue 17). Its objects are shared between requests: read-only.</summary>
+    protected ReaderCache Cache { get; } = cache;
 
     public Newsletter? Newsletter { get; protected set; }
     public ConsentText? ConsentText { get; private set; }
