@@ -35,7 +35,9 @@ public sealed partial class CampaignReportCountsTests
         var evening = clock.AdvanceToBerlin(new TimeOnly(23, 45));
         var day = DateOnly.FromDateTime(Berlin.ToLocal(evening));
         var campaign = await app.CampaignAsync(newsletter, Subject);
-        await ReaderSteps.WaitUntilAsync(() => Task.FromResult(app.Smtp.Received(Subject).Count == 2));
+        // Recorded as sent, not only received: a send recorded after the clock moved would count in the next hour's cap.
+        await ReaderSteps.WaitUntilAsync(async () => await app.WithDbAsync(db =>
+            db.OutboundMessages.CountAsync(m => m.CampaignId == campaign && m.Status == MessageStatus.Sent)) == 2);
         clock.AdvanceToBerlin(new TimeOnly(0, 50));
         await app.WaitForCampaignAsync(campaign, CampaignStatus.Sent);
         Assert.Equal(4, app.Smtp.Received(Subject).Count);
