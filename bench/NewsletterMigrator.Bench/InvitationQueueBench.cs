@@ -18,8 +18,8 @@ public static class InvitationQueueBench
         var folder = Directory.CreateTempSubdirectory("nm-bench-").FullName;
         try
         {
-            var options = new DbContextOptionsBuilder<AppDbContext>().UseSqlite($"Data Source={Path.Combine(folder, "bench.db")}").Options;
-            await using var db = new AppDbContext(options);
+            var options = new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite($"Data Source={Path.Combine(folder, "bench.db")}").Options;
+            await using var db = new SqliteAppDbContext(options);
             await db.Database.MigrateAsync();
             var newsletter = new Newsletter { Slug = "bench", Name = "Bench", SenderName = "Bench", SenderAddress = "bench@example.test", MigrationEndsAtUtc = DateTime.UtcNow.AddDays(30) };
             db.Newsletters.Add(newsletter);
@@ -52,9 +52,9 @@ public static class InvitationQueueBench
 
             if (Environment.GetEnvironmentVariable("BENCH_SQL") == "1")
             {
-                var logged = new DbContextOptionsBuilder<AppDbContext>().UseSqlite($"Data Source={Path.Combine(folder, "bench.db")}")
+                var logged = new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite($"Data Source={Path.Combine(folder, "bench.db")}")
                     .LogTo(Console.WriteLine, [Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.CommandExecuted]).Options;
-                await using var loggedDb = new AppDbContext(logged);
+                await using var loggedDb = new SqliteAppDbContext(logged);
                 await new InvitationQueue(loggedDb, TimeProvider.System).NextAsync(newsletter.Id, null, QueueFilter.All, ids[ids.Count / 2]);
                 await new InvitationQueue(loggedDb, TimeProvider.System).NextAsync(newsletter.Id, null, QueueFilter.Open, ids[ids.Count / 2]);
                 await new FunnelReport(loggedDb).ForNewsletterAsync(newsletter.Id);

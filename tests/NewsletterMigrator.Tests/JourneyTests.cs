@@ -7,6 +7,7 @@ using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Staff;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests;
 
@@ -14,26 +15,22 @@ namespace NewsletterMigrator.Tests;
 /// The whole journey through the real UI over HTTP: an editor imports, a reader signs up and confirms,
 /// the editor sends a newsletter, the reader leaves with one click. Mail travels over real SMTP.
 /// </summary>
-public sealed class JourneyTests : IAsyncLifetime
+public sealed class JourneyTests
 {
     private const string Reader = "leserin@example.test";
     private const string Editor = "redaktion@example.test";
-    private readonly AppFactory _app = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
-    [Fact]
-    public async Task Import_invite_consent_confirm_send_and_one_click_unsubscribe()
+    [ProviderTheory, DatabaseProviders]
+    public async Task Import_invite_consent_confirm_send_and_one_click_unsubscribe(DatabaseProvider database)
     {
-        var staff = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        await using var app = new AppFactory(provider: database);
+        var staff = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
         // First run: the setup code from the console creates the first admin.
         var setup = await staff.GetStringAsync("/setup");
         var response = await staff.PostFormAsync("/setup", setup, new()
         {
-            ["Code"] = _app.Service<SetupCode>().Value,
+            ["Code"] = app.Service<SetupCode>().Value,
             ["Email"] = Editor,
             ["Password"] = "correct horse battery",
         });
@@ -55,7 +52,7 @@ public sealed class JourneyTests : IAsyncLifetime
             ["Input.MigrationEndDate"] = DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
         }.WithLegalIdentity());
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var newsletter = await _app.WithDbAsync(db => db.Newsletters.SingleAsync());
+        var newsletter = await app.WithDbAsync(db => db.Newsletters.SingleAsync());
 
         // Step 1: an editor uploads a CSV; numbers in several shapes, one duplicate, one landline.
         var csv = "Telefonnummer;Name\r\n0160 24 24 24 0;Anna Muster\r\n+49 (0)160 2424240;Anna Doppelt\r\n0171/5551234;Ben Beispiel\r\n030 1234567;Festnetz\r\n";
@@ -63,9 +60,9 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Contains("0160 24 24 24 0", preview); // the preview shows the first rows before anything is stored
         Assert.Contains("Importiert</dt><dd class=\"col-sm-9\">2<", report);
         Assert.Contains("keine Mobilnummer", report);
-        var contacts = await _app.WithDbAsync(db => db.Contacts.ToListAsync());
+        var contacts = await app.WithDbAsync(db => db.Contacts.ToListAsync());
         Assert.Equal(2, contacts.Count);
-        var phones = _app.Service<PhoneProtector>();
+        var phones = app.Service<PhoneProtector>();
         Assert.Equal(["+491602424240", "+491715551234"], contacts.Select(c => phones.Decrypt(c.PhoneEncrypted!)).Order());
         Assert.DoesNotContain(contacts, c => Encoding.UTF8.GetString(c.PhoneEncrypted!).Contains("1602424240"));
 
@@ -77,7 +74,7 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Contains(Uri.EscapeDataString("Hallo Anna,"), waMe);
 
         // Step 3: the reader opens the link, gives consent and submits.
-        var reader = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var reader = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         reader.DefaultRequestHeaders.UserAgent.ParseAdd("Mozilla/5.0 (Linux; Android 14) TestPhone");
         var invitationPath = new Uri(invitation).AbsolutePath;
         var page = await reader.GetStringAsync(invitationPath);
@@ -94,11 +91,11 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("Postfach", await response.Content.ReadAsStringAsync());
 
-        var subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync());
+        var subscriber = await app.WithDbAsync(db => db.Subscribers.SingleAsync());
         Assert.Equal(SubscriberStatus.Pending, subscriber.Status);
         Assert.Equal("Leserin@example.test", subscriber.Email);
-        var signUp = await _app.WithDbAsync(db => db.ConsentEvents.SingleAsync(e => e.Kind == ConsentEventKind.SignUp));
-        var shownText = await _app.WithDbAsync(db => db.ConsentTexts.SingleAsync(t => t.Id == signUp.ConsentTextId));
+        var signUp = await app.WithDbAsync(db => db.ConsentEvents.SingleAsync(e => e.Kind == ConsentEventKind.SignUp));
+        var shownText = await app.WithDbAsync(db => db.ConsentTexts.SingleAsync(t => t.Id == signUp.ConsentTextId));
         Assert.Equal(shownText.Sha256, signUp.ConsentTextSha256);
         Assert.Equal("de", shownText.Language);
         Assert.Equal("invitation", signUp.Page);
@@ -106,23 +103,23 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Equal(contacts.Single(c => phones.Decrypt(c.PhoneEncrypted!) == "+491602424240").Id, signUp.InvitationContactId);
 
         // Step 4: the worker delivers the DOI mail over SMTP; its Message-ID is in the ledger.
-        var doi = await _app.Smtp.WaitForAsync(Reader, "bestätigen");
+        var doi = await app.Smtp.WaitForAsync(Reader, "bestätigen");
         Assert.NotNull(doi.TextBody);
         Assert.Contains("Tagblatt GmbH", doi.TextBody);
         var confirmLink = Html.Links(doi.HtmlBody).First(l => l.StartsWith("http://localhost/confirm/"));
-        await WaitUntilAsync(() => _app.WithDbAsync(db => db.ConsentEvents.AnyAsync(e => e.Kind == ConsentEventKind.DoiSent && e.MessageId == doi.MessageId)));
+        await WaitUntilAsync(() => app.WithDbAsync(db => db.ConsentEvents.AnyAsync(e => e.Kind == ConsentEventKind.DoiSent && e.MessageId == doi.MessageId)));
 
         // Step 5: GET shows a button and confirms nothing (C9); the POST confirms and deletes the number (C16).
         var confirmPath = new Uri(confirmLink).AbsolutePath;
         var confirmPage = await reader.GetStringAsync(confirmPath);
-        Assert.Equal(SubscriberStatus.Pending, (await _app.WithDbAsync(db => db.Subscribers.SingleAsync())).Status);
+        Assert.Equal(SubscriberStatus.Pending, (await app.WithDbAsync(db => db.Subscribers.SingleAsync())).Status);
         response = await reader.PostFormAsync(confirmPath, confirmPage, []);
         var thanks = await response.Content.ReadAsStringAsync();
         Assert.Contains("Anmeldung bestätigt", thanks);
         Assert.Contains("Telefonnummer aus dem WhatsApp-Newsletter haben wir gelöscht", thanks);
-        subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync());
+        subscriber = await app.WithDbAsync(db => db.Subscribers.SingleAsync());
         Assert.Equal(SubscriberStatus.Confirmed, subscriber.Status);
-        var confirmedContact = await _app.WithDbAsync(db => db.Contacts.SingleAsync(c => c.Id == signUp.InvitationContactId));
+        var confirmedContact = await app.WithDbAsync(db => db.Contacts.SingleAsync(c => c.Id == signUp.InvitationContactId));
         Assert.Null(confirmedContact.PhoneEncrypted);
         Assert.NotNull(confirmedContact.ConfirmedAtUtc);
         Assert.Contains("Bereits bestätigt", await reader.GetStringAsync(confirmPath));
@@ -142,13 +139,13 @@ public sealed class JourneyTests : IAsyncLifetime
         Assert.Contains("<strong>Mainbrücke</strong>", await staff.GetStringAsync(WebUtility.HtmlDecode(previewUrl)));
         Assert.DoesNotContain("<script>alert", campaignPage);
         await staff.PostFormAsync(campaignUrl + "?handler=Test", campaignPage, new() { ["TestAddresses"] = Editor });
-        var test = await _app.Smtp.WaitForAsync(Editor, "Brücke gesperrt");
+        var test = await app.Smtp.WaitForAsync(Editor, "Brücke gesperrt");
         Assert.StartsWith("[TEST]", test.Subject);
 
         campaignPage = await staff.GetStringAsync(campaignUrl);
         response = await staff.PostFormAsync(campaignUrl + "?handler=Send", campaignPage, new() { ["ConfirmSend"] = "true" });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var issue = await _app.Smtp.WaitForAsync(m => m.To.Mailboxes.Any(b => b.Address == "Leserin@example.test") && m.Subject == "Eilmeldung: Brücke gesperrt");
+        var issue = await app.Smtp.WaitForAsync(m => m.To.Mailboxes.Any(b => b.Address == "Leserin@example.test") && m.Subject == "Eilmeldung: Brücke gesperrt");
 
         // Step 7: C21–C23 and C25 on the delivered mail.
         var unsubscribeHeader = issue.Headers["List-Unsubscribe"]!;
@@ -166,15 +163,15 @@ public sealed class JourneyTests : IAsyncLifetime
         // A GET never unsubscribes.
         var unsubscribePath = new Uri(unsubscribeUrl).AbsolutePath;
         Assert.Contains("abbestellen", await reader.GetStringAsync(unsubscribePath));
-        Assert.Equal(SubscriberStatus.Confirmed, (await _app.WithDbAsync(db => db.Subscribers.SingleAsync())).Status);
+        Assert.Equal(SubscriberStatus.Confirmed, (await app.WithDbAsync(db => db.Subscribers.SingleAsync())).Status);
 
         // RFC 8058: a mail provider POSTs without cookies or antiforgery token and gets 200, no redirect.
-        using var provider = _app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        using var provider = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
         response = await provider.PostAsync(unsubscribePath, new StringContent("List-Unsubscribe=One-Click", Encoding.ASCII, "application/x-www-form-urlencoded"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        subscriber = await _app.WithDbAsync(db => db.Subscribers.SingleAsync());
+        subscriber = await app.WithDbAsync(db => db.Subscribers.SingleAsync());
         Assert.Equal(SubscriberStatus.Unsubscribed, subscriber.Status);
-        var withdrawal = await _app.WithDbAsync(db => db.ConsentEvents.SingleAsync(e => e.Kind == ConsentEventKind.Withdrawn));
+        var withdrawal = await app.WithDbAsync(db => db.ConsentEvents.SingleAsync(e => e.Kind == ConsentEventKind.Withdrawn));
         Assert.Equal("one-click", withdrawal.Channel);
     }
 

@@ -254,7 +254,7 @@ public sealed class LeaseRecoveryTests
     /// <summary>The database of a host that has stopped, opened the way its successor will open it.</summary>
     private static async Task<TResult> WithDatabaseAsync<TResult>(AppFactory stopped, Func<AppDbContext, Task<TResult>> query)
     {
-        await using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>().UseSqlite(stopped.Settings["Database:ConnectionString"]).Options);
+        await using var db = TestDatabases.Open(stopped);
         return await query(db);
     }
 

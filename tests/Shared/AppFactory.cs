@@ -6,12 +6,14 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Testing;
 
 /// <summary>
-/// The real app on a temporary SQLite file, delivering to a loopback SMTP server. With
+/// The real app on a temporary SQLite file (or, with <see cref="DatabaseProvider.Postgres"/>, a new database in the run's
+/// throwaway PostgreSQL cluster, <see cref="TestPostgres"/>), delivering to a loopback SMTP server. With
 /// <c>kestrel: true</c> it listens on a real port for the browser tests.
 /// </summary>
 public sealed class AppFactory : WebApplicationFactory<Program>
@@ -20,23 +22,31 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     private readonly bool _ownsDataAndSmtp;
 
     /// <param name="reuse">
-    /// Another factory whose data folder, SQLite file, master key and SMTP server this one takes over,
-    /// as a restarted process would (the crash tests). The first factory keeps owning them.
+    /// Another factory whose data folder, database, master key and SMTP server this one takes over,
+    /// as a restarted process would (the crash tests), or as a second instance beside it would. The first factory keeps owning them.
     /// </param>
-    public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null, string environment = "Testing", AppFactory? reuse = null)
+    /// <param name="provider">The database; a reused factory's provider wins.</param>
+    public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null, string environment = "Testing", AppFactory? reuse = null,
+        DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         _environment = environment;
         _ownsDataAndSmtp = reuse is null;
         Smtp = reuse?.Smtp ?? new TestSmtpServer();
         DataDirectory = reuse?.DataDirectory ?? Directory.CreateTempSubdirectory("nm-test-").FullName;
         MasterKey = reuse?.MasterKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        Provider = reuse?.Provider ?? provider;
+        // Off the test's synchronisation context: a constructor cannot await, and xUnit's context has few threads.
+        ConnectionString = reuse?.ConnectionString ?? (Provider == DatabaseProvider.Postgres
+            ? Task.Run(async () => await (await TestPostgres.SharedAsync()).CreateDatabaseAsync()).GetAwaiter().GetResult()
+            : $"Data Source={Path.Combine(DataDirectory, "test.db")}");
         Port = kestrel ? TestSmtpServer.FreePort() : 0;
         Settings = new Dictionary<string, string?>
         {
             ["App:PublicBaseUrl"] = kestrel ? $"http://127.0.0.1:{Port}" : "http://localhost",
             ["App:DataDirectory"] = DataDirectory,
             ["App:MasterKey"] = MasterKey,
-            ["Database:ConnectionString"] = $"Data Source={Path.Combine(DataDirectory, "test.db")}",
+            ["Database:Provider"] = Provider.ToString(),
+            ["Database:ConnectionString"] = ConnectionString,
             ["Smtp:Host"] = "127.0.0.1",
             ["Smtp:Port"] = Smtp.Port.ToString(),
             ["Smtp:Security"] = "None",
@@ -67,6 +77,8 @@ public sealed class AppFactory : WebApplicationFactory<Program>
 
     public string DataDirectory { get; }
     public string MasterKey { get; }
+    public DatabaseProvider Provider { get; }
+    public string ConnectionString { get; }
     public int Port { get; }
     public Dictionary<string, string?> Settings { get; }
 
@@ -126,7 +138,16 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         await base.DisposeAsync();
         if (!_ownsDataAndSmtp) return;
         await Smtp.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Provider == DatabaseProvider.Postgres) await (await TestPostgres.SharedAsync()).DropDatabaseAsync(ConnectionString);
+        else Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
     }
+}
+
+/// <summary>Opens a factory's database without its host, as the next process would (after the host stopped).</summary>
+public static class TestDatabases
+{
+    public static AppDbContext Open(AppFactory app) => app.Provider == DatabaseProvider.Postgres
+        ? new PostgresAppDbContext(new DbContextOptionsBuilder<PostgresAppDbContext>().UseNpgsql(app.ConnectionString).Options)
+        : new SqliteAppDbContext(new DbContextOptionsBuilder<SqliteAppDbContext>().UseSqlite(app.ConnectionString).Options);
 }

@@ -26,9 +26,14 @@ public sealed class AppOptions
     public string Link(string relative) => new Uri(BaseUri, relative.TrimStart('/')).ToString();
 }
 
+/// <summary>SQLite for one instance with nothing else to run; PostgreSQL for several instances on one database.</summary>
+public enum DatabaseProvider { Sqlite, Postgres }
+
 public sealed class DatabaseOptions
 {
     public const string Section = "Database";
+
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
     public string ConnectionString { get; set; } = "Data Source=data/newsletter.db";
 }

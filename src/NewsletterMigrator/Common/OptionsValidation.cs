@@ -42,6 +42,21 @@ public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
     {
         if (string.IsNullOrWhiteSpace(o.ConnectionString))
             return ValidateOptionsResult.Fail("Database:ConnectionString must not be empty.");
+        if (o.Provider == DatabaseProvider.Postgres)
+        {
+            try
+            {
+                var postgres = new Npgsql.NpgsqlConnectionStringBuilder(o.ConnectionString);
+                if (string.IsNullOrWhiteSpace(postgres.Host) || string.IsNullOrWhiteSpace(postgres.Database))
+                    return ValidateOptionsResult.Fail(
+                        "Database:ConnectionString must name Host and Database when Database:Provider is Postgres, e.g. \"Host=db;Database=newsletter;Username=newsletter;Password=...\".");
+            }
+            catch (ArgumentException ex)
+            {
+                return ValidateOptionsResult.Fail($"Database:ConnectionString is not a valid PostgreSQL connection string (Database:Provider is Postgres): {ex.Message}");
+            }
+            return ValidateOptionsResult.Success;
+        }
         try
         {
             _ = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(o.ConnectionString);

@@ -1,10 +1,15 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace NewsletterMigrator.Data;
 
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<StaffUser>(options)
+/// <summary>
+/// The one model every feature injects. Each provider has a subclass (<see cref="SqliteAppDbContext"/>,
+/// <see cref="PostgresAppDbContext"/>) only so that each keeps its own migrations; the model is the same.
+/// </summary>
+public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext<StaffUser>(options), IDataProtectionKeyContext
 {
     /// <summary>The save in progress adds, changes or removes reader data (<see cref="ReaderDataChangesInterceptor"/>).</summary>
     internal bool SavesReaderData { get; set; }
@@ -33,6 +38,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<MailboxState> MailboxStates => Set<MailboxState>();
     public DbSet<MailboxFailure> MailboxFailures => Set<MailboxFailure>();
     public DbSet<NewsletterLogo> NewsletterLogos => Set<NewsletterLogo>();
+    /// <summary>ASP.NET Data Protection's key ring (cookies, antiforgery), shared by every instance on this database.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -16,15 +16,24 @@ public static class StorageSetup
         var services = builder.Services;
         // The options are built once (singleton), not for every request scope: building them per scope was about 7 % of a
         // reader page's time in the profile of issue 17 (UseSqlite, ConfigureWarnings and EF's options services each time).
-        services.AddDbContext<AppDbContext>((sp, options) =>
-            options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
-                .AddInterceptors(ConnectionPragmas, ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton);
+        // Every feature injects AppDbContext; the provider's subclass only carries that provider's migrations.
+        var provider = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()?.Provider ?? DatabaseProvider.Sqlite;
+        if (provider == DatabaseProvider.Postgres)
+            services.AddDbContext<AppDbContext, PostgresAppDbContext>((sp, options) =>
+                options.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
+                    .AddInterceptors(ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton);
+        else
+            services.AddDbContext<AppDbContext, SqliteAppDbContext>((sp, options) =>
+                options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
+                    .AddInterceptors(ConnectionPragmas, ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton);
         services.AddSingleton<ReaderDataChanges>();
 
-        var dataDirectory = builder.Configuration["App:DataDirectory"] is { Length: > 0 } d ? d : "data";
+        // The key ring lives in the database, so a cookie or antiforgery token made by one instance is read by every other
+        // one, and a backup of the database holds it. Keys an earlier version kept in the data folder are taken over at
+        // start (KeyRingImport).
         services.AddDataProtection()
             .SetApplicationName("NewsletterMigrator")
-            .PersistKeysToFileSystem(new DirectoryInfo(KeyRingFolder(dataDirectory)));
+            .PersistKeysToDbContext<AppDbContext>();
 
         services.AddSingleton(sp => KeyRing.Load(sp.GetRequiredService<IOptions<AppOptions>>(), sp.GetRequiredService<ILogger<KeyRing>>()));
         services.AddSingleton<PhoneProtector>();
@@ -41,23 +50,31 @@ public static class StorageSetup
         return builder;
     }
 
-    /// <summary>Where ASP.NET Data Protection keeps its key ring (cookies, antiforgery): backed up with the database.</summary>
+    /// <summary>Where versions before issue 18 kept ASP.NET Data Protection's key ring; read once by <see cref="KeyRingImport"/>.</summary>
     public static string KeyRingFolder(string dataDirectory) => Path.Combine(dataDirectory, "keys");
 
     /// <summary>The SQLite file a connection string names, as a full path.</summary>
     public static string DatabaseFile(string connectionString) => Path.GetFullPath(new SqliteConnectionStringBuilder(connectionString).DataSource);
 
-    /// <summary>Applies EF migrations (never EnsureCreated) and switches SQLite to WAL.</summary>
+    /// <summary>
+    /// Applies EF migrations (never EnsureCreated) and switches SQLite to WAL. Several instances starting at once on
+    /// PostgreSQL are safe: EF holds a database lock while it migrates, and the others find the migrations applied.
+    /// </summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var connectionString = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString;
-        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder) Directory.CreateDirectory(folder);
+        var database = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        if (database.Provider == DatabaseProvider.Sqlite)
+        {
+            var file = new SqliteConnectionStringBuilder(database.ConnectionString).DataSource;
+            if (Path.GetDirectoryName(Path.GetFullPath(file)) is { } folder) Directory.CreateDirectory(folder);
+        }
         await db.Database.MigrateAsync();
         // EF sets WAL only for files it creates itself; readers must never wait for the sending worker.
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        if (database.Provider == DatabaseProvider.Sqlite) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        await KeyRingImport.ImportFolderAsync(db, KeyRingFolder(app.Services.GetRequiredService<IOptions<AppOptions>>().Value.DataDirectory),
+            app.Services.GetRequiredService<ILogger<AppDbContext>>());
         // A wrong master key stops start-up here, not months later when the numbers are needed.
         if (!await KeyHealthCheck.KeyMatchesAsync(db, app.Services.GetRequiredService<PhoneProtector>()))
             throw new OptionsValidationException("App:MasterKey", typeof(AppOptions),

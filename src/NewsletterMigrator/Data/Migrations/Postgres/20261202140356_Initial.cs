@@ -1,0 +1,1144 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace NewsletterMigrator.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "AspNetRoles",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "text", nullable: false),
+                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AspNetRoles", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AspNetUsers",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "text", nullable: false),
+                    DeactivatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    InvitedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Language = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    EmailConfirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    PasswordHash = table.Column<string>(type: "text", nullable: true),
+                    SecurityStamp = table.Column<string>(type: "text", nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true),
+                    PhoneNumber = table.Column<string>(type: "text", nullable: true),
+                    PhoneNumberConfirmed = table.Column<bool>(type: "boolean", nullable: false),
+                    TwoFactorEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    LockoutEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    AccessFailedCount = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AspNetUsers", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AuditEntries",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UserName = table.Column<string>(type: "text", nullable: false),
+                    Action = table.Column<string>(type: "text", nullable: false),
+                    Details = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditEntries", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "BackupRuns",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    StartedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    FinishedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    FileName = table.Column<string>(type: "text", nullable: false),
+                    SizeBytes = table.Column<long>(type: "bigint", nullable: false),
+                    Counts = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BackupRuns", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ConsentEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SubscriberId = table.Column<Guid>(type: "uuid", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    OccurredAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    IpAddress = table.Column<string>(type: "text", nullable: true),
+                    UserAgent = table.Column<string>(type: "text", nullable: true),
+                    Page = table.Column<string>(type: "text", nullable: true),
+                    InvitationContactId = table.Column<Guid>(type: "uuid", nullable: true),
+                    ConsentTextId = table.Column<int>(type: "integer", nullable: true),
+                    ConsentTextSha256 = table.Column<string>(type: "text", nullable: true),
+                    MessageId = table.Column<string>(type: "text", nullable: true),
+                    TemplateVersion = table.Column<string>(type: "text", nullable: true),
+                    DoiTextSha256 = table.Column<string>(type: "text", nullable: true),
+                    AgeConfirmed = table.Column<bool>(type: "boolean", nullable: true),
+                    PrivacyNoticeVersion = table.Column<string>(type: "text", nullable: true),
+                    Channel = table.Column<string>(type: "text", nullable: true),
+                    CampaignId = table.Column<int>(type: "integer", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ConsentEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DataProtectionKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FriendlyName = table.Column<string>(type: "text", nullable: true),
+                    Xml = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DeliveryEvents",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    AtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    CampaignId = table.Column<int>(type: "integer", nullable: true),
+                    OutboundMessageId = table.Column<long>(type: "bigint", nullable: true),
+                    EmailHash = table.Column<byte[]>(type: "bytea", nullable: true),
+                    StatusCode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
+                    Source = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeliveryEvents", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ErasedSubscribers",
+                columns: table => new
+                {
+                    SubscriberId = table.Column<Guid>(type: "uuid", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    EmailHash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    Reason = table.Column<string>(type: "text", nullable: false),
+                    ErasedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastMailAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ErasedSubscribers", x => x.SubscriberId);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "KeyChecks",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Sealed = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_KeyChecks", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MailboxFailures",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ContentSha256 = table.Column<byte[]>(type: "bytea", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    LastAttemptAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    GaveUpAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MailboxFailures", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MailboxMails",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ContentSha256 = table.Column<byte[]>(type: "bytea", nullable: false),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    ProcessedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ReceivedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    OutboundMessageId = table.Column<long>(type: "bigint", nullable: true),
+                    Outcome = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MailboxMails", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "MailboxStates",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "text", nullable: true),
+                    LeaseExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastSuccessAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastErrorAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastError = table.Column<string>(type: "text", nullable: true),
+                    ConsecutiveErrors = table.Column<int>(type: "integer", nullable: false),
+                    NeedsAttentionCount = table.Column<int>(type: "integer", nullable: false),
+                    NeedsAttentionOldestUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MailboxStates", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Newsletters",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Slug = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    SenderName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    SenderAddress = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    ReplyTo = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    ControllerName = table.Column<string>(type: "text", nullable: false),
+                    ControllerAddress = table.Column<string>(type: "text", nullable: false),
+                    ControllerEmail = table.Column<string>(type: "text", nullable: false),
+                    DataProtectionOfficer = table.Column<string>(type: "text", nullable: false),
+                    SupervisoryAuthority = table.Column<string>(type: "text", nullable: false),
+                    Impressum = table.Column<string>(type: "text", nullable: false),
+                    ImpressumUrl = table.Column<string>(type: "text", nullable: false),
+                    PrivacyNoticeUrl = table.Column<string>(type: "text", nullable: false),
+                    PrivacyNoticeVersion = table.Column<string>(type: "text", nullable: false),
+                    TestRecipients = table.Column<string>(type: "text", nullable: false),
+                    DefaultRegion = table.Column<string>(type: "character varying(2)", maxLength: 2, nullable: false),
+                    DefaultLanguage = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    InvitationMessage = table.Column<string>(type: "text", nullable: false),
+                    InvitationMessageEn = table.Column<string>(type: "text", nullable: false),
+                    MigrationEndsAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    EmbedOrigins = table.Column<string>(type: "text", nullable: false),
+                    LogoSha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    LogoWidth = table.Column<int>(type: "integer", nullable: false),
+                    LogoHeight = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Newsletters", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "OutboundMessages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    Priority = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    CampaignId = table.Column<int>(type: "integer", nullable: true),
+                    SubscriberId = table.Column<Guid>(type: "uuid", nullable: true),
+                    ToAddress = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    Language = table.Column<string>(type: "text", nullable: false),
+                    MessageId = table.Column<string>(type: "text", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    NextAttemptAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "text", nullable: true),
+                    LeaseExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    SentAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastReply = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_OutboundMessages", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "RetentionRuns",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    StartedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    FinishedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Trigger = table.Column<string>(type: "text", nullable: false),
+                    UnconfirmedDeleted = table.Column<int>(type: "integer", nullable: false),
+                    PhoneNumbersDeleted = table.Column<int>(type: "integer", nullable: false),
+                    ConsentProofsDeleted = table.Column<int>(type: "integer", nullable: false),
+                    OutboxRowsScrubbed = table.Column<int>(type: "integer", nullable: false),
+                    Error = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RetentionRuns", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StaffSecurityPolicies",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    RequireTwoFactor = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StaffSecurityPolicies", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Suppressions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Kind = table.Column<int>(type: "integer", nullable: false),
+                    Hash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    Reason = table.Column<string>(type: "text", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Suppressions", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WhatsAppAccounts",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    MessagingLimit = table.Column<int>(type: "integer", nullable: true),
+                    MessagingLimitSource = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
+                    MessagingLimitAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    QualityRating = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: true),
+                    QualityAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    GraphCheckedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    GraphError = table.Column<string>(type: "text", nullable: true),
+                    PausedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PauseKind = table.Column<int>(type: "integer", nullable: true),
+                    PauseDetail = table.Column<string>(type: "text", nullable: true),
+                    ObjectionsCountFromUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    QuietUntilUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Reservations = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WhatsAppAccounts", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AspNetRoleClaims",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    RoleId = table.Column<string>(type: "text", nullable: false),
+                    ClaimType = table.Column<string>(type: "text", nullable: true),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AspNetRoleClaims", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_AspNetRoleClaims_AspNetRoles_RoleId",
+                        column: x => x.RoleId,
+                        principalTable: "AspNetRoles",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AspNetUserClaims",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    ClaimType = table.Column<string>(type: "text", nullable: true),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AspNetUserClaims", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_AspNetUserClaims_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AspNetUserLogins",
+                columns: table => new
+                {
+                    LoginProvider = table.Column<string>(type: "text", nullable: false),
+                    ProviderKey = table.Column<string>(type: "text", nullable: false),
+                    ProviderDisplayName = table.Column<string>(type: "text", nullable: true),
+                    UserId = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AspNetUserLogins", x => new { x.LoginProvider, x.ProviderKey });
+                    table.ForeignKey(
+                        name: "FK_AspNetUserLogins_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AspNetUserRoles",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    RoleId = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AspNetUserRoles", x => new { x.UserId, x.RoleId });
+                    table.ForeignKey(
+                        name: "FK_AspNetUserRoles_AspNetRoles_RoleId",
+                        column: x => x.RoleId,
+                        principalTable: "AspNetRoles",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_AspNetUserRoles_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "AspNetUserTokens",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    LoginProvider = table.Column<string>(type: "text", nullable: false),
+                    Name = table.Column<string>(type: "text", nullable: false),
+                    Value = table.Column<string>(type: "text", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AspNetUserTokens", x => new { x.UserId, x.LoginProvider, x.Name });
+                    table.ForeignKey(
+                        name: "FK_AspNetUserTokens_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Campaigns",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Subject = table.Column<string>(type: "text", nullable: false),
+                    Preheader = table.Column<string>(type: "text", nullable: false),
+                    BodyMarkdown = table.Column<string>(type: "text", nullable: false),
+                    BodyHtml = table.Column<string>(type: "text", nullable: true),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    StartedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CompletedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    RecipientCount = table.Column<int>(type: "integer", nullable: false),
+                    ScheduledForUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PauseReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    PausedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    ResumedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Campaigns", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Campaigns_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ConsentTexts",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Language = table.Column<string>(type: "text", nullable: false),
+                    Version = table.Column<int>(type: "integer", nullable: false),
+                    Statement = table.Column<string>(type: "text", nullable: false),
+                    PrivacyInformation = table.Column<string>(type: "text", nullable: false),
+                    PrivacyNoticeUrl = table.Column<string>(type: "text", nullable: false),
+                    PrivacyNoticeVersion = table.Column<string>(type: "text", nullable: false),
+                    ObjectionNote = table.Column<string>(type: "text", nullable: false),
+                    Impressum = table.Column<string>(type: "text", nullable: false),
+                    Generated = table.Column<bool>(type: "boolean", nullable: false),
+                    StatementGenerated = table.Column<bool>(type: "boolean", nullable: false),
+                    Sha256 = table.Column<string>(type: "text", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    FirstShownAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ConsentTexts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ConsentTexts_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ImportBatches",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    FileName = table.Column<string>(type: "text", nullable: false),
+                    LegalBasisKind = table.Column<string>(type: "text", nullable: false),
+                    LegalBasis = table.Column<string>(type: "text", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    RowsRead = table.Column<int>(type: "integer", nullable: false),
+                    Imported = table.Column<int>(type: "integer", nullable: false),
+                    Duplicates = table.Column<int>(type: "integer", nullable: false),
+                    Invalid = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ImportBatches", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ImportBatches_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "NewsletterLogos",
+                columns: table => new
+                {
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Content = table.Column<byte[]>(type: "bytea", nullable: false),
+                    ContentType = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    UploadedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_NewsletterLogos", x => x.NewsletterId);
+                    table.ForeignKey(
+                        name: "FK_NewsletterLogos_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "StaffNewsletters",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "text", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_StaffNewsletters", x => new { x.UserId, x.NewsletterId });
+                    table.ForeignKey(
+                        name: "FK_StaffNewsletters_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_StaffNewsletters_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Contacts",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    ImportBatchId = table.Column<int>(type: "integer", nullable: false),
+                    PhoneHmac = table.Column<byte[]>(type: "bytea", nullable: false),
+                    PhoneEncrypted = table.Column<byte[]>(type: "bytea", nullable: true),
+                    DisplayName = table.Column<string>(type: "text", nullable: true),
+                    InviteTokenHash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    TokenGeneration = table.Column<int>(type: "integer", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    InvitedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    OpenedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    SignedUpAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ConfirmedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    UnsubscribedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ObjectedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    NotOnWhatsAppAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Contacts", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Contacts_ImportBatches_ImportBatchId",
+                        column: x => x.ImportBatchId,
+                        principalTable: "ImportBatches",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Contacts_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ImportIssues",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ImportBatchId = table.Column<int>(type: "integer", nullable: false),
+                    Line = table.Column<int>(type: "integer", nullable: false),
+                    Reason = table.Column<string>(type: "text", nullable: false),
+                    OriginalValue = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ImportIssues", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ImportIssues_ImportBatches_ImportBatchId",
+                        column: x => x.ImportBatchId,
+                        principalTable: "ImportBatches",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Subscribers",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Email = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    EmailKey = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
+                    Language = table.Column<string>(type: "text", nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    ContactId = table.Column<Guid>(type: "uuid", nullable: true),
+                    TokenGeneration = table.Column<int>(type: "integer", nullable: false),
+                    UnsubscribeTokenHash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    ConfirmTokenHash = table.Column<byte[]>(type: "bytea", nullable: true),
+                    ConfirmGeneration = table.Column<int>(type: "integer", nullable: false),
+                    ConfirmTokenExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastDoiQueuedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ConfirmedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    UnsubscribedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FirstNewsletterSentAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    AccessGeneration = table.Column<int>(type: "integer", nullable: false),
+                    AccessTokenHash = table.Column<byte[]>(type: "bytea", nullable: true),
+                    AccessTokenExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastAccessLinkQueuedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PendingEmail = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: true),
+                    ChangeGeneration = table.Column<int>(type: "integer", nullable: false),
+                    ChangeTokenHash = table.Column<byte[]>(type: "bytea", nullable: true),
+                    ChangeTokenExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Subscribers", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Subscribers_Contacts_ContactId",
+                        column: x => x.ContactId,
+                        principalTable: "Contacts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_Subscribers_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WhatsAppMessages",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    ContactId = table.Column<Guid>(type: "uuid", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    NextAttemptAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "text", nullable: true),
+                    LeaseExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Wamid = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    AcceptedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    SentAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    DeliveredAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ReadAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FailedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastError = table.Column<string>(type: "text", nullable: true),
+                    LastErrorCode = table.Column<int>(type: "integer", nullable: true),
+                    DayDeferrals = table.Column<int>(type: "integer", nullable: false),
+                    RequestedBy = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WhatsAppMessages", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_WhatsAppMessages_Contacts_ContactId",
+                        column: x => x.ContactId,
+                        principalTable: "Contacts",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.InsertData(
+                table: "MailboxStates",
+                columns: new[] { "Id", "ConsecutiveErrors", "LastError", "LastErrorAtUtc", "LastSuccessAtUtc", "LeaseExpiresAtUtc", "LeaseOwner", "NeedsAttentionCount", "NeedsAttentionOldestUtc" },
+                values: new object[] { 1, 0, null, null, null, null, null, 0, null });
+
+            migrationBuilder.InsertData(
+                table: "StaffSecurityPolicies",
+                columns: new[] { "Id", "RequireTwoFactor" },
+                values: new object[] { 1, 1 });
+
+            migrationBuilder.InsertData(
+                table: "WhatsAppAccounts",
+                columns: new[] { "Id", "GraphCheckedAtUtc", "GraphError", "MessagingLimit", "MessagingLimitAtUtc", "MessagingLimitSource", "ObjectionsCountFromUtc", "PauseDetail", "PauseKind", "PausedAtUtc", "QualityAtUtc", "QualityRating", "QuietUntilUtc", "Reservations" },
+                values: new object[] { 1, null, null, null, null, null, null, null, null, null, null, null, null, 0L });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AspNetRoleClaims_RoleId",
+                table: "AspNetRoleClaims",
+                column: "RoleId");
+
+            migrationBuilder.CreateIndex(
+                name: "RoleNameIndex",
+                table: "AspNetRoles",
+                column: "NormalizedName",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AspNetUserClaims_UserId",
+                table: "AspNetUserClaims",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AspNetUserLogins_UserId",
+                table: "AspNetUserLogins",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AspNetUserRoles_RoleId",
+                table: "AspNetUserRoles",
+                column: "RoleId");
+
+            migrationBuilder.CreateIndex(
+                name: "EmailIndex",
+                table: "AspNetUsers",
+                column: "NormalizedEmail");
+
+            migrationBuilder.CreateIndex(
+                name: "UserNameIndex",
+                table: "AspNetUsers",
+                column: "NormalizedUserName",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditEntries_AtUtc",
+                table: "AuditEntries",
+                column: "AtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BackupRuns_FinishedAtUtc",
+                table: "BackupRuns",
+                column: "FinishedAtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Campaigns_NewsletterId",
+                table: "Campaigns",
+                column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ConsentEvents_CampaignId_Kind_OccurredAtUtc",
+                table: "ConsentEvents",
+                columns: new[] { "CampaignId", "Kind", "OccurredAtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ConsentEvents_SubscriberId",
+                table: "ConsentEvents",
+                column: "SubscriberId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ConsentTexts_NewsletterId_Language_Version",
+                table: "ConsentTexts",
+                columns: new[] { "NewsletterId", "Language", "Version" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_ImportBatchId_Id",
+                table: "Contacts",
+                columns: new[] { "ImportBatchId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_ImportBatchId_InvitedAtUtc_Id",
+                table: "Contacts",
+                columns: new[] { "ImportBatchId", "InvitedAtUtc", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_NewsletterId_Id_ImportBatchId",
+                table: "Contacts",
+                columns: new[] { "NewsletterId", "Id", "ImportBatchId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_NewsletterId_InvitedAtUtc_Id_ImportBatchId",
+                table: "Contacts",
+                columns: new[] { "NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Contacts_NewsletterId_PhoneHmac",
+                table: "Contacts",
+                columns: new[] { "NewsletterId", "PhoneHmac" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryEvents_CampaignId_Kind_AtUtc",
+                table: "DeliveryEvents",
+                columns: new[] { "CampaignId", "Kind", "AtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryEvents_EmailHash_Kind_AtUtc",
+                table: "DeliveryEvents",
+                columns: new[] { "EmailHash", "Kind", "AtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DeliveryEvents_NewsletterId_AtUtc",
+                table: "DeliveryEvents",
+                columns: new[] { "NewsletterId", "AtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ErasedSubscribers_EmailHash",
+                table: "ErasedSubscribers",
+                column: "EmailHash");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ImportBatches_NewsletterId",
+                table: "ImportBatches",
+                column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ImportIssues_ImportBatchId",
+                table: "ImportIssues",
+                column: "ImportBatchId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxFailures_ContentSha256",
+                table: "MailboxFailures",
+                column: "ContentSha256",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxFailures_LastAttemptAtUtc",
+                table: "MailboxFailures",
+                column: "LastAttemptAtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxMails_ContentSha256",
+                table: "MailboxMails",
+                column: "ContentSha256",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_MailboxMails_ProcessedAtUtc",
+                table: "MailboxMails",
+                column: "ProcessedAtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Newsletters_Slug",
+                table: "Newsletters",
+                column: "Slug",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_CampaignId_Kind_Status_SentAtUtc",
+                table: "OutboundMessages",
+                columns: new[] { "CampaignId", "Kind", "Status", "SentAtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_CampaignId_SubscriberId",
+                table: "OutboundMessages",
+                columns: new[] { "CampaignId", "SubscriberId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_MessageId",
+                table: "OutboundMessages",
+                column: "MessageId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_NewsletterId_Status_SentAtUtc",
+                table: "OutboundMessages",
+                columns: new[] { "NewsletterId", "Status", "SentAtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_SentAtUtc",
+                table: "OutboundMessages",
+                column: "SentAtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_Status_Priority_NextAttemptAtUtc",
+                table: "OutboundMessages",
+                columns: new[] { "Status", "Priority", "NextAttemptAtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutboundMessages_SubscriberId",
+                table: "OutboundMessages",
+                column: "SubscriberId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RetentionRuns_StartedAtUtc",
+                table: "RetentionRuns",
+                column: "StartedAtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_StaffNewsletters_NewsletterId",
+                table: "StaffNewsletters",
+                column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_AccessTokenHash",
+                table: "Subscribers",
+                column: "AccessTokenHash");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_ChangeTokenHash",
+                table: "Subscribers",
+                column: "ChangeTokenHash");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_ConfirmTokenHash",
+                table: "Subscribers",
+                column: "ConfirmTokenHash");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_ContactId",
+                table: "Subscribers",
+                column: "ContactId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_NewsletterId_EmailKey",
+                table: "Subscribers",
+                columns: new[] { "NewsletterId", "EmailKey" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_NewsletterId_Status",
+                table: "Subscribers",
+                columns: new[] { "NewsletterId", "Status" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Subscribers_UnsubscribeTokenHash",
+                table: "Subscribers",
+                column: "UnsubscribeTokenHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Suppressions_Kind_Hash",
+                table: "Suppressions",
+                columns: new[] { "Kind", "Hash" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_AcceptedAtUtc",
+                table: "WhatsAppMessages",
+                column: "AcceptedAtUtc");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_ContactId",
+                table: "WhatsAppMessages",
+                column: "ContactId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_NewsletterId_Status",
+                table: "WhatsAppMessages",
+                columns: new[] { "NewsletterId", "Status" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_Status_NextAttemptAtUtc",
+                table: "WhatsAppMessages",
+                columns: new[] { "Status", "NextAttemptAtUtc" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_WhatsAppMessages_Wamid",
+                table: "WhatsAppMessages",
+                column: "Wamid");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "AspNetRoleClaims");
+
+            migrationBuilder.DropTable(
+                name: "AspNetUserClaims");
+
+            migrationBuilder.DropTable(
+                name: "AspNetUserLogins");
+
+            migrationBuilder.DropTable(
+                name: "AspNetUserRoles");
+
+            migrationBuilder.DropTable(
+                name: "AspNetUserTokens");
+
+            migrationBuilder.DropTable(
+                name: "AuditEntries");
+
+            migrationBuilder.DropTable(
+                name: "BackupRuns");
+
+            migrationBuilder.DropTable(
+                name: "Campaigns");
+
+            migrationBuilder.DropTable(
+                name: "ConsentEvents");
+
+            migrationBuilder.DropTable(
+                name: "ConsentTexts");
+
+            migrationBuilder.DropTable(
+                name: "DataProtectionKeys");
+
+            migrationBuilder.DropTable(
+                name: "DeliveryEvents");
+
+            migrationBuilder.DropTable(
+                name: "ErasedSubscribers");
+
+            migrationBuilder.DropTable(
+                name: "ImportIssues");
+
+            migrationBuilder.DropTable(
+                name: "KeyChecks");
+
+            migrationBuilder.DropTable(
+                name: "MailboxFailures");
+
+            migrationBuilder.DropTable(
+                name: "MailboxMails");
+
+            migrationBuilder.DropTable(
+                name: "MailboxStates");
+
+            migrationBuilder.DropTable(
+                name: "NewsletterLogos");
+
+            migrationBuilder.DropTable(
+                name: "OutboundMessages");
+
+            migrationBuilder.DropTable(
+                name: "RetentionRuns");
+
+            migrationBuilder.DropTable(
+                name: "StaffNewsletters");
+
+            migrationBuilder.DropTable(
+                name: "StaffSecurityPolicies");
+
+            migrationBuilder.DropTable(
+                name: "Subscribers");
+
+            migrationBuilder.DropTable(
+                name: "Suppressions");
+
+            migrationBuilder.DropTable(
+                name: "WhatsAppAccounts");
+
+            migrationBuilder.DropTable(
+                name: "WhatsAppMessages");
+
+            migrationBuilder.DropTable(
+                name: "AspNetRoles");
+
+            migrationBuilder.DropTable(
+                name: "AspNetUsers");
+
+            migrationBuilder.DropTable(
+                name: "Contacts");
+
+            migrationBuilder.DropTable(
+                name: "ImportBatches");
+
+            migrationBuilder.DropTable(
+                name: "Newsletters");
+        }
+    }
+}
