@@ -20,19 +20,25 @@ public sealed class AppFactory : WebApplicationFactory<Program>
 {
     private readonly string _environment;
     private readonly bool _ownsDataAndSmtp;
+    private readonly bool _ownsDataDirectory;
 
     /// <param name="reuse">
     /// Another factory whose data folder, database, master key and SMTP server this one takes over,
     /// as a restarted process would (the crash tests), or as a second instance beside it would. The first factory keeps owning them.
     /// </param>
     /// <param name="provider">The database; a reused factory's provider wins.</param>
+    /// <param name="ownDataFolder">
+    /// With <paramref name="reuse"/>: a second instance on another machine, sharing only the database, master key and SMTP
+    /// server, with a data folder of its own (no shared key files, its own instance id).
+    /// </param>
     public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null, string environment = "Testing", AppFactory? reuse = null,
-        DatabaseProvider provider = DatabaseProvider.Sqlite)
+        DatabaseProvider provider = DatabaseProvider.Sqlite, bool ownDataFolder = false)
     {
         _environment = environment;
         _ownsDataAndSmtp = reuse is null;
+        _ownsDataDirectory = reuse is null || ownDataFolder;
         Smtp = reuse?.Smtp ?? new TestSmtpServer();
-        DataDirectory = reuse?.DataDirectory ?? Directory.CreateTempSubdirectory("nm-test-").FullName;
+        DataDirectory = reuse is not null && !ownDataFolder ? reuse.DataDirectory : Directory.CreateTempSubdirectory("nm-test-").FullName;
         MasterKey = reuse?.MasterKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         Provider = reuse?.Provider ?? provider;
         // Off the test's synchronisation context: a constructor cannot await, and xUnit's context has few threads.
@@ -136,7 +142,11 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (!_ownsDataAndSmtp) return;
+        if (!_ownsDataAndSmtp)
+        {
+            if (_ownsDataDirectory) try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+            return;
+        }
         await Smtp.DisposeAsync();
         if (Provider == DatabaseProvider.Postgres) await (await TestPostgres.SharedAsync()).DropDatabaseAsync(ConnectionString);
         else Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
