@@ -26,7 +26,7 @@ public static class FeatureSetup
         services.AddSingleton<SignUpWriter>();
         services.AddSingleton<ReaderCache>();
         services.AddScoped<ConfirmationService>();
-        services.AddSignUpRateLimits();
+        services.AddSignUpRateLimits(Data.StorageSetup.ProviderOf(builder.Configuration));
         services.AddScoped<ProofExport>();
         services.AddScoped<CampaignService>();
         services.AddScoped<CampaignFanOut>();

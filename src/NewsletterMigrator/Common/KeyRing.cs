@@ -22,6 +22,7 @@ public sealed class KeyRing
         BackupKeyRingKey = Derive(masterKey, "backup-key-ring-aes-gcm");
         BackupManifestMacKey = Derive(masterKey, "backup-manifest-hmac");
         ReturnPathKey = Derive(masterKey, "verp-return-path-hmac");
+        RateWindowKey = Derive(masterKey, "rate-window-hmac");
     }
 
     public byte[] PhoneHmacKey { get; }
@@ -38,6 +39,8 @@ public sealed class KeyRing
     public byte[] BackupManifestMacKey { get; }
     /// <summary>Signs the outbox row id in a mail's VERP return path (bounce+TOKEN@domain), so a forged bounce names no other row.</summary>
     public byte[] ReturnPathKey { get; }
+    /// <summary>Names a client network in the shared rate counters (<see cref="Data.RateWindows"/>) without storing its address.</summary>
+    public byte[] RateWindowKey { get; }
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));

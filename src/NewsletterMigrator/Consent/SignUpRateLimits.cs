@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
+using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Consent;
 
@@ -9,10 +10,14 @@ namespace NewsletterMigrator.Consent;
 /// IPv4 address or an IPv6 /64). The limit is generous because carrier NAT puts many readers
 /// behind one IPv4 address. A rejected request gets status 429 and the friendly error page.
 /// The per-address limit lives in <see cref="SignUpService"/>, counted in the ledger.
+/// <para>
+/// On SQLite there is one instance, and it counts in memory. On PostgreSQL several instances share the load, so each
+/// request is counted in the database (<see cref="RateWindows"/>): otherwise every instance would allow the full limit.
+/// </para>
 /// </summary>
 public static class SignUpRateLimits
 {
-    public static IServiceCollection AddSignUpRateLimits(this IServiceCollection services) =>
+    public static IServiceCollection AddSignUpRateLimits(this IServiceCollection services, DatabaseProvider provider) =>
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -24,10 +29,16 @@ public static class SignUpRateLimits
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 if (!IsSignUpPost(context.Request)) return RateLimitPartition.GetNoLimiter("");
-                var limit = context.RequestServices.GetRequiredService<IOptions<ConsentOptions>>().Value.SignUpsPerIpPerHour;
-                return RateLimitPartition.GetFixedWindowLimiter(ClientNetwork.Key(context.Connection.RemoteIpAddress), _ => new FixedWindowRateLimiterOptions
+                var limit = Math.Max(1, context.RequestServices.GetRequiredService<IOptions<ConsentOptions>>().Value.SignUpsPerIpPerHour);
+                var network = ClientNetwork.Key(context.Connection.RemoteIpAddress);
+                if (provider == DatabaseProvider.Postgres)
                 {
-                    PermitLimit = Math.Max(1, limit),
+                    var scopes = context.RequestServices.GetRequiredService<IServiceScopeFactory>();
+                    return RateLimitPartition.Get(network, key => new SharedWindowLimiter(scopes, "sign-up", key, limit, TimeSpan.FromHours(1)));
+                }
+                return RateLimitPartition.GetFixedWindowLimiter(network, _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = limit,
                     Window = TimeSpan.FromHours(1),
                     QueueLimit = 0,
                 });

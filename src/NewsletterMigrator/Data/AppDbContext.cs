@@ -40,6 +40,7 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     public DbSet<NewsletterLogo> NewsletterLogos => Set<NewsletterLogo>();
     /// <summary>ASP.NET Data Protection's key ring (cookies, antiforgery), shared by every instance on this database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<RateWindow> RateWindows => Set<RateWindow>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -138,6 +139,13 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
         });
         builder.Entity<Suppression>(e => e.HasIndex(s => new { s.Kind, s.Hash }).IsUnique());
         builder.Entity<AuditEntry>(e => e.HasIndex(a => a.AtUtc));
+        builder.Entity<RateWindow>(e =>
+        {
+            e.HasKey(w => w.Key);
+            e.Property(w => w.Key).HasMaxLength(100);
+            // The hourly sweep removes past windows by their start.
+            e.HasIndex(w => w.WindowStartUtc);
+        });
         builder.Entity<ErasedSubscriber>(e =>
         {
             e.HasKey(x => x.SubscriberId);

@@ -17,7 +17,7 @@ public static class StorageSetup
         // The options are built once (singleton), not for every request scope: building them per scope was about 7 % of a
         // reader page's time in the profile of issue 17 (UseSqlite, ConfigureWarnings and EF's options services each time).
         // Every feature injects AppDbContext; the provider's subclass only carries that provider's migrations.
-        var provider = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()?.Provider ?? DatabaseProvider.Sqlite;
+        var provider = ProviderOf(builder.Configuration);
         if (provider == DatabaseProvider.Postgres)
             services.AddDbContext<AppDbContext, PostgresAppDbContext>((sp, options) =>
                 options.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
@@ -27,6 +27,7 @@ public static class StorageSetup
                 options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
                     .AddInterceptors(ConnectionPragmas, ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton);
         services.AddSingleton<ReaderDataChanges>();
+        services.AddScoped<RateWindows>();
 
         // The key ring lives in the database, so a cookie or antiforgery token made by one instance is read by every other
         // one, and a backup of the database holds it. Keys an earlier version kept in the data folder are taken over at
@@ -49,6 +50,10 @@ public static class StorageSetup
             .AddCheck<KeyHealthCheck>("master-key");
         return builder;
     }
+
+    /// <summary>The configured provider, for registrations that differ by it (read before the options exist).</summary>
+    public static DatabaseProvider ProviderOf(IConfiguration configuration) =>
+        configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()?.Provider ?? DatabaseProvider.Sqlite;
 
     /// <summary>Where versions before issue 18 kept ASP.NET Data Protection's key ring; read once by <see cref="KeyRingImport"/>.</summary>
     public static string KeyRingFolder(string dataDirectory) => Path.Combine(dataDirectory, "keys");

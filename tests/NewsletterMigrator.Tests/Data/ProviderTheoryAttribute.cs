@@ -31,3 +31,13 @@ public sealed class ProviderTheoryDiscoverer(IMessageSink diagnosticMessageSink)
                 $"{reason}; set REQUIRE_POSTGRES=1 to make this a failure.")
             : base.CreateTestCasesForDataRow(discoveryOptions, testMethod, theoryAttribute, dataRow);
 }
+
+/// <summary>A test of what only PostgreSQL offers (several instances on one database); skipped like the PostgreSQL row above.</summary>
+public sealed class PostgresFactAttribute : FactAttribute
+{
+    public PostgresFactAttribute()
+    {
+        if (TestPostgres.Required) return;
+        if (TestPostgres.MissingReason is { } reason) Skip = $"{reason}; set REQUIRE_POSTGRES=1 to make this a failure.";
+    }
+}

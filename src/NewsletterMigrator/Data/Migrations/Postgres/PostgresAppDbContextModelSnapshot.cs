@@ -1022,6 +1022,25 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.ToTable("OutboundMessages");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.RateWindow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("WindowStartUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStartUtc");
+
+                    b.ToTable("RateWindows");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.RetentionRun", b =>
                 {
                     b.Property<long>("Id")

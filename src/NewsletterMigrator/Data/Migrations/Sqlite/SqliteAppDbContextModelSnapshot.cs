@@ -985,6 +985,25 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.ToTable("OutboundMessages");
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.RateWindow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("WindowStartUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStartUtc");
+
+                    b.ToTable("RateWindows");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.RetentionRun", b =>
                 {
                     b.Property<long>("Id")

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261202140226_Initial")]
+    [Migration("20261202151300_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -986,6 +986,25 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.HasIndex("CampaignId", "Kind", "Status", "SentAtUtc");
 
                     b.ToTable("OutboundMessages");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.RateWindow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("WindowStartUtc")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStartUtc");
+
+                    b.ToTable("RateWindows");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.RetentionRun", b =>

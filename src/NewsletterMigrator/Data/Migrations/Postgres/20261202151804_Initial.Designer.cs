@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace NewsletterMigrator.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261202140356_Initial")]
+    [Migration("20261202151804_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1023,6 +1023,25 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.HasIndex("CampaignId", "Kind", "Status", "SentAtUtc");
 
                     b.ToTable("OutboundMessages");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.RateWindow", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("WindowStartUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStartUtc");
+
+                    b.ToTable("RateWindows");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.RetentionRun", b =>

@@ -299,6 +299,19 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "RateWindows",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    WindowStartUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Count = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RateWindows", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "RetentionRuns",
                 columns: table => new
                 {
@@ -962,6 +975,11 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 column: "SubscriberId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_RateWindows_WindowStartUtc",
+                table: "RateWindows",
+                column: "WindowStartUtc");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RetentionRuns_StartedAtUtc",
                 table: "RetentionRuns",
                 column: "StartedAtUtc");
@@ -1102,6 +1120,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "OutboundMessages");
+
+            migrationBuilder.DropTable(
+                name: "RateWindows");
 
             migrationBuilder.DropTable(
                 name: "RetentionRuns");

@@ -300,6 +300,19 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "RateWindows",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    WindowStartUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Count = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RateWindows", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "RetentionRuns",
                 columns: table => new
                 {
@@ -963,6 +976,11 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 column: "SubscriberId");
 
             migrationBuilder.CreateIndex(
+                name: "IX_RateWindows_WindowStartUtc",
+                table: "RateWindows",
+                column: "WindowStartUtc");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_RetentionRuns_StartedAtUtc",
                 table: "RetentionRuns",
                 column: "StartedAtUtc");
@@ -1103,6 +1121,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "OutboundMessages");
+
+            migrationBuilder.DropTable(
+                name: "RateWindows");
 
             migrationBuilder.DropTable(
                 name: "RetentionRuns");
