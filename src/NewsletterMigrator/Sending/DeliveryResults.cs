@@ -86,12 +86,7 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
 
             if (r.Status == MessageStatus.Sent && r.Row.Kind == MessageKind.DoubleOptIn && r.Subscriber is not null)
             {
-                db.ConsentEvents.Add(new ConsentEvent
-                {
-                    SubscriberId = r.Subscriber.Id, NewsletterId = r.Row.NewsletterId, Kind = ConsentEventKind.DoiSent,
-                    OccurredAtUtc = r.At, MessageId = r.Row.MessageId, TemplateVersion = Consent.SignUpService.DoiTemplateVersion,
-                    DoiTextSha256 = r.DoiTextSha256,
-                });
+                Consent.ConsentLedger.DoiSent(db, r.Subscriber, r.Row.MessageId, r.DoiTextSha256, r.At);
             }
             else if (r.Status == MessageStatus.Sent && r.Row.Kind == MessageKind.Campaign && r.Subscriber is { FirstNewsletterSentAtUtc: null })
             {
