@@ -63,15 +63,11 @@ public sealed class Outbox(AppDbContext db, OutboxSignal signal, IOptions<AppOpt
 }
 
 /// <summary>Lets a request that queued mail wake the delivery worker instead of waiting for its next poll.</summary>
-public sealed class OutboxSignal
-{
-    private readonly SemaphoreSlim _semaphore = new(0, 1);
+public sealed class OutboxSignal : WakeSignal;
 
-    public void Notify()
-    {
-        try { _semaphore.Release(); }
-        catch (SemaphoreFullException) { /* already signalled */ }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct) => _semaphore.WaitAsync(timeout, ct);
-}
+/// <summary>
+/// The delivery worker found nothing to send: whoever waits for mail to drain (the campaign scheduler, which turns a
+/// campaign without pending rows to Sent) looks now rather than at its next poll. Sending only says so; it knows nothing
+/// of campaigns.
+/// </summary>
+public sealed class OutboxIdleSignal : WakeSignal;
