@@ -230,7 +230,7 @@ public static class SendBenchmark
                 var row = new OutboundMessage
                 {
                     Kind = MessageKind.Campaign, NewsletterId = newsletter.Id, CampaignId = campaignId, ToAddress = email, Language = "de",
-                    MessageId = $"{Guid.NewGuid():N}@{host}",
+                    MessageId = MessageIds.New(host),
                 };
                 var subscriber = new Subscriber
                 {

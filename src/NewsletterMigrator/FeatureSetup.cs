@@ -19,35 +19,16 @@ public static class FeatureSetup
         services.AddScoped<NewsletterService>();
         services.AddNewsletterLogos();
         services.AddImporting();
-        services.AddScoped<ConsentTextService>();
-        services.AddSingleton<DefaultConsentTexts>();
-        services.AddScoped<SignUpService>();
+        services.AddConsent(Data.StorageSetup.ProviderOf(builder.Configuration));
         services.AddSingleton<Pages.Join.EmbedForm>(); // the embed page's cookie-free CSRF check (issue 17)
-        services.AddSingleton<SignUpWriter>();
-        services.AddSingleton<ReaderCache>();
-        services.AddScoped<ConfirmationService>();
-        services.AddSignUpRateLimits(Data.StorageSetup.ProviderOf(builder.Configuration));
-        services.AddScoped<ProofExport>();
-        services.AddScoped<CampaignService>();
-        services.AddScoped<CampaignFanOut>();
-        services.AddSingleton<FanOutGate>();
+        services.AddCampaigns();
         services.AddScoped<UnsubscribeService>();
-        services.AddScoped<Outbox>();
         services.AddInviting();
-        services.AddSingleton<OutboxSignal>();
-        services.AddSingleton<MailLayout>();
-        services.AddSingleton<MessageFactory>();
-        services.AddSingleton<DkimSigning>();
-        services.AddScoped<CampaignProgress>();
-        services.AddSingleton<MailTransportFactory>();
-        services.AddHostedService<DeliveryWorker>();
+        services.AddSending();
         builder.AddReaderRights();
         services.AddBackups();
         services.AddDashboard();
         services.AddDeliverability();
-        services.AddScoped<CampaignHealth>();
-        services.AddScoped<CampaignPauses>();
-        services.AddScoped<CampaignDeliverability>();
         services.AddScoped<NewsletterReputation>();
         return builder;
     }

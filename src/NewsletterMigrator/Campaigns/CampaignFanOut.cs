@@ -65,7 +65,7 @@ public sealed class CampaignFanOut(
                 INSERT OR IGNORE INTO OutboundMessages
                     (Kind, Priority, Status, NewsletterId, CampaignId, SubscriberId, ToAddress, Language, MessageId, Attempts, CreatedAtUtc, NextAttemptAtUtc)
                 SELECT {(int)MessageKind.Campaign}, {Outbox.BulkPriority}, {(int)MessageStatus.Queued}, s.NewsletterId, $c, s.Id, s.Email, s.Language,
-                       lower(hex(randomblob(16))) || '@' || $host, 0, $stamp, $stamp
+                       {MessageIds.SqliteSql("$host")}, 0, $stamp, $stamp
                 FROM Subscribers s
                 WHERE s.NewsletterId = $n AND s.Status = {(int)SubscriberStatus.Confirmed} AND s.rowid > $after AND s.rowid <= $upto
                 """, "$c", "$n", "$after", "$upto", "$host", "$stamp");

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Campaigns;
 
@@ -10,9 +11,10 @@ namespace NewsletterMigrator.Campaigns;
 /// legal identity missing, the SMTP server failing), by a report of a refused sender from the bounce mailbox, and by
 /// the campaign's own rates (<see cref="CampaignHealth"/>). Only a sending campaign is paused; each pause stores its
 /// reason and who paused, and is audited. Runs inside the caller's transaction when one is open (the mailbox processor's,
-/// so the pause commits with the report that caused it), else in its own.
+/// so the pause commits with the report that caused it), else in its own. The delivery worker reaches it through
+/// <see cref="ICampaignPauser"/>, the interface Sending owns.
 /// </summary>
-public sealed class CampaignPauses(AppDbContext db, TimeProvider clock)
+public sealed class CampaignPauses(AppDbContext db, TimeProvider clock) : ICampaignPauser
 {
     /// <summary>What <see cref="Campaign.PauseReason"/> keeps; a longer reason is cut.</summary>
     public const int ReasonLength = 1000;
@@ -47,6 +49,9 @@ public sealed class CampaignPauses(AppDbContext db, TimeProvider clock)
         if (transaction is not null) await transaction.CommitAsync(ct);
         return paused;
     }
+
+    Task ICampaignPauser.PauseAsync(IReadOnlyCollection<int> campaignIds, string reason, string actor, CancellationToken ct) =>
+        PauseAsync(campaignIds, reason, actor, ct: ct);
 
     public async Task<bool> PauseAsync(int campaignId, string reason, string actor, string? auditDetails = null,
         Expression<Func<Campaign, bool>>? onlyIf = null, CancellationToken ct = default) =>

@@ -192,9 +192,7 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
             .Where(c => c.Status == CampaignStatus.Scheduled || c.Status == CampaignStatus.Preparing || c.Status == CampaignStatus.Sending || c.Status == CampaignStatus.Paused)
             .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Cancelled).SetProperty(c => c.CompletedAtUtc, now), ct);
         if (changed == 0) throw new InvalidOperationException("This campaign cannot be cancelled.");
-        await db.OutboundMessages.Where(m => m.CampaignId == campaignId && m.Kind == MessageKind.Campaign
-                && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+        await Outbox.CancelPendingOfCampaignAsync(db, campaignId, ct);
         db.Audit(userName, "cancel", $"campaign {campaignId}", now);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);

@@ -52,16 +52,7 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
         subscriber.Status = SubscriberStatus.Confirmed;
         subscriber.ConfirmedAtUtc = now;
         subscriber.ConfirmTokenExpiresAtUtc = now; // used once: a second click only reads "already confirmed"
-        db.ConsentEvents.Add(new ConsentEvent
-        {
-            SubscriberId = subscriber.Id,
-            NewsletterId = subscriber.NewsletterId,
-            Kind = ConsentEventKind.Confirmed,
-            OccurredAtUtc = now,
-            IpAddress = ipAddress,
-            UserAgent = userAgent is { Length: > 512 } ? userAgent[..512] : userAgent,
-            Page = "confirm",
-        });
+        ConsentLedger.Confirmed(db, subscriber, ipAddress, userAgent, now);
 
         // The reader's own confirmed DOI lifts an earlier suppression of the address (C18).
         var emailHash = SuppressionHash.Email(keys, subscriber.EmailKey);

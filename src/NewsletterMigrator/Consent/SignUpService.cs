@@ -130,21 +130,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
             subscriber.ContactId ??= request.InvitationContactId;
         }
 
-        db.ConsentEvents.Add(new ConsentEvent
-        {
-            SubscriberId = subscriber.Id,
-            NewsletterId = newsletter.Id,
-            Kind = ConsentEventKind.SignUp,
-            OccurredAtUtc = now,
-            IpAddress = request.IpAddress,
-            UserAgent = Truncate(request.UserAgent, 512),
-            Page = request.Page,
-            InvitationContactId = request.InvitationContactId,
-            ConsentTextId = request.ConsentText.Id,
-            ConsentTextSha256 = request.ConsentText.Sha256,
-            AgeConfirmed = request.AgeConfirmed,
-            PrivacyNoticeVersion = request.ConsentText.PrivacyNoticeVersion,
-        });
+        ConsentLedger.SignedUp(db, subscriber, request, now);
         batch.Record(subscriber.Id, ConsentEventKind.SignUp, now);
 
         if (request.InvitationContactId is { } contactId) batch.SignedUpContacts.Add((contactId, now));
@@ -197,17 +183,7 @@ public sealed class SignUpService(AppDbContext db, Outbox outbox, MessageFactory
         subscriber.ConfirmTokenExpiresAtUtc = now + options.Value.ConfirmLinkLifetime;
         subscriber.LastDoiQueuedAtUtc = now;
         var message = outbox.Queue(MessageKind.DoubleOptIn, subscriber.NewsletterId, subscriber.Email, subscriber.Language, subscriber.Id);
-        db.ConsentEvents.Add(new ConsentEvent
-        {
-            SubscriberId = subscriber.Id,
-            NewsletterId = subscriber.NewsletterId,
-            Kind = ConsentEventKind.DoiQueued,
-            OccurredAtUtc = now,
-            MessageId = message.MessageId,
-            TemplateVersion = DoiTemplateVersion,
-            DoiTextSha256 = messages.DoiText(newsletter, subscriber.Language, subscriber.ConfirmTokenExpiresAtUtc).Sha256(),
-        });
+        ConsentLedger.DoiQueued(db, subscriber, message.MessageId,
+            messages.DoiText(newsletter, subscriber.Language, subscriber.ConfirmTokenExpiresAtUtc).Sha256(), now);
     }
-
-    private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
 }

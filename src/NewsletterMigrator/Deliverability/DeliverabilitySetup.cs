@@ -17,7 +17,7 @@ public static class DeliverabilitySetup
         services.AddScoped<ReportTarget>();
         services.AddScoped<DeliveryEventLog>();
         services.AddScoped<ReportEffects>();
-        services.AddScoped<IDeliveryOutcomes, SmtpRefusals>();
+        services.AddScoped<IDeliveryOutcomeHandler, SmtpRefusals>();
         services.AddScoped<MailboxStatus>();
         // Does nothing while Bounces:Imap:Host is empty.
         services.AddHostedService<MailboxReader>();

@@ -12,7 +12,7 @@ namespace NewsletterMigrator.Deliverability;
 /// count both paths. Scoped: one instance per flush, which remembers the campaigns with a refused recipient for the rate
 /// check after the commit.
 /// </summary>
-public sealed class SmtpRefusals(DeliveryEventLog events, BounceMarks bounces, CampaignHealth health) : IDeliveryOutcomes
+public sealed class SmtpRefusals(DeliveryEventLog events, BounceMarks bounces, CampaignHealth health) : IDeliveryOutcomeHandler
 {
     private readonly HashSet<int> _bounced = [];
 

@@ -73,14 +73,4 @@ public sealed class WhatsAppInvitations(AppDbContext db, IOptions<WhatsAppOption
 }
 
 /// <summary>Wakes the WhatsApp worker when rows are queued, instead of waiting for the next poll.</summary>
-public sealed class WhatsAppSignal
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Notify()
-    {
-        try { _signal.Release(); } catch (SemaphoreFullException) { }
-    }
-
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken ct) => await _signal.WaitAsync(timeout, ct);
-}
+public sealed class WhatsAppSignal : WakeSignal;

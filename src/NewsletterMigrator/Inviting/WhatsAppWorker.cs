@@ -46,27 +46,8 @@ public sealed class WhatsAppWorker(
     {
         if (!options.Value.Enabled) return;
         _slowDownDelay = options.Value.SlowDownDelay;
-        try
-        {
-            await ReleaseEarlierRunsAsync(stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                var handled = 0;
-                try
-                {
-                    handled = await RunRoundAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogError(ex, "WhatsApp batch failed; leases expire and the rows return to the queue");
-                }
-                if (handled == 0) await signal.WaitAsync(options.Value.PollInterval, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // shutting down
-        }
+        var loop = new LeaseQueueLoop("WhatsApp", signal, options.Value.PollInterval, logger);
+        await loop.RunAsync(ReleaseEarlierRunsAsync, RunRoundAsync, stoppingToken);
     }
 
     /// <summary>

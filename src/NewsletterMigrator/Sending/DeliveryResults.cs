@@ -68,11 +68,10 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var outcomes = scope.ServiceProvider.GetRequiredService<IDeliveryOutcomes>();
+        var handlers = scope.ServiceProvider.GetServices<IDeliveryOutcomeHandler>().ToList();
         await db.Database.OpenConnectionAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await using var update = PrepareUpdate(db.Database.GetDbConnection(), transaction.GetDbTransaction());
-        var firstNewsletter = new List<Guid>();
         foreach (var r in results)
         {
             update.Parameters["$status"].Value = (int)r.Status;
@@ -84,36 +83,25 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
             // Zero rows: the lease expired and the row moved on, or an unsubscribe cancelled it; not ours to change.
             if (await update.ExecuteNonQueryAsync(ct) == 0) continue;
 
-            if (r.Status == MessageStatus.Sent && r.Row.Kind == MessageKind.DoubleOptIn && r.Subscriber is not null)
+            foreach (var handler in handlers)
             {
-                db.ConsentEvents.Add(new ConsentEvent
-                {
-                    SubscriberId = r.Subscriber.Id, NewsletterId = r.Row.NewsletterId, Kind = ConsentEventKind.DoiSent,
-                    OccurredAtUtc = r.At, MessageId = r.Row.MessageId, TemplateVersion = Consent.SignUpService.DoiTemplateVersion,
-                    DoiTextSha256 = r.DoiTextSha256,
-                });
+                if (r.Status == MessageStatus.Sent) await handler.DeliveredAsync(r.Row, r.Subscriber, r.DoiTextSha256, r.At, ct);
+                if (r.Bounced) await handler.RecipientRefusedAsync(r.Row, r.StatusCode, r.Reply ?? "", r.At, ct);
+                if (r.SenderRefused) await handler.SenderRefusedAsync(r.Row, r.StatusCode, r.At, ct);
+                // A server's answer that was neither about the address nor about us; a broken connection (no code) says nothing about the reader.
+                else if (r is { Status: MessageStatus.Failed, Bounced: false, StatusCode: not null }) await handler.DeliveryFailedAsync(r.Row, r.StatusCode, r.At, ct);
             }
-            else if (r.Status == MessageStatus.Sent && r.Row.Kind == MessageKind.Campaign && r.Subscriber is { FirstNewsletterSentAtUtc: null })
-            {
-                firstNewsletter.Add(r.Subscriber.Id);
-            }
-            if (r.Bounced) await outcomes.RecipientRefusedAsync(r.Row, r.StatusCode, r.Reply ?? "", r.At, ct);
-            if (r.SenderRefused) await outcomes.SenderRefusedAsync(r.Row, r.StatusCode, r.At, ct);
-            // A server's answer that was neither about the address nor about us; a broken connection (no code) says nothing about the reader.
-            else if (r is { Status: MessageStatus.Failed, Bounced: false, StatusCode: not null }) await outcomes.DeliveryFailedAsync(r.Row, r.StatusCode, r.At, ct);
         }
-        if (firstNewsletter.Count > 0)
-        {
-            var now = results[^1].At;
-            await db.Subscribers.Where(s => firstNewsletter.Contains(s.Id) && s.FirstNewsletterSentAtUtc == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.FirstNewsletterSentAtUtc, now), ct);
-        }
+        foreach (var handler in handlers) await handler.BeforeCommitAsync(ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         logger.LogDebug("Recorded {Count} delivery result(s)", results.Count);
         // The results are safe; a failing follow-up (the campaign's rate check) must not look like a failed flush.
-        try { await outcomes.RecordedAsync(ct); }
-        catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogError(ex, "Weighing the recorded delivery outcomes failed"); }
+        foreach (var handler in handlers)
+        {
+            try { await handler.RecordedAsync(ct); }
+            catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogError(ex, "Weighing the recorded delivery outcomes failed"); }
+        }
     }
 
     private DbCommand PrepareUpdate(DbConnection connection, DbTransaction transaction)

@@ -3,7 +3,6 @@ using System.Threading.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Newsletters;
@@ -14,7 +13,8 @@ namespace NewsletterMigrator.Sending;
 /// Delivers the outbox: lease a batch, send over a small pool of reused connections under a rate
 /// limit and an hourly cap, record results in short batched transactions. A crash leaves leases: the
 /// same instance takes its own back when it starts again, other instances wait until they expire; the
-/// row's stable Message-ID makes such a resend recognisable.
+/// row's stable Message-ID makes such a resend recognisable. What a result means to the features (the ledger, bounces,
+/// a campaign's pause) goes through interfaces Sending owns: <see cref="IDeliveryOutcomeHandler"/>, <see cref="ICampaignPauser"/>.
 /// </summary>
 public sealed class DeliveryWorker(
     IServiceScopeFactory scopes,
@@ -25,7 +25,7 @@ public sealed class DeliveryWorker(
     IOptions<SmtpOptions> smtp,
     IOptions<SendingOptions> sending,
     IReturnPaths returnPaths,
-    FanOutGate fanOuts,
+    OutboxIdleSignal idle,
     InstanceIdentity instance,
     TimeProvider clock,
     ILogger<DeliveryWorker> logger) : BackgroundService
@@ -38,28 +38,19 @@ public sealed class DeliveryWorker(
     {
         var pool = new Stack<IMailTransport>();
         using var limiter = CreateRateLimiter(smtp.Value.MessagesPerSecond, smtp.Value.MaxConnections);
+        var loop = new LeaseQueueLoop("Delivery", signal, sending.Value.PollInterval, logger);
+        var busy = false;
         try
         {
-            await ReleaseEarlierRunsAsync(stoppingToken);
-            while (!stoppingToken.IsCancellationRequested)
+            await loop.RunAsync(ReleaseEarlierRunsAsync, async ct =>
             {
-                var handled = 0;
-                try
-                {
-                    await StartDueCampaignsAsync(stoppingToken);
-                    handled = await DeliverBatchAsync(pool, limiter, stoppingToken);
-                    if (handled == 0) await CompleteFinishedCampaignsAsync(stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogError(ex, "Delivery batch failed; leases expire and the rows return to the queue");
-                }
-                if (handled == 0) await signal.WaitAsync(sending.Value.PollInterval, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // shutting down
+                var handled = await DeliverBatchAsync(pool, limiter, ct);
+                // The outbox just ran dry: what waits for that (the campaign scheduler, which finishes campaigns) looks now,
+                // not at its next poll.
+                if (handled == 0 && busy) idle.Notify();
+                busy = handled > 0;
+                return handled;
+            }, stoppingToken);
         }
         finally
         {
@@ -269,7 +260,7 @@ public sealed class DeliveryWorker(
         if (campaignIds is null) candidates.AddRange(batch.Campaigns.Keys);
         var mine = candidates.Distinct().Where(id => batch.Paused.TryAdd(id, true)).ToList();
         if (mine.Count == 0) return;
-        await scope.ServiceProvider.GetRequiredService<CampaignPauses>().PauseAsync(mine, reason, PauseActor, ct: ct);
+        await scope.ServiceProvider.GetRequiredService<ICampaignPauser>().PauseAsync(mine, reason, PauseActor, ct);
     }
 
     /// <summary>The audit trail's actor and <see cref="Campaign.PausedBy"/> for the worker's pauses.</summary>
@@ -294,48 +285,6 @@ public sealed class DeliveryWorker(
         var factor = Math.Pow(options.RetryBackoffFactor, Math.Min(attempt - 1, 30));
         var ticks = Math.Min(options.FirstRetryDelay.Ticks * factor, options.MaxRetryDelay.Ticks);
         return TimeSpan.FromTicks((long)ticks);
-    }
-
-    /// <summary>
-    /// Scheduled campaigns start by themselves when their time has come, and a fan-out interrupted by a
-    /// crash or an error (a campaign left Preparing) is completed, unless it is still running in this process.
-    /// </summary>
-    private async Task StartDueCampaignsAsync(CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var due = await db.Campaigns.Where(c => c.Status == CampaignStatus.Scheduled && c.ScheduledForUtc <= now)
-            .Join(db.Newsletters, c => c.NewsletterId, n => n.Id, (c, n) => new { c.Id, Newsletter = n }).ToListAsync(ct);
-        // A campaign due under a newsletter that is not open (C38) waits scheduled until it is, as the checklist says.
-        foreach (var d in due.Where(d => LegalReadiness.IsOpen(d.Newsletter)))
-        {
-            var campaigns = scope.ServiceProvider.GetRequiredService<CampaignService>();
-            try { await campaigns.StartAsync(d.Newsletter.Id, d.Id, "scheduler", ct); }
-            catch (InvalidOperationException) { /* started or cancelled meanwhile */ }
-        }
-        var preparing = await db.Campaigns.Where(c => c.Status == CampaignStatus.Preparing).Select(c => c.Id).ToListAsync(ct);
-        foreach (var id in preparing)
-        {
-            if (!fanOuts.TryEnter(id)) continue;
-            try { await scope.ServiceProvider.GetRequiredService<CampaignFanOut>().CompleteAsync(id, ct); }
-            finally { fanOuts.Exit(id); }
-        }
-    }
-
-    private async Task CompleteFinishedCampaignsAsync(CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var finished = await db.Campaigns
-            .Where(c => c.Status == CampaignStatus.Sending && !db.OutboundMessages.Any(m =>
-                m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased)))
-            .Select(c => c.Id).ToListAsync(ct);
-        if (finished.Count == 0) return;
-        await db.Campaigns.Where(c => finished.Contains(c.Id) && c.Status == CampaignStatus.Sending)
-            .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, CampaignStatus.Sent).SetProperty(c => c.CompletedAtUtc, now), ct);
-        foreach (var id in finished) messages.ForgetCampaign(id);
     }
 
     private static TokenBucketRateLimiter CreateRateLimiter(double perSecond, int connections)

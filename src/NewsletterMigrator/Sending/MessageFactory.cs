@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using static NewsletterMigrator.Sending.MailLayout;

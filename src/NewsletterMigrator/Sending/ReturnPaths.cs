@@ -4,7 +4,7 @@ namespace NewsletterMigrator.Sending;
 
 /// <summary>
 /// Where bounces of one outbox mail go: its envelope sender (MAIL FROM). Deliverability gives each mail its own
-/// (VERP, issue 16.1); Sending owns this interface, as it owns <see cref="IDeliveryOutcomes"/>, so it depends on nothing
+/// (VERP, issue 16.1); Sending owns this interface, as it owns <see cref="IDeliveryOutcomeHandler"/>, so it depends on nothing
 /// above it (ARCHITECTURE.md "arrows point down").
 /// </summary>
 public interface IReturnPaths

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
+using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Subscribers;
 
@@ -25,9 +27,7 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
 
         var lastMail = await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && m.SentAtUtc != null)
             .MaxAsync(m => m.SentAtUtc, ct);
-        await db.OutboundMessages
-            .Where(m => m.SubscriberId == subscriber.Id && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+        await Outbox.CancelPendingAsync(db, subscriber.Id, ct);
         await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.ToAddress, "").SetProperty(m => m.LastReply, (string?)null), ct);
 
@@ -44,11 +44,7 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
             SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, EmailHash = emailHash,
             Reason = staffUser is null ? "erasure (reader)" : "erasure (admin)", ErasedAtUtc = now, LastMailAtUtc = lastMail,
         });
-        db.ConsentEvents.Add(new ConsentEvent
-        {
-            SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.Erased,
-            OccurredAtUtc = now, Channel = channel,
-        });
+        ConsentLedger.Erased(db, subscriber, channel, now);
         if (staffUser is not null) db.Audit(staffUser, "erase", $"subscriber {subscriber.Id} of newsletter {subscriber.NewsletterId}", now);
         db.Subscribers.Remove(subscriber);
         await db.SaveChangesAsync(ct);

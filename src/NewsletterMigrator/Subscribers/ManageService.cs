@@ -77,12 +77,7 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
         subscriber.ChangeTokenHash = TokenService.Hash(tokens.Create(TokenPurpose.AddressChange, subscriber.Id, subscriber.ChangeGeneration));
         subscriber.ChangeTokenExpiresAtUtc = now + consent.Value.ConfirmLinkLifetime;
         var message = outbox.Queue(MessageKind.AddressChange, subscriber.NewsletterId, email, subscriber.Language, subscriber.Id);
-        db.ConsentEvents.Add(new ConsentEvent
-        {
-            SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.AddressChangeRequested,
-            OccurredAtUtc = now, IpAddress = ipAddress, UserAgent = Truncate(userAgent), Page = "manage-access",
-            MessageId = message.MessageId, TemplateVersion = AddressChangeTemplateVersion,
-        });
+        ConsentLedger.AddressChangeRequested(db, subscriber, message.MessageId, AddressChangeTemplateVersion, ipAddress, userAgent, now);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         outbox.Wake();
@@ -144,11 +139,7 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
         // The access link went to the old address: it stops working with the change.
         subscriber.AccessTokenHash = null;
         subscriber.AccessTokenExpiresAtUtc = null;
-        db.ConsentEvents.Add(new ConsentEvent
-        {
-            SubscriberId = subscriber.Id, NewsletterId = subscriber.NewsletterId, Kind = ConsentEventKind.AddressChanged,
-            OccurredAtUtc = now, IpAddress = ipAddress, UserAgent = Truncate(userAgent), Page = "address-change",
-        });
+        ConsentLedger.AddressChanged(db, subscriber, ipAddress, userAgent, now);
         await db.SaveChangesAsync(ct);
         // The reader confirmed the new address themselves: that lifts its suppression (C18).
         var hash = SuppressionHash.Email(keys, subscriber.EmailKey);
@@ -162,6 +153,4 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
         logger.LogInformation("Subscriber {SubscriberId} changed the address", subscriber.Id);
         return ChangeConfirmState.Ready;
     }
-
-    private static string? Truncate(string? value) => value is { Length: > 512 } ? value[..512] : value;
 }

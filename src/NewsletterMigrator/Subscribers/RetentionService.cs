@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Subscribers;
 
@@ -66,9 +67,7 @@ public sealed class RetentionService(AppDbContext db, KeyRing keys, IOptions<Ret
                 Reason = "unconfirmed", ErasedAtUtc = now, LastMailAtUtc = lastMails.GetValueOrDefault(s.Id),
             }));
             await db.SaveChangesAsync(ct);
-            await db.OutboundMessages.Where(m => m.SubscriberId != null && ids.Contains(m.SubscriberId.Value)
-                    && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
-                .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+            await Outbox.CancelPendingAsync(db, ids, ct);
             await db.OutboundMessages.Where(m => m.SubscriberId != null && ids.Contains(m.SubscriberId.Value))
                 .ExecuteUpdateAsync(u => u.SetProperty(m => m.ToAddress, "").SetProperty(m => m.LastReply, (string?)null), ct);
             await db.Subscribers.Where(s => ids.Contains(s.Id)).ExecuteDeleteAsync(ct);

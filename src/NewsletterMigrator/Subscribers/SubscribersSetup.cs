@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
+using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Subscribers;
 
@@ -21,6 +22,7 @@ public static class SubscribersSetup
         services.AddScoped<ManageService>();
         services.AddScoped<SuppressionList>();
         services.AddScoped<BounceMarks>();
+        services.AddScoped<IDeliveryOutcomeHandler, FirstNewsletterMark>();
         services.AddScoped<ErasureService>();
         services.AddScoped<PhoneObjections>();
         services.AddScoped<InformalWithdrawals>();

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
+using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Subscribers;
 
@@ -107,19 +109,9 @@ public sealed class UnsubscribeService(AppDbContext db, TimeProvider clock, ILog
         }
         subscriber.Status = SubscriberStatus.Unsubscribed;
         subscriber.UnsubscribedAtUtc = now;
-        db.ConsentEvents.Add(new ConsentEvent
-        {
-            SubscriberId = subscriber.Id,
-            NewsletterId = subscriber.NewsletterId,
-            Kind = ConsentEventKind.Withdrawn,
-            OccurredAtUtc = now,
-            Channel = channel,
-            CampaignId = campaignId,
-        });
+        ConsentLedger.Withdrawn(db, subscriber, channel, campaignId, now);
         await db.SaveChangesAsync(ct);
-        await db.OutboundMessages
-            .Where(m => m.SubscriberId == subscriber.Id && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
-            .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, MessageStatus.Cancelled), ct);
+        await Outbox.CancelPendingAsync(db, subscriber.Id, ct);
         if (subscriber.ContactId is { } contactId)
         {
             await db.Contacts.Where(c => c.Id == contactId && c.UnsubscribedAtUtc == null)

@@ -1,7 +1,7 @@
 using Ganss.Xss;
 using Markdig;
 
-namespace NewsletterMigrator.Campaigns;
+namespace NewsletterMigrator.Common;
 
 /// <summary>Markdown to sanitised HTML: editors write Markdown, readers never get script from it.</summary>
 public static class MarkdownRenderer
