@@ -20,6 +20,8 @@ public static class CommandLine
             // Before the migration, which would create the very database a restore must find absent, and which a
             // backup must neither create (a mistyped data folder would give an archive of an empty database) nor change.
             if (args[0] is "restore" or "backup") return await BackupVerbAsync(app, args);
+            // Before the migration too: it checks the target and the source's provider first, so a refused copy changes nothing.
+            if (args[0] is "copy-database") return await DatabaseCopyVerb.RunAsync(app, args, Console.Out, Console.Error);
             await app.MigrateDatabaseAsync();
             await using var scope = app.Services.CreateAsyncScope();
             var services = scope.ServiceProvider;
@@ -32,7 +34,7 @@ public static class CommandLine
                 "update-newsletter" => await NewsletterVerbs.UpdateAsync(services, args, Console.Out, Console.Error),
                 "import" => await ImportAsync(services, args),
                 "suppress" => await SuppressAsync(services, args),
-                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {BackupVerbs.Usage}"),
+                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {BackupVerbs.Usage}, {DatabaseCopyVerb.Usage}"),
             };
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ImportFormatException or UnauthorizedAccessException)

@@ -21,6 +21,9 @@ public sealed record RestoreOutcome(RestoreStatus Status, string Detail = "", Ba
 /// there (the manifest, every file's size and SHA-256, the schema, the row counts, and that the running master key opens
 /// the restored data and the sealed key ring); only then are they renamed to where the configuration expects them, the
 /// database last. On any failure the hidden files go and the data folder is as empty as before.
+/// The key ring goes back as files into the data folder's keys/, the layout before issue 18: the restored database holds
+/// no key (the backup took them out of its snapshot), and the app takes the files into the database at start
+/// (KeyRingImport), as it does for an installation upgraded from a version with a key folder.
 /// </summary>
 public sealed class BackupRestorer(IServiceProvider services, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, ILogger<BackupRestorer> logger)
 {

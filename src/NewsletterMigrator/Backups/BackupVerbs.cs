@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.Options;
+using NewsletterMigrator.Common;
 
 namespace NewsletterMigrator.Backups;
 
@@ -10,8 +12,20 @@ public static class BackupVerbs
     private const string MasterKeyWarning =
         "The master key (App:MasterKey) is NOT in the archive: keep App:MasterKey safe separately. Without it the phone numbers, personal links and staff sign-in keys in this backup cannot be read.";
 
+    /// <summary>
+    /// Both verbs work on a SQLite file and a data folder. A PostgreSQL installation has its own tools, which see every
+    /// table including the key ring, and a copy of one instance's data folder would restore nothing of the others.
+    /// </summary>
+    private static string? PostgresRefusal(IServiceProvider services, string verb) =>
+        services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
+            ? $"{verb} is for a SQLite installation, and Database:Provider is Postgres: nothing was {(verb == "backup" ? "written" : "restored")}. " +
+              "Back up PostgreSQL with pg_dump (pg_dump --format=custom --file=newsletter.dump <database>) and restore with pg_restore into an empty database " +
+              "(see README, \"Backups on PostgreSQL\"). The dump holds the Data Protection keys too; keep App:MasterKey safe separately, as for a SQLite backup."
+            : null;
+
     public static async Task<int> BackupAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
+        if (PostgresRefusal(services, "backup") is { } refusal) return Fail(errors, refusal);
         var file = args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
         if (file is null) return Fail(errors, "Usage: backup <file> [--force]  (writes a zip with the database, the Data Protection keys and a manifest)");
         var outcome = await services.GetRequiredService<BackupWriter>().WriteAsync(file, args.Contains("--force"), "command line");
@@ -41,6 +55,7 @@ public static class BackupVerbs
 
     public static async Task<int> RestoreAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
+        if (PostgresRefusal(services, "restore") is { } refusal) return Fail(errors, refusal);
         var file = args.Skip(1).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
         if (file is null) return Fail(errors, "Usage: restore <file>  (into an empty data folder, with the master key the backup was made with)");
         var outcome = await services.GetRequiredService<BackupRestorer>().RestoreAsync(file);

@@ -15,14 +15,18 @@ public enum BackupStatus { Written, FileExists, FolderMissing, DatabaseMissing, 
 public sealed record BackupOutcome(BackupStatus Status, string Path, BackupManifest? Manifest = null, long SizeBytes = 0, TimeSpan Duration = default);
 
 /// <summary>
-/// <c>backup &lt;file&gt;</c>: a consistent copy of the live database and the Data Protection key ring in one zip, while
+/// <c>backup &lt;file&gt;</c>: a consistent copy of the live SQLite database and the Data Protection key ring in one zip, while
 /// the app may be running and sending. The database is copied with SQLite's <c>VACUUM INTO</c>, which reads one
 /// snapshot in a read transaction: in WAL mode writers carry on meanwhile, and the copy holds every committed
 /// transaction up to its start and nothing after. A file copy of a live WAL database would not (the newest commits sit
 /// in the -wal file, and a checkpoint may run while the copy is read). The master key is never written into the archive.
+/// The key ring lives in the database since issue 18 (older versions' key folder is taken into it at start): it is taken
+/// out of the snapshot and stored sealed beside it (see <see cref="KeyRingSeal"/>), so the archive's database holds no
+/// key in clear. The restore puts it back where the app takes it from at start (the data folder's keys/, KeyRingImport).
 /// The key ring, the phone protector and the DbContext are asked for only once the database is known to exist: in
 /// Development without App:MasterKey, asking for the key ring creates master.key in the data folder, and a mistyped data
 /// folder must stay untouched.
+/// PostgreSQL installations are backed up with pg_dump (BackupVerbs refuses there): the key ring is one of its tables.
 /// </summary>
 public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOptions> database, IOptions<AppOptions> app, TimeProvider clock,
     ILogger<BackupWriter> logger)
@@ -64,7 +68,8 @@ public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOpt
             await SnapshotAsync(snapshot, ct);
             // The verb runs without the start-up's key check: the key ring must not be sealed with a key that opens nothing.
             if (!await KeyOpensAsync(snapshot, ct)) return new(BackupStatus.WrongKey, databaseFile);
-            var manifest = await WriteArchiveAsync(partial, snapshot, started, ct);
+            var keyRing = await TakeKeyRingAsync(snapshot, ct);
+            var manifest = await WriteArchiveAsync(partial, snapshot, keyRing, started, ct);
             File.Move(partial, path, overwrite);
             var size = new FileInfo(path).Length;
             stopwatch.Stop();
@@ -135,7 +140,46 @@ public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOpt
         }
     }
 
-    private async Task<BackupManifest> WriteArchiveAsync(string partial, string snapshot, DateTime started, CancellationToken ct)
+    /// <summary>
+    /// The key ring as the snapshot holds it, one file per key as the framework's file store names them, removed from the
+    /// snapshot. Keys only an older version's key folder holds (an installation not started since the upgrade) are added.
+    /// <c>secure_delete</c> overwrites the removed rows' bytes: a deleted row otherwise stays readable in a free page.
+    /// </summary>
+    private async Task<List<(string Name, byte[] Xml)>> TakeKeyRingAsync(string snapshot, CancellationToken ct)
+    {
+        var keys = new List<(string Name, byte[] Xml)>();
+        await using (var connection = BackupArchive.Open(snapshot))
+        {
+            await connection.OpenAsync(ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT FriendlyName, Xml FROM DataProtectionKeys ORDER BY Id";
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    if (reader.IsDBNull(0) || reader.IsDBNull(1)) continue;
+                    keys.Add((reader.GetString(0) + ".xml", System.Text.Encoding.UTF8.GetBytes(reader.GetString(1))));
+                }
+            }
+            command.CommandText = "PRAGMA secure_delete = ON; DELETE FROM DataProtectionKeys;";
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        var keyFolder = StorageSetup.KeyRingFolder(app.Value.DataDirectory);
+        if (Directory.Exists(keyFolder))
+        {
+            var known = keys.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var file in Directory.GetFiles(keyFolder, "*.xml").Order(StringComparer.Ordinal))
+            {
+                if (!known.Contains(Path.GetFileName(file))) keys.Add((Path.GetFileName(file), await File.ReadAllBytesAsync(file, ct)));
+            }
+        }
+        // A name the restore would refuse must not make an archive that cannot be restored; the framework's are key-<guid>.
+        if (keys.FirstOrDefault(k => !BackupArchive.IsKeyEntry(BackupArchive.KeyEntry(k.Name))) is { Name: not null } odd)
+            throw new InvalidOperationException($"The Data Protection key '{odd.Name}' has a name a backup cannot hold; nothing was written.");
+        return [.. keys.OrderBy(k => k.Name, StringComparer.Ordinal)];
+    }
+
+    private async Task<BackupManifest> WriteArchiveAsync(string partial, string snapshot, List<(string Name, byte[] Xml)> keyRing, DateTime started, CancellationToken ct)
     {
         // Counted in the snapshot, not the live database: the manifest must describe exactly what the archive holds.
         Dictionary<string, long> counts;
@@ -147,12 +191,6 @@ public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOpt
             migration = await BackupArchive.LastMigrationAsync(connection, ct);
         }
 
-        // The key ring is read after the snapshot: keys are only ever added, so every key the snapshot's cookies and
-        // antiforgery tokens need is here. The framework writes a key to a temporary name and renames it, so an *.xml
-        // file is always complete.
-        var keyFolder = StorageSetup.KeyRingFolder(app.Value.DataDirectory);
-        var keys = Directory.Exists(keyFolder) ? Directory.GetFiles(keyFolder, "*.xml").Order(StringComparer.Ordinal).ToList() : [];
-
         var files = new List<BackupFile>();
         BackupManifest manifest;
         await using (var file = PrivateFiles.Create(partial))
@@ -160,7 +198,7 @@ public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOpt
             using (var zip = new ZipArchive(file, ZipArchiveMode.Create, leaveOpen: true))
             {
                 files.Add(await AddFileAsync(zip, BackupArchive.DatabaseEntry, snapshot, ct));
-                foreach (var key in keys) files.Add(await AddSealedAsync(zip, BackupArchive.KeyEntry(Path.GetFileName(key)), key, ct));
+                foreach (var (name, xml) in keyRing) files.Add(await AddSealedAsync(zip, BackupArchive.KeyEntry(name), xml, ct));
                 manifest = new BackupManifest
                 {
                     AppVersion = AppVersion, SchemaMigration = migration, CreatedAtUtc = started, Counts = counts, Files = files,
@@ -188,9 +226,9 @@ public sealed class BackupWriter(IServiceProvider services, IOptions<DatabaseOpt
         return new BackupFile(name, bytes, sha256);
     }
 
-    private async Task<BackupFile> AddSealedAsync(ZipArchive zip, string name, string source, CancellationToken ct)
+    private async Task<BackupFile> AddSealedAsync(ZipArchive zip, string name, byte[] plain, CancellationToken ct)
     {
-        var sealedFile = KeyRingSeal.Seal(KeyRing, name, await File.ReadAllBytesAsync(source, ct));
+        var sealedFile = KeyRingSeal.Seal(KeyRing, name, plain);
         // Stored: sealed bytes do not compress.
         var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
         await using var output = entry.Open();

@@ -17,11 +17,11 @@ namespace NewsletterMigrator.Tests.Backups;
 public static class BackupCommand
 {
     public static Task<(int ExitCode, string Output, string Error)> RunAsync(AppFactory app, params string[] args) =>
-        RunAsync(app.DataDirectory, app.Settings["Database:ConnectionString"]!, app.Settings["App:MasterKey"], args);
+        RunAsync(app.DataDirectory, app.Settings["Database:ConnectionString"]!, app.Settings["App:MasterKey"], args, provider: app.Provider);
 
     /// <param name="masterKey">Null: none configured (Development then keeps its own key in the data folder).</param>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string dataDirectory, string connectionString, string? masterKey,
-        string[] args, string environment = "Production")
+        string[] args, string environment = "Production", DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -29,6 +29,7 @@ public static class BackupCommand
             ["ASPNETCORE_ENVIRONMENT"] = environment,
             ["App__DataDirectory"] = dataDirectory,
             ["App__MasterKey"] = masterKey ?? "",
+            ["Database__Provider"] = provider.ToString(),
             ["Database__ConnectionString"] = connectionString,
             // Outside the data folder: a restore's target must stay empty.
             ["Smtp__PickupDirectory"] = Path.Combine(Path.GetTempPath(), "nm-backup-test-pickup"),

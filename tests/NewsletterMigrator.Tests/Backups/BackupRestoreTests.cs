@@ -5,8 +5,10 @@ using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Backups;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests.Backups;
 
@@ -54,7 +56,8 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Contains(manifest.Files, f => BackupArchive.IsKeyEntry(f.Path));
         // The key ring is sealed with a key derived from App:MasterKey: the archive alone (it holds the staff's security
         // stamps) is not enough to forge a staff sign-in cookie for the live site.
-        var keyRing = KeyRingFiles(app.DataDirectory);
+        // The key ring lives in the database (issue 18): the archive's database must not hold it in clear either.
+        var keyRing = await KeyRingAsync(app);
         Assert.NotEmpty(keyRing);
         var keyMaterial = keyRing.Select(k => Regex.Match(k.Xml, "<value>([^<]+)</value>").Groups[1].Value).ToList();
         Assert.All(keyMaterial, value => Assert.True(value.Length >= 40, value));
@@ -73,8 +76,10 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.True(restore.ExitCode == 0, restore.Error + restore.Output);
         Assert.Contains("Subscribers 121", restore.Output);
         Assert.Contains("App:MasterKey opens the key check value, a stored phone number, a reader's unsubscribe link", restore.Output);
-        // The key ring is back as it was, readable by the framework: cookies and antiforgery tokens made before the backup still open.
-        Assert.Equal(keyRing, KeyRingFiles(restored.DataDirectory));
+        // The key ring is back as it was, in the data folder's keys/ until the app on the restored data takes it into its
+        // database at start: cookies and antiforgery tokens made before the backup still open.
+        Assert.Equal(keyRing.Select(k => k.Name + ".xml"), Directory.GetFiles(Path.Combine(restored.DataDirectory, "keys")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(keyRing, await KeyRingAsync(restored));
 
         // The snapshot was taken mid-send: part of the campaign delivered, part still to go.
         var statuses = await CampaignStatusesAsync(Path.Combine(restored.DataDirectory, "test.db"), campaign);
@@ -416,9 +421,33 @@ public sealed class BackupRestoreTests : IDisposable
         }
     }
 
-    private static List<(string Name, string Xml)> KeyRingFiles(string dataDirectory) =>
-        Directory.GetFiles(Path.Combine(dataDirectory, "keys")).Order(StringComparer.Ordinal)
-            .Select(f => (Path.GetFileName(f), File.ReadAllText(f))).ToList();
+    private static async Task<List<(string Name, string Xml)>> KeyRingAsync(AppFactory app) =>
+        (await app.WithDbAsync(db => db.DataProtectionKeys.AsNoTracking().OrderBy(k => k.FriendlyName).ToListAsync()))
+            .Select(k => (k.FriendlyName!, k.Xml!)).ToList();
+
+    [ProviderTheory, InlineData(DatabaseProvider.Postgres)]
+    public async Task Backup_and_restore_on_PostgreSQL_are_refused_with_a_pointer_to_pg_dump_and_change_nothing(DatabaseProvider database)
+    {
+        await using var app = new AppFactory(provider: database);
+        await app.NewsletterAsync();
+        await app.StopHostAsync();
+        var archive = Path.Combine(_folder, "sicherung.zip");
+
+        var backup = await BackupCommand.RunAsync(app, "backup", archive);
+        Assert.Equal(1, backup.ExitCode);
+        Assert.Contains("Database:Provider is Postgres: nothing was written", backup.Error);
+        Assert.Contains("pg_dump", backup.Error);
+        Assert.False(File.Exists(archive));
+
+        await File.WriteAllTextAsync(archive, "not restored");
+        var restore = await BackupCommand.RunAsync(app, "restore", archive);
+        Assert.Equal(1, restore.ExitCode);
+        Assert.Contains("nothing was restored", restore.Error);
+        Assert.Contains("pg_restore", restore.Error);
+        await using var db = TestDatabases.Open(app);
+        Assert.Equal(0, await db.BackupRuns.CountAsync());
+        Assert.Equal(1, await db.Newsletters.CountAsync());
+    }
 
     private static async Task<Dictionary<MessageStatus, long>> CampaignStatusesAsync(string databaseFile, int campaignId)
     {
