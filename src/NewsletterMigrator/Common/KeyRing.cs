@@ -23,6 +23,7 @@ public sealed class KeyRing
         BackupManifestMacKey = Derive(masterKey, "backup-manifest-hmac");
         ReturnPathKey = Derive(masterKey, "verp-return-path-hmac");
         RateWindowKey = Derive(masterKey, "rate-window-hmac");
+        SetupCodeKey = Derive(masterKey, "first-run-setup-code");
     }
 
     public byte[] PhoneHmacKey { get; }
@@ -41,6 +42,8 @@ public sealed class KeyRing
     public byte[] ReturnPathKey { get; }
     /// <summary>Names a client network in the shared rate counters (<see cref="Data.RateWindows"/>) without storing its address.</summary>
     public byte[] RateWindowKey { get; }
+    /// <summary>Derives the first-run setup code, the same on every instance (<see cref="Staff.SetupCode"/>).</summary>
+    public byte[] SetupCodeKey { get; }
 
     private static byte[] Derive(byte[] master, string purpose) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, salt: null, info: Encoding.UTF8.GetBytes("NewsletterMigrator/" + purpose));

@@ -57,4 +57,19 @@ public sealed class SharedKeyRingTests
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
         Assert.Equal(key.FriendlyName, await upgraded.WithDbAsync(db => db.DataProtectionKeys.Select(k => k.FriendlyName).SingleAsync()));
     }
+
+    [ProviderTheory, DatabaseProviders]
+    public async Task The_setup_code_one_instance_printed_creates_the_first_admin_on_the_other(DatabaseProvider database)
+    {
+        await using var first = new AppFactory(provider: database) { TwoFactorPolicy = null };
+        await using var second = new AppFactory(reuse: first, ownDataFolder: true) { TwoFactorPolicy = null };
+        var printedByFirst = first.Service<SetupCode>().Value;
+        var browser = second.CreateDefaultClient(new CookieContainerHandler(new CookieContainer()));
+
+        var setup = await browser.PostFormAsync("/setup", await browser.GetStringAsync("/setup"),
+            new() { ["Code"] = printedByFirst, ["Email"] = Email, ["Password"] = Password });
+
+        Assert.Equal(HttpStatusCode.Redirect, setup.StatusCode);
+        Assert.Equal(1, await second.WithDbAsync(db => db.Users.CountAsync()));
+    }
 }
