@@ -65,6 +65,19 @@ public sealed class OutboxLeaseTests
         await transaction.CommitAsync();
     }
 
+    [ProviderTheory, InlineData(DatabaseProvider.Postgres)]
+    public async Task A_host_whose_clock_runs_ahead_does_not_take_another_hosts_lease_before_it_expires_by_the_database_clock(DatabaseProvider database)
+    {
+        await using var app = await StoppedAppWithQueuedMailAsync(database, 1);
+        var bulk = Bulk(app);
+        await using var db = TestDatabases.Open(app);
+        var id = Assert.Single(await bulk.LeaseOutboxAsync(db, new OutboxLeaseRequest("instance-a/run", 10, DateTime.UtcNow, TimeSpan.FromMinutes(5)), CancellationToken.None));
+
+        // Another host's clock is two hours ahead: by its own clock the five-minute lease is long over, by the server's it is not.
+        Assert.Empty(await bulk.LeaseOutboxAsync(db, new OutboxLeaseRequest("instance-b/run", 10, DateTime.UtcNow + TimeSpan.FromHours(2), Duration), CancellationToken.None));
+        Assert.Equal("instance-a/run", await db.OutboundMessages.Where(m => m.Id == id).Select(m => m.LeaseOwner).SingleAsync());
+    }
+
     [ProviderTheory, DatabaseProviders]
     public async Task A_worker_whose_lease_expired_and_was_taken_over_cannot_overwrite_the_new_holders_row(DatabaseProvider database)
     {
