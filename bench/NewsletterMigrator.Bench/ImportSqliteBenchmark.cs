@@ -44,7 +44,7 @@ internal static class ImportSqliteBenchmark
                 var counts = new ContactImporter.Counts();
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
-                await using (var writer = await ChunkWriter.OpenAsync(db, batch.Id, newsletter.Id, DateTime.UtcNow, CancellationToken.None))
+                await using (var writer = await ChunkWriter.OpenAsync(db, app.Services.GetRequiredService<IBulkSql>(), batch.Id, newsletter.Id, DateTime.UtcNow, CancellationToken.None))
                 {
                     foreach (var chunk in chunks) await writer.WriteAsync(chunk, counts, CancellationToken.None);
                 }

@@ -1,8 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Campaigns;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests;
 
@@ -14,8 +16,8 @@ public sealed class CrashRecoveryTests
 {
     private const string Subject = "Eilmeldung: Stromausfall in der Innenstadt";
 
-    [Fact]
-    public async Task Stopping_the_host_mid_send_and_starting_a_new_one_loses_no_mail_and_duplicates_keep_their_message_id()
+    [ProviderTheory, DatabaseProviders]
+    public async Task Stopping_the_host_mid_send_and_starting_a_new_one_loses_no_mail_and_duplicates_keep_their_message_id(DatabaseProvider database)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -23,7 +25,7 @@ public sealed class CrashRecoveryTests
             ["Sending:BatchSize"] = "20",
             ["Sending:LeaseDuration"] = "00:00:02",
         };
-        await using var first = new AppFactory(settings: settings);
+        await using var first = new AppFactory(settings: settings, provider: database);
         var newsletter = await first.NewsletterAsync();
         var readers = SendingTestData.Addresses(60);
         await first.ConfirmedReadersAsync(newsletter, readers);
@@ -49,12 +51,12 @@ public sealed class CrashRecoveryTests
         }
     }
 
-    [Fact]
-    public async Task A_host_stopping_in_the_middle_of_the_fan_out_sends_nothing_early_and_the_next_host_completes_one_row_per_reader()
+    [ProviderTheory, DatabaseProviders]
+    public async Task A_host_stopping_in_the_middle_of_the_fan_out_sends_nothing_early_and_the_next_host_completes_one_row_per_reader(DatabaseProvider database)
     {
         const string subject = "Eilmeldung: Hochwasser am Rhein";
         var settings = new Dictionary<string, string?> { ["Sending:FanOutBatchSize"] = "4" };
-        await using var first = new AppFactory(settings: settings);
+        await using var first = new AppFactory(settings: settings, provider: database);
         var newsletter = await first.NewsletterAsync();
         var readers = SendingTestData.Addresses(22);
         await first.ConfirmedReadersAsync(newsletter, readers);

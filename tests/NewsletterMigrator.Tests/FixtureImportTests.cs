@@ -1,30 +1,34 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests;
 
 /// <summary>Each messy sample list of the design pack (copied to Fixtures/) imports with exactly the counts in its expected.json.</summary>
-public sealed class FixtureImportTests : IAsyncLifetime
+public sealed class FixtureImportTests
 {
-    private readonly AppFactory _app = new();
+    /// <summary>Every fixture on every provider: the duplicates and the report rows are the bulk SQL's work (IBulkSql).</summary>
+    public static TheoryData<DatabaseProvider, string> Fixtures()
+    {
+        var data = new TheoryData<DatabaseProvider, string>();
+        foreach (var provider in Enum.GetValues<DatabaseProvider>())
+            foreach (var file in Expected().Keys) data.Add(provider, file);
+        return data;
+    }
 
-    public static TheoryData<string> Fixtures() => new(Expected().Keys);
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await _app.DisposeAsync();
-
-    [Theory]
+    [ProviderTheory]
     [MemberData(nameof(Fixtures))]
-    public async Task Fixture_imports_with_the_expected_counts(string file)
+    public async Task Fixture_imports_with_the_expected_counts(DatabaseProvider database, string file)
     {
         var expected = Expected()[file];
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var app = new AppFactory(provider: database);
+        await using var scope = app.Services.CreateAsyncScope();
         var newsletter = await scope.ServiceProvider.GetRequiredService<NewsletterService>().CreateAsync(
             new Newsletter { Slug = "fixture", Name = "Fixture", SenderName = "Fixture", SenderAddress = "news@example.test", MigrationEndsAtUtc = TestImports.MigrationEndUtc }.Complete(), "test");
 

@@ -1,9 +1,11 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests;
 
@@ -48,76 +50,82 @@ public sealed class ImportRobustnessTests : IAsyncLifetime
                 2 => RandomBytes(random, random.Next(1, 4096)), // random
                 _ => Flip(original[..random.Next(1, original.Length)], random, 1),
             };
-            var contactsBefore = await CountAllContactsAsync();
+            var contactsBefore = await CountAllContactsAsync(_app);
             await using var scope = _app.Services.CreateAsyncScope();
             using var stream = new MemoryStream(bytes);
             try
             {
                 var summary = await scope.ServiceProvider.GetRequiredService<ContactImporter>().ImportAsync(_newsletter.Id, stream, fileName, "fuzz", TestImports.Basis);
                 Assert.Equal(summary.Rows, summary.Imported + summary.Duplicates + summary.Invalid);
-                Assert.Equal(contactsBefore + summary.Imported, await CountAllContactsAsync());
+                Assert.Equal(contactsBefore + summary.Imported, await CountAllContactsAsync(_app));
             }
             catch (ImportFormatException ex)
             {
                 Assert.StartsWith("Import_", ex.ReasonKey);
-                Assert.Equal(contactsBefore, await CountAllContactsAsync());
+                Assert.Equal(contactsBefore, await CountAllContactsAsync(_app));
             }
             Assert.Equal(0, await _app.WithDbAsync(db => db.ImportBatches.CountAsync(b => b.Status != ImportStatus.Completed)));
         }
     }
 
-    [Fact]
-    public async Task Cancelled_half_way_leaves_no_contacts_and_no_batch()
+    [ProviderTheory, DatabaseProviders]
+    public async Task Cancelled_half_way_leaves_no_contacts_and_no_batch(DatabaseProvider database)
     {
+        await using var app = new AppFactory(provider: database);
+        var newsletter = await app.NewsletterAsync();
         var list = LargeList(3 * ContactImporter.ChunkSize);
         using var cancel = new CancellationTokenSource();
         // A real stream that cancels once more than half of the file has been read.
         using var stream = new TripwireStream(list, list.Length / 2, cancel.Cancel);
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test", TestImports.Basis, cancellationToken: cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => importer.ImportAsync(newsletter.Id, stream, "gross.txt", "test", TestImports.Basis, cancellationToken: cancel.Token));
         Assert.True(stream.Tripped);
-        Assert.Equal(0, await CountAllContactsAsync());
-        Assert.Equal(0, await _app.WithDbAsync(db => db.ImportBatches.CountAsync()));
-        Assert.Equal(0, await _app.WithDbAsync(db => db.ImportIssues.CountAsync()));
+        Assert.Equal(0, await CountAllContactsAsync(app));
+        Assert.Equal(0, await app.WithDbAsync(db => db.ImportBatches.CountAsync()));
+        Assert.Equal(0, await app.WithDbAsync(db => db.ImportIssues.CountAsync()));
     }
 
-    [Fact]
-    public async Task A_read_failure_half_way_leaves_no_contacts_and_no_batch()
+    [ProviderTheory, DatabaseProviders]
+    public async Task A_read_failure_half_way_leaves_no_contacts_and_no_batch(DatabaseProvider database)
     {
+        await using var app = new AppFactory(provider: database);
+        var newsletter = await app.NewsletterAsync();
         var list = LargeList(3 * ContactImporter.ChunkSize);
         using var stream = new TripwireStream(list, list.Length / 2, () => throw new IOException("disk gone"));
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
-        var error = await Assert.ThrowsAsync<ImportFormatException>(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test", TestImports.Basis));
+        var error = await Assert.ThrowsAsync<ImportFormatException>(() => importer.ImportAsync(newsletter.Id, stream, "gross.txt", "test", TestImports.Basis));
         Assert.Equal("Import_Unreadable", error.ReasonKey);
-        Assert.Equal(0, await CountAllContactsAsync());
-        Assert.Equal(0, await _app.WithDbAsync(db => db.ImportBatches.CountAsync()));
+        Assert.Equal(0, await CountAllContactsAsync(app));
+        Assert.Equal(0, await app.WithDbAsync(db => db.ImportBatches.CountAsync()));
     }
 
-    [Fact]
-    public async Task Contacts_of_a_running_import_are_invisible_until_it_completes()
+    [ProviderTheory, DatabaseProviders]
+    public async Task Contacts_of_a_running_import_are_invisible_until_it_completes(DatabaseProvider database)
     {
+        await using var app = new AppFactory(provider: database);
+        var newsletter = await app.NewsletterAsync();
         var list = LargeList(2 * ContactImporter.ChunkSize + 10);
         using var gate = new SemaphoreSlim(0);
         using var reached = new SemaphoreSlim(0);
         // Pauses the read after the first chunks have been committed.
         using var stream = new TripwireStream(list, list.Length - 50, () => { reached.Release(); gate.Wait(); });
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
-        var import = Task.Run(() => importer.ImportAsync(_newsletter.Id, stream, "gross.txt", "test", TestImports.Basis));
+        var import = Task.Run(() => importer.ImportAsync(newsletter.Id, stream, "gross.txt", "test", TestImports.Basis));
         Assert.True(await reached.WaitAsync(TimeSpan.FromSeconds(60)));
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await CountAllContactsAsync() == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        while (await CountAllContactsAsync(app) == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
 
-        Assert.True(await CountAllContactsAsync() > 0); // written in chunks …
-        Assert.Equal(0, await _app.WithDbAsync(db => db.Contacts.CountAsync())); // … but nobody sees them yet
+        Assert.True(await CountAllContactsAsync(app) > 0); // written in chunks …
+        Assert.Equal(0, await app.WithDbAsync(db => db.Contacts.CountAsync())); // … but nobody sees them yet
         gate.Release();
         var summary = await import;
-        Assert.Equal(summary.Imported, await _app.WithDbAsync(db => db.Contacts.CountAsync()));
+        Assert.Equal(summary.Imported, await app.WithDbAsync(db => db.Contacts.CountAsync()));
     }
 
-    private Task<int> CountAllContactsAsync() => _app.WithDbAsync(db => db.Contacts.IgnoreQueryFilters().CountAsync());
+    private static Task<int> CountAllContactsAsync(AppFactory app) => app.WithDbAsync(db => db.Contacts.IgnoreQueryFilters().CountAsync());
 
     /// <summary>Distinct valid German mobile numbers, one per line.</summary>
     internal static byte[] LargeList(int rows)

@@ -2,8 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests;
 
@@ -14,10 +16,10 @@ namespace NewsletterMigrator.Tests;
 /// </summary>
 public sealed class InterruptedImportTests
 {
-    [Fact]
-    public async Task An_import_cut_off_by_a_restart_is_removed_and_its_page_says_that_nothing_was_imported()
+    [ProviderTheory, DatabaseProviders]
+    public async Task An_import_cut_off_by_a_restart_is_removed_and_its_page_says_that_nothing_was_imported(DatabaseProvider database)
     {
-        await using var first = new AppFactory();
+        await using var first = new AppFactory(provider: database);
         var newsletter = await first.NewsletterAsync();
         // What a process that died in the middle of an import leaves behind: a Running batch with the contacts of its first chunks.
         var batchId = await first.WithDbAsync(async db =>

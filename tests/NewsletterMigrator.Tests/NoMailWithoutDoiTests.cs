@@ -5,6 +5,7 @@ using NewsletterMigrator.Data;
 using NewsletterMigrator.Sending;
 using NewsletterMigrator.Subscribers;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests;
 
@@ -17,10 +18,10 @@ public sealed class NoMailWithoutDoiTests
 {
     private const string Subject = "Eilmeldung: Hochwasser am Fluss";
 
-    [Fact]
-    public async Task The_fan_out_writes_rows_only_for_confirmed_readers_not_for_pending_unsubscribed_bounced_or_erased_ones_C1()
+    [ProviderTheory, DatabaseProviders]
+    public async Task The_fan_out_writes_rows_only_for_confirmed_readers_not_for_pending_unsubscribed_bounced_or_erased_ones_C1(DatabaseProvider database)
     {
-        await using var app = new AppFactory();
+        await using var app = new AppFactory(provider: database);
         var newsletter = await app.NewsletterAsync();
         var readers = await ReadersInEveryStateAsync(app, newsletter);
 
@@ -34,10 +35,10 @@ public sealed class NoMailWithoutDoiTests
         Assert.Equal(["bestaetigt1@example.test", "bestaetigt2@example.test"], app.Smtp.Received(Subject).Keys.Order());
     }
 
-    [Fact]
-    public async Task The_worker_sends_nothing_to_pending_unsubscribed_bounced_or_erased_readers_even_when_their_rows_are_queued_C1()
+    [ProviderTheory, DatabaseProviders]
+    public async Task The_worker_sends_nothing_to_pending_unsubscribed_bounced_or_erased_readers_even_when_their_rows_are_queued_C1(DatabaseProvider database)
     {
-        await using var app = new AppFactory();
+        await using var app = new AppFactory(provider: database);
         var newsletter = await app.NewsletterAsync();
         var readers = await ReadersInEveryStateAsync(app, newsletter);
         var id = await app.CampaignAsync(newsletter, Subject, start: false);

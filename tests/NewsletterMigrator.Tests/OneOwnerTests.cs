@@ -1,3 +1,4 @@
+using NewsletterMigrator.Data;
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using NewsletterMigrator.Sending;
@@ -38,7 +39,7 @@ public sealed partial class OneOwnerTests
 
     [Fact]
     public void Only_MessageIds_makes_an_outbox_Message_ID() =>
-        Assert.Empty(Writers(MakesMessageId(), "Sending/MessageIds.cs"));
+        Assert.Empty(Writers(MakesMessageId(), "Data/MessageIds.cs"));
 
     [Fact]
     public void A_Message_ID_made_by_the_bulk_SQL_has_the_shape_of_one_made_in_code_C23()

@@ -5,6 +5,7 @@ using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Sending;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Data;
 
 namespace NewsletterMigrator.Tests;
 
@@ -25,10 +26,10 @@ public sealed class SendingEngineTests
         return settings;
     }
 
-    [Fact]
-    public async Task Every_confirmed_reader_gets_exactly_one_mail_with_a_stable_message_id()
+    [ProviderTheory, DatabaseProviders]
+    public async Task Every_confirmed_reader_gets_exactly_one_mail_with_a_stable_message_id(DatabaseProvider database)
     {
-        await using var app = new AppFactory(settings: Fast());
+        await using var app = new AppFactory(settings: Fast(), provider: database);
         var newsletter = await app.NewsletterAsync();
         var readers = SendingTestData.Addresses(25);
         await app.ConfirmedReadersAsync(newsletter, readers);
@@ -44,10 +45,10 @@ public sealed class SendingEngineTests
         Assert.Equal(rows.Select(r => "<" + r.MessageId + ">").Order(), received.Values.Select(m => "<" + m[0].MessageId + ">").Order());
     }
 
-    [Fact]
-    public async Task Unknown_mailbox_at_rcpt_fails_the_row_marks_the_reader_bounced_and_suppresses_the_address_C37()
+    [ProviderTheory, DatabaseProviders]
+    public async Task Unknown_mailbox_at_rcpt_fails_the_row_marks_the_reader_bounced_and_suppresses_the_address_C37(DatabaseProvider database)
     {
-        await using var app = new AppFactory(settings: Fast());
+        await using var app = new AppFactory(settings: Fast(), provider: database);
         var newsletter = await app.NewsletterAsync();
         await app.ConfirmedReadersAsync(newsletter, "gone@example.test", "here@example.test");
         app.Smtp.RefuseAtRcpt["gone@example.test"] = TestSmtpServer.Reply(550, "5.1.1 <gone@example.test>: Recipient address rejected: User unknown");
@@ -217,10 +218,10 @@ public sealed class SendingEngineTests
         Assert.Equal(CampaignStatus.Sending, (await app.CampaignRowAsync(id)).Status);
     }
 
-    [Fact]
-    public async Task Unsubscribe_during_a_send_stops_the_mail_already_leased_C13()
+    [ProviderTheory, DatabaseProviders]
+    public async Task Unsubscribe_during_a_send_stops_the_mail_already_leased_C13(DatabaseProvider database)
     {
-        await using var app = new AppFactory(settings: Fast(("Smtp:MaxConnections", "1")));
+        await using var app = new AppFactory(settings: Fast(("Smtp:MaxConnections", "1")), provider: database);
         var newsletter = await app.NewsletterAsync();
         var readers = SendingTestData.Addresses(6);
         await app.ConfirmedReadersAsync(newsletter, readers);

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
@@ -27,11 +25,11 @@ public sealed class FanOutGate
 /// crash starts again from the first subscriber: the unique (campaign, subscriber) index skips the
 /// rows already written, which costs seconds for a million and never depends on a resume point
 /// that a VACUUM or a concurrent sign-up could have moved.
-/// Batches are ranges of SQLite's rowid, the trailing column of the (NewsletterId, Status) index,
-/// so each batch is an index range; ranges of the Guid key would scan the whole list every batch.
+/// Each batch is one range of an index over the newsletter's confirmed readers (<see cref="IBulkSql.OpenFanOut"/>),
+/// so a batch costs the same wherever it lies in the list.
 /// </summary>
 public sealed class CampaignFanOut(
-    AppDbContext db, OutboxSignal signal, IOptions<SendingOptions> sending, IOptions<AppOptions> app, TimeProvider clock, ILogger<CampaignFanOut> logger)
+    AppDbContext db, IBulkSql bulk, OutboxSignal signal, IOptions<SendingOptions> sending, IOptions<AppOptions> app, TimeProvider clock, ILogger<CampaignFanOut> logger)
 {
     /// <returns>The number of recipients, or null when the campaign is not (or no longer) Preparing, e.g. cancelled meanwhile.</returns>
     public Task<int?> CompleteAsync(int campaignId, CancellationToken ct = default) => CompleteAsync(campaignId, afterBatch: null, ct);
@@ -47,48 +45,20 @@ public sealed class CampaignFanOut(
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            var connection = db.Database.GetDbConnection();
             // Test mails of the campaign have no subscriber: neither the count nor the resume point sees them.
-            var written = Convert.ToInt32(await ScalarAsync(connection,
-                "SELECT count(*) FROM OutboundMessages WHERE CampaignId = $c AND SubscriberId IS NOT NULL", ("$c", campaignId), ct));
+            var written = await db.OutboundMessages.CountAsync(m => m.CampaignId == campaignId && m.SubscriberId != null, ct);
             if (written > 0) logger.LogWarning("Campaign {CampaignId}: completing an interrupted fan-out that had written {Rows} rows", campaignId, written);
-            var after = 0L;
 
-            var stamp = (campaign.StartedAtUtc ?? clock.GetUtcNow().UtcDateTime).ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
-            await using var status = Command(connection, "SELECT Status FROM Campaigns WHERE Id = $c", "$c");
-            await using var bound = Command(connection, $"""
-                SELECT rowid FROM Subscribers
-                WHERE NewsletterId = $n AND Status = {(int)SubscriberStatus.Confirmed} AND rowid > $after
-                ORDER BY rowid LIMIT 1 OFFSET $skip
-                """, "$n", "$after", "$skip");
-            await using var insert = Command(connection, $"""
-                INSERT OR IGNORE INTO OutboundMessages
-                    (Kind, Priority, Status, NewsletterId, CampaignId, SubscriberId, ToAddress, Language, MessageId, Attempts, CreatedAtUtc, NextAttemptAtUtc)
-                SELECT {(int)MessageKind.Campaign}, {Outbox.BulkPriority}, {(int)MessageStatus.Queued}, s.NewsletterId, $c, s.Id, s.Email, s.Language,
-                       {MessageIds.SqliteSql("$host")}, 0, $stamp, $stamp
-                FROM Subscribers s
-                WHERE s.NewsletterId = $n AND s.Status = {(int)SubscriberStatus.Confirmed} AND s.rowid > $after AND s.rowid <= $upto
-                """, "$c", "$n", "$after", "$upto", "$host", "$stamp");
-            status.Parameters["$c"].Value = campaignId;
-            bound.Parameters["$n"].Value = campaign.NewsletterId;
-            bound.Parameters["$skip"].Value = sending.Value.FanOutBatchSize - 1;
-            insert.Parameters["$c"].Value = campaignId;
-            insert.Parameters["$n"].Value = campaign.NewsletterId;
-            insert.Parameters["$host"].Value = app.Value.BaseUri.Host;
-            insert.Parameters["$stamp"].Value = stamp;
-
+            await using var writer = bulk.OpenFanOut(db, new FanOutSpec(campaignId, campaign.NewsletterId, app.Value.BaseUri.Host,
+                campaign.StartedAtUtc ?? clock.GetUtcNow().UtcDateTime, Outbox.BulkPriority, sending.Value.FanOutBatchSize));
             while (true)
             {
                 await using var transaction = await db.Database.BeginTransactionAsync(ct);
-                status.Transaction = bound.Transaction = insert.Transaction = transaction.GetDbTransaction();
                 // Cancelled while fanning out: stop writing rows nobody will send.
-                if (Convert.ToInt32(await status.ExecuteScalarAsync(ct)) != (int)CampaignStatus.Preparing) return null;
-                bound.Parameters["$after"].Value = after;
-                var upto = await bound.ExecuteScalarAsync(ct) is long end ? end : (long?)null;
-                insert.Parameters["$after"].Value = after;
-                insert.Parameters["$upto"].Value = upto ?? long.MaxValue;
-                written += await insert.ExecuteNonQueryAsync(ct);
-                if (upto is null)
+                if (await db.Campaigns.Where(c => c.Id == campaignId).Select(c => c.Status).SingleAsync(ct) != CampaignStatus.Preparing) return null;
+                var batch = await writer.WriteNextAsync(ct);
+                written += batch.Written;
+                if (batch.Last)
                 {
                     // The last batch and the switch to Sending commit together: all rows or none are sendable.
                     var started = await db.Campaigns.Where(c => c.Id == campaignId && c.Status == CampaignStatus.Preparing)
@@ -100,7 +70,6 @@ public sealed class CampaignFanOut(
                     return written;
                 }
                 await transaction.CommitAsync(ct);
-                after = upto.Value;
                 if (afterBatch is not null) await afterBatch(written);
             }
         }
@@ -108,16 +77,5 @@ public sealed class CampaignFanOut(
         {
             await db.Database.CloseConnectionAsync();
         }
-    }
-
-    private static DbCommand Command(DbConnection connection, string sql, params string[] parameters) =>
-        SqlCommands.Create(connection, null, sql, parameters);
-
-    private static async Task<object?> ScalarAsync(DbConnection connection, string sql, (string Name, object Value) parameter, CancellationToken ct)
-    {
-        await using var command = Command(connection, sql, parameter.Name);
-        command.Parameters[parameter.Name].Value = parameter.Value;
-        var result = await command.ExecuteScalarAsync(ct);
-        return result is DBNull ? null : result;
     }
 }

@@ -96,7 +96,11 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
         builder.Entity<Subscriber>(e =>
         {
             e.HasIndex(s => new { s.NewsletterId, s.EmailKey }).IsUnique();
-            e.HasIndex(s => new { s.NewsletterId, s.Status });
+            // A campaign's fan-out walks a newsletter's confirmed readers in batches, each one range of this index (IBulkSql).
+            // SQLite ends every index entry with the rowid, which its fan-out walks; PostgreSQL has no rowid, so the Id closes
+            // the index there.
+            if (Database.IsNpgsql()) e.HasIndex(s => new { s.NewsletterId, s.Status, s.Id });
+            else e.HasIndex(s => new { s.NewsletterId, s.Status });
             e.HasIndex(s => s.UnsubscribeTokenHash).IsUnique();
             e.HasIndex(s => s.ConfirmTokenHash);
             e.Property(s => s.Email).HasMaxLength(320);

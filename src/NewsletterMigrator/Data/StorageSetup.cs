@@ -16,16 +16,19 @@ public static class StorageSetup
         var services = builder.Services;
         // The options are built once (singleton), not for every request scope: building them per scope was about 7 % of a
         // reader page's time in the profile of issue 17 (UseSqlite, ConfigureWarnings and EF's options services each time).
-        // Every feature injects AppDbContext; the provider's subclass only carries that provider's migrations.
+        // Every feature injects AppDbContext; the provider's subclass only carries that provider's migrations, and IBulkSql
+        // that provider's SQL for the bulk paths (import, fan-out, outbox lease and results).
         var provider = ProviderOf(builder.Configuration);
         if (provider == DatabaseProvider.Postgres)
             services.AddDbContext<AppDbContext, PostgresAppDbContext>((sp, options) =>
                 options.UseNpgsql(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
-                    .AddInterceptors(ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton);
+                    .AddInterceptors(ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton)
+                .AddSingleton<IBulkSql, PostgresBulkSql>();
         else
             services.AddDbContext<AppDbContext, SqliteAppDbContext>((sp, options) =>
                 options.UseSqlite(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
-                    .AddInterceptors(ConnectionPragmas, ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton);
+                    .AddInterceptors(ConnectionPragmas, ReaderDataSaves), optionsLifetime: ServiceLifetime.Singleton)
+                .AddSingleton<IBulkSql, SqliteBulkSql>();
         services.AddSingleton<ReaderDataChanges>();
         services.AddScoped<RateWindows>();
 

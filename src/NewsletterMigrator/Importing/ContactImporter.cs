@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
@@ -31,7 +31,7 @@ public sealed record ImportStart(int BatchId, IReadOnlyList<ImportRefusal> Refus
 /// nothing is left behind (all or nothing).
 /// </summary>
 public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TokenService tokens, TimeProvider clock, IOptions<ImportOptions> options,
-    ILogger<ContactImporter> logger, ReaderDataChanges readerData)
+    ILogger<ContactImporter> logger, ReaderDataChanges readerData, IBulkSql bulk)
 {
     private readonly SequentialIds _ids = new();
 
@@ -94,7 +94,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         try
         {
             var summary = await RunCoreAsync(batchId, newsletterId, file, fileName, userName, mapping, progress, prepared, cancellationToken);
-            // A completed import's legal basis is part of the Art. 13 text (C36): the batch is completed by raw SQL, which
+            // A completed import's legal basis is part of the Art. 13 text (C36): the batch is completed by ExecuteUpdate, which
             // passes no SaveChanges interceptor, so the reader pages' cache is told here.
             if (batchId != 0) readerData.Bump();
             return summary;
@@ -127,7 +127,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         var now = clock.GetUtcNow().UtcDateTime;
         var counts = new Counts();
         var rows = ListReader.Read(file, fileName, mapping, ReadLimits.From(options.Value), prepared).GetEnumerator();
-        await using var writer = dryRun ? null : await ChunkWriter.OpenAsync(db, batchId, newsletterId, now, cancellationToken);
+        await using var writer = dryRun ? null : await ChunkWriter.OpenAsync(db, bulk, batchId, newsletterId, now, cancellationToken);
         var pending = Task.Run(() => Prepare(rows, newsletter.DefaultRegion, suppressed), cancellationToken);
         try
         {
@@ -173,7 +173,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
             await db.ImportBatches.Where(b => b.Id == batchId && b.Status != ImportStatus.Completed).ExecuteDeleteAsync(CancellationToken.None);
             logger.LogWarning("Import batch {BatchId} did not complete and was removed", batchId);
         }
-        catch (Exception ex) when (ex is SqliteException or DbUpdateException or InvalidOperationException)
+        catch (Exception ex) when (ex is DbException or DbUpdateException or InvalidOperationException)
         {
             // The start-up sweep removes it later (ImportQueue.SweepAsync).
             logger.LogError(ex, "Import batch {BatchId} could not be removed", batchId);

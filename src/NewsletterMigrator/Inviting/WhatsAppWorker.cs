@@ -25,6 +25,7 @@ public sealed class WhatsAppWorker(
     PhoneProtector phones,
     IOptions<WhatsAppOptions> options,
     InstanceIdentity instance,
+    IBulkSql bulk,
     TimeProvider clock,
     ILogger<WhatsAppWorker> logger) : BackgroundService
 {
@@ -142,7 +143,7 @@ public sealed class WhatsAppWorker(
     private async Task<bool> RenewLeasesAsync(AppDbContext db, IEnumerable<WhatsAppMessage> rest, CancellationToken ct)
     {
         var ids = rest.Select(r => r.Id).ToList();
-        var expires = clock.GetUtcNow().UtcDateTime + options.Value.LeaseDuration;
+        var expires = await bulk.LeaseClockAsync(db, ct) + options.Value.LeaseDuration;
         var current = ids[0];
         if (await db.WhatsAppMessages.Where(m => m.Id == current && m.LeaseOwner == _owner && m.Status == WhatsAppStatus.Leased)
                 .ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseExpiresAtUtc, expires), ct) == 0)
@@ -183,24 +184,28 @@ public sealed class WhatsAppWorker(
     /// Leases the next batch, no larger than the budget allows now. The account row's lock (RowLocks' way: a no-op write
     /// inside the transaction) makes count-then-lease one step across instances: what one instance leased, the next one
     /// counts as in flight. The lock is taken only when a read without it shows work and room for it.
+    /// Due times are the app's clock; lease expiry is the lease clock (<see cref="IBulkSql.LeaseClockAsync"/>: on
+    /// PostgreSQL the server's, the one clock all instances share), so a host whose clock runs ahead never takes a
+    /// lease early. This holds on PostgreSQL as on SQLite: under READ COMMITTED each statement after the lock reads what
+    /// the previous holder committed, and the lease UPDATE re-checks that every row is still due.
     /// </summary>
     private async Task<List<WhatsAppMessage>> ReserveAsync(AppDbContext db, WhatsAppAccounts accounts, CancellationToken ct)
     {
         // Read first, without the lock: an idle, paused or waiting queue (most rounds) takes no write lock at all.
-        var due = Due(db, clock.GetUtcNow().UtcDateTime);
+        var due = Due(db, clock.GetUtcNow().UtcDateTime, await bulk.LeaseClockAsync(db, ct));
         if (!await due.AnyAsync(ct)) return [];
-        var estimate = await AllowanceAsync(db, accounts, ct);
+        var estimate = await AllowanceAsync(db, accounts, await bulk.LeaseClockAsync(db, ct), ct);
         if (estimate is null or 0) return [];
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
             .ExecuteUpdateAsync(u => u.SetProperty(a => a.Reservations, a => a.Reservations + 1), ct);
-        var allowance = await AllowanceAsync(db, accounts, ct);
+        var leaseNow = await bulk.LeaseClockAsync(db, ct);
+        var allowance = await AllowanceAsync(db, accounts, leaseNow, ct);
         if (allowance is null or 0) return [];
-        var now = clock.GetUtcNow().UtcDateTime;
-        due = Due(db, now);
+        due = Due(db, clock.GetUtcNow().UtcDateTime, leaseNow);
         var ids = await due.OrderBy(m => m.Id).Select(m => m.Id).Take(Math.Min(allowance.Value, BatchSize)).ToListAsync(ct);
         if (ids.Count == 0) return [];
-        var expires = now + options.Value.LeaseDuration;
+        var expires = leaseNow + options.Value.LeaseDuration;
         await due.Where(m => ids.Contains(m.Id)).ExecuteUpdateAsync(u => u
             .SetProperty(m => m.Status, WhatsAppStatus.Leased)
             .SetProperty(m => m.LeaseOwner, _owner)
@@ -216,7 +221,7 @@ public sealed class WhatsAppWorker(
     /// separate ones, under READ COMMITTED (PostgreSQL) a row turning from Leased to Accepted between them is counted in
     /// neither.
     /// </summary>
-    private async Task<int?> AllowanceAsync(AppDbContext db, WhatsAppAccounts accounts, CancellationToken ct)
+    private async Task<int?> AllowanceAsync(AppDbContext db, WhatsAppAccounts accounts, DateTime leaseNow, CancellationToken ct)
     {
         var account = await accounts.GetAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -231,14 +236,14 @@ public sealed class WhatsAppWorker(
             {
                 Last24h = g.Count(m => m.AcceptedAtUtc > dayAgo),
                 ThisBatch = g.Count(m => m.AcceptedAtUtc >= batchStart),
-                InFlight = g.Count(m => m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc >= now),
+                InFlight = g.Count(m => m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc >= leaseNow),
             })
             .SingleOrDefaultAsync(ct);
         return pacing.Allowance(now, counts?.Last24h ?? 0, counts?.ThisBatch ?? 0, counts?.InFlight ?? 0);
     }
 
-    private static IQueryable<WhatsAppMessage> Due(AppDbContext db, DateTime now) => db.WhatsAppMessages.Where(m =>
-        (m.Status == WhatsAppStatus.Queued && m.NextAttemptAtUtc <= now) || (m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc < now));
+    private static IQueryable<WhatsAppMessage> Due(AppDbContext db, DateTime now, DateTime leaseNow) => db.WhatsAppMessages.Where(m =>
+        (m.Status == WhatsAppStatus.Queued && m.NextAttemptAtUtc <= now) || (m.Status == WhatsAppStatus.Leased && m.LeaseExpiresAtUtc < leaseNow));
 
     /// <summary>Rows of a stopped batch go back to the queue as they were: no attempt is counted.</summary>
     private Task ReleaseAsync(AppDbContext db, IEnumerable<WhatsAppMessage> rows, CancellationToken ct)

@@ -1,6 +1,4 @@
-using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
@@ -71,17 +69,12 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
         var handlers = scope.ServiceProvider.GetServices<IDeliveryOutcomeHandler>().ToList();
         await db.Database.OpenConnectionAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await using var update = PrepareUpdate(db.Database.GetDbConnection(), transaction.GetDbTransaction());
+        await using var update = scope.ServiceProvider.GetRequiredService<IBulkSql>().OpenOutboxResults(db, owner);
         foreach (var r in results)
         {
-            update.Parameters["$status"].Value = (int)r.Status;
-            update.Parameters["$attempt"].Value = r.CountsAsAttempt ? 1 : 0;
-            update.Parameters["$reply"].Value = (object?)r.Reply ?? DBNull.Value;
-            update.Parameters["$next"].Value = (object?)r.NextAttemptAtUtc ?? DBNull.Value;
-            update.Parameters["$sent"].Value = r.Status == MessageStatus.Sent ? r.At : DBNull.Value;
-            update.Parameters["$id"].Value = r.Row.Id;
-            // Zero rows: the lease expired and the row moved on, or an unsubscribe cancelled it; not ours to change.
-            if (await update.ExecuteNonQueryAsync(ct) == 0) continue;
+            // Not written: the lease expired and the row moved on (perhaps to another instance), or an unsubscribe cancelled it; not ours to change.
+            if (!await update.WriteAsync(new OutboxResult(r.Row.Id, r.Status, r.CountsAsAttempt, r.Reply, r.NextAttemptAtUtc,
+                    r.Status == MessageStatus.Sent ? r.At : null), ct)) continue;
 
             foreach (var handler in handlers)
             {
@@ -102,19 +95,5 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
             try { await handler.RecordedAsync(ct); }
             catch (Exception ex) when (ex is not OperationCanceledException) { logger.LogError(ex, "Weighing the recorded delivery outcomes failed"); }
         }
-    }
-
-    private DbCommand PrepareUpdate(DbConnection connection, DbTransaction transaction)
-    {
-        var command = SqlCommands.Create(connection, transaction, $"""
-            UPDATE OutboundMessages
-            SET Status = $status, Attempts = Attempts + $attempt, LastReply = coalesce($reply, LastReply),
-                NextAttemptAtUtc = coalesce($next, NextAttemptAtUtc), SentAtUtc = coalesce($sent, SentAtUtc),
-                LeaseOwner = NULL, LeaseExpiresAtUtc = NULL
-            WHERE Id = $id AND LeaseOwner = $owner AND Status = {(int)MessageStatus.Leased}
-            """, "$status", "$attempt", "$reply", "$next", "$sent", "$id", "$owner");
-        command.Parameters["$owner"].Value = owner;
-        command.Prepare();
-        return command;
     }
 }

@@ -27,6 +27,7 @@ public sealed class DeliveryWorker(
     IReturnPaths returnPaths,
     OutboxIdleSignal idle,
     InstanceIdentity instance,
+    IBulkSql bulk,
     TimeProvider clock,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
@@ -137,18 +138,8 @@ public sealed class DeliveryWorker(
             take = Math.Min(take, smtp.Value.MessagesPerHour - sentLastHour);
             if (take <= 0) return new Batch([], [], [], []);
         }
-        // Two index walks, not one query over both kinds of due rows: SQLite cannot walk an OR in (Status,
-        // Priority, NextAttemptAtUtc) order, so it sorted every queued row for each batch, which at a
-        // million queued rows cost more than the sending. Expired leases (a crashed worker's rows) are few.
-        var sendable = db.OutboundMessages.Where(m => m.Kind != MessageKind.Campaign || db.Campaigns.Any(c => c.Id == m.CampaignId && c.Status == CampaignStatus.Sending));
-        var ids = await sendable.Where(m => m.Status == MessageStatus.Leased && m.LeaseExpiresAtUtc < now)
-            .OrderBy(m => m.Id).Select(m => m.Id).Take(take).ToListAsync(ct);
-        if (ids.Count < take)
-            ids.AddRange(await sendable.Where(m => m.Status == MessageStatus.Queued && m.NextAttemptAtUtc <= now)
-                .OrderBy(m => m.Priority).ThenBy(m => m.NextAttemptAtUtc).ThenBy(m => m.Id).Select(m => m.Id).Take(take - ids.Count).ToListAsync(ct));
+        var ids = await OutboxLease.TakeAsync(db, bulk, take, _owner, now, sending.Value.LeaseDuration, ct);
         if (ids.Count == 0) return new Batch([], [], [], []);
-        var expires = now + sending.Value.LeaseDuration;
-        await OutboxLease.TakeAsync(db, ids, _owner, now, expires, ct);
         var rows = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == MessageStatus.Leased)
             .OrderBy(m => m.Priority).ThenBy(m => m.Id).ToListAsync(ct);

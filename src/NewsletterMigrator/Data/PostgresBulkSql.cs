@@ -1,0 +1,220 @@
+using System.Data;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace NewsletterMigrator.Data;
+
+/// <summary>
+/// The bulk paths on PostgreSQL, where several instances share the rows: binary COPY for the import, INSERT ... ON
+/// CONFLICT DO NOTHING for the fan-out, FOR UPDATE SKIP LOCKED for the outbox lease with the database's clock for lease
+/// expiry (the hosts' clocks may differ; the server's is one). Due times stay on the app's clock: they are written by
+/// the app (back-off, schedules) and compared with what wrote them.
+/// </summary>
+internal sealed class PostgresBulkSql : IBulkSql
+{
+    public async Task<IContactWriter> OpenContactWriterAsync(AppDbContext db, ContactBatch batch, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var close = connection.State != ConnectionState.Open;
+        if (close) await db.Database.OpenConnectionAsync(ct);
+        // COPY cannot skip a duplicate, so each chunk is copied into a session table first and moved on by an INSERT that
+        // lets the unique index (newsletter, HMAC) skip it, as SQLite's INSERT OR IGNORE does. Temporary tables are not
+        // written to the WAL; ON COMMIT DELETE ROWS empties it with each chunk's commit.
+        await ExecuteAsync(connection, """
+            CREATE TEMPORARY TABLE IF NOT EXISTS import_contacts
+                (seq integer NOT NULL, id uuid NOT NULL, hmac bytea NOT NULL, phone bytea NOT NULL, name text, token bytea NOT NULL)
+                ON COMMIT DELETE ROWS
+            """, ct);
+        return new ContactWriter(db, connection, close, batch);
+    }
+
+    public IFanOutWriter OpenFanOut(AppDbContext db, FanOutSpec spec) => new FanOutWriter(db, spec);
+
+    /// <summary>
+    /// One statement: choose the due rows and lock them, skipping rows another transaction has locked (another instance
+    /// leasing them right now) instead of waiting for it, then lease what was chosen. FOR UPDATE also re-checks a row that
+    /// was leased and committed meanwhile, so a row leased by another instance is never taken while its lease lasts.
+    /// Expired leases first, then queued rows by priority and due time, as two index walks (an OR over both kinds cannot
+    /// walk the (Status, Priority, NextAttemptAtUtc) index in order). The chosen ids are MATERIALIZED: a LIMIT … SKIP
+    /// LOCKED subquery that the planner re-ran inside a join could lock and lease more rows than asked.
+    /// </summary>
+    public async Task<IReadOnlyList<long>> LeaseOutboxAsync(AppDbContext db, OutboxLeaseRequest request, CancellationToken ct)
+    {
+        var sendable = $"""
+            (m."Kind" <> {(int)MessageKind.Campaign}
+             OR EXISTS (SELECT 1 FROM "Campaigns" AS c WHERE c."Id" = m."CampaignId" AND c."Status" = {(int)CampaignStatus.Sending}))
+            """;
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = new NpgsqlCommand($"""
+                WITH expired AS MATERIALIZED (
+                    SELECT m."Id" FROM "OutboundMessages" AS m
+                    WHERE m."Status" = {(int)MessageStatus.Leased} AND m."LeaseExpiresAtUtc" < now() AND {sendable}
+                    ORDER BY m."Id"
+                    LIMIT @take
+                    FOR UPDATE OF m SKIP LOCKED),
+                queued AS MATERIALIZED (
+                    SELECT m."Id" FROM "OutboundMessages" AS m
+                    WHERE m."Status" = {(int)MessageStatus.Queued} AND m."NextAttemptAtUtc" <= @now AND {sendable}
+                    ORDER BY m."Priority", m."NextAttemptAtUtc", m."Id"
+                    LIMIT (@take - (SELECT count(*) FROM expired))
+                    FOR UPDATE OF m SKIP LOCKED)
+                UPDATE "OutboundMessages" AS m
+                SET "Status" = {(int)MessageStatus.Leased}, "LeaseOwner" = @owner, "LeaseExpiresAtUtc" = now() + @duration
+                WHERE m."Id" IN (SELECT "Id" FROM expired UNION ALL SELECT "Id" FROM queued)
+                RETURNING m."Id"
+                """, (NpgsqlConnection)db.Database.GetDbConnection());
+            command.Parameters.Add(new NpgsqlParameter<int>("take", request.Take));
+            command.Parameters.Add(new NpgsqlParameter<DateTime>("now", NpgsqlDbType.TimestampTz) { TypedValue = Utc(request.Now) });
+            command.Parameters.Add(new NpgsqlParameter<string>("owner", request.Owner));
+            command.Parameters.Add(new NpgsqlParameter<TimeSpan>("duration", request.Duration));
+            var ids = new List<long>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
+            return ids;
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    public IOutboxResultWriter OpenOutboxResults(AppDbContext db, string owner) => new OutboxResultWriter(db, owner, prepare: false);
+
+    public async Task<DateTime> LeaseClockAsync(AppDbContext db, CancellationToken ct) =>
+        // clock_timestamp, not now(): inside a transaction now() is its start, which may lie before a lock wait.
+        await db.Database.SqlQueryRaw<DateTime>("""SELECT clock_timestamp() AS "Value" """).SingleAsync(ct);
+
+    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void RequireTransaction(AppDbContext db)
+    {
+        if (db.Database.CurrentTransaction is null)
+            throw new InvalidOperationException("A bulk write belongs in the caller's transaction: begin it first.");
+    }
+
+    private sealed class ContactWriter(AppDbContext db, NpgsqlConnection connection, bool closeConnection, ContactBatch batch) : IContactWriter
+    {
+        public async Task<int> WriteAsync(IReadOnlyList<NewContact> contacts, IReadOnlyList<NewImportIssue> issues, CancellationToken ct)
+        {
+            // The session table empties at commit: outside a transaction every statement would commit, and the copied rows vanish.
+            RequireTransaction(db);
+            var inserted = 0;
+            if (contacts.Count > 0)
+            {
+                await using (var copy = await connection.BeginBinaryImportAsync(
+                    "COPY pg_temp.import_contacts (seq, id, hmac, phone, name, token) FROM STDIN (FORMAT BINARY)", ct))
+                {
+                    for (var i = 0; i < contacts.Count; i++)
+                    {
+                        var c = contacts[i];
+                        await copy.StartRowAsync(ct);
+                        await copy.WriteAsync(i, NpgsqlDbType.Integer, ct);
+                        await copy.WriteAsync(c.Id, NpgsqlDbType.Uuid, ct);
+                        await copy.WriteAsync(c.PhoneHmac, NpgsqlDbType.Bytea, ct);
+                        await copy.WriteAsync(c.PhoneEncrypted, NpgsqlDbType.Bytea, ct);
+                        if (c.DisplayName is null) await copy.WriteNullAsync(ct);
+                        else await copy.WriteAsync(c.DisplayName, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(c.InviteTokenHash, NpgsqlDbType.Bytea, ct);
+                    }
+                    await copy.CompleteAsync(ct);
+                }
+                // In the list's order, so of two rows with one number the first is kept (the later one is the duplicate).
+                await using var move = new NpgsqlCommand("""
+                    INSERT INTO "Contacts" ("Id", "NewsletterId", "ImportBatchId", "PhoneHmac", "PhoneEncrypted", "DisplayName", "InviteTokenHash", "TokenGeneration", "CreatedAtUtc")
+                    SELECT id, @newsletter, @batch, hmac, phone, name, token, 0, @created FROM pg_temp.import_contacts ORDER BY seq
+                    ON CONFLICT ("NewsletterId", "PhoneHmac") DO NOTHING
+                    """, connection);
+                move.Parameters.Add(new NpgsqlParameter<int>("newsletter", batch.NewsletterId));
+                move.Parameters.Add(new NpgsqlParameter<int>("batch", batch.BatchId));
+                move.Parameters.Add(new NpgsqlParameter<DateTime>("created", NpgsqlDbType.TimestampTz) { TypedValue = Utc(batch.CreatedAtUtc) });
+                inserted = await move.ExecuteNonQueryAsync(ct);
+                // Emptied here too: a later chunk in the same transaction (none today) must not move these rows again.
+                await ExecuteAsync(connection, "TRUNCATE pg_temp.import_contacts", ct);
+            }
+            if (issues.Count > 0)
+            {
+                await using var copy = await connection.BeginBinaryImportAsync(
+                    """COPY "ImportIssues" ("ImportBatchId", "Line", "Reason", "OriginalValue") FROM STDIN (FORMAT BINARY)""", ct);
+                foreach (var issue in issues)
+                {
+                    await copy.StartRowAsync(ct);
+                    await copy.WriteAsync(batch.BatchId, NpgsqlDbType.Integer, ct);
+                    await copy.WriteAsync(issue.Line, NpgsqlDbType.Integer, ct);
+                    await copy.WriteAsync(issue.Reason, NpgsqlDbType.Text, ct);
+                    await copy.WriteAsync(issue.OriginalValue, NpgsqlDbType.Text, ct);
+                }
+                await copy.CompleteAsync(ct);
+            }
+            return inserted;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // The connection goes back to the pool without the session table. A failure here must not hide the one that
+            // ended the import; a broken connection is not reused anyway.
+            try
+            {
+                if (connection.State == ConnectionState.Open && db.Database.CurrentTransaction is null)
+                    await ExecuteAsync(connection, "DROP TABLE IF EXISTS pg_temp.import_contacts", CancellationToken.None);
+            }
+            catch (NpgsqlException) { }
+            if (closeConnection) await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>
+    /// Batches are ranges of the (NewsletterId, Status, Id) index: PostgreSQL has no rowid, so the Id closes the index
+    /// (AppDbContext) and each batch is one index range, whatever its position in the list.
+    /// </summary>
+    private sealed class FanOutWriter(AppDbContext db, FanOutSpec spec) : IFanOutWriter
+    {
+        // No subscriber has the empty Guid, and every other one sorts after it.
+        private Guid _after = Guid.Empty;
+
+        public async Task<FanOutStep> WriteNextAsync(CancellationToken ct)
+        {
+            RequireTransaction(db);
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using var bound = new NpgsqlCommand($"""
+                SELECT "Id" FROM "Subscribers"
+                WHERE "NewsletterId" = @n AND "Status" = {(int)SubscriberStatus.Confirmed} AND "Id" > @after
+                ORDER BY "Id" LIMIT 1 OFFSET @skip
+                """, connection);
+            bound.Parameters.Add(new NpgsqlParameter<int>("n", spec.NewsletterId));
+            bound.Parameters.Add(new NpgsqlParameter<Guid>("after", _after));
+            bound.Parameters.Add(new NpgsqlParameter<int>("skip", spec.BatchSize - 1));
+            var upto = await bound.ExecuteScalarAsync(ct) is Guid end ? end : (Guid?)null;
+
+            // The Message-ID's local part: 32 random lower-case hex digits, as the SQLite fan-out and the C# outbox make them.
+            await using var insert = new NpgsqlCommand($"""
+                INSERT INTO "OutboundMessages"
+                    ("Kind", "Priority", "Status", "NewsletterId", "CampaignId", "SubscriberId", "ToAddress", "Language", "MessageId", "Attempts", "CreatedAtUtc", "NextAttemptAtUtc")
+                SELECT {(int)MessageKind.Campaign}, {spec.Priority}, {(int)MessageStatus.Queued}, s."NewsletterId", @c, s."Id", s."Email", s."Language",
+                       {MessageIds.PostgresSql("@host")}, 0, @stamp, @stamp
+                FROM "Subscribers" AS s
+                WHERE s."NewsletterId" = @n AND s."Status" = {(int)SubscriberStatus.Confirmed} AND s."Id" > @after {(upto is null ? "" : """AND s."Id" <= @upto""")}
+                ON CONFLICT ("CampaignId", "SubscriberId") DO NOTHING
+                """, connection);
+            insert.Parameters.Add(new NpgsqlParameter<int>("c", spec.CampaignId));
+            insert.Parameters.Add(new NpgsqlParameter<int>("n", spec.NewsletterId));
+            insert.Parameters.Add(new NpgsqlParameter<Guid>("after", _after));
+            if (upto is { } last) insert.Parameters.Add(new NpgsqlParameter<Guid>("upto", last));
+            insert.Parameters.Add(new NpgsqlParameter<string>("host", spec.MessageIdHost));
+            insert.Parameters.Add(new NpgsqlParameter<DateTime>("stamp", NpgsqlDbType.TimestampTz) { TypedValue = Utc(spec.CreatedAtUtc) });
+            var written = await insert.ExecuteNonQueryAsync(ct);
+            if (upto is { } next) _after = next;
+            return new FanOutStep(written, upto is null);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
