@@ -23,6 +23,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
     public DbSet<ErasedSubscriber> ErasedSubscribers => Set<ErasedSubscriber>();
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
+    public DbSet<JobLease> JobLeases => Set<JobLease>();
     public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
     public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
@@ -66,6 +67,14 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         {
             e.HasOne<Newsletter>().WithMany().HasForeignKey(b => b.NewsletterId);
             e.HasMany(b => b.Issues).WithOne().HasForeignKey(i => i.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(b => b.LeaseOwner).HasMaxLength(100);
+            e.Property(b => b.OutcomeKey).HasMaxLength(100);
+        });
+        builder.Entity<JobLease>(e =>
+        {
+            e.HasKey(l => l.Name);
+            e.Property(l => l.Name).HasMaxLength(100);
+            e.Property(l => l.Owner).HasMaxLength(100);
         });
         builder.Entity<Contact>(e =>
         {

@@ -17,23 +17,27 @@ internal sealed class ChunkWriter : IAsyncDisposable
     private readonly bool _closeConnection;
     private readonly int _batchId;
     private readonly int _newsletterId;
+    private readonly string _owner;
     private readonly string _created;
     private SqliteCommand? _contact;
     private SqliteCommand? _issue;
     private SqliteCommand? _batch;
 
-    private ChunkWriter(AppDbContext db, SqliteConnection connection, bool closeConnection, int batchId, int newsletterId, DateTime now)
+    private ChunkWriter(AppDbContext db, SqliteConnection connection, bool closeConnection, int batchId, int newsletterId, string owner, DateTime now)
     {
         _db = db;
         _connection = connection;
         _closeConnection = closeConnection;
         _batchId = batchId;
         _newsletterId = newsletterId;
+        _owner = owner;
         // EF's SQLite provider stores DateTimes in this format and Guids as upper-case text.
         _created = now.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF");
     }
 
-    public static async Task<ChunkWriter> OpenAsync(AppDbContext db, int batchId, int newsletterId, DateTime now, CancellationToken cancellationToken)
+    /// <param name="owner">The batch's lease owner (<see cref="ImportLeases.Owner"/>): each chunk, and the completion, is written only while
+    /// the batch is still this process's, so an import another instance has taken over as crashed can never complete.</param>
+    public static async Task<ChunkWriter> OpenAsync(AppDbContext db, int batchId, int newsletterId, DateTime now, string owner, CancellationToken cancellationToken)
     {
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         var close = connection.State != ConnectionState.Open;
@@ -43,7 +47,7 @@ internal sealed class ChunkWriter : IAsyncDisposable
         // it touched into the WAL, and the default checkpoint (every 1,000 pages, with two fsyncs) then ran
         // after almost every chunk; checkpointing every 64 MB of WAL instead took a third off a 1M-row import.
         await ExecuteAsync(connection, "PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384;", cancellationToken);
-        return new ChunkWriter(db, connection, close, batchId, newsletterId, now);
+        return new ChunkWriter(db, connection, close, batchId, newsletterId, owner, now);
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
@@ -105,9 +109,9 @@ internal sealed class ChunkWriter : IAsyncDisposable
     {
         _batch ??= Prepare("""
             UPDATE ImportBatches SET RowsRead = $rows, Imported = $imported, Duplicates = $duplicates, Invalid = $invalid, Status = $status
-            WHERE Id = $batch
+            WHERE Id = $batch AND LeaseOwner = $owner
             """, ("$rows", SqliteType.Integer), ("$imported", SqliteType.Integer), ("$duplicates", SqliteType.Integer),
-            ("$invalid", SqliteType.Integer), ("$status", SqliteType.Integer), ("$batch", SqliteType.Integer));
+            ("$invalid", SqliteType.Integer), ("$status", SqliteType.Integer), ("$batch", SqliteType.Integer), ("$owner", SqliteType.Text));
         _batch.Transaction = transaction;
         _batch.Parameters[0].Value = counts.Rows;
         _batch.Parameters[1].Value = counts.Imported;
@@ -115,7 +119,8 @@ internal sealed class ChunkWriter : IAsyncDisposable
         _batch.Parameters[3].Value = counts.InvalidCount;
         _batch.Parameters[4].Value = (int)status;
         _batch.Parameters[5].Value = _batchId;
-        if (_batch.ExecuteNonQuery() != 1) throw new InvalidOperationException($"Import batch {_batchId} no longer exists.");
+        _batch.Parameters[6].Value = _owner;
+        if (_batch.ExecuteNonQuery() != 1) throw new InvalidOperationException($"Import batch {_batchId} no longer exists or is no longer this instance's.");
     }
 
     private SqliteCommand ContactCommand(SqliteTransaction transaction)

@@ -50,7 +50,7 @@ public sealed class FunnelReport(AppDbContext db, InvitationOpens? opens = null)
                 Unsubscribed = g.Count(c => c.UnsubscribedAtUtc != null),
                 NotOnWhatsApp = g.Count(c => c.NotOnWhatsAppAtUtc != null),
             }).ToListAsync(ct);
-        var batches = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == newsletterId).OrderBy(b => b.Id).ToListAsync(ct);
+        var batches = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == newsletterId && b.Status != ImportStatus.Failed).OrderBy(b => b.Id).ToListAsync(ct);
         var rows = batches.Select(b =>
         {
             var c = counts.SingleOrDefault(x => x.ImportId == b.Id);
