@@ -22,7 +22,7 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
     public List<ImportIssue> Issues { get; private set; } = [];
     public int IssueCount { get; private set; }
 
-    public bool IsRunning => State is ImportJobState.Queued or ImportJobState.Running;
+    public bool IsRunning => Batch is not null && State is ImportJobState.Queued or ImportJobState.Running;
 
     /// <summary>Not in the database: removed after its instance stopped, or a day after it failed.</summary>
     public bool IsGone => Batch is null;
