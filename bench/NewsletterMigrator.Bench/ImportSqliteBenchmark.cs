@@ -37,14 +37,14 @@ internal static class ImportSqliteBenchmark
                 await using var scope = app.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
                 foreach (var statement in drop) await db.Database.ExecuteSqlRawAsync(statement);
-                var batch = new ImportBatch { NewsletterId = newsletter.Id, FileName = "bench.csv", Status = ImportStatus.Running, CreatedAtUtc = DateTime.UtcNow };
+                var batch = new ImportBatch { NewsletterId = newsletter.Id, FileName = "bench.csv", Status = ImportStatus.Running, CreatedAtUtc = DateTime.UtcNow, LeaseOwner = "bench" };
                 db.ImportBatches.Add(batch);
                 await db.SaveChangesAsync();
 
                 var counts = new ContactImporter.Counts();
                 var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
-                await using (var writer = await ChunkWriter.OpenAsync(db, app.Services.GetRequiredService<IBulkSql>(), batch.Id, newsletter.Id, DateTime.UtcNow, CancellationToken.None))
+                await using (var writer = await ChunkWriter.OpenAsync(db, app.Services.GetRequiredService<IBulkSql>(), batch.Id, newsletter.Id, DateTime.UtcNow, "bench", CancellationToken.None))
                 {
                     foreach (var chunk in chunks) await writer.WriteAsync(chunk, counts, CancellationToken.None);
                 }

@@ -157,7 +157,7 @@ public sealed class GoLiveTests
                 db.OutboundMessages.Add(new OutboundMessage
                 {
                     Kind = MessageKind.Campaign, Priority = 10, Status = MessageStatus.Queued, NewsletterId = newsletter.Id, CampaignId = id,
-                    SubscriberId = reader.Id, ToAddress = reader.Email, MessageId = Sending.MessageIds.New(outbox.BaseUri.Host),
+                    SubscriberId = reader.Id, ToAddress = reader.Email, MessageId = NewsletterMigrator.Data.MessageIds.New(outbox.BaseUri.Host),
                     CreatedAtUtc = DateTime.UtcNow, NextAttemptAtUtc = DateTime.UtcNow,
                 });
             }

@@ -62,7 +62,8 @@ public sealed class InterruptedImportTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("Diesen Import gibt es nicht (mehr)", html);
-        Assert.Contains("durch einen Neustart der Anwendung unterbrochen", html);
+        Assert.Contains("durch einen Neustart oder Ausfall der Anwendung unterbrochen", html);
+        Assert.Contains("Bitte laden Sie die Liste erneut hoch.", html);
         Assert.Contains("Es wurde nichts importiert.", html);
         Assert.Contains($"href=\"/admin/import/{newsletter.Id}\"", html);
     }

@@ -34,7 +34,7 @@ public sealed class RetentionTests : IAsyncLifetime
     private async Task<RetentionRun> RunAsync()
     {
         await using var scope = _app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<RetentionService>().RunAsync("test");
+        return await scope.ServiceProvider.GetRequiredService<RetentionService>().RunAsync("test") ?? throw new InvalidOperationException("Another retention run held the lease.");
     }
 
     private async Task<T> DbAsync<T>(Func<AppDbContext, Task<T>> query)

@@ -46,6 +46,14 @@ public static class TestData
     public static async Task<(string Preview, string Report, string BatchPath)> ImportThroughUiAsync(this HttpClient staff, int newsletterId,
         string fileName, byte[] content, string legalBasis = TestImports.LegalBasisText, string legalBasisKind = LegalBases.ExistingConsent)
     {
+        var (preview, batchPath) = await StartImportThroughUiAsync(staff, newsletterId, fileName, content, legalBasis, legalBasisKind);
+        return (preview, await WaitForImportAsync(staff, batchPath), batchPath);
+    }
+
+    /// <summary>Upload and start, as <see cref="ImportThroughUiAsync"/>, without waiting: returns the preview and the import's page.</summary>
+    public static async Task<(string Preview, string BatchPath)> StartImportThroughUiAsync(this HttpClient staff, int newsletterId,
+        string fileName, byte[] content, string legalBasis = TestImports.LegalBasisText, string legalBasisKind = LegalBases.ExistingConsent)
+    {
         var importPage = await staff.GetStringAsync($"/admin/import/{newsletterId}");
         HttpResponseMessage response;
         using (var upload = new MultipartFormDataContent())
@@ -69,8 +77,7 @@ public static class TestData
         response = await staff.PostFormAsync(previewPath, preview, fields);
         if (response.StatusCode != System.Net.HttpStatusCode.Redirect)
             throw new InvalidOperationException($"Start answered {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        var batchPath = response.Headers.Location!.OriginalString;
-        return (preview, await WaitForImportAsync(staff, batchPath), batchPath);
+        return (preview, response.Headers.Location!.OriginalString);
     }
 
     /// <summary>Polls the progress endpoint the page's script polls until the import has ended; returns the page.</summary>

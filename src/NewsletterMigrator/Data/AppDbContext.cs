@@ -28,6 +28,7 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     public DbSet<KeyCheck> KeyChecks => Set<KeyCheck>();
     public DbSet<ErasedSubscriber> ErasedSubscribers => Set<ErasedSubscriber>();
     public DbSet<RetentionRun> RetentionRuns => Set<RetentionRun>();
+    public DbSet<JobLease> JobLeases => Set<JobLease>();
     public DbSet<WhatsAppMessage> WhatsAppMessages => Set<WhatsAppMessage>();
     public DbSet<WhatsAppAccount> WhatsAppAccounts => Set<WhatsAppAccount>();
     public DbSet<BackupRun> BackupRuns => Set<BackupRun>();
@@ -74,6 +75,14 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
         {
             e.HasOne<Newsletter>().WithMany().HasForeignKey(b => b.NewsletterId);
             e.HasMany(b => b.Issues).WithOne().HasForeignKey(i => i.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(b => b.LeaseOwner).HasMaxLength(100);
+            e.Property(b => b.OutcomeKey).HasMaxLength(100);
+        });
+        builder.Entity<JobLease>(e =>
+        {
+            e.HasKey(l => l.Name);
+            e.Property(l => l.Name).HasMaxLength(100);
+            e.Property(l => l.Owner).HasMaxLength(100);
         });
         builder.Entity<Contact>(e =>
         {

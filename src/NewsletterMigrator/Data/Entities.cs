@@ -113,6 +113,23 @@ public sealed class ImportBatch
     public int Duplicates { get; set; }
     public int Invalid { get; set; }
     public List<ImportIssue> Issues { get; set; } = [];
+
+    // The job's state lives here, not in the process that runs it, so every instance shows its page (issue 18).
+
+    /// <summary>The process running (or queuing) the import: <c>Importing.ImportLeases.Owner</c>; null once it has finished.</summary>
+    public string? LeaseOwner { get; set; }
+    /// <summary>Renewed every second or so while the owner lives; a Running batch past it is removed by any instance.</summary>
+    public DateTime? LeaseExpiresAtUtc { get; set; }
+    /// <summary>Set by any instance (the editor's Cancel); the owner sees it at its next renewal and stops.</summary>
+    public bool CancelRequested { get; set; }
+    /// <summary>When the job began reading the file; null while it waits in its instance's queue.</summary>
+    public DateTime? StartedAtUtc { get; set; }
+    public DateTime? FinishedAtUtc { get; set; }
+    /// <summary>The size of the list and how much of it has been read: the progress bar and the time left.</summary>
+    public long TotalBytes { get; set; }
+    public long BytesRead { get; set; }
+    /// <summary>Why a Failed batch ended (a resource key: Import_Cancelled, Import_Unreadable, …); its page says so in the editor's language.</summary>
+    public string? OutcomeKey { get; set; }
 }
 
 /// <summary>A row the import did not use: its line, the reason code and the original value.</summary>
@@ -326,6 +343,14 @@ public sealed class ErasedSubscriber
 }
 
 /// <summary>One run of the retention jobs (C15–C17) with what it removed.</summary>
+/// <summary>"Run once across instances": the row of a job some instance holds until <see cref="ExpiresAtUtc"/> (<see cref="JobLeases"/>).</summary>
+public sealed class JobLease
+{
+    public required string Name { get; set; }
+    public required string Owner { get; set; }
+    public DateTime ExpiresAtUtc { get; set; }
+}
+
 public sealed class RetentionRun
 {
     public long Id { get; set; }

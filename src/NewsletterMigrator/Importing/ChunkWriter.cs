@@ -14,18 +14,22 @@ internal sealed class ChunkWriter : IAsyncDisposable
     private readonly AppDbContext _db;
     private readonly IContactWriter _writer;
     private readonly int _batchId;
+    private readonly string _owner;
     private readonly List<NewContact> _contacts = new(ContactImporter.ChunkSize);
     private readonly List<NewImportIssue> _issues = [];
 
-    private ChunkWriter(AppDbContext db, IContactWriter writer, int batchId)
+    private ChunkWriter(AppDbContext db, IContactWriter writer, int batchId, string owner)
     {
         _db = db;
         _writer = writer;
         _batchId = batchId;
+        _owner = owner;
     }
 
-    public static async Task<ChunkWriter> OpenAsync(AppDbContext db, IBulkSql bulk, int batchId, int newsletterId, DateTime now, CancellationToken cancellationToken) =>
-        new(db, await bulk.OpenContactWriterAsync(db, new ContactBatch(batchId, newsletterId, now), cancellationToken), batchId);
+    /// <param name="owner">The batch's lease owner (<see cref="ImportLeases.Owner"/>): each chunk, and the completion, is written only while
+    /// the batch is still this process's, so an import another instance has taken over as crashed can never complete.</param>
+    public static async Task<ChunkWriter> OpenAsync(AppDbContext db, IBulkSql bulk, int batchId, int newsletterId, DateTime now, string owner, CancellationToken cancellationToken) =>
+        new(db, await bulk.OpenContactWriterAsync(db, new ContactBatch(batchId, newsletterId, now), cancellationToken), batchId, owner);
 
     public async Task WriteAsync(ContactImporter.PreparedRow[] chunk, ContactImporter.Counts counts, CancellationToken cancellationToken)
     {
@@ -67,10 +71,11 @@ internal sealed class ChunkWriter : IAsyncDisposable
     private async Task UpdateBatchAsync(ContactImporter.Counts counts, ImportStatus status, CancellationToken cancellationToken)
     {
         var (rows, imported, duplicates, invalid) = (counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount);
-        var updated = await _db.ImportBatches.Where(b => b.Id == _batchId).ExecuteUpdateAsync(u => u
+        var owner = _owner;
+        var updated = await _db.ImportBatches.Where(b => b.Id == _batchId && b.LeaseOwner == owner).ExecuteUpdateAsync(u => u
             .SetProperty(b => b.RowsRead, rows).SetProperty(b => b.Imported, imported).SetProperty(b => b.Duplicates, duplicates)
             .SetProperty(b => b.Invalid, invalid).SetProperty(b => b.Status, status), cancellationToken);
-        if (updated != 1) throw new InvalidOperationException($"Import batch {_batchId} no longer exists.");
+        if (updated != 1) throw new InvalidOperationException($"Import batch {_batchId} no longer exists or is no longer this instance's.");
     }
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();

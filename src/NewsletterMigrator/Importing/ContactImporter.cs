@@ -27,11 +27,12 @@ public sealed record ImportStart(int BatchId, IReadOnlyList<ImportRefusal> Refus
 /// Imports a list into a newsletter: normalise, skip duplicates (by keyed HMAC) and suppressed numbers,
 /// encrypt, insert. The list streams through in chunks, each committed in its own short transaction
 /// into a batch with status Running, which keeps its contacts invisible (AppDbContext's query filter);
-/// only the last step marks it Completed. A failed or cancelled import deletes the batch again, so
-/// nothing is left behind (all or nothing).
+/// only the last step marks it Completed. A failed or cancelled import deletes the batch's contacts again, so
+/// nothing is left behind (all or nothing). The batch is held by this process's lease (<see cref="ImportLeases"/>)
+/// from its start until it has ended, so another instance removes it only if this process dies.
 /// </summary>
 public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TokenService tokens, TimeProvider clock, IOptions<ImportOptions> options,
-    ILogger<ContactImporter> logger, ReaderDataChanges readerData, IBulkSql bulk)
+    ILogger<ContactImporter> logger, ReaderDataChanges readerData, IBulkSql bulk, ImportLeases leases)
 {
     private readonly SequentialIds _ids = new();
 
@@ -46,18 +47,23 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
     public async Task<ImportSummary> ImportAsync(int newsletterId, Stream file, string fileName, string userName,
         ImportLegalBasis? legalBasis, bool dryRun = false, CancellationToken cancellationToken = default)
     {
-        var batchId = 0;
-        if (!dryRun)
-        {
-            var start = await StartBatchAsync(newsletterId, fileName, userName, legalBasis, cancellationToken);
-            if (start.Refused) return ImportSummary.RefusedFor(start.Refusals);
-            batchId = start.BatchId;
-        }
-        return await RunAsync(batchId, newsletterId, file, fileName, userName, null, null, cancellationToken);
+        if (dryRun) return await RunAsync(0, newsletterId, file, fileName, userName, null, null, cancellationToken);
+        var start = await StartBatchAsync(newsletterId, fileName, userName, legalBasis, cancellationToken, SafeLength(file));
+        if (start.Refused) return ImportSummary.RefusedFor(start.Refusals);
+        // Held while it runs, as a background job's is: an instance's check for crashed imports leaves it alone, and the
+        // editor's Cancel on its page (it is listed like any import) stops it.
+        using var holding = leases.Hold(start.BatchId);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, holding.Token);
+        holding.Progress = new ImportProgress(SafeLength(file), clock.GetUtcNow().UtcDateTime);
+        var summary = await RunAsync(start.BatchId, newsletterId, file, fileName, userName, null, holding.Progress, linked.Token);
+        await leases.ReleaseAsync(start.BatchId);
+        return summary;
     }
 
     /// <summary>Creates the invisible batch a background import fills (its id names the import in the UI), unless a rule refuses it.</summary>
-    public async Task<ImportStart> StartBatchAsync(int newsletterId, string fileName, string userName, ImportLegalBasis? legalBasis, CancellationToken cancellationToken)
+    /// <param name="totalBytes">The size of the list, for the progress bar (0: unknown).</param>
+    public async Task<ImportStart> StartBatchAsync(int newsletterId, string fileName, string userName, ImportLegalBasis? legalBasis, CancellationToken cancellationToken,
+        long totalBytes = 0)
     {
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, cancellationToken);
         var refusals = ImportRules.Check(newsletter, legalBasis, clock.GetUtcNow().UtcDateTime);
@@ -76,6 +82,10 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
             CreatedBy = userName,
             CreatedAtUtc = clock.GetUtcNow().UtcDateTime,
             Status = ImportStatus.Running,
+            // This process's from the start, also while it waits in the queue: no instance removes it as crashed.
+            LeaseOwner = leases.Owner,
+            LeaseExpiresAtUtc = leases.ExpiryFromNow(),
+            TotalBytes = totalBytes,
         };
         db.ImportBatches.Add(batch);
         await db.SaveChangesAsync(cancellationToken);
@@ -87,21 +97,31 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
     /// Imports into the Running batch <paramref name="batchId"/> (0: dry run, nothing is written).
     /// On failure or cancellation the batch and everything in it is deleted before the exception leaves.
     /// <paramref name="prepared"/>: the file is the spool's copy that the preview prepared (see <see cref="ListReader.Read"/>).
+    /// <paramref name="outcomeOf"/>: for a job whose page shows how it ended, the emptied batch is kept as Failed with the
+    /// resource key this gives for the exception (<see cref="ImportBatch.OutcomeKey"/>) instead of being deleted.
     /// </summary>
     public async Task<ImportSummary> RunAsync(int batchId, int newsletterId, Stream file, string fileName, string userName,
-        ImportMapping? mapping, ImportProgress? progress, CancellationToken cancellationToken, bool prepared = false)
+        ImportMapping? mapping, ImportProgress? progress, CancellationToken cancellationToken, bool prepared = false, Func<Exception, string>? outcomeOf = null)
     {
         try
         {
+            if (batchId != 0)
+            {
+                // Running now, not queued; the size of what is read (a ZIP's list, not the ZIP) for the progress bar.
+                var now = clock.GetUtcNow().UtcDateTime;
+                var total = progress?.TotalBytes ?? 0;
+                await db.ImportBatches.Where(b => b.Id == batchId)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.StartedAtUtc, now).SetProperty(b => b.TotalBytes, total), cancellationToken);
+            }
             var summary = await RunCoreAsync(batchId, newsletterId, file, fileName, userName, mapping, progress, prepared, cancellationToken);
             // A completed import's legal basis is part of the Art. 13 text (C36): the batch is completed by ExecuteUpdate, which
             // passes no SaveChanges interceptor, so the reader pages' cache is told here.
             if (batchId != 0) readerData.Bump();
             return summary;
         }
-        catch when (batchId != 0)
+        catch (Exception ex) when (batchId != 0)
         {
-            await DiscardAsync(batchId);
+            await DiscardAsync(batchId, outcomeOf?.Invoke(ex));
             throw;
         }
     }
@@ -127,7 +147,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         var now = clock.GetUtcNow().UtcDateTime;
         var counts = new Counts();
         var rows = ListReader.Read(file, fileName, mapping, ReadLimits.From(options.Value), prepared).GetEnumerator();
-        await using var writer = dryRun ? null : await ChunkWriter.OpenAsync(db, bulk, batchId, newsletterId, now, cancellationToken);
+        await using var writer = dryRun ? null : await ChunkWriter.OpenAsync(db, bulk, batchId, newsletterId, now, leases.Owner, cancellationToken);
         var pending = Task.Run(() => Prepare(rows, newsletter.DefaultRegion, suppressed), cancellationToken);
         try
         {
@@ -163,21 +183,36 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         return new ImportSummary(batchId, counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount, counts.Reasons);
     }
 
-    /// <summary>Deletes a batch that did not complete, with its contacts and report rows.</summary>
-    public async Task DiscardAsync(int batchId)
+    /// <summary>
+    /// Deletes a batch that did not complete, with its contacts and report rows; with <paramref name="outcomeKey"/> the
+    /// batch row itself stays, emptied, as Failed with that reason, so its page (on any instance) says how it ended.
+    /// <see cref="ImportSweeper"/> deletes such rows after a day.
+    /// </summary>
+    public async Task DiscardAsync(int batchId, string? outcomeKey = null)
     {
         try
         {
             await db.ImportIssues.Where(i => i.ImportBatchId == batchId).ExecuteDeleteAsync(CancellationToken.None);
             await db.Contacts.IgnoreQueryFilters().Where(c => c.ImportBatchId == batchId).ExecuteDeleteAsync(CancellationToken.None);
-            await db.ImportBatches.Where(b => b.Id == batchId && b.Status != ImportStatus.Completed).ExecuteDeleteAsync(CancellationToken.None);
+            var unfinished = db.ImportBatches.Where(b => b.Id == batchId && b.Status != ImportStatus.Completed);
+            if (outcomeKey is null) await unfinished.ExecuteDeleteAsync(CancellationToken.None);
+            else
+                await unfinished.Where(b => b.LeaseOwner == leases.Owner).ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, ImportStatus.Failed)
+                    .SetProperty(b => b.OutcomeKey, outcomeKey).SetProperty(b => b.RowsRead, 0).SetProperty(b => b.Imported, 0)
+                    .SetProperty(b => b.Duplicates, 0).SetProperty(b => b.Invalid, 0), CancellationToken.None);
             logger.LogWarning("Import batch {BatchId} did not complete and was removed", batchId);
         }
         catch (Exception ex) when (ex is DbException or DbUpdateException or InvalidOperationException)
         {
-            // The start-up sweep removes it later (ImportQueue.SweepAsync).
+            // Its lease expires, and then any instance's ImportSweeper removes it.
             logger.LogError(ex, "Import batch {BatchId} could not be removed", batchId);
         }
+    }
+
+    private static long SafeLength(Stream file)
+    {
+        try { return file.CanSeek ? file.Length : 0; }
+        catch (NotSupportedException) { return 0; }
     }
 
     private static long SafePosition(Stream file)

@@ -1,6 +1,9 @@
 namespace NewsletterMigrator.Importing;
 
-/// <summary>Live figures of one running import, shared between the worker and the progress endpoint.</summary>
+/// <summary>
+/// Figures of one import: moved in memory by the importer after each chunk (nothing on the hot path), written to the batch
+/// row about every second by <see cref="ImportLeases"/>, and rebuilt from the row for the progress page (<see cref="ImportJobStates"/>).
+/// </summary>
 public sealed class ImportProgress(long totalBytes, DateTime startedUtc)
 {
     private long _rows;

@@ -50,7 +50,8 @@ public sealed class FunnelReport(AppDbContext db, InvitationOpens? opens = null)
                 Unsubscribed = g.Count(c => c.UnsubscribedAtUtc != null),
                 NotOnWhatsApp = g.Count(c => c.NotOnWhatsAppAtUtc != null),
             }).ToListAsync(ct);
-        var batches = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == newsletterId).OrderBy(b => b.Id).ToListAsync(ct);
+        // A failed import is kept, emptied, only so that its page says why; it has no contacts to offer.
+        var batches = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == newsletterId && b.Status != ImportStatus.Failed).OrderBy(b => b.Id).ToListAsync(ct);
         var rows = batches.Select(b =>
         {
             var c = counts.SingleOrDefault(x => x.ImportId == b.Id);

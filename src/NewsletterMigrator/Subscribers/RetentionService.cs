@@ -6,18 +6,94 @@ using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Subscribers;
 
+/// <summary>What an attempt at a retention run did: ran, found the slot's run done already, or found another run going on.</summary>
+public enum RetentionAttempt { Ran, AlreadyDone, Busy }
+
 /// <summary>
 /// Forgets on schedule what the app no longer needs (C15–C17) and records each run with its counts.
 /// Deleting consent ledger rows here is the one deliberate exception to the ledger's append-only rule:
 /// it happens only through <c>ExecuteDelete</c> in <see cref="DeleteExpiredProofAsync"/>, after C17 ends.
+/// Every run, scheduled or by hand, holds the database lease <see cref="LeaseName"/> (<see cref="JobLeases"/>), so
+/// with several instances on one database one run goes at a time, and a run without an end that is found under
+/// the lease is certainly dead (its instance stopped): it is closed as interrupted (issue 18).
 /// </summary>
 public sealed class RetentionService(AppDbContext db, KeyRing keys, IOptions<RetentionOptions> options, TimeProvider clock,
-    ILogger<RetentionService> logger)
+    ILogger<RetentionService> logger, JobLeases leases, InstanceIdentity instance)
 {
+    public const string LeaseName = "retention";
+    public const string InterruptedError = "interrupted: the process stopped during the run";
+
+    /// <summary>Renewed every third of it while a run goes on; a dead instance's lease returns after it.</summary>
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromMinutes(5);
+
     private static readonly TimeZoneInfo BerlinZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
     private const int Chunk = 500;
 
-    public async Task<RetentionRun> RunAsync(string trigger, CancellationToken ct = default)
+    /// <summary>Runs the jobs now (an admin, a test); null when a run is going on already, on this or another instance.</summary>
+    public async Task<RetentionRun?> RunAsync(string trigger, CancellationToken ct = default)
+    {
+        RetentionRun? run = null;
+        await leases.RunExclusiveAsync(LeaseName, instance.NewLeaseOwner(), LeaseDuration, async held =>
+        {
+            await CloseDeadRunsAsync(held);
+            run = await RunUnderLeaseAsync(trigger, held);
+        }, ct);
+        return run;
+    }
+
+    /// <summary>
+    /// The scheduled run of the slot <paramref name="slotUtc"/>, once across all instances: every instance tries at the
+    /// slot, the first to take the lease runs, and the others, under the lease in turn, find the slot's run done.
+    /// A slot's run that was interrupted does not count: it is run again.
+    /// </summary>
+    public async Task<RetentionAttempt> RunScheduledAsync(DateTime slotUtc, CancellationToken ct = default)
+    {
+        var attempt = RetentionAttempt.Busy;
+        await leases.RunExclusiveAsync(LeaseName, instance.NewLeaseOwner(), LeaseDuration, async held =>
+        {
+            await CloseDeadRunsAsync(held);
+            if (await db.RetentionRuns.AnyAsync(r => r.Trigger == "schedule" && r.StartedAtUtc >= slotUtc && (r.Error == null || r.Error != InterruptedError), held))
+            {
+                attempt = RetentionAttempt.AlreadyDone;
+                return;
+            }
+            await RunUnderLeaseAsync("schedule", held);
+            attempt = RetentionAttempt.Ran;
+        }, ct);
+        return attempt;
+    }
+
+    /// <summary>
+    /// At start: a run some instance died in (kill -9, or a stop mid-run) has no end time. It is closed as interrupted, so
+    /// the admin page does not show it as a run that found nothing, and the jobs run again now rather than at the next
+    /// DailyAt: every step only deletes or blanks what is due, so a second pass over what the first finished changes nothing.
+    /// </summary>
+    public async Task<RetentionAttempt> RepeatInterruptedAsync(CancellationToken ct = default)
+    {
+        var attempt = RetentionAttempt.Busy;
+        await leases.RunExclusiveAsync(LeaseName, instance.NewLeaseOwner(), LeaseDuration, async held =>
+        {
+            if (await CloseDeadRunsAsync(held) == 0)
+            {
+                attempt = RetentionAttempt.AlreadyDone;
+                return;
+            }
+            logger.LogWarning("A retention run was interrupted when its instance stopped; running the retention jobs again now");
+            await RunUnderLeaseAsync("restart", held);
+            attempt = RetentionAttempt.Ran;
+        }, ct);
+        return attempt;
+    }
+
+    /// <summary>Runs without an end: dead, since only the lease's holder runs and the caller holds it.</summary>
+    private async Task<int> CloseDeadRunsAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.RetentionRuns.Where(r => r.FinishedAtUtc == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(r => r.FinishedAtUtc, now).SetProperty(r => r.Error, InterruptedError), ct);
+    }
+
+    private async Task<RetentionRun> RunUnderLeaseAsync(string trigger, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var run = new RetentionRun { StartedAtUtc = now, Trigger = trigger };
@@ -155,64 +231,78 @@ public sealed class RetentionService(AppDbContext db, KeyRing keys, IOptions<Ret
     }
 }
 
-/// <summary>Runs the retention jobs once a day at Retention:DailyAt (Berlin time).</summary>
-public sealed class RetentionWorker(
-    IServiceScopeFactory scopes, IOptions<RetentionOptions> options, InstanceIdentity instance, TimeProvider clock, ILogger<RetentionWorker> logger)
+/// <summary>
+/// Runs the retention jobs once a day at Retention:DailyAt (Berlin time): once per day across all instances, not once
+/// per instance (<see cref="RetentionService.RunScheduledAsync"/>).
+/// </summary>
+public sealed class RetentionWorker(IServiceScopeFactory scopes, IOptions<RetentionOptions> options, TimeProvider clock, ILogger<RetentionWorker> logger)
     : BackgroundService
 {
-    public const string InterruptedError = "interrupted: the process stopped during the run";
+    public const string InterruptedError = RetentionService.InterruptedError;
 
-    private readonly DateTime _startedUtc = clock.GetUtcNow().UtcDateTime;
+    /// <summary>How often an instance that found the lease taken tries again, until the slot's run is done (by whoever).</summary>
+    private static readonly TimeSpan Retry = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await RepeatInterruptedRunAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            var now = clock.GetUtcNow().UtcDateTime;
-            var next = RetentionService.NextRunUtc(now, options.Value.DailyAtTime());
-            try
+            await RepeatInterruptedRunAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(next - now, clock, stoppingToken);
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<RetentionService>().RunAsync("schedule", stoppingToken);
+                var now = clock.GetUtcNow().UtcDateTime;
+                var slot = RetentionService.NextRunUtc(now, options.Value.DailyAtTime());
+                await Task.Delay(slot - now, clock, stoppingToken);
+                await RunSlotAsync(slot, stoppingToken);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Scheduled retention run failed; the next one follows tomorrow");
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
     /// <summary>
-    /// A run this instance was in when it died (kill -9, or a stop mid-run) has no end time. It is closed as
-    /// interrupted, so the admin page does not show it as a run that found nothing, and the jobs run again
-    /// now rather than at tomorrow's DailyAt: every step only deletes or blanks what is due, so a second
-    /// pass over what the first one finished changes nothing. Only the process holding the instance id
-    /// does this; a second process on the same data folder by mistake leaves the other's run alone.
-    /// (With several instances a run would need its instance id, as leases have, before this could tell
-    /// another instance's live run from a dead one.)
+    /// Tries until the slot's run is done, here or on another instance: if the instance running it dies, its lease
+    /// expires and the next try here finds its run interrupted and runs it again. Gives up at the next slot.
+    /// </summary>
+    private async Task RunSlotAsync(DateTime slot, CancellationToken ct)
+    {
+        var nextSlot = RetentionService.NextRunUtc(slot, options.Value.DailyAtTime());
+        while (true)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                if (await scope.ServiceProvider.GetRequiredService<RetentionService>().RunScheduledAsync(slot, ct) != RetentionAttempt.Busy) return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "Scheduled retention run failed; trying again in a minute");
+            }
+            if (clock.GetUtcNow().UtcDateTime + Retry >= nextSlot) return;
+            await Task.Delay(Retry, clock, ct);
+        }
+    }
+
+    /// <summary>
+    /// At start, a run that some instance died in is closed and repeated (<see cref="RetentionService.RepeatInterruptedAsync"/>).
+    /// While another instance holds the lease (it is running, or it died less than a lease ago) this tries again a minute later.
     /// </summary>
     private async Task RepeatInterruptedRunAsync(CancellationToken ct)
     {
-        if (!instance.OwnsPersistedId) return;
-        try
+        for (var attempt = 0; attempt < 10; attempt++)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var interrupted = await db.RetentionRuns.Where(r => r.FinishedAtUtc == null && r.StartedAtUtc < _startedUtc)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.FinishedAtUtc, _startedUtc).SetProperty(r => r.Error, InterruptedError), ct);
-            if (interrupted == 0) return;
-            logger.LogWarning("A retention run was interrupted when the process stopped; running the retention jobs again now");
-            await scope.ServiceProvider.GetRequiredService<RetentionService>().RunAsync("restart", ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogError(ex, "Repeating an interrupted retention run failed; the next one follows at the scheduled time");
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                if (await scope.ServiceProvider.GetRequiredService<RetentionService>().RepeatInterruptedAsync(ct) != RetentionAttempt.Busy) return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "Repeating an interrupted retention run failed; the next one follows at the scheduled time");
+                return;
+            }
+            await Task.Delay(Retry, clock, ct);
         }
     }
 }

@@ -17,14 +17,15 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
     [FromRoute] public int NewsletterId { get; set; }
     [FromRoute] public int BatchId { get; set; }
     public ImportBatch? Batch { get; private set; }
-    public ImportJobStatus? Job { get; private set; }
+    /// <summary>Read from the batch row alone: the import may be running on another instance.</summary>
+    public ImportJobState State { get; private set; }
     public List<ImportIssue> Issues { get; private set; } = [];
     public int IssueCount { get; private set; }
 
-    public bool IsRunning => Batch is { Status: ImportStatus.Running } && Job is null or { State: ImportJobState.Queued or ImportJobState.Running };
+    public bool IsRunning => Batch is not null && State is ImportJobState.Queued or ImportJobState.Running;
 
-    /// <summary>Neither in the database nor in this process: removed after a failure, a cancel or a restart.</summary>
-    public bool IsGone => Batch is null && Job is null;
+    /// <summary>Not in the database: removed after its instance stopped, or a day after it failed.</summary>
+    public bool IsGone => Batch is null;
 
     public async Task<IActionResult> OnGetAsync()
     {
@@ -35,7 +36,7 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
             Response.StatusCode = StatusCodes.Status404NotFound;
             return Page();
         }
-        if (Batch is { Status: ImportStatus.Completed })
+        if (State == ImportJobState.Completed)
         {
             IssueCount = await db.ImportIssues.CountAsync(i => i.ImportBatchId == BatchId);
             Issues = await db.ImportIssues.AsNoTracking().Where(i => i.ImportBatchId == BatchId).OrderBy(i => i.Line).ThenBy(i => i.Id).Take(IssuesShown).ToListAsync();
@@ -48,25 +49,27 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
     {
         if (!await LoadAsync()) return NotFound();
         var now = clock.GetUtcNow().UtcDateTime;
-        var state = Batch?.Status == ImportStatus.Completed ? ImportJobState.Completed
-            : Job?.State ?? (Batch is null ? ImportJobState.Failed : ImportJobState.Running);
-        var progress = Job?.Progress;
-        var rows = progress?.Rows ?? Batch?.RowsRead ?? 0;
-        var left = progress?.TimeLeft(now);
+        var progress = ImportJobStates.Progress(Batch!, now);
+        var running = State == ImportJobState.Running;
+        var left = running ? progress.TimeLeft(now) : null;
         return new JsonResult(new
         {
-            state = state.ToString().ToLowerInvariant(),
-            rows,
-            rowsText = rows.ToString("N0", CultureInfo.CurrentCulture),
-            rateText = (progress?.RowsPerSecond(now) ?? 0).ToString("N0", CultureInfo.CurrentCulture),
+            state = State.ToString().ToLowerInvariant(),
+            rows = progress.Rows,
+            rowsText = progress.Rows.ToString("N0", CultureInfo.CurrentCulture),
+            rateText = (running ? progress.RowsPerSecond(now) : 0).ToString("N0", CultureInfo.CurrentCulture),
             leftText = left is { } l ? l.ToString(l.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture) : "–",
-            percent = Math.Round((progress?.Fraction ?? 0) * 100, 1),
+            percent = Math.Round(progress.Fraction * 100, 1),
         });
     }
 
     public async Task<IActionResult> OnPostCancelAsync()
     {
         if (!await LoadAsync()) return NotFound();
+        // The instance running it (maybe another) reads this at its next lease renewal, within about a second; this
+        // instance's own job stops at once.
+        await db.ImportBatches.Of(NewsletterId, BatchId).Where(b => b.Status == ImportStatus.Running)
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.CancelRequested, true));
         queue.Cancel(BatchId, NewsletterId);
         return RedirectToPage(new { newsletterId = NewsletterId, batchId = BatchId });
     }
@@ -74,7 +77,7 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
     /// <summary>Every row not imported, as CSV in the editor's language (formula-safe).</summary>
     public async Task<IActionResult> OnGetReportAsync(CancellationToken ct)
     {
-        if (!await LoadAsync() || Batch is not { Status: ImportStatus.Completed }) return NotFound();
+        if (!await LoadAsync() || State != ImportJobState.Completed) return NotFound();
         Response.ContentType = "text/csv; charset=utf-8";
         Response.Headers.ContentDisposition = $"attachment; filename=\"import-{BatchId}-report.csv\"";
         await using var csv = SafeCsvWriter.ForStream(Response.Body);
@@ -88,7 +91,7 @@ public sealed class ImportBatchModel(AppDbContext db, ImportQueue queue, IString
     private async Task<bool> LoadAsync()
     {
         Batch = await db.ImportBatches.AsNoTracking().Of(NewsletterId, BatchId).SingleOrDefaultAsync();
-        Job = queue.Find(NewsletterId, BatchId);
-        return Batch is not null || Job is not null;
+        if (Batch is not null) State = ImportJobStates.Of(Batch, clock.GetUtcNow().UtcDateTime);
+        return Batch is not null;
     }
 }

@@ -50,7 +50,7 @@ public sealed class ImportPreviewModel(ImportSpool spool, UploadPreviews preview
         }
         var info = Info!;
         // The rules again: the end date may have passed, or been cleared, since the upload (C16, C36).
-        var start = await importer.StartBatchAsync(NewsletterId, info.FileName, User.Identity!.Name!, info.Basis, ct);
+        var start = await importer.StartBatchAsync(NewsletterId, info.FileName, User.Identity!.Name!, info.Basis, ct, info.Length);
         if (start.Refused)
         {
             foreach (var refusal in start.Refusals) ModelState.AddModelError("", text[ImportRules.ResourceKey(refusal)]);
@@ -58,7 +58,7 @@ public sealed class ImportPreviewModel(ImportSpool spool, UploadPreviews preview
             return Page();
         }
         var batchId = start.BatchId;
-        queue.Enqueue(new ImportJob(batchId, NewsletterId, UploadId, info.FileName, User.Identity!.Name!, mapping), info.Length);
+        queue.Enqueue(new ImportJob(batchId, NewsletterId, UploadId, info.FileName, User.Identity!.Name!, mapping));
         return RedirectToPage("/Admin/ImportBatch", new { newsletterId = NewsletterId, batchId });
     }
 

@@ -42,7 +42,8 @@ public sealed class QueueModel(AppDbContext db, InvitationQueue queue, Invitatio
         if (!await LoadAsync(ct)) return NotFound();
         Response.Headers.ContentSecurityPolicy = SecurityHeaders.Policy.Replace("form-action 'self'", FormTargets);
         Lang = Languages.Normalize(Lang ?? Newsletter.DefaultLanguage);
-        Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderBy(b => b.Id)
+        // A failed import is kept, emptied, only so that its page says why; it has no contacts to offer.
+        Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId && b.Status != ImportStatus.Failed).OrderBy(b => b.Id)
             .Select(b => new SelectListItem($"#{b.Id} {b.FileName}", b.Id.ToString())).ToListAsync(ct);
         MissingPlaceholders = [.. InvitationLinks.MissingPlaceholders(InvitationLinks.Template(Newsletter, Lang))];
         Position = await queue.NextAsync(NewsletterId, Import, Filter, After, ct);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
@@ -8,7 +9,8 @@ using NewsletterMigrator.Subscribers;
 
 namespace NewsletterMigrator.Pages.Admin.Privacy;
 
-public sealed class RetentionModel(AppDbContext db, RetentionService retention, IOptions<RetentionOptions> options, TimeProvider clock) : PageModel
+public sealed class RetentionModel(AppDbContext db, RetentionService retention, IOptions<RetentionOptions> options, TimeProvider clock,
+    IStringLocalizer<SharedResource> text) : PageModel
 {
     public RetentionOptions Options => options.Value;
     public List<RetentionRun> Runs { get; private set; } = [];
@@ -19,7 +21,11 @@ public sealed class RetentionModel(AppDbContext db, RetentionService retention, 
     public async Task<IActionResult> OnPostRunAsync()
     {
         var user = User.Identity!.Name!;
-        var run = await retention.RunAsync(user);
+        if (await retention.RunAsync(user) is not { } run)
+        {
+            TempData["Message"] = text["Privacy_RunBusy"].Value;
+            return RedirectToPage();
+        }
         db.Audit(user, "retention", $"run {run.Id} started by hand", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
         return RedirectToPage();

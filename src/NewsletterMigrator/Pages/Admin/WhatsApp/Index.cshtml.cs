@@ -160,7 +160,8 @@ public sealed class IndexModel(AppDbContext db, WhatsAppInvitations whatsApp, In
             .OrderByDescending(m => m.Id).Take(20)
             .Select(m => new Failure(db.Contacts.Where(c => c.Id == m.ContactId).Select(c => c.DisplayName).FirstOrDefault(), m.LastError))
             .ToListAsync(ct);
-        Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId).OrderBy(b => b.Id)
+        // A failed import is kept, emptied, only so that its page says why; it has no contacts to offer.
+        Imports = await db.ImportBatches.AsNoTracking().Where(b => b.NewsletterId == NewsletterId && b.Status != ImportStatus.Failed).OrderBy(b => b.Id)
             .Select(b => new SelectListItem($"#{b.Id} {b.FileName}", b.Id.ToString())).ToListAsync(ct);
         if (resend is not null && User.IsInRole(Roles.Admin)) ResendName = resend.DisplayName ?? "–";
         Forecast = Enabled ? await forecasts.ForAsync(newsletter, ct) : null;

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace NewsletterMigrator.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261202151804_Initial")]
+    [Migration("20261202162703_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -591,6 +591,12 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<long>("BytesRead")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("boolean");
+
                     b.Property<DateTime>("CreatedAtUtc")
                         .HasColumnType("timestamp with time zone");
 
@@ -605,11 +611,21 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<DateTime?>("FinishedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("Imported")
                         .HasColumnType("integer");
 
                     b.Property<int>("Invalid")
                         .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LeaseExpiresAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LeaseOwner")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
 
                     b.Property<string>("LegalBasis")
                         .IsRequired()
@@ -622,11 +638,21 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.Property<int>("NewsletterId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("OutcomeKey")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<int>("RowsRead")
                         .HasColumnType("integer");
 
+                    b.Property<DateTime?>("StartedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("Status")
                         .HasColumnType("integer");
+
+                    b.Property<long>("TotalBytes")
+                        .HasColumnType("bigint");
 
                     b.HasKey("Id");
 
@@ -662,6 +688,25 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.HasIndex("ImportBatchId");
 
                     b.ToTable("ImportIssues");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.JobLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("ExpiresAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Owner")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("JobLeases");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.KeyCheck", b =>
@@ -1295,7 +1340,7 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.HasIndex("NewsletterId", "EmailKey")
                         .IsUnique();
 
-                    b.HasIndex("NewsletterId", "Status");
+                    b.HasIndex("NewsletterId", "Status", "Id");
 
                     b.ToTable("Subscribers");
                 });

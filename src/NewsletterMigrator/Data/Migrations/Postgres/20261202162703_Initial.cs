@@ -167,6 +167,19 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "JobLeases",
+                columns: table => new
+                {
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Owner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    ExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_JobLeases", x => x.Name);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "KeyChecks",
                 columns: table => new
                 {
@@ -571,7 +584,15 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     RowsRead = table.Column<int>(type: "integer", nullable: false),
                     Imported = table.Column<int>(type: "integer", nullable: false),
                     Duplicates = table.Column<int>(type: "integer", nullable: false),
-                    Invalid = table.Column<int>(type: "integer", nullable: false)
+                    Invalid = table.Column<int>(type: "integer", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    LeaseExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CancelRequested = table.Column<bool>(type: "boolean", nullable: false),
+                    StartedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FinishedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    TotalBytes = table.Column<long>(type: "bigint", nullable: false),
+                    BytesRead = table.Column<long>(type: "bigint", nullable: false),
+                    OutcomeKey = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -1017,9 +1038,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_Subscribers_NewsletterId_Status",
+                name: "IX_Subscribers_NewsletterId_Status_Id",
                 table: "Subscribers",
-                columns: new[] { "NewsletterId", "Status" });
+                columns: new[] { "NewsletterId", "Status", "Id" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Subscribers_UnsubscribeTokenHash",
@@ -1103,6 +1124,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "ImportIssues");
+
+            migrationBuilder.DropTable(
+                name: "JobLeases");
 
             migrationBuilder.DropTable(
                 name: "KeyChecks");
