@@ -114,9 +114,9 @@ public sealed class DeliveryWorker(
         public AppDbContext Db { get; } = Scope.ServiceProvider.GetRequiredService<AppDbContext>();
     }
 
-    private static readonly Func<AppDbContext, Guid, CancellationToken, Task<SubscriberStatus?>> CurrentStatus =
-        EF.CompileAsyncQuery((AppDbContext db, Guid id, CancellationToken ct) =>
-            db.Subscribers.Where(s => s.Id == id).Select(s => (SubscriberStatus?)s.Status).SingleOrDefault());
+    private static readonly CompiledPerProvider<Func<AppDbContext, Guid, CancellationToken, Task<SubscriberStatus?>>> CurrentStatus =
+        new(() => EF.CompileAsyncQuery((AppDbContext db, Guid id, CancellationToken ct) =>
+            db.Subscribers.Where(s => s.Id == id).Select(s => (SubscriberStatus?)s.Status).SingleOrDefault()));
 
     private sealed record Batch(
         List<OutboundMessage> Rows, Dictionary<int, Newsletter> Newsletters, Dictionary<int, Campaign> Campaigns,
@@ -180,7 +180,7 @@ public sealed class DeliveryWorker(
 
         // Re-checked right before sending, not only at lease time: an unsubscribe takes effect at once (C13),
         // and no newsletter goes out without DOI (C1).
-        if (subscriber is not null && await CurrentStatus(slot.Db, subscriber.Id, ct) != subscriber.Status) subscriber = null;
+        if (subscriber is not null && await CurrentStatus.For(slot.Db)(slot.Db, subscriber.Id, ct) != subscriber.Status) subscriber = null;
         // The DOI wording is built once: for the mail, and for the hash of the text as sent (C43).
         var doi = row.Kind == MessageKind.DoubleOptIn && subscriber is { Status: SubscriberStatus.Pending }
             ? messages.DoiText(newsletter, row.Language, subscriber.ConfirmTokenExpiresAtUtc) : null;
