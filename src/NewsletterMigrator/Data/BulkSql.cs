@@ -43,6 +43,12 @@ public interface IBulkSql
     Task<DateTime> LeaseClockAsync(AppDbContext db, CancellationToken ct);
 }
 
+internal static class BulkSql
+{
+    /// <summary>Why a bulk write refuses to run outside a transaction (<see cref="CallerTransaction"/>).</summary>
+    public const string NeedsTransaction = "A bulk write belongs in the caller's transaction";
+}
+
 /// <summary>The import batch a <see cref="IContactWriter"/> writes into.</summary>
 public sealed record ContactBatch(int BatchId, int NewsletterId, DateTime CreatedAtUtc);
 

@@ -15,8 +15,7 @@ internal sealed class OutboxResultWriter(AppDbContext db, string owner, bool pre
 
     public async Task<bool> WriteAsync(OutboxResult result, CancellationToken ct)
     {
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("Delivery results are written in the caller's transaction: begin it first.");
+        var transaction = db.RequireTransaction("Delivery results are written in the caller's transaction");
         if (_update is null)
         {
             _update = SqlCommands.Create(db.Database.GetDbConnection(), transaction, $"""

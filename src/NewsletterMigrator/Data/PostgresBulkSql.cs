@@ -95,18 +95,12 @@ internal sealed class PostgresBulkSql : IBulkSql
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static void RequireTransaction(AppDbContext db)
-    {
-        if (db.Database.CurrentTransaction is null)
-            throw new InvalidOperationException("A bulk write belongs in the caller's transaction: begin it first.");
-    }
-
     private sealed class ContactWriter(AppDbContext db, NpgsqlConnection connection, bool closeConnection, ContactBatch batch) : IContactWriter
     {
         public async Task<int> WriteAsync(IReadOnlyList<NewContact> contacts, IReadOnlyList<NewImportIssue> issues, CancellationToken ct)
         {
             // The session table empties at commit: outside a transaction every statement would commit, and the copied rows vanish.
-            RequireTransaction(db);
+            db.RequireTransaction(BulkSql.NeedsTransaction);
             var inserted = 0;
             if (contacts.Count > 0)
             {
@@ -182,7 +176,7 @@ internal sealed class PostgresBulkSql : IBulkSql
 
         public async Task<FanOutStep> WriteNextAsync(CancellationToken ct)
         {
-            RequireTransaction(db);
+            db.RequireTransaction(BulkSql.NeedsTransaction);
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using var bound = new NpgsqlCommand($"""
                 SELECT "Id" FROM "Subscribers"
@@ -194,7 +188,6 @@ internal sealed class PostgresBulkSql : IBulkSql
             bound.Parameters.Add(new NpgsqlParameter<int>("skip", spec.BatchSize - 1));
             var upto = await bound.ExecuteScalarAsync(ct) is Guid end ? end : (Guid?)null;
 
-            // The Message-ID's local part: 32 random lower-case hex digits, as the SQLite fan-out and the C# outbox make them.
             await using var insert = new NpgsqlCommand($"""
                 INSERT INTO "OutboundMessages"
                     ("Kind", "Priority", "Status", "NewsletterId", "CampaignId", "SubscriberId", "ToAddress", "Language", "MessageId", "Attempts", "CreatedAtUtc", "NextAttemptAtUtc")

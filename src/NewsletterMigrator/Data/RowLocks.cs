@@ -21,7 +21,7 @@ public static class RowLocks
     /// <summary>Locks the subscriber's row and reloads it, since another request may have changed it; false when it is gone (erased meanwhile).</summary>
     public static async Task<bool> LockAsync(this AppDbContext db, Subscriber subscriber, CancellationToken ct = default)
     {
-        RequireTransaction(db);
+        db.RequireTransaction(LockNeedsTransaction);
         var locked = await db.Subscribers.Where(s => s.Id == subscriber.Id)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Language, s => s.Language), ct);
         if (locked == 0)
@@ -40,7 +40,7 @@ public static class RowLocks
     /// </summary>
     public static async Task LockAsync(this AppDbContext db, IQueryable<Subscriber> rows, CancellationToken ct = default)
     {
-        RequireTransaction(db);
+        db.RequireTransaction(LockNeedsTransaction);
         await rows.ExecuteUpdateAsync(u => u.SetProperty(s => s.Language, s => s.Language), ct);
     }
 
@@ -50,13 +50,9 @@ public static class RowLocks
     /// </summary>
     public static async Task LockStaffAsync(this AppDbContext db, CancellationToken ct = default)
     {
-        RequireTransaction(db);
+        db.RequireTransaction(LockNeedsTransaction);
         await db.Users.ExecuteUpdateAsync(u => u.SetProperty(x => x.Language, x => x.Language), ct);
     }
 
-    private static void RequireTransaction(AppDbContext db)
-    {
-        if (db.Database.CurrentTransaction is null)
-            throw new InvalidOperationException("A row lock lasts until the commit: begin the transaction first.");
-    }
+    private const string LockNeedsTransaction = "A row lock lasts until the commit";
 }

@@ -92,9 +92,7 @@ internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static SqliteTransaction CurrentTransaction(AppDbContext db) =>
-        (SqliteTransaction?)db.Database.CurrentTransaction?.GetDbTransaction()
-        ?? throw new InvalidOperationException("A bulk write belongs in the caller's transaction: begin it first.");
+    private static SqliteTransaction CurrentTransaction(AppDbContext db) => (SqliteTransaction)db.RequireTransaction(BulkSql.NeedsTransaction);
 
     /// <summary>INSERT OR IGNORE lets the unique index (newsletter, HMAC) find duplicates, in the file and against the newsletter, without holding every number in memory.</summary>
     private sealed class ContactWriter(AppDbContext db, SqliteConnection connection, bool closeConnection, ContactBatch batch) : IContactWriter

@@ -31,6 +31,8 @@ public static class StorageSetup
                 .AddSingleton<IBulkSql, SqliteBulkSql>();
         services.AddSingleton<ReaderDataChanges>();
         services.AddScoped<RateWindows>();
+        // "Run once across instances" (the retention run): a named lease in the database.
+        services.AddSingleton<JobLeases>();
 
         // The key ring lives in the database, so a cookie or antiforgery token made by one instance is read by every other
         // one, and a backup of the database holds it. Keys an earlier version kept in the data folder are taken over at

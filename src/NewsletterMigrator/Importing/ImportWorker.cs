@@ -31,6 +31,8 @@ public sealed class ImportWorker(ImportQueue queue, ImportSpool spool, ImportLea
             ImportFormatException format => format.ReasonKey,
             _ => "Import_Failed",
         };
+        // Once the importer runs, a failure is its to clean up (it keeps the emptied batch with the outcome); before, it is ours.
+        var importing = false;
         try
         {
             // The list the preview prepared: a ZIP's list was unpacked once, on the first view.
@@ -38,6 +40,7 @@ public sealed class ImportWorker(ImportQueue queue, ImportSpool spool, ImportLea
             var (file, listName) = spool.OpenList(job.UploadId, info);
             await using var _ = file;
             status.Holding.Progress = new ImportProgress(file.Length, clock.GetUtcNow().UtcDateTime);
+            importing = true;
             await importer.RunAsync(job.BatchId, job.NewsletterId, file, listName, job.UserName, job.Mapping, status.Holding.Progress, linked.Token,
                 prepared: true, outcomeOf: OutcomeOf);
         }
@@ -46,9 +49,8 @@ public sealed class ImportWorker(ImportQueue queue, ImportSpool spool, ImportLea
             var outcome = OutcomeOf(ex);
             if (ex is OperationCanceledException or ImportFormatException) logger.LogInformation("Import batch {BatchId} stopped: {Reason}", job.BatchId, outcome);
             else logger.LogError(ex, "Import batch {BatchId} failed", job.BatchId);
-            // Whatever went wrong, nothing of it stays but the emptied batch with its reason (the importer has done this
-            // unless the failure came before it started); the editor sees a message, not a hang.
-            await importer.DiscardAsync(job.BatchId, outcome);
+            // Whatever went wrong, nothing of it stays but the emptied batch with its reason; the editor sees a message, not a hang.
+            if (!importing) await importer.DiscardAsync(job.BatchId, outcome);
         }
         finally
         {

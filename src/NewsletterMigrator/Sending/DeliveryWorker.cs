@@ -132,13 +132,14 @@ public sealed class DeliveryWorker(
         var take = sending.Value.BatchSize;
         if (smtp.Value.MessagesPerHour > 0)
         {
-            // Counted in the database, so the cap holds across restarts and instances.
+            // Counted in the database, so the cap holds across restarts. Not yet across instances: two instances counting at
+            // once may each take the rest of the cap (issue 18, open).
             var hourAgo = now.AddHours(-1);
             var sentLastHour = await db.OutboundMessages.CountAsync(m => m.SentAtUtc > hourAgo, ct);
             take = Math.Min(take, smtp.Value.MessagesPerHour - sentLastHour);
             if (take <= 0) return new Batch([], [], [], []);
         }
-        var ids = await OutboxLease.TakeAsync(db, bulk, take, _owner, now, sending.Value.LeaseDuration, ct);
+        var ids = await bulk.LeaseOutboxAsync(db, new OutboxLeaseRequest(_owner, take, now, sending.Value.LeaseDuration), ct);
         if (ids.Count == 0) return new Batch([], [], [], []);
         var rows = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == MessageStatus.Leased)

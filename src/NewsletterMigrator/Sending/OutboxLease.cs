@@ -4,15 +4,11 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Sending;
 
 /// <summary>
-/// The outbox lease: <see cref="TakeAsync"/> hands a worker the due rows no other worker holds (the provider's statement,
-/// <see cref="IBulkSql.LeaseOutboxAsync"/>), and a restarted instance takes back what its crashed predecessor held.
+/// A restarted instance takes back the outbox rows its crashed predecessor held. (Taking due rows is the provider's
+/// statement, <see cref="IBulkSql.LeaseOutboxAsync"/>.)
 /// </summary>
 internal static class OutboxLease
 {
-    /// <summary>Leases up to <paramref name="take"/> due rows to <paramref name="owner"/>; returns the ids it got.</summary>
-    public static Task<IReadOnlyList<long>> TakeAsync(AppDbContext db, IBulkSql bulk, int take, string owner, DateTime now, TimeSpan duration, CancellationToken ct) =>
-        bulk.LeaseOutboxAsync(db, new OutboxLeaseRequest(owner, take, now, duration), ct);
-
     /// <summary>
     /// Returns to the queue the rows an earlier run of this instance still held when it died, so they go
     /// out now rather than after <see cref="Common.SendingOptions.LeaseDuration"/>. Called once at start,

@@ -30,59 +30,47 @@ public sealed class RetentionService(AppDbContext db, KeyRing keys, IOptions<Ret
     private const int Chunk = 500;
 
     /// <summary>Runs the jobs now (an admin, a test); null when a run is going on already, on this or another instance.</summary>
-    public async Task<RetentionRun?> RunAsync(string trigger, CancellationToken ct = default)
-    {
-        RetentionRun? run = null;
-        await leases.RunExclusiveAsync(LeaseName, instance.NewLeaseOwner(), LeaseDuration, async held =>
-        {
-            await CloseDeadRunsAsync(held);
-            run = await RunUnderLeaseAsync(trigger, held);
-        }, ct);
-        return run;
-    }
+    public Task<RetentionRun?> RunAsync(string trigger, CancellationToken ct = default) =>
+        UnderLeaseAsync<RetentionRun?>(null, async (_, held) => await RunUnderLeaseAsync(trigger, held), ct);
 
     /// <summary>
     /// The scheduled run of the slot <paramref name="slotUtc"/>, once across all instances: every instance tries at the
     /// slot, the first to take the lease runs, and the others, under the lease in turn, find the slot's run done.
     /// A slot's run that was interrupted does not count: it is run again.
     /// </summary>
-    public async Task<RetentionAttempt> RunScheduledAsync(DateTime slotUtc, CancellationToken ct = default)
-    {
-        var attempt = RetentionAttempt.Busy;
-        await leases.RunExclusiveAsync(LeaseName, instance.NewLeaseOwner(), LeaseDuration, async held =>
+    public Task<RetentionAttempt> RunScheduledAsync(DateTime slotUtc, CancellationToken ct = default) =>
+        UnderLeaseAsync(RetentionAttempt.Busy, async (_, held) =>
         {
-            await CloseDeadRunsAsync(held);
             if (await db.RetentionRuns.AnyAsync(r => r.Trigger == "schedule" && r.StartedAtUtc >= slotUtc && (r.Error == null || r.Error != InterruptedError), held))
-            {
-                attempt = RetentionAttempt.AlreadyDone;
-                return;
-            }
+                return RetentionAttempt.AlreadyDone;
             await RunUnderLeaseAsync("schedule", held);
-            attempt = RetentionAttempt.Ran;
+            return RetentionAttempt.Ran;
         }, ct);
-        return attempt;
-    }
 
     /// <summary>
     /// At start: a run some instance died in (kill -9, or a stop mid-run) has no end time. It is closed as interrupted, so
     /// the admin page does not show it as a run that found nothing, and the jobs run again now rather than at the next
     /// DailyAt: every step only deletes or blanks what is due, so a second pass over what the first finished changes nothing.
     /// </summary>
-    public async Task<RetentionAttempt> RepeatInterruptedAsync(CancellationToken ct = default)
-    {
-        var attempt = RetentionAttempt.Busy;
-        await leases.RunExclusiveAsync(LeaseName, instance.NewLeaseOwner(), LeaseDuration, async held =>
+    public Task<RetentionAttempt> RepeatInterruptedAsync(CancellationToken ct = default) =>
+        UnderLeaseAsync(RetentionAttempt.Busy, async (closed, held) =>
         {
-            if (await CloseDeadRunsAsync(held) == 0)
-            {
-                attempt = RetentionAttempt.AlreadyDone;
-                return;
-            }
+            if (closed == 0) return RetentionAttempt.AlreadyDone;
             logger.LogWarning("A retention run was interrupted when its instance stopped; running the retention jobs again now");
             await RunUnderLeaseAsync("restart", held);
-            attempt = RetentionAttempt.Ran;
+            return RetentionAttempt.Ran;
         }, ct);
-        return attempt;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> under the retention lease, after closing the runs a dead instance left (it is told how
+    /// many); <paramref name="busy"/> when another run holds the lease.
+    /// </summary>
+    private async Task<T> UnderLeaseAsync<T>(T busy, Func<int, CancellationToken, Task<T>> work, CancellationToken ct)
+    {
+        var result = busy;
+        await leases.RunExclusiveAsync(LeaseName, instance.NewLeaseOwner(), LeaseDuration,
+            async held => result = await work(await CloseDeadRunsAsync(held), held), ct);
+        return result;
     }
 
     /// <summary>Runs without an end: dead, since only the lease's holder runs and the caller holds it.</summary>

@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Sending;
-using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Subscribers;
 
@@ -30,8 +28,6 @@ public static class SubscribersSetup
         services.AddScoped<InformalWithdrawals>();
         services.AddScoped<DataExportService>();
         services.AddScoped<RetentionService>();
-        // The database lease of "run once across instances" (Data/JobLeases.cs); the first feature that uses it registers it.
-        services.TryAddSingleton<JobLeases>();
         services.AddScoped<SubscriberLookup>();
         services.AddScoped<OptOutListImport>();
         services.AddHostedService<RetentionWorker>();
