@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Tests.Data;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests;
@@ -21,16 +23,18 @@ public sealed partial class SignUpAnswerTests
 {
     private const string ProbeHeader = "X-Test-Probe";
 
-    [Fact]
-    public async Task New_pending_confirmed_and_unsubscribed_addresses_get_the_same_answer_from_the_same_reads_C30()
+    [ProviderTheory, DatabaseProviders]
+    public async Task New_pending_confirmed_and_unsubscribed_addresses_get_the_same_answer_from_the_same_reads_C30(DatabaseProvider provider)
     {
         var log = new StatementLog();
-        await using var app = new AppFactory(kestrel: true, settings: new() { ["Consent:SignUpMinimumDuration"] = "00:00:00.050" })
+        await using var app = new AppFactory(kestrel: true, provider: provider, settings: new() { ["Consent:SignUpMinimumDuration"] = "00:00:00.050" })
         {
             TestServices = services =>
             {
                 services.AddHttpContextAccessor();
-                services.ConfigureDbContext<AppDbContext>((sp, options) => options.AddInterceptors(log.For(sp.GetRequiredService<IHttpContextAccessor>())));
+                // Options are built for the provider's context type, so the recorder is added to both (one is used).
+                services.ConfigureDbContext<SqliteAppDbContext>((sp, options) => options.AddInterceptors(log.For(sp.GetRequiredService<IHttpContextAccessor>())));
+                services.ConfigureDbContext<PostgresAppDbContext>((sp, options) => options.AddInterceptors(log.For(sp.GetRequiredService<IHttpContextAccessor>())));
             },
         };
         app.StartServer();
