@@ -8,14 +8,32 @@ using NewsletterMigrator.Sending;
 
 namespace NewsletterMigrator.Campaigns;
 
-/// <summary>Campaigns whose fan-out runs in this process right now, so the worker never starts a second one beside it.</summary>
-public sealed class FanOutGate
+/// <summary>
+/// A campaign's fan-out runs once at a time: once in this process (an editor's start and the scheduler's completion of an
+/// interrupted one), and once across instances, under a database lease per campaign (<see cref="JobLeases"/>) renewed
+/// while it runs. A dead instance's fan-out is taken over by another once its lease expires (Sending:LeaseDuration, as its
+/// outbox rows), and at once by the same instance when it starts again.
+/// </summary>
+public sealed class FanOutGate(JobLeases leases, InstanceIdentity instance, IOptions<SendingOptions> sending)
 {
     private readonly ConcurrentDictionary<int, bool> _running = new();
+    // One owner for the whole process: the set above keeps its attempts apart, so a lease under this instance's id and
+    // another run's owner can only be an earlier run's that died.
+    private readonly string _owner = instance.NewLeaseOwner();
 
-    public bool TryEnter(int campaignId) => _running.TryAdd(campaignId, true);
-
-    public void Exit(int campaignId) => _running.TryRemove(campaignId, out _);
+    /// <summary>Runs <paramref name="work"/> while holding the campaign's fan-out; false (nothing run) when it runs elsewhere.</summary>
+    public async Task<bool> TryRunAsync(int campaignId, Func<CancellationToken, Task> work, CancellationToken ct)
+    {
+        if (!_running.TryAdd(campaignId, true)) return false;
+        try
+        {
+            return await leases.RunExclusiveAsync($"fan-out:{campaignId}", _owner, sending.Value.LeaseDuration, work, ct, instance.EarlierRunsPrefix);
+        }
+        finally
+        {
+            _running.TryRemove(campaignId, out _);
+        }
+    }
 }
 
 /// <summary>

@@ -71,18 +71,14 @@ public sealed class CampaignScheduler(
         }
     }
 
-    /// <summary>Unless the fan-out is still running in this process (an editor's start, or the previous round's).</summary>
+    /// <summary>Unless the fan-out is still running here or on another instance (an editor's start, or a previous round's).</summary>
     private async Task CompleteFanOutsAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var preparing = await db.Campaigns.Where(c => c.Status == CampaignStatus.Preparing).Select(c => c.Id).ToListAsync(ct);
         foreach (var id in preparing)
-        {
-            if (!fanOuts.TryEnter(id)) continue;
-            try { await scope.ServiceProvider.GetRequiredService<CampaignFanOut>().CompleteAsync(id, ct); }
-            finally { fanOuts.Exit(id); }
-        }
+            await fanOuts.TryRunAsync(id, token => scope.ServiceProvider.GetRequiredService<CampaignFanOut>().CompleteAsync(id, token), ct);
     }
 
     /// <summary>A sending campaign with no queued or leased mail left is sent; its cached body is no longer needed.</summary>

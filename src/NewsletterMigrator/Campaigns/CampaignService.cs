@@ -104,31 +104,29 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
 
     internal async Task<int> StartAsync(int newsletterId, int campaignId, string userName, Func<int, Task>? afterBatch, CancellationToken ct)
     {
-        // Taken before the campaign turns Preparing, so the worker does not resume this fan-out beside us.
-        if (!gate.TryEnter(campaignId)) throw new InvalidOperationException("This campaign has already been started.");
-        try
+        // Taken before the campaign turns Preparing, so no scheduler (of this or another instance) resumes the fan-out beside us.
+        int? recipients = null;
+        var ran = await gate.TryRunAsync(campaignId, async token =>
         {
-            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+            await using (var transaction = await db.Database.BeginTransactionAsync(token))
             {
-                var campaign = await db.Campaigns.Of(newsletterId, campaignId).SingleOrDefaultAsync(ct)
+                var campaign = await db.Campaigns.Of(newsletterId, campaignId).SingleOrDefaultAsync(token)
                                ?? throw new InvalidOperationException("The newsletter has no such campaign.");
                 if (campaign.Status is not (CampaignStatus.Draft or CampaignStatus.Scheduled))
                     throw new InvalidOperationException("This campaign has already been started.");
-                await EnsureOpenAsync(campaign.NewsletterId, ct);
+                await EnsureOpenAsync(campaign.NewsletterId, token);
                 var now = clock.GetUtcNow().UtcDateTime;
                 campaign.BodyHtml = MarkdownRenderer.ToHtml(campaign.BodyMarkdown);
                 campaign.Status = CampaignStatus.Preparing;
                 campaign.StartedAtUtc = now;
                 db.Audit(userName, "send", $"campaign {campaignId}", now);
-                await db.SaveChangesAsync(ct);
-                await transaction.CommitAsync(ct);
+                await db.SaveChangesAsync(token);
+                await transaction.CommitAsync(token);
             }
-            return await fanOut.CompleteAsync(campaignId, afterBatch, ct) ?? 0;
-        }
-        finally
-        {
-            gate.Exit(campaignId);
-        }
+            recipients = await fanOut.CompleteAsync(campaignId, afterBatch, token);
+        }, ct);
+        if (!ran) throw new InvalidOperationException("This campaign has already been started.");
+        return recipients ?? 0;
     }
 
     /// <summary>Schedules a draft to start by itself at <paramref name="startAtUtc"/> (entered in Europe/Berlin).</summary>

@@ -25,7 +25,8 @@ public interface IBulkSql
     /// <summary>
     /// Leases up to <see cref="OutboxLeaseRequest.Take"/> outbox rows that are due (queued and due by the app's clock,
     /// or leased with an expired lease; a campaign row only while its campaign is sending) to the owner, so that two
-    /// workers, in this process or on other hosts, never hold the same row. Returns the ids it took.
+    /// workers, in this process or on other hosts, never hold the same row, and within <see cref="OutboxLeaseRequest.HourlyCap"/>.
+    /// Returns the ids it took.
     /// </summary>
     Task<IReadOnlyList<long>> LeaseOutboxAsync(AppDbContext db, OutboxLeaseRequest request, CancellationToken ct);
 
@@ -83,7 +84,12 @@ public interface IFanOutWriter : IAsyncDisposable
 }
 
 /// <param name="Now">The app's clock: a queued row is due when its next attempt time has come by it.</param>
-public sealed record OutboxLeaseRequest(string Owner, int Take, DateTime Now, TimeSpan Duration);
+/// <param name="HourlyCap">
+/// Smtp:MessagesPerHour (0: none). Across every instance on the database, the mails sent in the hour before
+/// <paramref name="Now"/> plus the rows leased right now (in flight, by any instance) never exceed it: one instance at a
+/// time counts and leases, so what it took counts against the cap for the next one.
+/// </param>
+public sealed record OutboxLeaseRequest(string Owner, int Take, DateTime Now, TimeSpan Duration, int HourlyCap = 0);
 
 /// <summary>What happened to one leased row. Null fields keep the row's value.</summary>
 public readonly record struct OutboxResult(long Id, MessageStatus Status, bool CountsAsAttempt, string? Reply, DateTime? NextAttemptAtUtc, DateTime? SentAtUtc);

@@ -21,23 +21,31 @@ namespace NewsletterMigrator.Data;
 /// nobody has held yet is an INSERT that the primary key lets through once (<see cref="UniqueViolation"/> for the loser).</item>
 /// <item>A crashed holder's lease returns when it expires: choose the duration longer than any pause of a live holder
 /// between renewals (GC, a slow disk), and renew every third of it.</item>
-/// <item>Times come from <see cref="TimeProvider"/>: the instances' clocks must agree to well within the duration (NTP).</item>
+/// <item>Expiry is on the lease clock (<see cref="IBulkSql.LeaseClockAsync"/>): the database server's on PostgreSQL, so
+/// the hosts' clocks need not agree; the app's TimeProvider on SQLite (one host; tests move it).</item>
+/// <item>A process that holds its instance id may take over what an earlier run of that instance left
+/// (<c>earlierRunsPrefix</c>, <see cref="InstanceIdentity.EarlierRunsPrefix"/>) at once, as the outbox does, provided it
+/// keeps its own attempts apart itself (one owner per process and name, as <c>Campaigns.FanOutGate</c> does).</item>
 /// <item>Releasing only ends the exclusion: the next TryAcquireAsync succeeds at once. A job that must run once per
 /// schedule slot (not once per instance) records its runs and checks, under the lease, whether the slot's run is done
 /// (see <c>Subscribers.RetentionService.RunScheduledAsync</c>).</item>
 /// </list>
 /// Each call uses its own short-lived DbContext, so it never saves a caller's pending changes.
 /// </summary>
-public sealed class JobLeases(IServiceScopeFactory scopes, TimeProvider clock, ILogger<JobLeases> logger)
+public sealed class JobLeases(IServiceScopeFactory scopes, IBulkSql bulk, TimeProvider clock, ILogger<JobLeases> logger)
 {
-    /// <summary>True when <paramref name="owner"/> now holds the lease until now + <paramref name="duration"/> (also when it held it already).</summary>
-    public async Task<bool> TryAcquireAsync(string name, string owner, TimeSpan duration, CancellationToken ct = default)
+    /// <summary>
+    /// True when <paramref name="owner"/> now holds the lease until now + <paramref name="duration"/> (also when it held it
+    /// already, or when its holder's owner starts with <paramref name="earlierRunsPrefix"/>).
+    /// </summary>
+    public async Task<bool> TryAcquireAsync(string name, string owner, TimeSpan duration, CancellationToken ct = default, string? earlierRunsPrefix = null)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = await bulk.LeaseClockAsync(db, ct);
         var until = now + duration;
-        var taken = await db.JobLeases.Where(l => l.Name == name && (l.Owner == owner || l.ExpiresAtUtc < now))
+        var taken = await db.JobLeases.Where(l => l.Name == name
+                && (l.Owner == owner || l.ExpiresAtUtc < now || (earlierRunsPrefix != null && l.Owner.StartsWith(earlierRunsPrefix))))
             .ExecuteUpdateAsync(u => u.SetProperty(l => l.Owner, owner).SetProperty(l => l.ExpiresAtUtc, until), ct);
         if (taken == 1) return true;
         db.JobLeases.Add(new JobLease { Name = name, Owner = owner, ExpiresAtUtc = until });
@@ -56,8 +64,9 @@ public sealed class JobLeases(IServiceScopeFactory scopes, TimeProvider clock, I
     public async Task<bool> RenewAsync(string name, string owner, TimeSpan duration, CancellationToken ct = default)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var until = clock.GetUtcNow().UtcDateTime + duration;
-        return await scope.ServiceProvider.GetRequiredService<AppDbContext>().JobLeases.Where(l => l.Name == name && l.Owner == owner)
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var until = await bulk.LeaseClockAsync(db, ct) + duration;
+        return await db.JobLeases.Where(l => l.Name == name && l.Owner == owner)
             .ExecuteUpdateAsync(u => u.SetProperty(l => l.ExpiresAtUtc, until), ct) == 1;
     }
 
@@ -74,9 +83,10 @@ public sealed class JobLeases(IServiceScopeFactory scopes, TimeProvider clock, I
     /// renewed every third of <paramref name="duration"/>; when it is lost (a renewal finds another owner, or none
     /// succeeded for a whole duration) the work's token is cancelled. Released afterwards, also when the work throws.
     /// </summary>
-    public async Task<bool> RunExclusiveAsync(string name, string owner, TimeSpan duration, Func<CancellationToken, Task> work, CancellationToken ct = default)
+    public async Task<bool> RunExclusiveAsync(string name, string owner, TimeSpan duration, Func<CancellationToken, Task> work,
+        CancellationToken ct = default, string? earlierRunsPrefix = null)
     {
-        if (!await TryAcquireAsync(name, owner, duration, ct)) return false;
+        if (!await TryAcquireAsync(name, owner, duration, ct, earlierRunsPrefix)) return false;
         using var lost = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var done = new CancellationTokenSource();
         var renewing = RenewUntilAsync(name, owner, duration, lost, done.Token);

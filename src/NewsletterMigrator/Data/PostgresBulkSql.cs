@@ -48,6 +48,14 @@ internal sealed class PostgresBulkSql : IBulkSql
         await db.Database.OpenConnectionAsync(ct);
         try
         {
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            await using var capped = request.HourlyCap > 0 ? await connection.BeginTransactionAsync(ct) : null;
+            var take = request.Take;
+            if (capped is not null)
+            {
+                take = Math.Min(take, await RoomUnderCapAsync(connection, capped, request, ct));
+                if (take <= 0) return [];
+            }
             await using var command = new NpgsqlCommand($"""
                 WITH expired AS MATERIALIZED (
                     SELECT m."Id" FROM "OutboundMessages" AS m
@@ -65,14 +73,15 @@ internal sealed class PostgresBulkSql : IBulkSql
                 SET "Status" = {(int)MessageStatus.Leased}, "LeaseOwner" = @owner, "LeaseExpiresAtUtc" = now() + @duration
                 WHERE m."Id" IN (SELECT "Id" FROM expired UNION ALL SELECT "Id" FROM queued)
                 RETURNING m."Id"
-                """, (NpgsqlConnection)db.Database.GetDbConnection());
-            command.Parameters.Add(new NpgsqlParameter<int>("take", request.Take));
+                """, connection, capped);
+            command.Parameters.Add(new NpgsqlParameter<int>("take", take));
             command.Parameters.Add(new NpgsqlParameter<DateTime>("now", NpgsqlDbType.TimestampTz) { TypedValue = Utc(request.Now) });
             command.Parameters.Add(new NpgsqlParameter<string>("owner", request.Owner));
             command.Parameters.Add(new NpgsqlParameter<TimeSpan>("duration", request.Duration));
             var ids = new List<long>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
+            if (capped is not null) await capped.CommitAsync(ct);
             return ids;
         }
         finally
@@ -80,6 +89,27 @@ internal sealed class PostgresBulkSql : IBulkSql
             await db.Database.CloseConnectionAsync();
         }
     }
+
+    /// <summary>
+    /// How many rows the cap leaves: the cap less the mails sent in the last hour and the rows leased now (in flight, by
+    /// any instance; a sent row is never leased, so none counts twice). Under a transaction-scoped advisory lock, so
+    /// instances count and lease one after another and each sees what the previous one leased (it committed before the
+    /// lock was released). Without the cap no lock is taken.
+    /// </summary>
+    private static async Task<int> RoomUnderCapAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxLeaseRequest request, CancellationToken ct)
+    {
+        await using (var lockCap = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({HourlyCapLock})", connection, transaction))
+            await lockCap.ExecuteNonQueryAsync(ct);
+        await using var count = new NpgsqlCommand($"""
+            SELECT (SELECT count(*) FROM "OutboundMessages" WHERE "SentAtUtc" > @hourAgo)
+                 + (SELECT count(*) FROM "OutboundMessages" WHERE "Status" = {(int)MessageStatus.Leased} AND "LeaseExpiresAtUtc" >= clock_timestamp())
+            """, connection, transaction);
+        count.Parameters.Add(new NpgsqlParameter<DateTime>("hourAgo", NpgsqlDbType.TimestampTz) { TypedValue = Utc(request.Now.AddHours(-1)) });
+        return request.HourlyCap - (int)(long)(await count.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>The advisory lock key of the hourly cap (any constant the app uses for nothing else): "NMcap" in ASCII.</summary>
+    private const long HourlyCapLock = 0x4E_4D_63_61_70;
 
     public IOutboxResultWriter OpenOutboxResults(AppDbContext db, string owner) => new OutboxResultWriter(db, owner, prepare: false);
 

@@ -39,7 +39,7 @@ internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
     /// </summary>
     public async Task<IReadOnlyList<long>> LeaseOutboxAsync(AppDbContext db, OutboxLeaseRequest request, CancellationToken ct)
     {
-        var (owner, take, now, _) = request;
+        var (owner, take, now, _, _) = request;
         var sendable = db.OutboundMessages.Where(m => m.Kind != MessageKind.Campaign || db.Campaigns.Any(c => c.Id == m.CampaignId && c.Status == CampaignStatus.Sending));
         var ids = await sendable.Where(m => m.Status == MessageStatus.Leased && m.LeaseExpiresAtUtc < now)
             .OrderBy(m => m.Id).Select(m => m.Id).Take(take).ToListAsync(ct);
@@ -52,7 +52,10 @@ internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
         await db.Database.OpenConnectionAsync(ct);
         try
         {
+            // IMMEDIATE (EF's default here): the write lock is taken first, so counting against the cap and leasing are one
+            // step for every host on the file.
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var room = request.HourlyCap > 0 ? request.HourlyCap - await CountAgainstCapAsync(db, now, ct) : ids.Count;
             await using var update = SqlCommands.Create(db.Database.GetDbConnection(), transaction.GetDbTransaction(), $"""
                 UPDATE "OutboundMessages" AS m
                 SET "Status" = {(int)MessageStatus.Leased}, "LeaseOwner" = $owner, "LeaseExpiresAtUtc" = $expires
@@ -68,6 +71,7 @@ internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
             update.Prepare();
             foreach (var id in ids)
             {
+                if (taken.Count >= room) break;
                 update.Parameters["$id"].Value = id;
                 // 0 rows: another worker took it meanwhile, or it is no longer due.
                 if (await update.ExecuteNonQueryAsync(ct) == 1) taken.Add(id);
@@ -79,6 +83,13 @@ internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
             await db.Database.CloseConnectionAsync();
         }
         return taken;
+    }
+
+    /// <summary>Sent in the last hour, plus leased now (in flight): a sent row is never leased, so none counts twice.</summary>
+    private static Task<int> CountAgainstCapAsync(AppDbContext db, DateTime now, CancellationToken ct)
+    {
+        var hourAgo = now.AddHours(-1);
+        return db.OutboundMessages.CountAsync(m => m.SentAtUtc > hourAgo || (m.Status == MessageStatus.Leased && m.LeaseExpiresAtUtc >= now), ct);
     }
 
     public IOutboxResultWriter OpenOutboxResults(AppDbContext db, string owner) => new OutboxResultWriter(db, owner, prepare: true);

@@ -129,17 +129,9 @@ public sealed class DeliveryWorker(
     private async Task<Batch> LeaseAsync(AppDbContext db, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var take = sending.Value.BatchSize;
-        if (smtp.Value.MessagesPerHour > 0)
-        {
-            // Counted in the database, so the cap holds across restarts. Not yet across instances: two instances counting at
-            // once may each take the rest of the cap (issue 18, open).
-            var hourAgo = now.AddHours(-1);
-            var sentLastHour = await db.OutboundMessages.CountAsync(m => m.SentAtUtc > hourAgo, ct);
-            take = Math.Min(take, smtp.Value.MessagesPerHour - sentLastHour);
-            if (take <= 0) return new Batch([], [], [], []);
-        }
-        var ids = await bulk.LeaseOutboxAsync(db, new OutboxLeaseRequest(_owner, take, now, sending.Value.LeaseDuration), ct);
+        // The hourly cap is counted in the database by the lease itself, so it holds across restarts and instances.
+        var ids = await bulk.LeaseOutboxAsync(db,
+            new OutboxLeaseRequest(_owner, sending.Value.BatchSize, now, sending.Value.LeaseDuration, smtp.Value.MessagesPerHour), ct);
         if (ids.Count == 0) return new Batch([], [], [], []);
         var rows = await db.OutboundMessages.AsNoTracking()
             .Where(m => ids.Contains(m.Id) && m.LeaseOwner == _owner && m.Status == MessageStatus.Leased)

@@ -78,14 +78,45 @@ public sealed class TwoInstanceSendTests
         Assert.All(byFirst.Values.Concat(bySecond.Values), mails => Assert.Single(mails));
     }
 
+    [ProviderTheory, DatabaseProviders]
+    public async Task Two_instances_under_an_hourly_cap_send_no_more_than_the_cap_together(DatabaseProvider database)
+    {
+        const int cap = 150;
+        // Each instance's rate limit stretches a batch of 100 to about half a second, so the other one leases while the
+        // first still has rows in flight: counted only by what was sent, both would take the cap's rest at once.
+        Dictionary<string, string?> Capped(TestSmtpServer? smtp = null)
+        {
+            var settings = Settings(smtp);
+            settings["Smtp:MessagesPerHour"] = cap.ToString();
+            settings["Smtp:MessagesPerSecond"] = "200";
+            return settings;
+        }
+        await using var first = new AppFactory(settings: Capped(), provider: database);
+        await using var secondSmtp = new TestSmtpServer();
+        await using var second = new AppFactory(settings: Capped(secondSmtp), reuse: first, ownDataFolder: true);
+        await ConfirmedReadersAsync(first, 1_000);
+        _ = second.Services;
+
+        await first.CampaignAsync(await TheNewsletterAsync(first), Subject);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline && !await first.WithDbAsync(async db =>
+                   await db.OutboundMessages.CountAsync(m => m.Status == MessageStatus.Sent) >= cap
+                   && !await db.OutboundMessages.AnyAsync(m => m.Status == MessageStatus.Leased)))
+            await Task.Delay(50);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // five poll intervals of each instance: time to go over the cap, if they could
+
+        Assert.Equal(cap, first.Smtp.Received(Subject).Count + secondSmtp.Received(Subject).Count);
+        Assert.Equal(1_000 - cap, await first.WithDbAsync(db => db.OutboundMessages.CountAsync(m => m.Status == MessageStatus.Queued)));
+    }
+
     private static async Task<Newsletter> TheNewsletterAsync(AppFactory app) =>
         await app.WithDbAsync(db => db.Newsletters.SingleAsync());
 
-    /// <summary>5,000 confirmed readers written straight into the table: how they got there is tested elsewhere (C1, C2).</summary>
-    private static async Task<string[]> ConfirmedReadersAsync(AppFactory app)
+    /// <summary>Confirmed readers (5,000 unless told) written straight into the table: how they got there is tested elsewhere (C1, C2).</summary>
+    private static async Task<string[]> ConfirmedReadersAsync(AppFactory app, int count = Readers)
     {
         var newsletter = await app.NewsletterAsync();
-        var addresses = SendingTestData.Addresses(Readers);
+        var addresses = SendingTestData.Addresses(count);
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var now = DateTime.UtcNow;
