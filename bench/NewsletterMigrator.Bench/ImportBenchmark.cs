@@ -18,11 +18,15 @@ namespace NewsletterMigrator.Bench;
 /// <summary>
 /// The import end to end (real importer, fresh SQLite file, encryption, tokens) against a raw
 /// pipeline on the same file: read line by line, parse with libphonenumber, insert with one
-/// prepared command in one transaction.
+/// prepared command in one transaction. With a PostgreSQL server, the same import also goes into a
+/// fresh PostgreSQL database in the same run (the provider's binary COPY), measured against the SQLite import.
 /// </summary>
 internal static class ImportBenchmark
 {
-    public static async Task RunAsync(int rows)
+    /// <summary>Issue 18: PostgreSQL's import must reach this on the two-core machine that also runs the server, and at least SQLite's rate.</summary>
+    private const double PostgresTarget = 50_000;
+
+    public static async Task RunAsync(int rows, string? postgres = null)
     {
         var folder = Directory.CreateTempSubdirectory("nm-bench-").FullName;
         try
@@ -37,6 +41,7 @@ internal static class ImportBenchmark
             var warm = Path.Combine(folder, "warm.csv");
             ListGenerator.Write(warm, 20_000);
             await ImportAsync(folder, warm, "warm");
+            if (postgres is not null) await ImportIntoPostgresAsync(postgres, folder, warm, "warm-postgres");
             Raw(folder, warm, "warm");
 
             var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -59,6 +64,7 @@ internal static class ImportBenchmark
             Console.WriteLine($"Peak working set (process): {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:0} MB " +
                 $"(before the import: {baseline / 1048576.0:0} MB); peak managed heap during the import: {peakManaged / 1048576.0:0} MB; " +
                 $"GCs gen0/1/2: {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+            if (postgres is not null) await PostgresAsync(postgres, folder, list, import.Summary.Rows / import.Seconds);
         }
         finally
         {
@@ -67,9 +73,38 @@ internal static class ImportBenchmark
         }
     }
 
-    private static async Task<(ImportSummary Summary, double Seconds)> ImportAsync(string folder, string list, string name)
+    /// <summary>
+    /// The same list into a fresh PostgreSQL database, after the SQLite import: the peak working set is reset first, so
+    /// it is this import's alone (the app's process; the server's memory is its own processes').
+    /// </summary>
+    private static async Task PostgresAsync(string server, string folder, string list, double sqliteRate)
     {
-        var (app, newsletter) = await CreateAppAsync(folder, name);
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        SendBenchmark.ResetPeakMemory();
+        var baseline = SendBenchmark.ProcStatusMb("VmRSS:");
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var import = await ImportIntoPostgresAsync(server, folder, list, "app-postgres");
+        var importCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        var rate = import.Summary.Rows / import.Seconds;
+        Console.WriteLine($"PostgreSQL importer CPU time: {importCpu:0.00} s (this process, all threads; the server's CPU is not in it)");
+        Console.WriteLine($"PostgreSQL:    {import.Summary.Rows:N0} rows in {import.Seconds:0.00} s = {rate:N0} rows/s " +
+            $"({import.Summary.Imported:N0} imported, {import.Summary.Duplicates:N0} duplicates, {import.Summary.Invalid:N0} invalid)");
+        Console.WriteLine($"Ratio PostgreSQL / SQLite: {rate / sqliteRate:0.00}");
+        Console.WriteLine($"Peak working set (process) during the PostgreSQL import: {SendBenchmark.ProcStatusMb("VmHWM:"):N0} MB (before it: {baseline:N0} MB)");
+        Console.WriteLine($"Targets: >= {PostgresTarget:N0} rows/s {(rate >= PostgresTarget ? "met" : "MISSED")}; " +
+            $">= the SQLite rate in this run ({sqliteRate:N0} rows/s) {(rate >= sqliteRate ? "met" : "MISSED")}");
+    }
+
+    /// <summary>One import into a new database on <paramref name="server"/>, dropped afterwards.</summary>
+    private static async Task<(ImportSummary Summary, double Seconds)> ImportIntoPostgresAsync(string server, string folder, string list, string name)
+    {
+        await using var database = await BenchPostgres.CreateAsync(server);
+        return await ImportAsync(folder, list, name, database.ConnectionString);
+    }
+
+    private static async Task<(ImportSummary Summary, double Seconds)> ImportAsync(string folder, string list, string name, string? postgres = null)
+    {
+        var (app, newsletter) = await CreateAppAsync(folder, name, postgres: postgres);
         await using var _ = app;
         await using var scope = app.Services.CreateAsyncScope();
         var importer = scope.ServiceProvider.GetRequiredService<ContactImporter>();
@@ -82,16 +117,19 @@ internal static class ImportBenchmark
     }
 
     /// <summary>
-    /// The app's services on a fresh, migrated SQLite file in <paramref name="folder"/>/<paramref name="name"/>, with one newsletter;
+    /// The app's services on a fresh, migrated SQLite file in <paramref name="folder"/>/<paramref name="name"/> (or on the empty
+    /// PostgreSQL database <paramref name="postgres"/>; the data folder stays, for the instance id), with one newsletter;
     /// <paramref name="configure"/> adds settings or replaces services (the clock) before the app is built.
     /// </summary>
-    internal static async Task<(WebApplication App, Newsletter Newsletter)> CreateAppAsync(string folder, string name, Action<WebApplicationBuilder>? configure = null)
+    internal static async Task<(WebApplication App, Newsletter Newsletter)> CreateAppAsync(string folder, string name, Action<WebApplicationBuilder>? configure = null,
+        string? postgres = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = folder });
         builder.Logging.ClearProviders();
         builder.Configuration["App:DataDirectory"] = Path.Combine(folder, name);
         builder.Configuration["App:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        builder.Configuration["Database:ConnectionString"] = $"Data Source={Path.Combine(folder, name, "bench.db")}";
+        builder.Configuration["Database:Provider"] = postgres is null ? nameof(DatabaseProvider.Sqlite) : nameof(DatabaseProvider.Postgres);
+        builder.Configuration["Database:ConnectionString"] = postgres ?? $"Data Source={Path.Combine(folder, name, "bench.db")}";
         builder.Configuration["Smtp:Host"] = "127.0.0.1";
         builder.Configuration["Privacy:MailProvider"] = "Bench Mail GmbH"; // Production names the processor (C40)
         builder.Services.AddLocalization(o => o.ResourcesPath = "Resources"); // the consent texts' Art. 21 note

@@ -5,6 +5,18 @@ using NewsletterMigrator.Bench;
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import-stages 200000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import-sqlite 1000000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000
+// On PostgreSQL as well (import: SQLite and PostgreSQL in one run; send: the outbox on PostgreSQL, two app instances):
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- import 1000000 --postgres "Host=127.0.0.1;Port=55432;Username=nm;Database=postgres"
+//   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- send 100000 4 --postgres "Host=127.0.0.1;Port=55432;Username=nm;Database=postgres" --instances 2
+// Each run creates its own database (nm_bench_<random>) through the maintenance database `postgres` and drops it afterwards.
+// A throwaway server for this (as root; fsync=off and synchronous_commit=off because its data is thrown away: the figures
+// are then the app's and the CPU's, not the disk's. A production figure needs fsync=on, synchronous_commit=on, the
+// server on its own host and disk, and the network between app and server):
+//   mkdir -p /tmp/benchpg && chown postgres /tmp/benchpg
+//   runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D /tmp/benchpg/data -U nm --auth=trust
+//   runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D /tmp/benchpg/data -l /tmp/benchpg/log start \
+//     -o "-p 55432 -k /tmp/benchpg -c fsync=off -c synchronous_commit=off -c listen_addresses=127.0.0.1"
+//   (afterwards: runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D /tmp/benchpg/data stop; rm -r /tmp/benchpg)
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- invitation-queue 100000
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-in http://127.0.0.1:5000 admin@example.test 'long enough password'
 //   dotnet run -c Release --project bench/NewsletterMigrator.Bench -- sign-up 300 50
@@ -35,7 +47,8 @@ return args.FirstOrDefault() switch
 
 static async Task<int> ImportAsync(string[] args)
 {
-    await ImportBenchmark.RunAsync(args.Length > 1 && int.TryParse(args[1], out var n) && n > 0 ? n : 1_000_000);
+    if (BenchOptions.Parse(args[1..]) is not ({ } positional, var postgres, 1)) return Usage();
+    await ImportBenchmark.RunAsync(positional.Length > 0 && int.TryParse(positional[0], out var n) && n > 0 ? n : 1_000_000, postgres);
     return 0;
 }
 
@@ -81,10 +94,14 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         Usage: NewsletterMigrator.Bench <verb> [arguments]
-          import [rows=1000000]                      the importer vs. a raw parse-and-insert pipeline
+          import [rows=1000000] [--postgres "<Npgsql connection string>"]
+                                                     the importer vs. a raw parse-and-insert pipeline; with --postgres also into
+                                                     a new PostgreSQL database on that server (targets: >= 50,000 rows/s, >= SQLite)
           import-stages [rows=200000]                the importer's CPU per row before SQLite, stage by stage
           import-sqlite [rows=1000000]               the importer's SQLite writes alone, with and without each index
-          send [recipients=100000] [connections=4]   a campaign through the outbox worker vs. raw MailKit
+          send [recipients=100000] [connections=4] [raw=min(recipients, 100000)] [--postgres "<Npgsql connection string>" [--instances 2]]
+                                                     a campaign through the outbox worker vs. raw MailKit; with --postgres on a new
+                                                     PostgreSQL database, --instances app instances sharing the connections
           invitation-queue [contacts=100000]         the click-to-chat queue's step time at the start, middle and end
           sign-in <url> <staff email> <password> [rounds=40]
                                                      a failed staff sign-in's time: real account, unknown address, locked
