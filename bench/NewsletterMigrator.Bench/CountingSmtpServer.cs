@@ -1,14 +1,11 @@
 using System.Buffers;
 using System.Net;
-using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using SmtpServer;
-using SmtpServer.IO;
 using SmtpServer.Net;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
+using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Bench;
 
@@ -73,42 +70,5 @@ public sealed class CountingSmtpServer : IAsyncDisposable
             else Interlocked.Increment(ref owner._counts[0]);
             return Task.FromResult(SmtpResponse.Ok);
         }
-    }
-
-    // Nagle's algorithm would hold back the server's small replies as well; the client already sets NoDelay.
-    private sealed class NoDelayListenerFactory : IEndpointListenerFactory
-    {
-        public IEndpointListener CreateListener(IEndpointDefinition endpoint)
-        {
-            var listener = new TcpListener(endpoint.Endpoint);
-            listener.Start();
-            return new Listener(listener);
-        }
-    }
-
-    private sealed class Listener(TcpListener listener) : IEndpointListener
-    {
-        public async Task<ISecurableDuplexPipe> GetPipeAsync(ISessionContext context, CancellationToken cancellationToken)
-        {
-            var socket = await listener.AcceptSocketAsync(cancellationToken);
-            socket.NoDelay = true;
-            return new PlainPipe(new NetworkStream(socket, ownsSocket: true));
-        }
-
-        public void Dispose() => listener.Stop();
-    }
-
-    /// <summary>A plain-text connection (the benchmark needs no STARTTLS).</summary>
-    private sealed class PlainPipe(NetworkStream stream) : ISecurableDuplexPipe
-    {
-        public PipeReader Input { get; } = PipeReader.Create(stream);
-        public PipeWriter Output { get; } = PipeWriter.Create(stream);
-        public bool IsSecure => false;
-        public SslProtocols SslProtocol => SslProtocols.None;
-
-        public Task UpgradeAsync(X509Certificate certificate, SslProtocols protocols, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException("The benchmark server does not offer TLS.");
-
-        public void Dispose() => stream.Dispose();
     }
 }

@@ -137,6 +137,7 @@ public sealed class TestSmtpServer : IAsyncDisposable
             var services = new SmtpServer.ComponentModel.ServiceProvider();
             services.Add(new Store(this));
             services.Add(new Filter(this));
+            services.Add(new NoDelayListenerFactory());
             _stop = new CancellationTokenSource();
             var server = new SmtpServer.SmtpServer(options, services);
             server.SessionCreated += (_, _) => _sessionSeen.Set();
