@@ -26,13 +26,16 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     /// Another factory whose data folder, database, master key and SMTP server this one takes over,
     /// as a restarted process would (the crash tests), or as a second instance beside it would. The first factory keeps owning them.
     /// </param>
-    /// <param name="provider">The database; a reused factory's provider wins.</param>
+    /// <param name="provider">
+    /// The database; a reused factory's provider wins. Unset: <see cref="DefaultProvider"/>, so the whole suite can run on
+    /// PostgreSQL with TEST_DATABASE=Postgres (tests of what only SQLite has name it).
+    /// </param>
     /// <param name="ownDataFolder">
     /// With <paramref name="reuse"/>: a second instance on another machine, sharing only the database, master key and SMTP
     /// server, with a data folder of its own (no shared key files, its own instance id).
     /// </param>
     public AppFactory(bool kestrel = false, Dictionary<string, string?>? settings = null, string environment = "Testing", AppFactory? reuse = null,
-        DatabaseProvider provider = DatabaseProvider.Sqlite, bool ownDataFolder = false)
+        DatabaseProvider? provider = null, bool ownDataFolder = false)
     {
         _environment = environment;
         _ownsDataAndSmtp = reuse is null;
@@ -40,7 +43,7 @@ public sealed class AppFactory : WebApplicationFactory<Program>
         Smtp = reuse?.Smtp ?? new TestSmtpServer();
         DataDirectory = reuse is not null && !ownDataFolder ? reuse.DataDirectory : Directory.CreateTempSubdirectory("nm-test-").FullName;
         MasterKey = reuse?.MasterKey ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-        Provider = reuse?.Provider ?? provider;
+        Provider = reuse?.Provider ?? provider ?? DefaultProvider;
         // Off the test's synchronisation context: a constructor cannot await, and xUnit's context has few threads.
         ConnectionString = reuse?.ConnectionString ?? (Provider == DatabaseProvider.Postgres
             ? Task.Run(async () => await (await TestPostgres.SharedAsync()).CreateDatabaseAsync()).GetAwaiter().GetResult()
@@ -68,6 +71,10 @@ public sealed class AppFactory : WebApplicationFactory<Program>
     }
 
     public TestSmtpServer Smtp { get; }
+
+    /// <summary>The database of a test that does not name one: SQLite, or PostgreSQL with TEST_DATABASE=Postgres.</summary>
+    public static DatabaseProvider DefaultProvider { get; } =
+        Enum.TryParse<DatabaseProvider>(Environment.GetEnvironmentVariable("TEST_DATABASE"), ignoreCase: true, out var chosen) ? chosen : DatabaseProvider.Sqlite;
 
     /// <summary>A reader's browser: a fresh cookie jar, redirects not followed, optionally an Accept-Language.</summary>
     public HttpClient ReaderClient(string? language = null)

@@ -31,10 +31,11 @@ public interface IBulkSql
     Task<IReadOnlyList<long>> LeaseOutboxAsync(AppDbContext db, OutboxLeaseRequest request, CancellationToken ct);
 
     /// <summary>
-    /// A writer for delivery results in the caller's transaction; each is written only while the row is still leased
+    /// Writes delivery results in the caller's transaction and ends their leases; each only while the row is still leased
     /// to <paramref name="owner"/> (a row whose lease expired and was taken by another worker is not overwritten).
+    /// Returns, per result, whether it was written.
     /// </summary>
-    IOutboxResultWriter OpenOutboxResults(AppDbContext db, string owner);
+    Task<bool[]> WriteOutboxResultsAsync(AppDbContext db, string owner, IReadOnlyList<OutboxResult> results, CancellationToken ct);
 
     /// <summary>
     /// The clock leases expire by, for the leases the features write through EF (the WhatsApp queue): the database's
@@ -93,9 +94,3 @@ public sealed record OutboxLeaseRequest(string Owner, int Take, DateTime Now, Ti
 
 /// <summary>What happened to one leased row. Null fields keep the row's value.</summary>
 public readonly record struct OutboxResult(long Id, MessageStatus Status, bool CountsAsAttempt, string? Reply, DateTime? NextAttemptAtUtc, DateTime? SentAtUtc);
-
-public interface IOutboxResultWriter : IAsyncDisposable
-{
-    /// <summary>Writes the result and ends the lease; false when the row is no longer leased to this owner (not changed).</summary>
-    Task<bool> WriteAsync(OutboxResult result, CancellationToken ct);
-}

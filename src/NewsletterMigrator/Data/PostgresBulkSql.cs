@@ -111,7 +111,33 @@ internal sealed class PostgresBulkSql : IBulkSql
     /// <summary>The advisory lock key of the hourly cap (any constant the app uses for nothing else): "NMcap" in ASCII.</summary>
     private const long HourlyCapLock = 0x4E_4D_63_61_70;
 
-    public IOutboxResultWriter OpenOutboxResults(AppDbContext db, string owner) => new OutboxResultWriter(db, owner, prepare: false);
+    /// <summary>
+    /// The flush's UPDATEs as one batch: one round trip, each statement's row count telling whether it was still this
+    /// owner's row. Typed parameters, so a null due or sent time needs no guessing. Row by row, unprepared, two instances
+    /// on one PostgreSQL sent 67 % of raw MailKit's rate in the send benchmark.
+    /// </summary>
+    public async Task<bool[]> WriteOutboxResultsAsync(AppDbContext db, string owner, IReadOnlyList<OutboxResult> results, CancellationToken ct)
+    {
+        var transaction = (NpgsqlTransaction)db.RequireTransaction(OutboxResultWriter.NeedsTransaction);
+        if (results.Count == 0) return [];
+        await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection(), transaction);
+        foreach (var (id, status, countsAsAttempt, reply, next, sent) in results)
+        {
+            var update = new NpgsqlBatchCommand(OutboxResultWriter.Update);
+            update.Parameters.Add(new NpgsqlParameter<int>("status", (int)status));
+            update.Parameters.Add(new NpgsqlParameter<int>("attempt", countsAsAttempt ? 1 : 0));
+            update.Parameters.Add(new NpgsqlParameter("reply", NpgsqlDbType.Text) { Value = (object?)reply ?? DBNull.Value });
+            update.Parameters.Add(new NpgsqlParameter("next", NpgsqlDbType.TimestampTz) { Value = next is { } n ? Utc(n) : DBNull.Value });
+            update.Parameters.Add(new NpgsqlParameter("sent", NpgsqlDbType.TimestampTz) { Value = sent is { } s ? Utc(s) : DBNull.Value });
+            update.Parameters.Add(new NpgsqlParameter<long>("id", id));
+            update.Parameters.Add(new NpgsqlParameter<string>("owner", owner));
+            batch.BatchCommands.Add(update);
+        }
+        await batch.ExecuteNonQueryAsync(ct);
+        var written = new bool[results.Count];
+        for (var i = 0; i < written.Length; i++) written[i] = batch.BatchCommands[i].RecordsAffected == 1;
+        return written;
+    }
 
     public async Task<DateTime> LeaseClockAsync(AppDbContext db, CancellationToken ct) =>
         // clock_timestamp, not now(): inside a transaction now() is its start, which may lie before a lock wait.

@@ -92,7 +92,8 @@ internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
         return db.OutboundMessages.CountAsync(m => m.SentAtUtc > hourAgo || (m.Status == MessageStatus.Leased && m.LeaseExpiresAtUtc >= now), ct);
     }
 
-    public IOutboxResultWriter OpenOutboxResults(AppDbContext db, string owner) => new OutboxResultWriter(db, owner, prepare: true);
+    public Task<bool[]> WriteOutboxResultsAsync(AppDbContext db, string owner, IReadOnlyList<OutboxResult> results, CancellationToken ct) =>
+        OutboxResultWriter.WriteEachAsync(db, owner, results, ct);
 
     public Task<DateTime> LeaseClockAsync(AppDbContext db, CancellationToken ct) => Task.FromResult(clock.GetUtcNow().UtcDateTime);
 

@@ -69,12 +69,13 @@ internal sealed class DeliveryResults(IServiceScopeFactory scopes, string owner,
         var handlers = scope.ServiceProvider.GetServices<IDeliveryOutcomeHandler>().ToList();
         await db.Database.OpenConnectionAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await using var update = scope.ServiceProvider.GetRequiredService<IBulkSql>().OpenOutboxResults(db, owner);
-        foreach (var r in results)
+        var written = await scope.ServiceProvider.GetRequiredService<IBulkSql>().WriteOutboxResultsAsync(db, owner,
+            results.ConvertAll(r => new OutboxResult(r.Row.Id, r.Status, r.CountsAsAttempt, r.Reply, r.NextAttemptAtUtc, r.Status == MessageStatus.Sent ? r.At : null)), ct);
+        for (var i = 0; i < results.Count; i++)
         {
             // Not written: the lease expired and the row moved on (perhaps to another instance), or an unsubscribe cancelled it; not ours to change.
-            if (!await update.WriteAsync(new OutboxResult(r.Row.Id, r.Status, r.CountsAsAttempt, r.Reply, r.NextAttemptAtUtc,
-                    r.Status == MessageStatus.Sent ? r.At : null), ct)) continue;
+            if (!written[i]) continue;
+            var r = results[i];
 
             foreach (var handler in handlers)
             {

@@ -111,8 +111,7 @@ public sealed class OutboxLeaseTests
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync();
-            await using var writer = bulk.OpenOutboxResults(db, owner);
-            var written = await writer.WriteAsync(result, CancellationToken.None);
+            var written = (await bulk.WriteOutboxResultsAsync(db, owner, [result], CancellationToken.None)).Single();
             await transaction.CommitAsync();
             return written;
         }
