@@ -38,6 +38,10 @@ internal sealed class PostgresBulkSql : IBulkSql
     /// Expired leases first, then queued rows by priority and due time, as two index walks (an OR over both kinds cannot
     /// walk the (Status, Priority, NextAttemptAtUtc) index in order). The chosen ids are MATERIALIZED: a LIMIT … SKIP
     /// LOCKED subquery that the planner re-ran inside a join could lock and lease more rows than asked.
+    /// Queued rows are ordered by the index's own columns only: with the Id as a last key (SQLite's index ends in the rowid,
+    /// PostgreSQL's does not) PostgreSQL sorted every queued row for each batch, and the sort's estimated cost switched on
+    /// its JIT compiler: 487 ms per lease with 65,000 rows queued, against 3 ms walking the index (EXPLAIN ANALYZE, send
+    /// benchmark). Rows due at the same time (a campaign's) go in index order, about the order they were written in.
     /// </summary>
     public async Task<IReadOnlyList<long>> LeaseOutboxAsync(AppDbContext db, OutboxLeaseRequest request, CancellationToken ct)
     {
@@ -66,7 +70,7 @@ internal sealed class PostgresBulkSql : IBulkSql
                 queued AS MATERIALIZED (
                     SELECT m."Id" FROM "OutboundMessages" AS m
                     WHERE m."Status" = {(int)MessageStatus.Queued} AND m."NextAttemptAtUtc" <= @now AND {sendable}
-                    ORDER BY m."Priority", m."NextAttemptAtUtc", m."Id"
+                    ORDER BY m."Priority", m."NextAttemptAtUtc"
                     LIMIT (@take - (SELECT count(*) FROM expired))
                     FOR UPDATE OF m SKIP LOCKED)
                 UPDATE "OutboundMessages" AS m
