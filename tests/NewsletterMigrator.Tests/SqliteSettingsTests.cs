@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests;
@@ -9,7 +10,7 @@ public sealed class SqliteSettingsTests
     [Fact]
     public async Task Every_connection_of_the_app_runs_in_WAL_with_synchronous_NORMAL_and_a_busy_timeout()
     {
-        await using var app = new AppFactory();
+        await using var app = new AppFactory(provider: DatabaseProvider.Sqlite);
         var (journal, synchronous, busyTimeout) = await app.WithDbAsync(async db =>
         {
             await db.Database.OpenConnectionAsync();

@@ -30,7 +30,7 @@ public sealed class BackupRestoreTests : IDisposable
     [Fact]
     public async Task A_backup_taken_while_a_campaign_sends_restores_into_a_fresh_folder_where_counts_personal_links_and_one_click_unsubscribe_still_work()
     {
-        await using var app = new AppFactory();
+        await using var app = new AppFactory(provider: DatabaseProvider.Sqlite);
         var newsletter = await app.NewsletterAsync();
         await app.ImportAsync(newsletter, "liste.csv", ("0160 1111111", "Erika"), ("0171 2222222", "Max"));
         await app.ConfirmedReaderAsync(app.Smtp, "/n/eilmeldungen", Address);
@@ -71,7 +71,7 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Equal(archive, run.FileName);
         Assert.Equal(new FileInfo(archive).Length, run.SizeBytes);
 
-        await using var restored = new AppFactory(settings: new() { ["App:MasterKey"] = app.MasterKey });
+        await using var restored = new AppFactory(settings: new() { ["App:MasterKey"] = app.MasterKey }, provider: DatabaseProvider.Sqlite);
         var restore = await BackupCommand.RunAsync(restored, "restore", archive);
         Assert.True(restore.ExitCode == 0, restore.Error + restore.Output);
         Assert.Contains("Subscribers 121", restore.Output);
@@ -109,7 +109,7 @@ public sealed class BackupRestoreTests : IDisposable
     public async Task Restore_refuses_a_wrong_master_key_a_non_empty_folder_and_a_truncated_or_foreign_archive_and_leaves_the_folder_as_it_was()
     {
         var archive = Path.Combine(_folder, "sicherung.zip");
-        await using (var app = new AppFactory())
+        await using (var app = new AppFactory(provider: DatabaseProvider.Sqlite))
         {
             var newsletter = await app.NewsletterAsync();
             await app.ConfirmedReadersAsync(newsletter, Address);
@@ -222,7 +222,7 @@ public sealed class BackupRestoreTests : IDisposable
     [Fact]
     public async Task The_archive_is_readable_by_its_owner_only_and_a_backup_clears_the_partial_files_a_killed_run_left()
     {
-        await using var app = new AppFactory();
+        await using var app = new AppFactory(provider: DatabaseProvider.Sqlite);
         var newsletter = await app.NewsletterAsync();
         await app.ConfirmedReadersAsync(newsletter, Address);
         var archive = Path.Combine(_folder, "sicherung.zip");
@@ -350,7 +350,7 @@ public sealed class BackupRestoreTests : IDisposable
     private async Task<(string Archive, string MasterKey)> BackupOfOneReaderAsync()
     {
         var archive = Path.Combine(_folder, "sicherung.zip");
-        await using var app = new AppFactory();
+        await using var app = new AppFactory(provider: DatabaseProvider.Sqlite);
         var newsletter = await app.NewsletterAsync();
         await app.ConfirmedReadersAsync(newsletter, Address);
         await app.StopHostAsync();

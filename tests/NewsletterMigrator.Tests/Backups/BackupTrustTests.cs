@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using NewsletterMigrator.Backups;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests.Backups;
@@ -98,7 +99,7 @@ public sealed class BackupTrustTests : IDisposable
     private async Task<(string Archive, string MasterKey)> BackupOfOneReaderAsync()
     {
         var archive = Path.Combine(_folder, "sicherung.zip");
-        await using var app = new AppFactory();
+        await using var app = new AppFactory(provider: DatabaseProvider.Sqlite);
         var newsletter = await app.NewsletterAsync();
         await app.ConfirmedReadersAsync(newsletter, "leserin@example.test");
         await app.StopHostAsync();

@@ -25,7 +25,7 @@ public sealed class DatabaseCopyTests
     [ProviderTheory, InlineData(DatabaseProvider.Postgres)]
     public async Task A_copied_installation_keeps_staff_sign_in_readers_ledger_outbox_audit_logo_and_the_cookies_and_forms_made_before(DatabaseProvider target)
     {
-        await using var source = new AppFactory();
+        await using var source = new AppFactory(provider: DatabaseProvider.Sqlite);
         var newsletter = await source.NewsletterAsync();
         await source.StaffAsync(Admin, Password, Roles.Admin);
         var logo = TestPngs.Logo();
@@ -110,7 +110,7 @@ public sealed class DatabaseCopyTests
         await using var installed = new AppFactory(provider: target);
         await installed.NewsletterAsync();
         await installed.StopHostAsync();
-        await using var source = new AppFactory();
+        await using var source = new AppFactory(provider: DatabaseProvider.Sqlite);
         await source.NewsletterAsync("andere");
         await source.StopHostAsync();
         Dictionary<string, long> before;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NewsletterMigrator.Deliverability;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Testing;
 using static NewsletterMigrator.Tests.Deliverability.MailboxReaderSteps;
 
@@ -142,12 +143,27 @@ public sealed class MailboxReaderFailureTests
     {
         // A real failure inside the processor's transaction, for this one mail only: the database refuses its record.
         // A trigger takes no parameters; the literal is a hex string made here.
-        var trigger = "CREATE TRIGGER refuse_one BEFORE INSERT ON MailboxMails WHEN NEW.ContentSha256 = X'" + Convert.ToHexString(Sha256(raw))
-            + "' AND NEW.Outcome NOT LIKE 'could not be processed%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+        var hash = Convert.ToHexString(Sha256(raw));
+        var trigger = app.Provider == DatabaseProvider.Postgres
+            ? $$"""
+              CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN
+                  IF NEW."ContentSha256" = '\x{{hash}}'::bytea AND NEW."Outcome" NOT LIKE 'could not be processed%' THEN
+                      RAISE EXCEPTION 'refused by the test';
+                  END IF;
+                  RETURN NEW;
+              END $body$;
+              CREATE TRIGGER refuse_one BEFORE INSERT ON "MailboxMails" FOR EACH ROW EXECUTE FUNCTION refuse_one();
+              """
+            : "CREATE TRIGGER refuse_one BEFORE INSERT ON MailboxMails WHEN NEW.ContentSha256 = X'" + hash
+              + "' AND NEW.Outcome NOT LIKE 'could not be processed%' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
 #pragma warning disable EF1003
         await app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(trigger));
 #pragma warning restore EF1003
     }
+
+    /// <summary>Ends <see cref="RefuseAsync"/>.</summary>
+    internal static Task AcceptAgainAsync(AppFactory app) => app.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(
+        app.Provider == DatabaseProvider.Postgres ? "DROP TRIGGER refuse_one ON \"MailboxMails\"; DROP FUNCTION refuse_one();" : "DROP TRIGGER refuse_one"));
 
     private static async Task<MailboxStatusView> StatusAsync(AppFactory app)
     {

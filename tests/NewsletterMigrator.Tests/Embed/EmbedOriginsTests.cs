@@ -116,7 +116,8 @@ public sealed class EmbedOriginsTests
         var refused = await admin.PostFormAsync(path, page, fields);
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("Keine gültige Herkunft: https://www.portal.example/artikel.", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
-        Assert.Equal(("Tagblatt Eilmeldungen", ""), await app.WithDbAsync(db => db.Newsletters.Select(n => ValueTuple.Create(n.Name, n.EmbedOrigins)).SingleAsync()));
+        var stored = await app.WithDbAsync(db => db.Newsletters.Select(n => new { n.Name, n.EmbedOrigins }).SingleAsync());
+        Assert.Equal(("Tagblatt Eilmeldungen", ""), (stored.Name, stored.EmbedOrigins));
 
         var english = new HttpRequestMessage(HttpMethod.Post, path);
         fields["__RequestVerificationToken"] = Html.AntiforgeryToken(page);

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Staff;
+using NewsletterMigrator.Common;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests;
@@ -22,7 +23,8 @@ public sealed class TwoFactorTests : IAsyncLifetime
     private const string Password = "long enough password";
 
     // The installation's own default for the rule (admins), not the test harness's "nobody".
-    private readonly AppFactory _app = new() { TwoFactorPolicy = null };
+    // SQLite: one test reads the database file itself for the secrets.
+    private readonly AppFactory _app = new(provider: DatabaseProvider.Sqlite) { TwoFactorPolicy = null };
 
     public Task InitializeAsync() => Task.CompletedTask;
 

@@ -25,7 +25,8 @@ public sealed class RetentionAcrossInstancesTests
         var secondClock = new SettableClock();
         firstClock.Advance(offset);
         secondClock.Advance(offset);
-        await using var first = new AppFactory { TestServices = s => s.AddSingleton<TimeProvider>(firstClock) };
+        // SQLite: the tests move the app clock, by which its leases expire (PostgreSQL's lease clock is the server's).
+        await using var first = new AppFactory(provider: DatabaseProvider.Sqlite) { TestServices = s => s.AddSingleton<TimeProvider>(firstClock) };
         await using var second = new AppFactory(reuse: first) { TestServices = s => s.AddSingleton<TimeProvider>(secondClock) };
         _ = first.Services;
         _ = second.Services;
@@ -69,7 +70,7 @@ public sealed class RetentionAcrossInstancesTests
     public async Task A_run_whose_instance_died_is_closed_as_interrupted_and_run_again_by_another_once_its_lease_expired()
     {
         var clock = new SettableClock();
-        await using var app = new AppFactory { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
+        await using var app = new AppFactory(provider: DatabaseProvider.Sqlite) { TestServices = s => s.AddSingleton<TimeProvider>(clock) };
         var slot = DateTime.UtcNow.AddMinutes(-1);
         // The other instance took the lease and began the slot's run, then died.
         Assert.True(await app.Service<JobLeases>().TryAcquireAsync(RetentionService.LeaseName, "a-dead-instance/1", RetentionService.LeaseDuration));
