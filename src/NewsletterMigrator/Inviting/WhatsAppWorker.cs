@@ -192,9 +192,10 @@ public sealed class WhatsAppWorker(
     private async Task<List<WhatsAppMessage>> ReserveAsync(AppDbContext db, WhatsAppAccounts accounts, CancellationToken ct)
     {
         // Read first, without the lock: an idle, paused or waiting queue (most rounds) takes no write lock at all.
-        var due = Due(db, clock.GetUtcNow().UtcDateTime, await bulk.LeaseClockAsync(db, ct));
+        var readAt = await bulk.LeaseClockAsync(db, ct);
+        var due = Due(db, clock.GetUtcNow().UtcDateTime, readAt);
         if (!await due.AnyAsync(ct)) return [];
-        var estimate = await AllowanceAsync(db, accounts, await bulk.LeaseClockAsync(db, ct), ct);
+        var estimate = await AllowanceAsync(db, accounts, readAt, ct);
         if (estimate is null or 0) return [];
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.WhatsAppAccounts.Where(a => a.Id == WhatsAppAccount.SingleId)
