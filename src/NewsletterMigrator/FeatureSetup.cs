@@ -3,6 +3,7 @@ using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Dashboard;
 using NewsletterMigrator.Deliverability;
+using NewsletterMigrator.Feeds;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Newsletters;
@@ -22,6 +23,7 @@ public static class FeatureSetup
         services.AddConsent(Data.StorageSetup.ProviderOf(builder.Configuration));
         services.AddSingleton<Pages.Join.EmbedForm>(); // the embed page's cookie-free CSRF check (issue 17)
         services.AddCampaigns();
+        services.AddFeeds();
         services.AddScoped<UnsubscribeService>();
         services.AddInviting();
         services.AddSending();

@@ -333,6 +333,34 @@ public sealed class CommandLineTests : IDisposable
         return [.. columns.Select((_, i) => reader.IsDBNull(i) ? "" : reader.GetString(i))];
     }
 
+    [Fact]
+    public async Task Add_feed_sets_up_a_newsletters_feed_and_names_each_wrong_option()
+    {
+        Assert.Equal(0, (await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"])).ExitCode);
+
+        var added = await RunAsync(["add-feed", "--newsletter", "eilmeldungen", "--url", "https://www.tagblatt.example/rss/eilmeldungen.xml",
+            "--mode", "breaking", "--auto-send", "--category", "Eilmeldung"]);
+        Assert.True(added.ExitCode == 0, added.Error);
+        Assert.Contains("Feed 1 added to 'eilmeldungen' (breaking news, sent automatically)", added.Output);
+        var digest = await RunAsync(["add-feed", "--newsletter", "eilmeldungen", "--url", "https://www.tagblatt.example/rss/alle.xml", "--mode", "digest", "--at", "07:30", "--days", "mon,wed,fri"]);
+        Assert.True(digest.ExitCode == 0, digest.Error);
+        Assert.Contains("digest at 07:30 Berlin time", digest.Output);
+        Assert.Contains("drafts wait for approval", digest.Output);
+
+        var wrongMode = await RunAsync(["add-feed", "--newsletter", "eilmeldungen", "--url", "https://x.example/rss", "--mode", "weekly"]);
+        Assert.Equal(1, wrongMode.ExitCode);
+        Assert.Contains("--mode must be 'breaking' or 'digest'", wrongMode.Error);
+        var wrongUrl = await RunAsync(["add-feed", "--newsletter", "eilmeldungen", "--url", "ftp://x.example/rss", "--mode", "breaking"]);
+        Assert.Equal(1, wrongUrl.ExitCode);
+        Assert.Contains("--url: Please enter a complete address starting with http:// or https://.", wrongUrl.Error);
+        var twice = await RunAsync(["add-feed", "--newsletter", "eilmeldungen", "--url", "https://www.tagblatt.example/rss/eilmeldungen.xml", "--mode", "breaking"]);
+        Assert.Equal(1, twice.ExitCode);
+        Assert.Contains("already set up", twice.Error);
+        var noNewsletter = await RunAsync(["add-feed", "--newsletter", "gibtsnicht", "--url", "https://x.example/rss", "--mode", "breaking"]);
+        Assert.Equal(1, noNewsletter.ExitCode);
+        Assert.Contains("No newsletter with the slug 'gibtsnicht'", noNewsletter.Error);
+    }
+
     private Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args, string? stdin = null, Dictionary<string, string>? environment = null)
     {
         var settings = new Dictionary<string, string?>

@@ -56,7 +56,7 @@ public sealed class CampaignFanOut(
     internal async Task<int?> CompleteAsync(int campaignId, Func<int, Task>? afterBatch, CancellationToken ct)
     {
         var campaign = await db.Campaigns.AsNoTracking().Where(c => c.Id == campaignId)
-            .Select(c => new { c.Status, c.NewsletterId, c.StartedAtUtc }).SingleAsync(ct);
+            .Select(c => new { c.Status, c.NewsletterId, c.StartedAtUtc, c.Breaking }).SingleAsync(ct);
         if (campaign.Status != CampaignStatus.Preparing) return null;
 
         var watch = Stopwatch.StartNew();
@@ -68,7 +68,7 @@ public sealed class CampaignFanOut(
             if (written > 0) logger.LogWarning("Campaign {CampaignId}: completing an interrupted fan-out that had written {Rows} rows", campaignId, written);
 
             await using var writer = bulk.OpenFanOut(db, new FanOutSpec(campaignId, campaign.NewsletterId, app.Value.BaseUri.Host,
-                campaign.StartedAtUtc ?? clock.GetUtcNow().UtcDateTime, Outbox.BulkPriority, sending.Value.FanOutBatchSize));
+                campaign.StartedAtUtc ?? clock.GetUtcNow().UtcDateTime, campaign.Breaking ? Outbox.BreakingPriority : Outbox.BulkPriority, sending.Value.FanOutBatchSize));
             while (true)
             {
                 await using var transaction = await db.Database.BeginTransactionAsync(ct);

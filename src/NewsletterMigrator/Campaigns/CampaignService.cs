@@ -129,6 +129,20 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
         return recipients ?? 0;
     }
 
+    /// <summary>
+    /// One click sends a feed's draft (issue 19): breaking news or a digest that waited for an editor's approval. Only a
+    /// feed's draft: a campaign an editor wrote still asks for the confirmation of the send form. Returns the number of
+    /// recipients, or null when the newsletter has no such feed draft.
+    /// </summary>
+    public async Task<int?> ApproveFeedDraftAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default)
+    {
+        var campaign = await FindAsync(newsletterId, campaignId, ct);
+        if (campaign is not { FeedId: not null, Status: CampaignStatus.Draft }) return null;
+        db.Audit(userName, "approve", $"campaign {campaignId} from feed {campaign.FeedId}", clock.GetUtcNow().UtcDateTime);
+        await db.SaveChangesAsync(ct);
+        return await StartAsync(newsletterId, campaignId, userName, ct);
+    }
+
     /// <summary>Schedules a draft to start by itself at <paramref name="startAtUtc"/> (entered in Europe/Berlin).</summary>
     public async Task ScheduleAsync(int newsletterId, int campaignId, DateTime startAtUtc, string userName, CancellationToken ct = default)
     {

@@ -12,6 +12,9 @@ public static class Berlin
     public static DateTime ToUtc(DateTime local) =>
         TimeZoneInfo.ConvertTimeToUtc(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), Zone);
 
+    /// <summary>True for a wall-clock time the clocks skip when summer time begins.</summary>
+    public static bool IsInvalid(DateTime local) => Zone.IsInvalidTime(DateTime.SpecifyKind(local, DateTimeKind.Unspecified));
+
     /// <summary>A Berlin calendar date means the end of that day.</summary>
     public static DateTime EndOfDayUtc(DateOnly date) =>
         TimeZoneInfo.ConvertTimeToUtc(date.ToDateTime(new TimeOnly(23, 59, 59)), Zone);

@@ -22,6 +22,11 @@ public static class MarkdownRenderer
         sanitizer.AllowedSchemes.Add("https");
         sanitizer.AllowedSchemes.Add("http");
         sanitizer.AllowedSchemes.Add("mailto");
+        // An image (a feed item's picture, issue 19) must not be wider than the 600px mail column on a phone.
+        sanitizer.PostProcessNode += (_, e) =>
+        {
+            if (e.Node is AngleSharp.Html.Dom.IHtmlImageElement image) image.SetAttribute("style", "max-width:100%;height:auto;");
+        };
         return sanitizer;
     }
 }

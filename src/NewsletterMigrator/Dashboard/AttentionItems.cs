@@ -28,13 +28,20 @@ public sealed record WithdrawalDuty(string? Mailbox, DateTime? LastRecordedUtc, 
 /// <param name="LastStatusCode">The status code of the newest one.</param>
 public sealed record SenderProblems(int Count, DateTime LastAtUtc, string? LastStatusCode);
 
+/// <summary>A feed whose last polls failed (issue 19): shown with its last error and when it is tried next (after the back-off).</summary>
+public sealed record FailingFeed(int Id, int NewsletterId, string NewsletterName, string Name, int Failures, string? LastError, DateTime NextTryUtc);
+
+/// <summary>A feed's campaign waiting as a draft for an editor's approval (issue 19).</summary>
+public sealed record WaitingFeedDraft(int Id, int NewsletterId, string NewsletterName, string Subject, DateTime CreatedAtUtc);
+
 /// <summary>What the dashboard asks staff to act on. Each part is null (or empty) when there is nothing to do.</summary>
 /// <param name="Mailbox">The bounce mailbox, when it is read; null while Bounces:Imap:Host is empty.</param>
 public sealed record Attention(
     IReadOnlyList<PausedCampaign> PausedCampaigns, MailTrouble? Mail, BackupAge? Backup, WithdrawalDuty Withdrawals,
-    MailboxStatusView? Mailbox = null, SenderProblems? SenderProblems = null)
+    MailboxStatusView? Mailbox = null, SenderProblems? SenderProblems = null,
+    IReadOnlyList<FailingFeed>? FailingFeeds = null, IReadOnlyList<WaitingFeedDraft>? FeedDrafts = null)
 {
-    public bool Any => PausedCampaigns.Count > 0 || Mail is not null || Backup is { Overdue: true } || SenderProblems is not null
+    public bool Any => PausedCampaigns.Count > 0 || FailingFeeds is { Count: > 0 } || FeedDrafts is { Count: > 0 } || Mail is not null || Backup is { Overdue: true } || SenderProblems is not null
                        || Mailbox is { Failing: true } || Mailbox is { NeedsAttentionCount: > 0 } || Mailbox is { Unprocessed: not null };
 }
 
@@ -64,7 +71,30 @@ public sealed class AttentionItems(
         var status = await mailboxStatus.GetAsync(ct);
         var senderProblems = await SenderProblemsAsync(newsletterIds, now, ct);
         return new Attention(paused, mail, backup, new WithdrawalDuty(mailbox, lastWithdrawal, status.Enabled),
-            status.Enabled ? status : null, senderProblems);
+            status.Enabled ? status : null, senderProblems, await FailingFeedsAsync(newsletterIds, ct), await FeedDraftsAsync(newsletterIds, ct));
+    }
+
+    /// <summary>Feeds that failed their last polls; a single failure is shown too, since breaking news that is not fetched is late news.</summary>
+    private async Task<List<FailingFeed>> FailingFeedsAsync(IReadOnlyCollection<int>? newsletterIds, CancellationToken ct)
+    {
+        var feeds = db.Feeds.Where(f => f.Enabled && f.ConsecutiveFailures > 0);
+        if (newsletterIds is not null) feeds = feeds.Where(f => newsletterIds.Contains(f.NewsletterId));
+        var rows = await (from f in feeds
+                          join n in db.Newsletters on f.NewsletterId equals n.Id
+                          orderby f.Id
+                          select new { f, n.Name }).ToListAsync(ct);
+        return rows.Select(r => new FailingFeed(r.f.Id, r.f.NewsletterId, r.Name, r.f.Title ?? Feeds.FeedDisplay.UrlForDisplay(r.f),
+            r.f.ConsecutiveFailures, r.f.LastError, r.f.NextPollAtUtc)).ToList();
+    }
+
+    private async Task<List<WaitingFeedDraft>> FeedDraftsAsync(IReadOnlyCollection<int>? newsletterIds, CancellationToken ct)
+    {
+        var drafts = db.Campaigns.Where(c => c.FeedId != null && c.Status == CampaignStatus.Draft);
+        if (newsletterIds is not null) drafts = drafts.Where(c => newsletterIds.Contains(c.NewsletterId));
+        return await (from c in drafts
+                      join n in db.Newsletters on c.NewsletterId equals n.Id
+                      orderby c.Id descending
+                      select new WaitingFeedDraft(c.Id, c.NewsletterId, n.Name, c.Subject, c.CreatedAtUtc)).Take(20).ToListAsync(ct);
     }
 
     private async Task<SenderProblems?> SenderProblemsAsync(IReadOnlyCollection<int>? newsletterIds, DateTime now, CancellationToken ct)

@@ -42,6 +42,8 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     /// <summary>ASP.NET Data Protection's key ring (cookies, antiforgery), shared by every instance on this database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<RateWindow> RateWindows => Set<RateWindow>();
+    public DbSet<Feed> Feeds => Set<Feed>();
+    public DbSet<FeedItem> FeedItems => Set<FeedItem>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -130,7 +132,11 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
             e.HasOne<Newsletter>().WithMany().HasForeignKey(c => c.NewsletterId);
             e.Property(c => c.PauseReason).HasMaxLength(1000);
             e.Property(c => c.PausedBy).HasMaxLength(256);
+            // A feed's campaigns outlive the feed (they are the newsletter's record of what was sent).
+            e.HasOne<Feed>().WithMany().HasForeignKey(c => c.FeedId).OnDelete(DeleteBehavior.SetNull);
+            e.HasIndex(c => new { c.FeedId, c.CreatedAtUtc });
         });
+        FeedModel.Configure(builder);
         builder.Entity<OutboundMessage>(e =>
         {
             // A campaign fan-out can be repeated safely: one row per (campaign, subscriber).

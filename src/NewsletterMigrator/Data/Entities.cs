@@ -266,10 +266,15 @@ public sealed class Campaign
     /// leaves it as it was (see CampaignService.ResumeAsync).
     /// </summary>
     public DateTime? ResumedAtUtc { get; set; }
+    /// <summary>The feed this campaign was made from (issue 19); null for one an editor wrote.</summary>
+    public int? FeedId { get; set; }
+    /// <summary>Breaking news: its mails overtake a digest or issue that is sending (<see cref="Sending.Outbox.BreakingPriority"/>).</summary>
+    public bool Breaking { get; set; }
 }
 
 /// <summary>WhatsAppPaused: the alert to every admin that the WhatsApp queue stopped by itself (issue 14).</summary>
-public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange, WhatsAppPaused }
+/// <summary>FeedDraftWaiting: the note to a newsletter's editors that a feed's campaign waits for approval (issue 19).</summary>
+public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange, WhatsAppPaused, FeedDraftWaiting }
 
 public enum MessageStatus { Queued, Leased, Sent, Failed, Cancelled }
 

@@ -254,6 +254,7 @@ public sealed class DeliveryWorker(
         WhatsAppAccount? pause) => row.Kind switch
     {
         MessageKind.WhatsAppPaused when pause is { PausedAtUtc: not null } => messages.WhatsAppPaused(row, newsletter, pause),
+        MessageKind.FeedDraftWaiting when campaign is { Status: CampaignStatus.Draft } => messages.FeedDraftWaiting(row, newsletter, campaign),
         MessageKind.DoubleOptIn when subscriber is { Status: SubscriberStatus.Pending } && doi is not null => messages.DoubleOptIn(row, newsletter, subscriber, doi),
         MessageKind.Campaign when subscriber is { Status: SubscriberStatus.Confirmed } && campaign is not null => messages.Newsletter(row, newsletter, campaign, subscriber),
         MessageKind.AccessLink when subscriber is not null && EmailAddress.Key(row.ToAddress) == subscriber.EmailKey => messages.AccessLink(row, newsletter, subscriber),

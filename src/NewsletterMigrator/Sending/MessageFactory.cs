@@ -118,6 +118,17 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
             app.Value.Link($"admin/whatsapp/{row.NewsletterId}"), text["WaAlert_MailWhy"]);
     }
 
+    /// <summary>
+    /// The note to an editor that a feed's campaign waits as a draft for approval (issue 19): its subject and the page with
+    /// the one-click approval. Sent only while the draft still waits (the worker checks).
+    /// </summary>
+    public MimeMessage FeedDraftWaiting(OutboundMessage row, Newsletter newsletter, Campaign draft)
+    {
+        using var culture = new CultureScope(row.Language);
+        return LinkMail(row, newsletter, text["FeedDraft_MailSubject", draft.Subject], text["FeedDraft_MailText", newsletter.Name, draft.Subject],
+            text["FeedDraft_MailButton"], app.Value.Link($"admin/campaigns/{row.NewsletterId}/edit/{draft.Id}"), text["FeedDraft_MailWhy"]);
+    }
+
     private MimeMessage LinkMail(OutboundMessage row, Newsletter newsletter, string subject, string intro, string button, string url, string ignore)
     {
         var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl: null);

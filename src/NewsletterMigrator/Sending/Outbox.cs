@@ -12,6 +12,8 @@ namespace NewsletterMigrator.Sending;
 public sealed class Outbox(AppDbContext db, OutboxSignal signal, IOptions<AppOptions> app, TimeProvider clock)
 {
     public const int UrgentPriority = 0;
+    /// <summary>Breaking news (issue 19): after DOI and test mails, before the rows of a digest or issue already sending.</summary>
+    public const int BreakingPriority = 5;
     public const int BulkPriority = 10;
 
     public OutboundMessage Queue(MessageKind kind, int newsletterId, string toAddress, string language,

@@ -233,6 +233,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("Breaking")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("CompletedAtUtc")
                         .HasColumnType("TEXT");
 
@@ -242,6 +245,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.Property<string>("CreatedBy")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("FeedId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("INTEGER");
@@ -280,6 +286,8 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("NewsletterId");
+
+                    b.HasIndex("FeedId", "CreatedAtUtc");
 
                     b.ToTable("Campaigns");
                 });
@@ -555,6 +563,143 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.HasIndex("EmailHash");
 
                     b.ToTable("ErasedSubscribers");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.Feed", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AutoSend")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DigestMinuteOfDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DigestWeekdays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ETag")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastModified")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastPolledAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastSuccessAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("MaxPerDay")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("NextDigestAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NextPollAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NewsletterId");
+
+                    b.HasIndex("NextPollAtUtc");
+
+                    b.ToTable("Feeds");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.FeedItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("CampaignId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("FeedId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("FirstSeenAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImageUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Link")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PublishedUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("State")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Summary")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FeedId", "KeyHash")
+                        .IsUnique();
+
+                    b.HasIndex("FeedId", "State");
+
+                    b.ToTable("FeedItems");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.ImportBatch", b =>
@@ -1519,6 +1664,11 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
             modelBuilder.Entity("NewsletterMigrator.Data.Campaign", b =>
                 {
+                    b.HasOne("NewsletterMigrator.Data.Feed", null)
+                        .WithMany()
+                        .HasForeignKey("FeedId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("NewsletterMigrator.Data.Newsletter", null)
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -1546,6 +1696,24 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.HasOne("NewsletterMigrator.Data.Newsletter", null)
                         .WithMany()
                         .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.Feed", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.FeedItem", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Feed", null)
+                        .WithMany()
+                        .HasForeignKey("FeedId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

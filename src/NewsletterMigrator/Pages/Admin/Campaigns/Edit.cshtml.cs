@@ -23,6 +23,9 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
     public IReadOnlyCollection<string> SelectedTestAddresses { get; private set; } = [];
     public string? ScheduleAt { get; private set; }
     public DateTime? ScheduledForUtc { get; private set; }
+    /// <summary>The feed a campaign was made from (its title or address), null for one an editor wrote.</summary>
+    public string? FromFeed { get; private set; }
+    public bool Breaking { get; private set; }
     /// <summary>Sanitised HTML (Markdig + HtmlSanitizer), safe to embed.</summary>
     public string PreviewHtml { get; private set; } = "";
 
@@ -97,6 +100,28 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         return RedirectToPage("Report", new { newsletterId = NewsletterId, id = Id });
     }
 
+    /// <summary>A feed's draft goes out with one click: the editor has read it on this page (issue 19).</summary>
+    public async Task<IActionResult> OnPostApproveAsync()
+    {
+        if (Id is null || !await LoadAsync()) return NotFound();
+        try
+        {
+            var count = await campaigns.ApproveFeedDraftAsync(NewsletterId, Id.Value, User.Identity!.Name!);
+            if (count is null) return NotFound();
+            TempData["Message"] = text["Campaign_Started", count].Value;
+        }
+        catch (NewsletterMigrator.Newsletters.LegalIdentityIncompleteException)
+        {
+            ModelState.AddModelError("", text["Legal_CampaignNotOpen"]);
+            return Page();
+        }
+        catch (InvalidOperationException)
+        {
+            TempData["Message"] = text["Campaign_NotEditable"].Value;
+        }
+        return RedirectToPage("Report", new { newsletterId = NewsletterId, id = Id });
+    }
+
     /// <summary>The editor enters Berlin time (datetime-local carries no zone); it is stored in UTC.</summary>
     public async Task<IActionResult> OnPostScheduleAsync(string? scheduleAt)
     {
@@ -147,6 +172,9 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
         Status = campaign.Status;
         Recipients = campaign.RecipientCount;
         ScheduledForUtc = campaign.ScheduledForUtc;
+        Breaking = campaign.Breaking;
+        if (campaign.FeedId is { } feedId)
+            FromFeed = await db.Feeds.Where(f => f.Id == feedId).Select(f => f.Title ?? f.Url).SingleOrDefaultAsync() ?? "";
         PreviewHtml = campaign.BodyHtml ?? MarkdownRenderer.ToHtml(campaign.BodyMarkdown);
         return true;
     }

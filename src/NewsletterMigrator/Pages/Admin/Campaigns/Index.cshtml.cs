@@ -9,7 +9,7 @@ namespace NewsletterMigrator.Pages.Admin.Campaigns;
 /// <summary>A newsletter's campaigns and its standing with the mailbox providers: the page an editor opens for the newsletter's mail.</summary>
 public sealed class IndexModel(AppDbContext db, NewsletterReputation reputation) : PageModel
 {
-    public sealed record Row(int Id, string Subject, CampaignStatus Status, int Recipients, int Sent, int Failed);
+    public sealed record Row(int Id, string Subject, CampaignStatus Status, int Recipients, int Sent, int Failed, bool FromFeed, bool Breaking);
 
     [FromRoute] public int NewsletterId { get; set; }
     public string NewsletterName { get; private set; } = "";
@@ -23,7 +23,7 @@ public sealed class IndexModel(AppDbContext db, NewsletterReputation reputation)
         Rows = await db.Campaigns.Where(c => c.NewsletterId == NewsletterId).OrderByDescending(c => c.Id)
             .Select(c => new Row(c.Id, c.Subject, c.Status, c.RecipientCount,
                 db.OutboundMessages.Count(m => m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Sent),
-                db.OutboundMessages.Count(m => m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Failed)))
+                db.OutboundMessages.Count(m => m.CampaignId == c.Id && m.Kind == MessageKind.Campaign && m.Status == MessageStatus.Failed), c.FeedId != null, c.Breaking))
             .ToListAsync();
         Reputation = await reputation.ForAsync(NewsletterId);
         return Page();

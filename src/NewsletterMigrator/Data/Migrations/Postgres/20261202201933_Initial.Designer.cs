@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace NewsletterMigrator.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261202162703_Initial")]
+    [Migration("20261202201933_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -253,6 +253,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<bool>("Breaking")
+                        .HasColumnType("boolean");
+
                     b.Property<DateTime?>("CompletedAtUtc")
                         .HasColumnType("timestamp with time zone");
 
@@ -262,6 +265,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.Property<string>("CreatedBy")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<int?>("FeedId")
+                        .HasColumnType("integer");
 
                     b.Property<int>("NewsletterId")
                         .HasColumnType("integer");
@@ -300,6 +306,8 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("NewsletterId");
+
+                    b.HasIndex("FeedId", "CreatedAtUtc");
 
                     b.ToTable("Campaigns");
                 });
@@ -581,6 +589,147 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.HasIndex("EmailHash");
 
                     b.ToTable("ErasedSubscribers");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.Feed", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<bool>("AutoSend")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Category")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("ConsecutiveFailures")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("DigestMinuteOfDay")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("DigestWeekdays")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ETag")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<string>("LastModified")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime?>("LastPolledAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastSuccessAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("MaxPerDay")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Mode")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("NextDigestAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("NextPollAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Title")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NewsletterId");
+
+                    b.HasIndex("NextPollAtUtc");
+
+                    b.ToTable("Feeds");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.FeedItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int?>("CampaignId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("FeedId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("FirstSeenAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ImageUrl")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Link")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<DateTime?>("PublishedUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("State")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Summary")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FeedId", "KeyHash")
+                        .IsUnique();
+
+                    b.HasIndex("FeedId", "State");
+
+                    b.ToTable("FeedItems");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.ImportBatch", b =>
@@ -1565,6 +1714,11 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
             modelBuilder.Entity("NewsletterMigrator.Data.Campaign", b =>
                 {
+                    b.HasOne("NewsletterMigrator.Data.Feed", null)
+                        .WithMany()
+                        .HasForeignKey("FeedId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
                     b.HasOne("NewsletterMigrator.Data.Newsletter", null)
                         .WithMany()
                         .HasForeignKey("NewsletterId")
@@ -1592,6 +1746,24 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.HasOne("NewsletterMigrator.Data.Newsletter", null)
                         .WithMany()
                         .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.Feed", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.FeedItem", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.Feed", null)
+                        .WithMany()
+                        .HasForeignKey("FeedId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -503,39 +503,6 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
-                name: "Campaigns",
-                columns: table => new
-                {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
-                    Subject = table.Column<string>(type: "TEXT", nullable: false),
-                    Preheader = table.Column<string>(type: "TEXT", nullable: false),
-                    BodyMarkdown = table.Column<string>(type: "TEXT", nullable: false),
-                    BodyHtml = table.Column<string>(type: "TEXT", nullable: true),
-                    Status = table.Column<int>(type: "INTEGER", nullable: false),
-                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
-                    CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    StartedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    CompletedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    RecipientCount = table.Column<int>(type: "INTEGER", nullable: false),
-                    ScheduledForUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    PauseReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
-                    PausedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    ResumedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_Campaigns", x => x.Id);
-                    table.ForeignKey(
-                        name: "FK_Campaigns_Newsletters_NewsletterId",
-                        column: x => x.NewsletterId,
-                        principalTable: "Newsletters",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "ConsentTexts",
                 columns: table => new
                 {
@@ -561,6 +528,44 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     table.PrimaryKey("PK_ConsentTexts", x => x.Id);
                     table.ForeignKey(
                         name: "FK_ConsentTexts_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Feeds",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Url = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 300, nullable: true),
+                    Mode = table.Column<int>(type: "INTEGER", nullable: false),
+                    AutoSend = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Category = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    MaxPerDay = table.Column<int>(type: "INTEGER", nullable: false),
+                    DigestMinuteOfDay = table.Column<int>(type: "INTEGER", nullable: false),
+                    DigestWeekdays = table.Column<int>(type: "INTEGER", nullable: false),
+                    NextDigestAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Enabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ETag = table.Column<string>(type: "TEXT", maxLength: 300, nullable: true),
+                    LastModified = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    NextPollAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastPolledAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastSuccessAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ConsecutiveFailures = table.Column<int>(type: "INTEGER", nullable: false),
+                    LastError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Feeds", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Feeds_Newsletters_NewsletterId",
                         column: x => x.NewsletterId,
                         principalTable: "Newsletters",
                         principalColumn: "Id",
@@ -645,6 +650,75 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         name: "FK_StaffNewsletters_Newsletters_NewsletterId",
                         column: x => x.NewsletterId,
                         principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Campaigns",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Subject = table.Column<string>(type: "TEXT", nullable: false),
+                    Preheader = table.Column<string>(type: "TEXT", nullable: false),
+                    BodyMarkdown = table.Column<string>(type: "TEXT", nullable: false),
+                    BodyHtml = table.Column<string>(type: "TEXT", nullable: true),
+                    Status = table.Column<int>(type: "INTEGER", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    CompletedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    RecipientCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    ScheduledForUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PauseReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    PausedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    ResumedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FeedId = table.Column<int>(type: "INTEGER", nullable: true),
+                    Breaking = table.Column<bool>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Campaigns", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Campaigns_Feeds_FeedId",
+                        column: x => x.FeedId,
+                        principalTable: "Feeds",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_Campaigns_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "FeedItems",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    FeedId = table.Column<int>(type: "INTEGER", nullable: false),
+                    KeyHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Link = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    Summary = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
+                    ImageUrl = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true),
+                    PublishedUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FirstSeenAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    State = table.Column<int>(type: "INTEGER", nullable: false),
+                    CampaignId = table.Column<int>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_FeedItems", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_FeedItems_Feeds_FeedId",
+                        column: x => x.FeedId,
+                        principalTable: "Feeds",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -855,6 +929,11 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 column: "FinishedAtUtc");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Campaigns_FeedId_CreatedAtUtc",
+                table: "Campaigns",
+                columns: new[] { "FeedId", "CreatedAtUtc" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Campaigns_NewsletterId",
                 table: "Campaigns",
                 column: "NewsletterId");
@@ -920,6 +999,27 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 name: "IX_ErasedSubscribers_EmailHash",
                 table: "ErasedSubscribers",
                 column: "EmailHash");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_FeedItems_FeedId_KeyHash",
+                table: "FeedItems",
+                columns: new[] { "FeedId", "KeyHash" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_FeedItems_FeedId_State",
+                table: "FeedItems",
+                columns: new[] { "FeedId", "State" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Feeds_NewsletterId",
+                table: "Feeds",
+                column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Feeds_NextPollAtUtc",
+                table: "Feeds",
+                column: "NextPollAtUtc");
 
             migrationBuilder.CreateIndex(
                 name: "IX_ImportBatches_NewsletterId",
@@ -1122,6 +1222,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 name: "ErasedSubscribers");
 
             migrationBuilder.DropTable(
+                name: "FeedItems");
+
+            migrationBuilder.DropTable(
                 name: "ImportIssues");
 
             migrationBuilder.DropTable(
@@ -1171,6 +1274,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
+
+            migrationBuilder.DropTable(
+                name: "Feeds");
 
             migrationBuilder.DropTable(
                 name: "AspNetUsers");

@@ -504,39 +504,6 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
-                name: "Campaigns",
-                columns: table => new
-                {
-                    Id = table.Column<int>(type: "integer", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
-                    Subject = table.Column<string>(type: "text", nullable: false),
-                    Preheader = table.Column<string>(type: "text", nullable: false),
-                    BodyMarkdown = table.Column<string>(type: "text", nullable: false),
-                    BodyHtml = table.Column<string>(type: "text", nullable: true),
-                    Status = table.Column<int>(type: "integer", nullable: false),
-                    CreatedBy = table.Column<string>(type: "text", nullable: false),
-                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    StartedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    CompletedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    RecipientCount = table.Column<int>(type: "integer", nullable: false),
-                    ScheduledForUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    PauseReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
-                    PausedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    ResumedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_Campaigns", x => x.Id);
-                    table.ForeignKey(
-                        name: "FK_Campaigns_Newsletters_NewsletterId",
-                        column: x => x.NewsletterId,
-                        principalTable: "Newsletters",
-                        principalColumn: "Id",
-                        onDelete: ReferentialAction.Cascade);
-                });
-
-            migrationBuilder.CreateTable(
                 name: "ConsentTexts",
                 columns: table => new
                 {
@@ -562,6 +529,44 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     table.PrimaryKey("PK_ConsentTexts", x => x.Id);
                     table.ForeignKey(
                         name: "FK_ConsentTexts_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Feeds",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Url = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
+                    Title = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    Mode = table.Column<int>(type: "integer", nullable: false),
+                    AutoSend = table.Column<bool>(type: "boolean", nullable: false),
+                    Category = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    MaxPerDay = table.Column<int>(type: "integer", nullable: false),
+                    DigestMinuteOfDay = table.Column<int>(type: "integer", nullable: false),
+                    DigestWeekdays = table.Column<int>(type: "integer", nullable: false),
+                    NextDigestAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    Enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    ETag = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: true),
+                    LastModified = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    NextPollAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastPolledAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastSuccessAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ConsecutiveFailures = table.Column<int>(type: "integer", nullable: false),
+                    LastError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Feeds", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Feeds_Newsletters_NewsletterId",
                         column: x => x.NewsletterId,
                         principalTable: "Newsletters",
                         principalColumn: "Id",
@@ -646,6 +651,75 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         name: "FK_StaffNewsletters_Newsletters_NewsletterId",
                         column: x => x.NewsletterId,
                         principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Campaigns",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    Subject = table.Column<string>(type: "text", nullable: false),
+                    Preheader = table.Column<string>(type: "text", nullable: false),
+                    BodyMarkdown = table.Column<string>(type: "text", nullable: false),
+                    BodyHtml = table.Column<string>(type: "text", nullable: true),
+                    Status = table.Column<int>(type: "integer", nullable: false),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    StartedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CompletedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    RecipientCount = table.Column<int>(type: "integer", nullable: false),
+                    ScheduledForUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    PauseReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    PausedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    ResumedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FeedId = table.Column<int>(type: "integer", nullable: true),
+                    Breaking = table.Column<bool>(type: "boolean", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Campaigns", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Campaigns_Feeds_FeedId",
+                        column: x => x.FeedId,
+                        principalTable: "Feeds",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_Campaigns_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "FeedItems",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FeedId = table.Column<int>(type: "integer", nullable: false),
+                    KeyHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Title = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    Link = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    Summary = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    ImageUrl = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
+                    PublishedUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    FirstSeenAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    State = table.Column<int>(type: "integer", nullable: false),
+                    CampaignId = table.Column<int>(type: "integer", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_FeedItems", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_FeedItems_Feeds_FeedId",
+                        column: x => x.FeedId,
+                        principalTable: "Feeds",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
@@ -856,6 +930,11 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 column: "FinishedAtUtc");
 
             migrationBuilder.CreateIndex(
+                name: "IX_Campaigns_FeedId_CreatedAtUtc",
+                table: "Campaigns",
+                columns: new[] { "FeedId", "CreatedAtUtc" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Campaigns_NewsletterId",
                 table: "Campaigns",
                 column: "NewsletterId");
@@ -921,6 +1000,27 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 name: "IX_ErasedSubscribers_EmailHash",
                 table: "ErasedSubscribers",
                 column: "EmailHash");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_FeedItems_FeedId_KeyHash",
+                table: "FeedItems",
+                columns: new[] { "FeedId", "KeyHash" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_FeedItems_FeedId_State",
+                table: "FeedItems",
+                columns: new[] { "FeedId", "State" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Feeds_NewsletterId",
+                table: "Feeds",
+                column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Feeds_NextPollAtUtc",
+                table: "Feeds",
+                column: "NextPollAtUtc");
 
             migrationBuilder.CreateIndex(
                 name: "IX_ImportBatches_NewsletterId",
@@ -1123,6 +1223,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 name: "ErasedSubscribers");
 
             migrationBuilder.DropTable(
+                name: "FeedItems");
+
+            migrationBuilder.DropTable(
                 name: "ImportIssues");
 
             migrationBuilder.DropTable(
@@ -1172,6 +1275,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
+
+            migrationBuilder.DropTable(
+                name: "Feeds");
 
             migrationBuilder.DropTable(
                 name: "AspNetUsers");
