@@ -3,6 +3,7 @@ using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Dashboard;
 using NewsletterMigrator.Deliverability;
+using NewsletterMigrator.Feeds;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Newsletters;
@@ -30,6 +31,7 @@ public static class FeatureSetup
         services.AddDashboard();
         services.AddDeliverability();
         services.AddScoped<NewsletterReputation>();
+        services.AddFeedFetching();
         return builder;
     }
 }
