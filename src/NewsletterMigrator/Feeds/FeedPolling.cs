@@ -52,7 +52,7 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
         var thisFeed = db.Feeds.Where(f => f.Id == feedId && f.Url == feed.Url);
         switch (result)
         {
-            case Fetched fetched:
+            case FetchResult.Fetched fetched:
                 var taken = await TakeInAsync(feed, fetched.Entries, ct);
                 await thisFeed.ExecuteUpdateAsync(u => u
                     .SetProperty(f => f.Title, Cut(fetched.FeedTitle, 300) ?? feed.Title)
@@ -63,13 +63,13 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
                     .SetProperty(f => f.NextPollAtUtc, now + interval), ct);
                 if (taken > 0) logger.LogInformation("Feed {FeedId}: {Count} new items", feedId, taken);
                 break;
-            case NotModified:
+            case FetchResult.NotModified:
                 await thisFeed.ExecuteUpdateAsync(u => u
                     .SetProperty(f => f.LastPolledAtUtc, now).SetProperty(f => f.LastSuccessAtUtc, now)
                     .SetProperty(f => f.ConsecutiveFailures, 0).SetProperty(f => f.LastError, (string?)null)
                     .SetProperty(f => f.NextPollAtUtc, now + interval), ct);
                 break;
-            case Failed failed:
+            case FetchResult.Failed failed:
                 var failures = feed.ConsecutiveFailures + 1;
                 var wait = FeedBackOff.After(failures, interval, options.Value.MaxBackOff);
                 await thisFeed.ExecuteUpdateAsync(u => u

@@ -11,13 +11,13 @@ public sealed class FeedPreview(FeedFetcher fetcher, FeedMail mail, TimeProvider
     public sealed record Entry(FeedEntry Item, bool Matches);
 
     /// <summary>The feed's items with whether the rule takes them, and the sample campaign (null when nothing matches), or the failure.</summary>
-    public sealed record Result(IReadOnlyList<Entry> Entries, Campaign? Sample, Failed? Failure);
+    public sealed record Result(IReadOnlyList<Entry> Entries, Campaign? Sample, FetchResult.Failed? Failure);
 
     public async Task<Result> BuildAsync(Feed feed, Newsletter newsletter, CancellationToken ct)
     {
         var fetched = await fetcher.FetchAsync(new Uri(feed.Url), null, ct);
-        if (fetched is Failed failed) return new Result([], null, failed);
-        var entries = (fetched as Fetched)?.Entries.Select(e => new Entry(e, FeedPolling.Matches(feed, e))).ToList() ?? [];
+        if (fetched is FetchResult.Failed failed) return new Result([], null, failed);
+        var entries = (fetched as FetchResult.Fetched)?.Entries.Select(e => new Entry(e, FeedPolling.Matches(feed, e))).ToList() ?? [];
         var now = clock.GetUtcNow().UtcDateTime;
         var matching = entries.Where(e => e.Matches).Select(e => ToItem(e.Item, now)).ToList();
         FeedMail.Draft? draft = feed.Mode == FeedMode.Breaking

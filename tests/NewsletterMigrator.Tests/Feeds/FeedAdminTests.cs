@@ -19,12 +19,12 @@ public sealed class FeedAdminTests
         var staff = await SendingEngineTests.StaffClientAsync(app);
         var add = $"/admin/feeds/{newsletter.Id}/edit";
 
-        var refused = await staff.PostFormAsync(add + "?handler=Save", add, new() { ["Input.Url"] = "feed.example/rss", ["Input.Mode"] = "Breaking", ["Input.MaxPerDay"] = "5" });
+        var refused = await staff.PostFormAsync(add + "?handler=Save", await staff.GetStringAsync(add), new() { ["Input.Url"] = "feed.example/rss", ["Input.Mode"] = "Breaking", ["Input.MaxPerDay"] = "5" });
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("Bitte eine vollständige Adresse mit http:// oder https:// angeben.", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
         Assert.Equal(0, await app.WithDbAsync(db => db.Feeds.CountAsync()));
 
-        var saved = await staff.PostFormAsync(add + "?handler=Save", add, new()
+        var saved = await staff.PostFormAsync(add + "?handler=Save", await staff.GetStringAsync(add), new()
         {
             ["Input.Url"] = server.Url("/rss").ToString(), ["Input.Mode"] = "Breaking", ["Input.Category"] = "Eilmeldung",
             ["Input.AutoSend"] = "true", ["Input.MaxPerDay"] = "3", ["Input.Enabled"] = "true",
@@ -50,7 +50,7 @@ public sealed class FeedAdminTests
         Assert.Equal(0, await app.WithDbAsync(db => db.Campaigns.CountAsync()));
 
         var edit = $"/admin/feeds/{newsletter.Id}/edit/{feed.Id}";
-        Assert.Equal(HttpStatusCode.Redirect, (await staff.PostFormAsync(edit + "?handler=Delete", edit, [])).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await staff.PostFormAsync(edit + "?handler=Delete", await staff.GetStringAsync(edit), [])).StatusCode);
         Assert.Equal(0, await app.WithDbAsync(db => db.Feeds.CountAsync()));
     }
 }

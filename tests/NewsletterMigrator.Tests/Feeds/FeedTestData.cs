@@ -1,5 +1,6 @@
 using System.Security;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Feeds;
 using NewsletterMigrator.Testing;
