@@ -92,6 +92,22 @@ public sealed class FeedSafetyTests
         Assert.Contains(expected, failed.Detail);
     }
 
+    [Theory]
+    [InlineData("portal-rss.xml")]
+    [InlineData("newsroom-atom.xml")]
+    [InlineData("podcast-jsonfeed.json")]
+    public void A_sample_feed_cut_off_anywhere_is_an_outcome_never_an_exception(string sample)
+    {
+        var bytes = Encoding.UTF8.GetBytes(FeedSteps.Sample(sample));
+        for (var length = 0; length < bytes.Length; length += 37)
+        {
+            var result = FeedParser.Parse(bytes.AsMemory(0, length), new Uri("https://portal.example/feed"));
+
+            // Every cut leaves an element or a JSON value open: a Malformed outcome, never an exception for the poller.
+            if (result is FetchResult.Failed failed) Assert.Equal(FeedFetchError.Malformed, failed.Error);
+        }
+    }
+
     [Fact]
     public async Task Broken_json_is_a_malformed_failure()
     {
