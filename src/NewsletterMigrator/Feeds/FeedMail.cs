@@ -55,18 +55,24 @@ public sealed class FeedMail(IStringLocalizer<SharedResource> text)
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) ? uri : null;
 
     /// <summary>
-    /// The feed's text as literal text: every ASCII punctuation character a Markdown construct could start with is escaped
-    /// (CommonMark allows a backslash before any of them), so a headline with "*" or "[…](…)" stays a headline.
+    /// The feed's text as literal text, and still readable in the editor: the characters that start Markdown constructs
+    /// anywhere (emphasis, code, links, tags, tables, entities) are escaped, and those that do only at the start of a line
+    /// (heading, list, quote) only there; a headline with "*" or "[…](…)" stays a headline.
     /// </summary>
     internal static string Escape(string value)
     {
-        var result = new StringBuilder(value.Length + 8);
-        foreach (var c in value.ReplaceLineEndings(" "))
+        var text = value.ReplaceLineEndings(" ").Trim();
+        var result = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
         {
-            if (char.IsAsciiLetterOrDigit(c) || c == ' ' || c > 127) result.Append(c);
-            else if (char.IsPunctuation(c) || char.IsSymbol(c)) result.Append('\\').Append(c);
-            else if (!char.IsControl(c)) result.Append(c);
+            if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '|' or '~' or '&') result.Append('\\');
+            if (!char.IsControl(c)) result.Append(c);
         }
+        // "1. FC Köln …" would be an ordered list, "- " or "# " a list or heading.
+        var digits = 0;
+        while (digits < result.Length && char.IsAsciiDigit(result[digits])) digits++;
+        if (digits > 0 && digits < result.Length && result[digits] is '.' or ')') result.Insert(digits, '\\');
+        else if (result.Length > 0 && result[0] is '#' or '+' or '-' or '=') result.Insert(0, '\\');
         return result.ToString();
     }
 

@@ -33,7 +33,18 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
             var claimed = await db.Feeds.Where(f => f.Id == feed.Id && f.NextPollAtUtc == feed.NextPollAtUtc)
                 .ExecuteUpdateAsync(u => u.SetProperty(f => f.NextPollAtUtc, Now + options.Value.FetchTimeout + ClaimMargin), ct);
             if (claimed == 0) continue; // another instance polls it
-            await PollClaimedAsync(feed.Id, ct);
+            try
+            {
+                await PollClaimedAsync(feed.Id, ct);
+            }
+            catch
+            {
+                // Shutting down (or a database error) mid-poll: the feed is due again at once, not after the claim's minute.
+                // A crash leaves the claim, which expires.
+                await db.Feeds.Where(f => f.Id == feed.Id && f.NextPollAtUtc > Now)
+                    .ExecuteUpdateAsync(u => u.SetProperty(f => f.NextPollAtUtc, Now), CancellationToken.None);
+                throw;
+            }
             polled++;
         }
         return polled;

@@ -29,7 +29,7 @@ public sealed class FeedAdminTests
             ["Input.Url"] = server.Url("/rss").ToString(), ["Input.Mode"] = "Breaking", ["Input.Category"] = "Eilmeldung",
             ["Input.AutoSend"] = "true", ["Input.MaxPerDay"] = "3", ["Input.Enabled"] = "true",
         });
-        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        Assert.Contains("Gespeichert.", await saved.Content.ReadAsStringAsync()); // on the feed list it redirected to
         var feed = await app.WithDbAsync(db => db.Feeds.AsNoTracking().SingleAsync());
         Assert.Equal((FeedMode.Breaking, true, "Eilmeldung", 3), (feed.Mode, feed.AutoSend, feed.Category, feed.MaxPerDay));
         Assert.Contains("feed-add", await app.WithDbAsync(db => db.AuditEntries.Select(a => a.Action).ToListAsync()));
@@ -50,7 +50,8 @@ public sealed class FeedAdminTests
         Assert.Equal(0, await app.WithDbAsync(db => db.Campaigns.CountAsync()));
 
         var edit = $"/admin/feeds/{newsletter.Id}/edit/{feed.Id}";
-        Assert.Equal(HttpStatusCode.Redirect, (await staff.PostFormAsync(edit + "?handler=Delete", await staff.GetStringAsync(edit), [])).StatusCode);
+        var removed = await staff.PostFormAsync(edit + "?handler=Delete", await staff.GetStringAsync(edit), []);
+        Assert.Contains("Der Feed wurde entfernt.", await removed.Content.ReadAsStringAsync());
         Assert.Equal(0, await app.WithDbAsync(db => db.Feeds.CountAsync()));
     }
 }

@@ -65,10 +65,15 @@ public static class FeedTestData
     /// <summary>Waits until the server has answered <paramref name="count"/> requests for the path and the app has recorded the last one.</summary>
     public static async Task WaitForRequestsAsync(this AppFactory app, TestFeedServer server, string path, int feedId, int count)
     {
+        _ = app.Services; // a factory starts its host (and the worker) on first use
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (server.RequestCount(path) < count)
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Only {server.RequestCount(path)} requests to {path}");
+            if (DateTime.UtcNow > deadline)
+            {
+                var feed = await app.FeedRowAsync(feedId);
+                throw new TimeoutException($"Only {server.RequestCount(path)} requests to {path}; the feed was last polled {feed.LastPolledAtUtc:O}, is due {feed.NextPollAtUtc:O} (now {DateTime.UtcNow:O}), {feed.ConsecutiveFailures} failures: {feed.LastError}");
+            }
             await Task.Delay(50);
         }
         var after = server.LastRequest(path).At.UtcDateTime;
