@@ -83,31 +83,22 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
             ModelState.AddModelError("", text["Campaign_ConfirmRequired"]);
             return Page();
         }
-        try
-        {
-            var count = await campaigns.StartAsync(NewsletterId, Id!.Value, User.Identity!.Name!);
-            TempData["Message"] = text["Campaign_Started", count].Value;
-        }
-        catch (NewsletterMigrator.Newsletters.LegalIdentityIncompleteException)
-        {
-            ModelState.AddModelError("", text["Legal_CampaignNotOpen"]);
-            return Page();
-        }
-        catch (InvalidOperationException)
-        {
-            TempData["Message"] = text["Campaign_NotEditable"].Value;
-        }
-        return RedirectToPage("Report", new { newsletterId = NewsletterId, id = Id });
+        return await StartAndReportAsync(async () => await campaigns.StartAsync(NewsletterId, Id!.Value, User.Identity!.Name!));
     }
 
     /// <summary>A feed's draft goes out with one click: the editor has read it on this page (issue 19).</summary>
     public async Task<IActionResult> OnPostApproveAsync()
     {
         if (Id is null || !await LoadAsync()) return NotFound();
+        return await StartAndReportAsync(() => campaigns.ApproveFeedDraftAsync(NewsletterId, Id.Value, User.Identity!.Name!));
+    }
+
+    /// <summary>Starts the campaign and shows its report; null from <paramref name="start"/>: there is no such campaign to start.</summary>
+    private async Task<IActionResult> StartAndReportAsync(Func<Task<int?>> start)
+    {
         try
         {
-            var count = await campaigns.ApproveFeedDraftAsync(NewsletterId, Id.Value, User.Identity!.Name!);
-            if (count is null) return NotFound();
+            if (await start() is not { } count) return NotFound();
             TempData["Message"] = text["Campaign_Started", count].Value;
         }
         catch (NewsletterMigrator.Newsletters.LegalIdentityIncompleteException)
