@@ -34,7 +34,8 @@ public static class CommandLine
                 "update-newsletter" => await NewsletterVerbs.UpdateAsync(services, args, Console.Out, Console.Error),
                 "import" => await ImportAsync(services, args),
                 "suppress" => await SuppressAsync(services, args),
-                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {BackupVerbs.Usage}, {DatabaseCopyVerb.Usage}"),
+                "create-api-key" => await Api.ApiKeyVerb.RunAsync(services, args, Console.Out, Console.Error),
+                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {Api.ApiKeyVerb.Usage}, {BackupVerbs.Usage}, {DatabaseCopyVerb.Usage}"),
             };
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ImportFormatException or UnauthorizedAccessException)

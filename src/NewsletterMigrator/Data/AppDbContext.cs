@@ -42,10 +42,12 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     /// <summary>ASP.NET Data Protection's key ring (cookies, antiforgery), shared by every instance on this database.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<RateWindow> RateWindows => Set<RateWindow>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        ApiKeyModel.ConfigureApiKeys(builder);
 
         builder.Entity<Newsletter>(e =>
         {
