@@ -20,7 +20,7 @@ public static class CampaignEndpoints
     public static void MapCampaignEndpoints(this RouteGroupBuilder newsletter)
     {
         var campaigns = newsletter.MapGroup("/campaigns").WithTags("Campaigns");
-        campaigns.MapPost("/", CreateAsync).RequireScope(ApiScopes.CampaignsWrite)
+        campaigns.MapPost("", CreateAsync).RequireScope(ApiScopes.CampaignsWrite)
             .WithName("CreateCampaign").WithSummary("Create a campaign draft")
             .WithDescription("Stores a draft with subject, preheader and Markdown body. It is sent only by the send or schedule operation.")
             .ProducesProblem(StatusCodes.Status404NotFound);
