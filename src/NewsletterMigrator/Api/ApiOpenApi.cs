@@ -16,6 +16,13 @@ public static class ApiOpenApi
     public const string SecuritySchemeName = "ApiKey";
     public const string ScopeExtension = "x-required-scope";
 
+    private static readonly Dictionary<string, string> ParameterDescriptions = new()
+    {
+        ["slug"] = "The newsletter's slug, as in its sign-up address /n/<slug>.",
+        ["id"] = "The campaign's id, as returned when it was created.",
+        ["language"] = "de or en; default: the newsletter's language.",
+    };
+
     public static IServiceCollection AddApiOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, options =>
         {
@@ -37,6 +44,11 @@ public static class ApiOpenApi
             });
             options.AddOperationTransformer((operation, context, _) =>
             {
+                foreach (var parameter in operation.Parameters ?? [])
+                {
+                    if (parameter is OpenApiParameter { Description: null } described && ParameterDescriptions.TryGetValue(described.Name ?? "", out var text))
+                        described.Description = text;
+                }
                 var scope = context.Description.ActionDescriptor.EndpointMetadata.OfType<ApiScopeMetadata>().FirstOrDefault()?.Scope;
                 if (scope is null) return Task.CompletedTask;
                 operation.Security ??= [];

@@ -38,6 +38,13 @@ public sealed class ApiRequestGuard(RequestDelegate next, ILogger<ApiRequestGuar
         if (context.Response.HasStarted || context.Response.StatusCode < 400 || context.Response.ContentLength is not null
             || !string.IsNullOrEmpty(context.Response.ContentType))
             return;
+        // OPTIONS asks which methods a route serves (RFC 9110, 9.3.7): routing's Allow header is the answer, as on the pages.
+        if (HttpMethods.IsOptions(context.Request.Method) && context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed)
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentLength = 0;
+            return;
+        }
         await WriteEmptyErrorAsync(context);
     }
 

@@ -19,8 +19,8 @@ public enum CampaignState
 
 public sealed record CreateCampaignRequest(
     [property: Description("The mail's subject, at most 200 characters.")] string? Subject,
-    [property: Description("The preview line after the subject in most inboxes, at most 200 characters (optional).")] string? Preheader,
-    [property: Description("The body in Markdown; rendered and sanitised once when sending starts.")] string? Markdown);
+    [property: Description("The body in Markdown; rendered and sanitised once when sending starts.")] string? Markdown,
+    [property: Description("The preview line after the subject in most inboxes, at most 200 characters (optional).")] string? Preheader = null);
 
 public sealed record ScheduleCampaignRequest(
     [property: Description("When the campaign starts by itself: an ISO 8601 instant with its offset, e.g. 2026-12-24T07:00:00Z; in the future.")] string? StartAt);

@@ -22,7 +22,7 @@ public sealed record SignUpRequestBody(
     [property: Description("The reader confirmed being 16 or older; must be true.")] bool? AgeConfirmed,
     [property: Description("The reader's IP address as the portal saw it (IPv4 or IPv6); stored as proof and rate-limited per network.")] string? ReaderIp,
     [property: Description("The reader's browser user agent; stored as proof.")] string? ReaderUserAgent,
-    [property: Description("de or en for the confirmation mail; default: the consent text's language.")] string? Language);
+    [property: Description("de or en for the confirmation mail; default: the consent text's language.")] string? Language = null);
 
 /// <summary>The same answer for a new, pending, confirmed or suppressed address (C30).</summary>
 public sealed record SignUpAccepted(
