@@ -35,7 +35,8 @@ public static class CommandLine
                 "import" => await ImportAsync(services, args),
                 "suppress" => await SuppressAsync(services, args),
                 "add-feed" => await Feeds.FeedVerbs.AddAsync(services, args, Console.Out, Console.Error),
-                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {Feeds.FeedVerbs.Usage}, {BackupVerbs.Usage}, {DatabaseCopyVerb.Usage}"),
+                "create-api-key" => await Api.ApiKeyVerb.RunAsync(services, args, Console.Out, Console.Error),
+                _ => Fail($"Unknown command '{args[0]}'. Commands: migrate, create-admin <email>, {CreateStaffUsage}, {NewsletterVerbs.Usage}, {ImportUsage}, {SuppressUsage}, {Feeds.FeedVerbs.Usage}, {Api.ApiKeyVerb.Usage}, {BackupVerbs.Usage}, {DatabaseCopyVerb.Usage}"),
             };
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or ImportFormatException or UnauthorizedAccessException)

@@ -1,3 +1,4 @@
+using NewsletterMigrator.Api;
 using NewsletterMigrator.Backups;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Consent;
@@ -32,6 +33,7 @@ public static class FeatureSetup
         services.AddDashboard();
         services.AddDeliverability();
         services.AddScoped<NewsletterReputation>();
+        builder.AddApi();
         return builder;
     }
 }

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using NewsletterMigrator.Api;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Inviting;
 using NewsletterMigrator.Newsletters;
@@ -100,6 +101,7 @@ public static class WebSetup
         if (options.UseHsts) app.UseHsts();
         app.UseMiddleware<SecurityHeaders>();
         app.UseStatusCodePagesWithReExecute("/error", "?code={0}");
+        app.MapApi(); // the REST API and its guard, which answers every /api/v1 error as a problem document
 
         // The root wwwroot (the content root's) is served directly, compressed and cached (StaticAssets); MapStaticAssets only
         // knows the project folder. Pages are compressed after it, so a static file is never compressed per request.

@@ -44,10 +44,12 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     public DbSet<RateWindow> RateWindows => Set<RateWindow>();
     public DbSet<Feed> Feeds => Set<Feed>();
     public DbSet<FeedItem> FeedItems => Set<FeedItem>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
+        ApiKeyModel.ConfigureApiKeys(builder);
 
         builder.Entity<Newsletter>(e =>
         {

@@ -173,6 +173,80 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTime?>("ExpiresAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastUsedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime?>("RevokedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique();
+
+                    b.ToTable("ApiKeys");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKeyNewsletter", b =>
+                {
+                    b.Property<int>("ApiKeyId")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("ApiKeyId", "NewsletterId");
+
+                    b.HasIndex("NewsletterId");
+
+                    b.ToTable("ApiKeyNewsletter");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -1709,6 +1783,21 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKeyNewsletter", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.ApiKey", null)
+                        .WithMany("Newsletters")
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.Campaign", b =>
                 {
                     b.HasOne("NewsletterMigrator.Data.Feed", null)
@@ -1828,6 +1917,11 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKey", b =>
+                {
+                    b.Navigation("Newsletters");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.ImportBatch", b =>

@@ -162,6 +162,78 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUsedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("SecretHash")
+                        .IsUnique();
+
+                    b.ToTable("ApiKeys");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKeyNewsletter", b =>
+                {
+                    b.Property<int>("ApiKeyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ApiKeyId", "NewsletterId");
+
+                    b.HasIndex("NewsletterId");
+
+                    b.ToTable("ApiKeyNewsletter");
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.AuditEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -1662,6 +1734,21 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKeyNewsletter", b =>
+                {
+                    b.HasOne("NewsletterMigrator.Data.ApiKey", null)
+                        .WithMany("Newsletters")
+                        .HasForeignKey("ApiKeyId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("NewsletterMigrator.Data.Campaign", b =>
                 {
                     b.HasOne("NewsletterMigrator.Data.Feed", null)
@@ -1781,6 +1868,11 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .HasForeignKey("ContactId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ApiKey", b =>
+                {
+                    b.Navigation("Newsletters");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.ImportBatch", b =>

@@ -13,6 +13,28 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "ApiKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Prefix = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    SecretHash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    Scopes = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
+                    ExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    RevokedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    RevokedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    LastUsedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ApiKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoles",
                 columns: table => new
                 {
@@ -504,6 +526,30 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "ApiKeyNewsletter",
+                columns: table => new
+                {
+                    ApiKeyId = table.Column<int>(type: "integer", nullable: false),
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ApiKeyNewsletter", x => new { x.ApiKeyId, x.NewsletterId });
+                    table.ForeignKey(
+                        name: "FK_ApiKeyNewsletter_ApiKeys_ApiKeyId",
+                        column: x => x.ApiKeyId,
+                        principalTable: "ApiKeys",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_ApiKeyNewsletter_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ConsentTexts",
                 columns: table => new
                 {
@@ -883,6 +929,23 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 values: new object[] { 1, null, null, null, null, null, null, null, null, null, null, null, null, 0L });
 
             migrationBuilder.CreateIndex(
+                name: "IX_ApiKeyNewsletter_NewsletterId",
+                table: "ApiKeyNewsletter",
+                column: "NewsletterId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiKeys_Name",
+                table: "ApiKeys",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ApiKeys_SecretHash",
+                table: "ApiKeys",
+                column: "SecretHash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
                 table: "AspNetRoleClaims",
                 column: "RoleId");
@@ -1184,6 +1247,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "ApiKeyNewsletter");
+
+            migrationBuilder.DropTable(
                 name: "AspNetRoleClaims");
 
             migrationBuilder.DropTable(
@@ -1272,6 +1338,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "WhatsAppMessages");
+
+            migrationBuilder.DropTable(
+                name: "ApiKeys");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
