@@ -14,7 +14,10 @@ public static class ApiScopes
     public const string SubscribersWrite = "subscribers:write";
     /// <summary>Read a newsletter's statistics: subscriber counts, the migration funnel, per-campaign counts.</summary>
     public const string StatsRead = "stats:read";
-    // Feeds (issue 19, points 1–2) add their scopes here, e.g. "feeds:write", with a line in Descriptions.
+    /// <summary>Add, change and remove a newsletter's feeds (breaking news and digests from the CMS).</summary>
+    public const string FeedsWrite = "feeds:write";
+    /// <summary>Read a newsletter's feeds and their polling health.</summary>
+    public const string FeedsRead = "feeds:read";
 
     /// <summary>Every scope with the English sentence the reference page, the OpenAPI document and the CLI show.</summary>
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
@@ -23,6 +26,8 @@ public static class ApiScopes
         [CampaignsRead] = "Read a campaign and its sending progress.",
         [SubscribersWrite] = "Start sign-ups with double opt-in, record withdrawals and suppressions.",
         [StatsRead] = "Read newsletter statistics: subscribers by status, the migration funnel, per-campaign counts.",
+        [FeedsWrite] = "Add, change and remove the newsletter's feeds (breaking news and digests from the CMS).",
+        [FeedsRead] = "Read the newsletter's feeds and their polling health.",
     };
 
     public static IReadOnlyCollection<string> All => (IReadOnlyCollection<string>)Descriptions.Keys;

@@ -41,8 +41,7 @@ public static class ApiSetup
         newsletter.MapStatisticsEndpoints();
         newsletter.MapSignUpEndpoints();
         newsletter.MapWithdrawalEndpoints();
-        // Feeds (issue 19, points 1–2) go here: newsletter.MapFeedEndpoints() for /api/v1/newsletters/{slug}/feeds, each with
-        // .RequireScope(...) of a scope added to ApiScopes; the OpenAPI test fails until every such route is documented.
+        newsletter.MapFeedEndpoints();
         api.MapSuppressionEndpoints();
         app.MapOpenApi(ApiOpenApi.DocumentPath);
         return app;
