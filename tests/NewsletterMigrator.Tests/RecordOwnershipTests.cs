@@ -19,6 +19,7 @@ using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Importing;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Feeds;
 
 namespace NewsletterMigrator.Tests;
 
@@ -49,11 +50,23 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         TestServices = services => services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(WhatsAppWorker))),
     };
 
-    public Task InitializeAsync() => Task.CompletedTask;
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    /// <summary>The feeds' CMS: the feed pages' previews fetch it (the feeds themselves are paused, so nothing polls it).</summary>
+    private TestFeedServer _cms = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cms = await TestFeedServer.StartAsync();
+        _cms.Serve("/rss", Feeds.FeedTestData.Rss(new Feeds.FeedTestData.Story("r-1", "Eilmeldung: Brücke gesperrt")));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        await _cms.DisposeAsync();
+    }
 
     /// <summary>One newsletter's records of every kind a route or a form can name.</summary>
-    private sealed record Records(Newsletter Newsletter, int Campaign, int Import, Guid Contact, Guid Upload)
+    private sealed record Records(Newsletter Newsletter, int Campaign, int Import, Guid Contact, Guid Upload, int Feed)
     {
         public string Value(string kind) => kind switch
         {
@@ -61,6 +74,7 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
             "import" => Import.ToString(CultureInfo.InvariantCulture),
             "contact" => Contact.ToString(),
             "upload" => Upload.ToString(),
+            "feed" => Feed.ToString(CultureInfo.InvariantCulture),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }
@@ -74,7 +88,8 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         var campaign = await _app.CampaignAsync(newsletter, draft, start: false);
         using var file = new MemoryStream(Encoding.UTF8.GetBytes("Telefonnummer;Name\r\n0152 33333333;Clara\r\n"));
         var upload = await _app.Service<ImportSpool>().SaveAsync(file, newsletter.Id, slug + "-neu.csv", "test", TestImports.Basis, CancellationToken.None);
-        return new Records(newsletter, campaign, import, contact, upload);
+        var feed = await _app.AddFeedAsync(newsletter, _cms.Url("/rss"), new NewsletterMigrator.Feeds.FeedSettings("", FeedMode.Breaking, AutoSend: false, Category: null, Enabled: false));
+        return new Records(newsletter, campaign, import, contact, upload, feed);
     }
 
     [Fact]
@@ -181,6 +196,8 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         // Newsletter A's campaign is a draft: each of these finds it (a 404 otherwise) and answers that a draft cannot be
         // unscheduled, paused, resumed or cancelled, an answer only a found campaign gets.
         ["POST /admin/campaigns/{newsletterId:int}/edit/{id:int?} Unschedule"] = "a draft is not scheduled",
+        // A's campaign is an editor's own draft: one-click approval is for a feed's drafts only, refused in words.
+        ["POST /admin/campaigns/{newsletterId:int}/edit/{id:int?} Approve"] = "an editor's own draft is sent with the confirmed send form",
         ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Pause"] = "a draft is not sending",
         ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Resume"] = "a draft is not paused",
         ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Cancel"] = "a draft cannot be cancelled",
@@ -283,6 +300,7 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         "id" when route.StartsWith("/admin/campaigns/", StringComparison.Ordinal) => "campaign",
         "batchid" or "import" => "import",
         "uploadid" => "upload",
+        "feedid" => "feed",
         "contactid" or "resend" or "stop" => "contact",
         // Not records: page numbers, column numbers of the upload's preview, a file format, and the queue's keyset cursor,
         // which only says where to go on reading this newsletter's own contacts and shows or changes nothing of the one it names.
@@ -297,6 +315,7 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         ["confirm"] = "true", ["scheduleAt"] = DateTime.UtcNow.AddDays(2).ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture),
         ["testAddresses"] = "admin@example.test", ["Reason"] = "Probe", ["PhoneColumn"] = "0", ["NameColumn"] = "1", ["HasHeader"] = "true",
         ["Filter"] = "Open", ["Lang"] = "de",
+        ["Input.Url"] = "https://www.tagblatt.example/rss/neu.xml", ["Input.Mode"] = "Breaking", ["Input.MaxPerDay"] = "5",
     };
 
     private static bool IsNewsletterId(string name) => name.Equals("newsletterId", StringComparison.OrdinalIgnoreCase);

@@ -154,7 +154,8 @@ public sealed class FeedToMailTests
 
         var own = await app.CampaignAsync(newsletter, "Von Hand geschrieben", start: false);
         var ownPage = $"/admin/campaigns/{newsletter.Id}/edit/{own}";
-        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await staff.PostFormAsync(ownPage + "?handler=Approve", await staff.GetStringAsync(ownPage), [])).StatusCode);
+        var refused = await staff.PostFormAsync(ownPage + "?handler=Approve", await staff.GetStringAsync(ownPage), []);
+        Assert.Contains("Mit einem Klick freigeben lassen sich nur Entwürfe aus einem Feed", System.Net.WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
         Assert.Equal(CampaignStatus.Draft, (await app.CampaignRowAsync(own)).Status);
     }
 

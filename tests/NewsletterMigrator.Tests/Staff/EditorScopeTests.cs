@@ -9,8 +9,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Feeds;
 using NewsletterMigrator.Staff;
 using NewsletterMigrator.Testing;
+using NewsletterMigrator.Tests.Feeds;
 
 namespace NewsletterMigrator.Tests;
 
@@ -18,8 +20,19 @@ namespace NewsletterMigrator.Tests;
 /// Issue 15, point 1: an editor sees nothing of the newsletters not assigned to them. Walks the app's own endpoint list
 /// (like <see cref="HttpMethodTests"/>), so a new page with a <c>{newsletterId}</c> is covered without editing this.
 /// </summary>
-public sealed class EditorScopeTests
+public sealed class EditorScopeTests : IAsyncLifetime
 {
+    /// <summary>The feeds' CMS: the feed pages' previews fetch it.</summary>
+    private TestFeedServer _cms = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cms = await TestFeedServer.StartAsync();
+        _cms.Serve("/rss", FeedTestData.Rss(new FeedTestData.Story("e-1", "Eilmeldung: Brücke gesperrt")));
+    }
+
+    public async Task DisposeAsync() => await _cms.DisposeAsync();
+
     [Fact]
     public async Task Every_route_of_another_newsletter_answers_404_to_an_editor_for_GET_and_every_POST_handler_and_changes_nothing()
     {
@@ -125,10 +138,10 @@ public sealed class EditorScopeTests
     private static bool IsDenied(HttpResponseMessage response) =>
         response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location!.OriginalString.Contains("/account/denied");
 
-    /// <summary>One newsletter's route values: its id, a campaign and an import of it.</summary>
-    private sealed record Owned(Newsletter Newsletter, int CampaignId, int BatchId);
+    /// <summary>One newsletter's route values: its id, a campaign, an import and a feed of it.</summary>
+    private sealed record Owned(Newsletter Newsletter, int CampaignId, int BatchId, int FeedId);
 
-    private static async Task<(Owned Mine, Owned Other, HttpClient Editor)> EditorOfFirstAsync(AppFactory app)
+    private async Task<(Owned Mine, Owned Other, HttpClient Editor)> EditorOfFirstAsync(AppFactory app)
     {
         var mine = await OwnedAsync(app, await app.NewsletterAsync("erstes"));
         var other = await OwnedAsync(app, await app.NewsletterAsync("zweites"));
@@ -149,13 +162,15 @@ public sealed class EditorScopeTests
         return (mine, other, editor);
     }
 
-    private static async Task<Owned> OwnedAsync(AppFactory app, Newsletter newsletter)
+    private async Task<Owned> OwnedAsync(AppFactory app, Newsletter newsletter)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var campaign = await scope.ServiceProvider.GetRequiredService<CampaignService>()
             .SaveDraftAsync(newsletter.Id, null, "Betreff", "", "Text", "test");
         var batch = await app.ImportAsync(newsletter, "kontakte.csv", ("+4915112345678", "Erika"));
-        return new Owned(newsletter, campaign!.Value, batch);
+        // Paused, so nothing polls it (the fingerprint stays still); the preview pages fetch the CMS on demand.
+        var feed = await app.AddFeedAsync(newsletter, _cms.Url("/rss"), new FeedSettings("", FeedMode.Breaking, AutoSend: false, Category: null, Enabled: false));
+        return new Owned(newsletter, campaign!.Value, batch, feed);
     }
 
     private sealed record ScopedRoute(string Path, bool Posts, IReadOnlyList<string> Handlers);
@@ -180,6 +195,7 @@ public sealed class EditorScopeTests
             RoutePatternParameterPart { Name: "newsletterId" } => owned.Newsletter.Id.ToString(),
             RoutePatternParameterPart { Name: "id" } => owned.CampaignId.ToString(),
             RoutePatternParameterPart { Name: "batchId" } => owned.BatchId.ToString(),
+            RoutePatternParameterPart { Name: "feedId" } => owned.FeedId.ToString(),
             RoutePatternParameterPart { Name: "uploadId" } => Guid.NewGuid().ToString(),
             RoutePatternParameterPart { Name: "format" } => "svg",
             RoutePatternParameterPart p => throw new InvalidOperationException($"EditorScopeTests needs a value for the route parameter '{p.Name}' in {path}."),

@@ -90,6 +90,11 @@ public sealed class EditModel(AppDbContext db, CampaignService campaigns, IStrin
     public async Task<IActionResult> OnPostApproveAsync()
     {
         if (Id is null || !await LoadAsync()) return NotFound();
+        if (FromFeed is null)
+        {
+            ModelState.AddModelError("", text["Campaign_ApproveOnlyFeedDrafts"]);
+            return Page();
+        }
         return await StartAndReportAsync(() => campaigns.ApproveFeedDraftAsync(NewsletterId, Id.Value, User.Identity!.Name!));
     }
 

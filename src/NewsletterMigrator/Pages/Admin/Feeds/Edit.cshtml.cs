@@ -11,13 +11,13 @@ namespace NewsletterMigrator.Pages.Admin.Feeds;
 public sealed class EditModel(AppDbContext db, FeedService feeds, IStringLocalizer<SharedResource> text) : PageModel
 {
     [FromRoute] public int NewsletterId { get; set; }
-    [FromRoute] public int? Id { get; set; }
+    [FromRoute] public int? FeedId { get; set; }
     [BindProperty] public FeedInput Input { get; set; } = new();
 
     public async Task<IActionResult> OnGetAsync()
     {
         if (!await db.Newsletters.AnyAsync(n => n.Id == NewsletterId)) return NotFound();
-        if (Id is { } id)
+        if (FeedId is { } id)
         {
             if (await feeds.FindAsync(NewsletterId, id) is not { } feed) return NotFound();
             Input = FeedInput.From(feed);
@@ -36,7 +36,7 @@ public sealed class EditModel(AppDbContext db, FeedService feeds, IStringLocaliz
             if (weekdays == 0) weekdays = DigestSchedule.MondayToFriday;
         }
         var settings = new FeedSettings(Input.Url ?? "", Input.Mode, Input.AutoSend, Input.Category, Input.MaxPerDay ?? 0, minute ?? -1, weekdays, Input.Enabled);
-        var result = Id is { } id
+        var result = FeedId is { } id
             ? await feeds.UpdateAsync(NewsletterId, id, settings, User.Identity!.Name!)
             : await feeds.AddAsync(NewsletterId, settings, User.Identity!.Name!);
         if (result.NotFound) return NotFound();
@@ -51,7 +51,7 @@ public sealed class EditModel(AppDbContext db, FeedService feeds, IStringLocaliz
 
     public async Task<IActionResult> OnPostDeleteAsync()
     {
-        if (Id is not { } id || !await feeds.DeleteAsync(NewsletterId, id, User.Identity!.Name!)) return NotFound();
+        if (FeedId is not { } id || !await feeds.DeleteAsync(NewsletterId, id, User.Identity!.Name!)) return NotFound();
         TempData["Message"] = text["Feeds_Removed"].Value;
         return RedirectToPage("Index", new { newsletterId = NewsletterId });
     }

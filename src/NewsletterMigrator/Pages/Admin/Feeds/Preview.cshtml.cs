@@ -10,13 +10,13 @@ namespace NewsletterMigrator.Pages.Admin.Feeds;
 public sealed class PreviewModel(AppDbContext db, FeedService feeds, FeedPreview preview) : PageModel
 {
     [FromRoute] public int NewsletterId { get; set; }
-    [FromRoute] public int Id { get; set; }
+    [FromRoute] public int FeedId { get; set; }
     public Feed Feed { get; private set; } = null!;
     public FeedPreview.Result Result { get; private set; } = new([], null, null);
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        if (await feeds.FindAsync(NewsletterId, Id, ct) is not { } feed) return NotFound();
+        if (await feeds.FindAsync(NewsletterId, FeedId, ct) is not { } feed) return NotFound();
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == NewsletterId, ct);
         Feed = feed;
         Result = await preview.BuildAsync(feed, newsletter, ct);

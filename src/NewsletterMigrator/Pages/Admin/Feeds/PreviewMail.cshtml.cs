@@ -13,9 +13,9 @@ namespace NewsletterMigrator.Pages.Admin.Feeds;
 /// </summary>
 public sealed class PreviewMailModel(AppDbContext db, FeedService feeds, FeedPreview preview, MessageFactory messages) : PageModel
 {
-    public async Task<IActionResult> OnGetAsync(int newsletterId, int id, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(int newsletterId, int feedId, CancellationToken ct)
     {
-        if (await feeds.FindAsync(newsletterId, id, ct) is not { } feed) return NotFound();
+        if (await feeds.FindAsync(newsletterId, feedId, ct) is not { } feed) return NotFound();
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, ct);
         if ((await preview.BuildAsync(feed, newsletter, ct)).Sample is not { } sample) return NotFound();
         Response.Headers.ContentSecurityPolicy =
