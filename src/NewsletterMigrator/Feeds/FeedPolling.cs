@@ -50,6 +50,19 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
         return polled;
     }
 
+    /// <summary>
+    /// Makes a feed whose digest is due due for a poll as well, unless it was polled since the digest's time. Also a feed
+    /// in its back-off gets this one try, and one another instance is polling right now may be fetched twice: the unique
+    /// (feed, key) index takes each item once all the same.
+    /// </summary>
+    public Task<int> DueForDigestAsync(CancellationToken ct)
+    {
+        var now = Now;
+        return db.Feeds.Where(f => f.Enabled && f.Mode == FeedMode.Digest && f.NextDigestAtUtc <= now
+                                   && (f.LastPolledAtUtc == null || f.LastPolledAtUtc < f.NextDigestAtUtc) && f.NextPollAtUtc > now)
+            .ExecuteUpdateAsync(u => u.SetProperty(f => f.NextPollAtUtc, now), ct);
+    }
+
     private async Task PollClaimedAsync(int feedId, CancellationToken ct)
     {
         var feed = await db.Feeds.AsNoTracking().SingleOrDefaultAsync(f => f.Id == feedId, ct);

@@ -34,11 +34,18 @@ public sealed class FeedWorker(IServiceScopeFactory scopes, IOptions<FeedOptions
         }
     }
 
-    /// <summary>Polls first, so a digest due now includes what the feed published up to its last poll.</summary>
+    /// <summary>
+    /// Polls first, and a feed whose digest is due is polled then too, so the digest holds what the CMS published up to
+    /// this minute, not up to its last regular poll.
+    /// </summary>
     internal async Task RunOnceAsync(CancellationToken ct)
     {
         await using (var scope = scopes.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<FeedPolling>().PollDueAsync(ct);
+        {
+            var polling = scope.ServiceProvider.GetRequiredService<FeedPolling>();
+            await polling.DueForDigestAsync(ct);
+            await polling.PollDueAsync(ct);
+        }
         await using (var scope = scopes.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<FeedDigests>().MakeDueAsync(ct);
     }

@@ -57,7 +57,27 @@ public sealed class FeedDigestTests
         Assert.Single(await app.FeedCampaignsAsync(feedId));
     }
 
-    /// <summary>The feed's set time arrives (the schedule itself is <see cref="DigestScheduleTests"/>' subject).</summary>
+    [Fact]
+    public async Task A_digest_fetches_the_feed_at_its_time_so_it_holds_what_was_published_since_the_last_regular_poll()
+    {
+        await using var server = await TestFeedServer.StartAsync();
+        server.Serve("/rss", Rss(Old));
+        // Polled once an hour: only the digest's own fetch can see the story published after the first poll.
+        await using var app = new AppFactory(settings: new() { ["Feeds:PollInterval"] = "01:00:00" });
+        var newsletter = await app.NewsletterAsync();
+        await app.ConfirmedReadersAsync(newsletter, "leserin@example.test");
+        var feedId = await app.AddFeedAsync(newsletter, server.Url("/rss"),
+            new FeedSettings("", FeedMode.Digest, AutoSend: true, Category: null, DigestWeekdays: DigestSchedule.EveryDay));
+        await app.WaitForPollAsync(feedId, f => f.LastSuccessAtUtc is not null);
+
+        server.Serve("/rss", Rss(Council, Old));
+        await MakeDueAsync(app, feedId);
+        var digest = Assert.Single(await app.WaitForFeedCampaignsAsync(feedId, 1));
+        Assert.Contains(Council.Title, digest.BodyMarkdown);
+        Assert.Equal(2, server.RequestCount("/rss"));
+    }
+
+    /// <summary>The feed's set time arrives now, after its last poll (the schedule itself is <see cref="DigestScheduleTests"/>' subject).</summary>
     private static Task MakeDueAsync(AppFactory app, int feedId) => app.WithDbAsync(db =>
-        db.Feeds.Where(f => f.Id == feedId).ExecuteUpdateAsync(u => u.SetProperty(f => f.NextDigestAtUtc, DateTime.UtcNow.AddSeconds(-1))));
+        db.Feeds.Where(f => f.Id == feedId).ExecuteUpdateAsync(u => u.SetProperty(f => f.NextDigestAtUtc, DateTime.UtcNow)));
 }
