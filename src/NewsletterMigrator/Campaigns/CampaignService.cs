@@ -138,9 +138,11 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
     {
         var campaign = await FindAsync(newsletterId, campaignId, ct);
         if (campaign is not { FeedId: not null, Status: CampaignStatus.Draft }) return null;
+        var recipients = await StartAsync(newsletterId, campaignId, userName, ct);
+        // After the start, so the trail names an approval only when the campaign went out (a refused start throws first).
         db.Audit(userName, "approve", $"campaign {campaignId} from feed {campaign.FeedId}", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
-        return await StartAsync(newsletterId, campaignId, userName, ct);
+        return recipients;
     }
 
     /// <summary>Schedules a draft to start by itself at <paramref name="startAtUtc"/> (entered in Europe/Berlin).</summary>
