@@ -20,6 +20,17 @@ public sealed class SecurityHeaders(RequestDelegate next)
         Policy.Replace("frame-ancestors 'none'", "frame-ancestors " + (origins.Count == 0 ? "'none'" : string.Join(' ', origins)), StringComparison.Ordinal);
 
     /// <summary>
+    /// A mail's own HTML shown in the editor's sandboxed frame (a campaign's or a feed's preview): mail HTML needs inline
+    /// styles, so this response carries its own strict policy, no script at all, framed only by our own pages.
+    /// </summary>
+    public static void ForMailPreview(HttpResponse response)
+    {
+        response.Headers.ContentSecurityPolicy =
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; sandbox allow-popups";
+        response.Headers.XFrameOptions = "SAMEORIGIN";
+    }
+
+    /// <summary>
     /// The embed page's headers: framed by the newsletter's origins only (normalized by <see cref="EmbedOrigins"/>),
     /// without X-Frame-Options, which knows no list of origins (its ALLOW-FROM is ignored by current browsers, and
     /// DENY would win over frame-ancestors in older ones). Referrer-Policy same-origin instead of no-referrer: with

@@ -41,12 +41,10 @@ public sealed record FeedResponse(
     [property: Description("The last failure (kind and detail, never the URL's query).")] string? LastError,
     DateTimeOffset NextPollAt)
 {
-    internal static readonly string[] DayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
     public static FeedResponse Of(string slug, Feed f) => new(
         f.Id, slug, f.Url, f.Title, f.Mode == FeedMode.Digest ? FeedModeName.Digest : FeedModeName.Breaking, f.AutoSend, f.Category, f.MaxPerDay,
         DigestSchedule.FormatTime(f.DigestMinuteOfDay),
-        Enumerable.Range(1, 7).Select(i => (DayOfWeek)(i % 7)).Where(d => DigestSchedule.Includes(f.DigestWeekdays, d)).Select(d => DayNames[(int)d]).ToArray(),
+        DigestSchedule.DayNamesOf(f.DigestWeekdays),
         f.Enabled, ApiNewsletters.Instant(f.NextDigestAtUtc), ApiNewsletters.Instant(f.LastPolledAtUtc), ApiNewsletters.Instant(f.LastSuccessAtUtc),
         f.ConsecutiveFailures, f.LastError, ApiNewsletters.Instant(f.NextPollAtUtc)!.Value);
 }

@@ -55,7 +55,7 @@ public static class FeedEndpoints
         string slug, FeedRequest body, ClaimsPrincipal user, AppDbContext db, FeedService feeds, IStringLocalizer<SharedResource> text, CancellationToken ct)
     {
         if (await ApiNewsletters.FindAsync(db, user, slug, ct) is not { } newsletter) return ApiProblems.NewsletterNotFound(slug);
-        if (Settings(body) is not { } settings) return BadShape(body);
+        if (Settings(body, out var unreadable) is not { } settings) return unreadable!;
         var result = await feeds.AddAsync(newsletter.Id, settings, user.AuditName(), ct);
         if (result.NotFound) return ApiProblems.NewsletterNotFound(slug);
         if (!result.Saved) return Refused(result, text);
@@ -67,7 +67,7 @@ public static class FeedEndpoints
         string slug, int id, FeedRequest body, ClaimsPrincipal user, AppDbContext db, FeedService feeds, IStringLocalizer<SharedResource> text, CancellationToken ct)
     {
         if (await ApiNewsletters.FindAsync(db, user, slug, ct) is not { } newsletter) return ApiProblems.NewsletterNotFound(slug);
-        if (Settings(body) is not { } settings) return BadShape(body);
+        if (Settings(body, out var unreadable) is not { } settings) return unreadable!;
         var result = await feeds.UpdateAsync(newsletter.Id, id, settings, user.AuditName(), ct);
         if (result.NotFound) return FeedNotFound(slug, id);
         if (!result.Saved) return Refused(result, text);
@@ -81,31 +81,22 @@ public static class FeedEndpoints
         return await feeds.DeleteAsync(newsletter.Id, id, user.AuditName(), ct) ? TypedResults.NoContent() : FeedNotFound(slug, id);
     }
 
-    /// <summary>The request as settings; null when the mode is missing, a day name is unknown or the time unreadable.</summary>
-    private static FeedSettings? Settings(FeedRequest body)
+    /// <summary>
+    /// The request as settings, or the fields that cannot be read at all (no mode, a time or weekday in another shape); the
+    /// rules about the values themselves are FeedService's, answered by <see cref="Refused"/>.
+    /// </summary>
+    private static FeedSettings? Settings(FeedRequest body, out ValidationProblem? unreadable)
     {
-        if (body.Mode is not { } mode) return null;
         var minute = body.DigestAt is null ? DigestSchedule.DefaultMinuteOfDay : DigestSchedule.ParseTime(body.DigestAt);
-        var days = body.DigestDays is null ? DigestSchedule.MondayToFriday : 0;
-        foreach (var name in body.DigestDays ?? [])
-        {
-            var index = Array.IndexOf(FeedResponse.DayNames, name.Trim().ToLowerInvariant());
-            if (index < 0) return null;
-            days |= DigestSchedule.Bit((DayOfWeek)index);
-        }
-        if (minute is null) return null;
-        return new FeedSettings(body.Url ?? "", mode == FeedModeName.Digest ? FeedMode.Digest : FeedMode.Breaking, body.AutoSend ?? false,
-            body.Category, body.MaxPerDay ?? 5, minute.Value, days, body.Enabled ?? true);
-    }
-
-    private static ValidationProblem BadShape(FeedRequest body)
-    {
+        var days = body.DigestDays is null ? DigestSchedule.MondayToFriday : DigestSchedule.ParseDays(body.DigestDays);
         var errors = new Dictionary<string, string[]>();
         if (body.Mode is null) errors["mode"] = ["Give the mode: breaking or digest."];
-        if (body.DigestAt is not null && DigestSchedule.ParseTime(body.DigestAt) is null) errors["digestAt"] = ["Give the time as HH:mm, e.g. 18:00."];
-        if (body.DigestDays?.Any(d => !FeedResponse.DayNames.Contains(d.Trim().ToLowerInvariant())) == true)
-            errors["digestDays"] = ["Name the days as mon, tue, wed, thu, fri, sat, sun."];
-        return ApiProblems.Validation(errors);
+        if (minute is null) errors["digestAt"] = ["Give the time as HH:mm, e.g. 18:00."];
+        if (days is null) errors["digestDays"] = ["Name the days as mon, tue, wed, thu, fri, sat, sun."];
+        unreadable = errors.Count > 0 ? ApiProblems.Validation(errors) : null;
+        if (unreadable is not null) return null;
+        return new FeedSettings(body.Url ?? "", body.Mode == FeedModeName.Digest ? FeedMode.Digest : FeedMode.Breaking, body.AutoSend ?? false,
+            body.Category, body.MaxPerDay ?? 5, minute!.Value, days!.Value, body.Enabled ?? true);
     }
 
     /// <summary>The feed pages' own messages, in English for API consumers, keyed by the request's field names.</summary>

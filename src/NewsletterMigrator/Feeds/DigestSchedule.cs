@@ -37,6 +37,26 @@ public static class DigestSchedule
         return Berlin.IsInvalid(local) ? Berlin.ToUtc(local.AddHours(1)) : Berlin.ToUtc(local);
     }
 
+    /// <summary>The weekdays as the command line and the API name them, indexed by <see cref="DayOfWeek"/>.</summary>
+    private static readonly string[] DayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+    /// <summary>"mon", "wed" … as weekday bits; null when a name is none of the seven.</summary>
+    public static int? ParseDays(IEnumerable<string> names)
+    {
+        var weekdays = 0;
+        foreach (var name in names)
+        {
+            var index = Array.IndexOf(DayNames, name.Trim().ToLowerInvariant());
+            if (index < 0) return null;
+            weekdays |= Bit((DayOfWeek)index);
+        }
+        return weekdays;
+    }
+
+    /// <summary>The chosen weekdays' names, Monday first, as a German week reads.</summary>
+    public static string[] DayNamesOf(int weekdays) =>
+        Enumerable.Range(1, 7).Select(i => (DayOfWeek)(i % 7)).Where(d => Includes(weekdays, d)).Select(d => DayNames[(int)d]).ToArray();
+
     public static string FormatTime(int minuteOfDay) => $"{minuteOfDay / 60:00}:{minuteOfDay % 60:00}";
 
     /// <summary>"HH:mm" (as a time input sends it) in minutes after midnight, or null.</summary>

@@ -36,9 +36,9 @@ public sealed class FeedDigests(AppDbContext db, FeedCampaigns campaigns, Outbox
         var pending = await db.FeedItems.Where(i => i.FeedId == feedId && i.State == FeedItemState.Pending)
             .OrderByDescending(i => i.PublishedUtc ?? i.FirstSeenAtUtc).ThenByDescending(i => i.Id).ToListAsync(ct);
         Campaign? campaign = null;
-        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == feed.NewsletterId, ct);
+        var newsletter = pending.Count == 0 ? null : await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == feed.NewsletterId, ct);
         // Not open yet (C38): no campaign; the items wait for the first digest after it opens.
-        if (pending.Count > 0 && LegalReadiness.IsOpen(newsletter))
+        if (newsletter is not null && LegalReadiness.IsOpen(newsletter))
         {
             var chosen = pending.Take(FeedMail.MaxDigestItems).ToList();
             campaign = await campaigns.DigestAsync(feed, newsletter, chosen, now, ct);

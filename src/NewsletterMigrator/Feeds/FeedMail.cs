@@ -50,9 +50,8 @@ public sealed class FeedMail(IStringLocalizer<SharedResource> text)
         if (SafeUrl(item.ImageUrl) is { } image) body.Append("![").Append(Escape(item.Title)).Append("](<").Append(image.AbsoluteUri).Append(">)\n\n");
     }
 
-    /// <summary>Only absolute http(s) links reach a mail; anything else in a feed (javascript:, data:, a relative path) is dropped.</summary>
-    internal static Uri? SafeUrl(string? url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) ? uri : null;
+    /// <summary>Only absolute http(s) links reach a mail (<see cref="FeedUrl.IsWebUrl"/>); anything else a stored item holds is dropped.</summary>
+    private static Uri? SafeUrl(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) && FeedUrl.IsWebUrl(uri) ? uri : null;
 
     /// <summary>
     /// The feed's text as literal text, and still readable in the editor: the characters that start Markdown constructs

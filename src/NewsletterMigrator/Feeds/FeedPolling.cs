@@ -25,8 +25,9 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
     public async Task<int> PollDueAsync(CancellationToken ct)
     {
         var now = Now;
+        // Whole rows: the claim below changes only the due time, so each is polled as read here, with no second query.
         var due = await db.Feeds.AsNoTracking().Where(f => f.Enabled && f.NextPollAtUtc <= now).OrderBy(f => f.NextPollAtUtc)
-            .Select(f => new { f.Id, f.NextPollAtUtc }).Take(50).ToListAsync(ct);
+            .Take(50).ToListAsync(ct);
         var polled = 0;
         foreach (var feed in due)
         {
@@ -35,7 +36,7 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
             if (claimed == 0) continue; // another instance polls it
             try
             {
-                await PollClaimedAsync(feed.Id, ct);
+                await PollClaimedAsync(feed, ct);
             }
             catch
             {
@@ -63,17 +64,15 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
             .ExecuteUpdateAsync(u => u.SetProperty(f => f.NextPollAtUtc, now), ct);
     }
 
-    private async Task PollClaimedAsync(int feedId, CancellationToken ct)
+    private async Task PollClaimedAsync(Feed feed, CancellationToken ct)
     {
-        var feed = await db.Feeds.AsNoTracking().SingleOrDefaultAsync(f => f.Id == feedId, ct);
-        if (feed is null) return; // deleted meanwhile
         var url = new Uri(feed.Url);
         var validators = feed.LastSuccessAtUtc is null ? null : new FeedValidators(feed.ETag, feed.LastModified);
         var result = await fetcher.FetchAsync(url, validators, ct);
         var now = Now;
         var interval = options.Value.PollInterval;
         // Conditioned on the URL polled: an editor who pointed the feed elsewhere meanwhile gets a fresh baseline, not these validators.
-        var thisFeed = db.Feeds.Where(f => f.Id == feedId && f.Url == feed.Url);
+        var thisFeed = db.Feeds.Where(f => f.Id == feed.Id && f.Url == feed.Url);
         switch (result)
         {
             case FetchResult.Fetched fetched:
@@ -85,7 +84,7 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
                     .SetProperty(f => f.LastPolledAtUtc, now).SetProperty(f => f.LastSuccessAtUtc, now)
                     .SetProperty(f => f.ConsecutiveFailures, 0).SetProperty(f => f.LastError, (string?)null)
                     .SetProperty(f => f.NextPollAtUtc, now + interval), ct);
-                if (taken > 0) logger.LogInformation("Feed {FeedId}: {Count} new items", feedId, taken);
+                if (taken > 0) logger.LogInformation("Feed {FeedId}: {Count} new items", feed.Id, taken);
                 break;
             case FetchResult.NotModified:
                 await thisFeed.ExecuteUpdateAsync(u => u
@@ -100,9 +99,8 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
                     .SetProperty(f => f.LastPolledAtUtc, now).SetProperty(f => f.ConsecutiveFailures, failures)
                     .SetProperty(f => f.LastError, Cut($"{failed.Error}: {failed.Detail}", 500))
                     .SetProperty(f => f.NextPollAtUtc, now + wait), ct);
-                // Host and path only: a feed URL may carry a CMS secret in its query.
-                logger.LogWarning("Feed {FeedId} ({Host}{Path}) failed {Failures} times in a row ({Error}); next try in {Wait}",
-                    feedId, url.Host, url.AbsolutePath, failures, failed.Error, wait);
+                logger.LogWarning("Feed {FeedId} ({Url}) failed {Failures} times in a row ({Error}); next try in {Wait}",
+                    feed.Id, FeedUrl.ForLog(url), failures, failed.Error, wait);
                 break;
         }
     }

@@ -109,7 +109,7 @@ public sealed class FeedService(AppDbContext db, TimeProvider clock)
     {
         var errors = new Dictionary<FeedField, string>();
         var url = settings.Url?.Trim() ?? "";
-        if (url.Length is 0 or > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        if (url.Length is 0 or > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || !FeedUrl.IsWebUrl(uri))
             errors[FeedField.Url] = "Feeds_UrlInvalid";
         if (settings.Category?.Trim().Length > 200) errors[FeedField.Category] = "Feeds_CategoryTooLong";
         if (settings.MaxPerDay is < 1 or > MaxPerDayLimit) errors[FeedField.MaxPerDay] = "Feeds_MaxPerDayInvalid";
@@ -126,7 +126,7 @@ public sealed class FeedService(AppDbContext db, TimeProvider clock)
 
 public static class FeedDisplay
 {
-    /// <summary>Host and path: the query of a feed URL may carry a CMS secret, so the audit trail and logs never show it.</summary>
+    /// <summary>Without query or user information (<see cref="FeedUrl.ForLog"/>): they may carry a CMS secret, which the pages and the audit trail never show.</summary>
     public static string UrlForDisplay(this Feed feed) =>
-        Uri.TryCreate(feed.Url, UriKind.Absolute, out var uri) ? uri.Host + uri.AbsolutePath : "?";
+        Uri.TryCreate(feed.Url, UriKind.Absolute, out var uri) ? FeedUrl.ForLog(uri) : "?";
 }

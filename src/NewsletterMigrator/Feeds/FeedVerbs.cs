@@ -13,8 +13,6 @@ public static class FeedVerbs
         "add-feed --newsletter <slug> --url <url> --mode breaking|digest [--auto-send] [--category <tag>] [--at HH:mm] " +
         "[--days mon,tue,wed,thu,fri,sat,sun] [--max-per-day <n>]";
 
-    private static readonly string[] DayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
     public static async Task<int> AddAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
         var slug = CommandLine.Option(args, "--newsletter");
@@ -35,13 +33,9 @@ public static class FeedVerbs
         var weekdays = DigestSchedule.MondayToFriday;
         if (CommandLine.Option(args, "--days") is { } days)
         {
-            weekdays = 0;
-            foreach (var day in days.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var index = Array.IndexOf(DayNames, day.ToLowerInvariant());
-                if (index < 0) return Fail(errors, $"--days takes mon,tue,wed,thu,fri,sat,sun; '{day}' is none of them.");
-                weekdays |= DigestSchedule.Bit((DayOfWeek)index);
-            }
+            if (DigestSchedule.ParseDays(days.Split(',', StringSplitOptions.RemoveEmptyEntries)) is not { } parsed)
+                return Fail(errors, $"--days takes mon,tue,wed,thu,fri,sat,sun, not '{days}'.");
+            weekdays = parsed;
         }
         var maxPerDay = 5;
         if (CommandLine.Option(args, "--max-per-day") is { } max && !int.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out maxPerDay))

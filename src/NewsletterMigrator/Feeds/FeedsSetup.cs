@@ -4,10 +4,9 @@ namespace NewsletterMigrator.Feeds;
 
 public static class FeedsSetup
 {
-    /// <summary>The fetcher as a typed HttpClient with its options; safe to call twice (the poller's setup may call it too).</summary>
+    /// <summary>The fetcher as a typed HttpClient with its options (called by <see cref="FeedFeature.AddFeeds"/>).</summary>
     public static IServiceCollection AddFeedFetching(this IServiceCollection services)
     {
-        if (services.Any(d => d.ServiceType == typeof(IValidateOptions<FeedOptions>))) return services;
         services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
         services.AddHttpClient<FeedFetcher>(client => client.Timeout = Timeout.InfiniteTimeSpan) // the fetcher's own deadline covers the body too

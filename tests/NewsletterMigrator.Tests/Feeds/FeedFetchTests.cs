@@ -157,13 +157,10 @@ public sealed class FeedFetchTests
         const long huge = 200L * 1024 * 1024;
         server.ServeHuge("/rss", huge, announceLength);
 
-        var watch = Stopwatch.StartNew();
-
         // Reading all 200 MB would take longer than the timeout: TooLarge (not Timeout) shows the fetch stopped at the limit.
         var failed = await FeedSteps.Fetcher(new FeedOptions { MaxFeedBytes = 1024 * 1024, FetchTimeout = TimeSpan.FromSeconds(3) })
             .FailedAsync(server.Url("/rss"), FeedFetchError.TooLarge);
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
         Assert.Contains("Feeds:MaxFeedBytes", failed.Detail);
         Assert.Contains(announceLength ? "announces" : "grew past", failed.Detail);
         // The client hung up: the server got only a small part of the 200 MB out (socket buffers hold a few MB).

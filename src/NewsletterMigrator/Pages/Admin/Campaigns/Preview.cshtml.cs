@@ -19,9 +19,7 @@ public sealed class PreviewModel(AppDbContext db, CampaignService campaigns, Mes
         var campaign = await campaigns.FindAsync(newsletterId, id);
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
         if (campaign is null || newsletter is null) return NotFound();
-        Response.Headers.ContentSecurityPolicy =
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; sandbox allow-popups";
-        Response.Headers.XFrameOptions = "SAMEORIGIN";
+        SecurityHeaders.ForMailPreview(Response);
         return Content(messages.PreviewHtml(newsletter, campaign, newsletter.DefaultLanguage), "text/html; charset=utf-8");
     }
 }

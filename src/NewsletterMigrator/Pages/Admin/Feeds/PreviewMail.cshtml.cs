@@ -18,9 +18,7 @@ public sealed class PreviewMailModel(AppDbContext db, FeedService feeds, FeedPre
         if (await feeds.FindAsync(newsletterId, feedId, ct) is not { } feed) return NotFound();
         var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId, ct);
         if ((await preview.BuildAsync(feed, newsletter, ct)).Sample is not { } sample) return NotFound();
-        Response.Headers.ContentSecurityPolicy =
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; sandbox allow-popups";
-        Response.Headers.XFrameOptions = "SAMEORIGIN";
+        SecurityHeaders.ForMailPreview(Response);
         return Content(messages.PreviewHtml(newsletter, sample, newsletter.DefaultLanguage), "text/html; charset=utf-8");
     }
 }
