@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Sending;
@@ -9,13 +10,19 @@ namespace NewsletterMigrator.Feeds;
 /// Makes the digests that are due: the items a digest feed collected since its last digest, as one campaign. Nothing is
 /// sent when there are no items. Once across instances: moving the feed's next digest time on is the claim, in the
 /// same transaction that makes the campaign and marks the items.
+/// A digest waits for the feed's fetch at its time (<see cref="FeedPolling.DueForDigestAsync"/>), so it holds what the CMS
+/// published up to that minute; a fetch that cannot happen (a poller that crashed holding the feed) holds it back at most
+/// as long as that poller's claim lasts.
 /// </summary>
-public sealed class FeedDigests(AppDbContext db, FeedCampaigns campaigns, Outbox outbox, TimeProvider clock)
+public sealed class FeedDigests(AppDbContext db, FeedCampaigns campaigns, Outbox outbox, IOptions<FeedOptions> options, TimeProvider clock)
 {
     public async Task<int> MakeDueAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var due = await db.Feeds.AsNoTracking().Where(f => f.Enabled && f.Mode == FeedMode.Digest && f.NextDigestAtUtc <= now)
+        var stopWaiting = now - FeedPolling.ClaimLength(options.Value);
+        var due = await db.Feeds.AsNoTracking()
+            .Where(f => f.Enabled && f.Mode == FeedMode.Digest && f.NextDigestAtUtc <= now
+                        && (f.LastPolledAtUtc >= f.NextDigestAtUtc || f.NextDigestAtUtc <= stopWaiting))
             .Select(f => f.Id).ToListAsync(ct);
         var made = 0;
         foreach (var id in due)

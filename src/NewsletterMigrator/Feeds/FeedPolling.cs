@@ -21,6 +21,9 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
+    /// <summary>How long a poller holds a feed it claimed: the fetch's longest duration and a margin.</summary>
+    public static TimeSpan ClaimLength(FeedOptions options) => options.FetchTimeout + ClaimMargin;
+
     /// <summary>Polls every due feed this instance can claim; returns how many it polled.</summary>
     public async Task<int> PollDueAsync(CancellationToken ct)
     {
@@ -32,7 +35,7 @@ public sealed class FeedPolling(AppDbContext db, FeedFetcher fetcher, FeedCampai
         foreach (var feed in due)
         {
             var claimed = await db.Feeds.Where(f => f.Id == feed.Id && f.NextPollAtUtc == feed.NextPollAtUtc)
-                .ExecuteUpdateAsync(u => u.SetProperty(f => f.NextPollAtUtc, Now + options.Value.FetchTimeout + ClaimMargin), ct);
+                .ExecuteUpdateAsync(u => u.SetProperty(f => f.NextPollAtUtc, Now + ClaimLength(options.Value)), ct);
             if (claimed == 0) continue; // another instance polls it
             try
             {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 using NewsletterMigrator.Feeds;
@@ -72,6 +73,10 @@ public sealed class FeedDigestTests
 
         server.Serve("/rss", Rss(Council, Old));
         await MakeDueAsync(app, feedId);
+        // The time comes between a round's fetch and its digests: that round's digest step must wait for the fetch,
+        // not send nothing and move on to tomorrow.
+        await using (var scope = app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<FeedDigests>().MakeDueAsync(CancellationToken.None);
         var digest = Assert.Single(await app.WaitForFeedCampaignsAsync(feedId, 1));
         Assert.Contains(Council.Title, digest.BodyMarkdown);
         Assert.Equal(2, server.RequestCount("/rss"));
