@@ -19,8 +19,6 @@ internal static class ImportStagesBenchmark
             ListGenerator.Write(path, rows);
             var keys = new KeyRing(RandomNumberGenerator.GetBytes(32));
             using var phones = new PhoneProtector(keys).CreateSession();
-            using var tokens = new TokenService(keys).CreateHashSession();
-            var ids = Enumerable.Range(0, rows).Select(_ => Guid.CreateVersion7()).ToArray();
             // The first pass warms up (JIT, libphonenumber's metadata); the second is printed.
             for (var pass = 0; pass < 2; pass++)
             {
@@ -31,7 +29,6 @@ internal static class ImportStagesBenchmark
                 stages.Add(("normalise (libphonenumber)", Cpu(() => numbers = list.Select(r => PhoneNormalizer.Normalize(r.Phone, "DE")).Where(r => r.IsValid).Select(r => r.E164!).ToList())));
                 stages.Add(("phone HMAC", Cpu(() => numbers.ForEach(n => phones.Hmac(n)))));
                 stages.Add(("phone AES-GCM", Cpu(() => numbers.ForEach(n => phones.Encrypt(n)))));
-                stages.Add(("invitation token hash", Cpu(() => { for (var i = 0; i < numbers.Count; i++) tokens.HashOfNewAddressed(TokenPurpose.Invitation, ids[i], 0); })));
                 if (pass == 0) continue;
                 foreach (var (name, seconds) in stages) Console.WriteLine($"{name,-28} {seconds * 1e6 / rows,6:0.00} µs CPU per row");
                 var total = stages.Sum(s => s.Seconds) * 1e6 / rows;

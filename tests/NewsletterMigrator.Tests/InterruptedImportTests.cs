@@ -36,7 +36,7 @@ public sealed class InterruptedImportTests
                 db.Contacts.Add(new Contact
                 {
                     Id = Guid.CreateVersion7(), NewsletterId = newsletter.Id, ImportBatchId = batch.Id, CreatedAtUtc = DateTime.UtcNow,
-                    PhoneHmac = RandomNumberGenerator.GetBytes(32), InviteTokenHash = RandomNumberGenerator.GetBytes(32),
+                    PhoneHmac = RandomNumberGenerator.GetBytes(32),
                 });
             }
             await db.SaveChangesAsync();

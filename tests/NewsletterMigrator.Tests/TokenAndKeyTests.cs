@@ -59,9 +59,13 @@ public sealed class TokenAndKeyTests
         {
             Assert.Equal(id, TokenService.TryReadRecordId(other));
             Assert.False(TokenService.Matches(other, TokenService.Hash(token)));
+            Assert.False(tokens.MatchesAddressed(other, TokenPurpose.Invitation, id, 0));
         }
-        using (var session = tokens.CreateHashSession())
-            Assert.Equal(TokenService.Hash(token), session.HashOfNewAddressed(TokenPurpose.Invitation, id, 0));
+        // Checked by deriving it again, so nothing of an invitation link is stored.
+        Assert.True(tokens.MatchesAddressed(token, TokenPurpose.Invitation, id, 0));
+        Assert.False(tokens.MatchesAddressed(token, TokenPurpose.Invitation, Guid.CreateVersion7(), 0));
+        Assert.False(tokens.MatchesAddressed(token[..42] + (token[42] == 'A' ? 'E' : 'A'), TokenPurpose.Invitation, id, 0));
+        Assert.False(tokens.MatchesAddressed("short", TokenPurpose.Invitation, id, 0));
         Assert.Null(TokenService.TryReadRecordId("short"));
         Assert.Null(TokenService.TryReadRecordId(new string('!', 43)));
         Assert.Null(TokenService.TryReadRecordId(null));

@@ -71,27 +71,20 @@ public sealed class TokenService(KeyRing keys)
         mac[..(TokenBytes - IdBytes)].CopyTo(token[IdBytes..]);
     }
 
-    /// <summary>For bulk work (an import): the stored hash of a new token, with one reused HMAC context. One per thread.</summary>
-    public HashSession CreateHashSession() => new(keys);
-
-    public sealed class HashSession(KeyRing keys) : IDisposable
+    /// <summary>
+    /// Whether <paramref name="token"/> is the addressed token of this record, purpose and generation: derived again and compared
+    /// in fixed time, so a record whose link is shown by deriving it needs no stored hash (invitations: an import stores none).
+    /// </summary>
+    public bool MatchesAddressed(string token, string purpose, Guid recordId, int generation)
     {
-        private readonly IncrementalHash _mac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, keys.TokenKey);
-        private readonly byte[] _macBytes = new byte[MacBytes];
-        private readonly byte[] _token = new byte[TokenBytes];
-        private readonly byte[] _tokenChars = new byte[43];
-
-        /// <summary>Equals <c>Hash(CreateAddressed(purpose, recordId, generation))</c>.</summary>
-        public byte[] HashOfNewAddressed(string purpose, Guid recordId, int generation)
-        {
-            _mac.AppendData(Message(purpose, recordId, generation, stackalloc byte[MaxMessageBytes]));
-            _mac.GetHashAndReset(_macBytes);
-            Address(recordId, _macBytes, _token);
-            Base64Url.EncodeToUtf8(_token, _tokenChars);
-            return SHA256.HashData(_tokenChars);
-        }
-
-        public void Dispose() => _mac.Dispose();
+        Span<byte> presented = stackalloc byte[TokenBytes];
+        if (token is not { Length: 43 } || !IsBase64Url(token) || !Base64Url.TryDecodeFromChars(token, presented, out var written) || written != TokenBytes)
+            return false;
+        Span<byte> mac = stackalloc byte[MacBytes];
+        HMACSHA256.HashData(keys.TokenKey, Message(purpose, recordId, generation, stackalloc byte[MaxMessageBytes]), mac);
+        Span<byte> expected = stackalloc byte[TokenBytes];
+        Address(recordId, mac, expected);
+        return CryptographicOperations.FixedTimeEquals(presented, expected);
     }
 
     public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));

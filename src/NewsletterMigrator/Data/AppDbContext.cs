@@ -19,6 +19,7 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     public DbSet<ImportBatch> ImportBatches => Set<ImportBatch>();
     public DbSet<ImportIssue> ImportIssues => Set<ImportIssue>();
     public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<ContactPhone> ContactPhones => Set<ContactPhone>();
     public DbSet<Subscriber> Subscribers => Set<Subscriber>();
     public DbSet<ConsentEvent> ConsentEvents => Set<ConsentEvent>();
     public DbSet<Campaign> Campaigns => Set<Campaign>();
@@ -90,9 +91,8 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
         });
         builder.Entity<Contact>(e =>
         {
-            // Finds duplicates on import. Invitation links are found by primary key (TokenService.CreateAddressed),
-            // so this is the only index with random keys that every imported contact must be written into.
-            e.HasIndex(c => new { c.NewsletterId, c.PhoneHmac }).IsUnique();
+            // No index on the HMAC here: numbers are found through ContactPhones, and invitation links by primary key
+            // (TokenService.CreateAddressed), so every index an imported contact goes into has keys in the list's order.
             // The invitation queue walks contacts by id within a newsletter or import (keyset paging),
             // all of them or only the not yet invited; each step is an index seek, whatever the position.
             // The newsletter-wide indexes carry the import too, so the query filter below (completed imports
@@ -105,6 +105,12 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
             e.HasOne<ImportBatch>().WithMany().HasForeignKey(c => c.ImportBatchId).OnDelete(DeleteBehavior.Cascade);
             // Contacts of an import still running (or one that failed) stay invisible everywhere.
             e.HasQueryFilter(c => ImportBatches.Any(b => b.Id == c.ImportBatchId && b.Status == ImportStatus.Completed));
+        });
+        builder.Entity<ContactPhone>(e =>
+        {
+            // No foreign key to the contact: SQLite would need an index on ContactId to check it, one more random write per row.
+            e.HasKey(p => new { p.NewsletterId, p.PhoneHmac });
+            e.HasOne<Newsletter>().WithMany().HasForeignKey(p => p.NewsletterId);
         });
         builder.Entity<Subscriber>(e =>
         {

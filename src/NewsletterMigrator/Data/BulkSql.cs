@@ -54,19 +54,32 @@ internal static class BulkSql
 /// <summary>The import batch a <see cref="IContactWriter"/> writes into.</summary>
 public sealed record ContactBatch(int BatchId, int NewsletterId, DateTime CreatedAtUtc);
 
-/// <summary>A contact ready to store: number sealed, HMAC and token hash made.</summary>
-public readonly record struct NewContact(Guid Id, byte[] PhoneHmac, byte[] PhoneEncrypted, string? DisplayName, byte[] InviteTokenHash);
+/// <summary>A contact ready to store: number sealed, HMAC made (its invitation link is derived when shown, nothing of it is stored).</summary>
+public readonly record struct NewContact(Guid Id, byte[] PhoneHmac, byte[] PhoneEncrypted, string? DisplayName);
 
 /// <summary>A row of the import's report (a line not imported, with its reason).</summary>
 public readonly record struct NewImportIssue(int Line, string Reason, string OriginalValue);
 
+/// <summary>
+/// Writes an import's contacts into its (still invisible) batch, and each number into ContactPhones, whose unique key
+/// (newsletter, HMAC) keeps the first contact of a number: the newsletter's own, or the first in the list.
+/// </summary>
 public interface IContactWriter : IAsyncDisposable
 {
     /// <summary>
-    /// Inserts the contacts and report rows in the context's current transaction; a number the newsletter already has
-    /// (or one earlier in the same list) is skipped, the first one kept. Returns how many contacts were inserted.
+    /// Inserts the contacts and report rows in the context's current transaction. A number the newsletter already has is
+    /// skipped here; one that appears twice in the list may be found only by <see cref="MergeNextAsync"/>. Returns how many
+    /// contacts were inserted.
     /// </summary>
     Task<int> WriteAsync(IReadOnlyList<NewContact> contacts, IReadOnlyList<NewImportIssue> issues, CancellationToken ct);
+
+    /// <summary>
+    /// Enters the next part of the written numbers into ContactPhones, in the context's current transaction, and removes the
+    /// contacts whose number was taken already. Returns how many it removed, or null when there is nothing to enter now:
+    /// between chunks a writer may hold numbers back for a larger sorted run; <paramref name="final"/> (after the last
+    /// chunk) takes all that is left.
+    /// </summary>
+    Task<int?> MergeNextAsync(bool final, CancellationToken ct);
 }
 
 /// <param name="MessageIdHost">The right-hand side of every row's Message-ID (the installation's host).</param>

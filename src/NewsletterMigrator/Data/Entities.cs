@@ -142,7 +142,10 @@ public sealed class ImportIssue
     public string OriginalValue { get; set; } = "";
 }
 
-/// <summary>One WhatsApp reader. The number is encrypted; the HMAC de-duplicates without revealing it (C19).</summary>
+/// <summary>
+/// One WhatsApp reader. The number is encrypted; the HMAC de-duplicates without revealing it (C19). The HMAC is
+/// empty once the number is erased (C16, erasure); a contact is found by its number through <see cref="ContactPhone"/>.
+/// </summary>
 public sealed class Contact
 {
     public Guid Id { get; set; }
@@ -151,7 +154,11 @@ public sealed class Contact
     public required byte[] PhoneHmac { get; set; }
     public byte[]? PhoneEncrypted { get; set; }
     public string? DisplayName { get; set; }
-    public required byte[] InviteTokenHash { get; set; }
+    /// <summary>
+    /// The invitation link is derived from the id and <see cref="TokenGeneration"/> (C29) and checked by deriving it again,
+    /// so nothing of it is stored; this ends it for good (an objection, an erasure).
+    /// </summary>
+    public bool InviteRevoked { get; set; }
     public int TokenGeneration { get; set; }
     public DateTime CreatedAtUtc { get; set; }
     public DateTime? InvitedAtUtc { get; set; }
@@ -163,6 +170,19 @@ public sealed class Contact
     public DateTime? ObjectedAtUtc { get; set; }
     /// <summary>Meta answered that the number cannot receive WhatsApp messages (131026): the export offers it for another channel.</summary>
     public DateTime? NotOnWhatsAppAtUtc { get; set; }
+}
+
+/// <summary>
+/// A number a newsletter knows, and its contact: the duplicate check of an import and the lookup of a contact by number
+/// (privacy requests, STOP replies). Its own table so that an import can fill it in sorted runs (<see cref="IContactWriter"/>):
+/// in the contacts table, whose rows go in in the list's order, its random keys cost one index page per imported row.
+/// A number that is erased loses its row; an objected number keeps it (the suppression list holds the same hash).
+/// </summary>
+public sealed class ContactPhone
+{
+    public int NewsletterId { get; set; }
+    public required byte[] PhoneHmac { get; set; }
+    public Guid ContactId { get; set; }
 }
 
 public enum SubscriberStatus { Pending, Confirmed, Unsubscribed, Bounced }

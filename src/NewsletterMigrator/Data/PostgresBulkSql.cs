@@ -18,12 +18,14 @@ internal sealed class PostgresBulkSql : IBulkSql
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var close = connection.State != ConnectionState.Open;
         if (close) await db.Database.OpenConnectionAsync(ct);
-        // COPY cannot skip a duplicate, so each chunk is copied into a session table first and moved on by an INSERT that
-        // lets the unique index (newsletter, HMAC) skip it, as SQLite's INSERT OR IGNORE does. Temporary tables are not
-        // written to the WAL; ON COMMIT DELETE ROWS empties it with each chunk's commit.
+        // COPY cannot skip a duplicate, so each chunk is copied into a session table first and moved on by one statement that
+        // enters the numbers into ContactPhones, whose key (newsletter, HMAC) skips a number already taken, and inserts the
+        // contacts whose number it entered. Temporary tables are not written to the WAL; ON COMMIT DELETE ROWS empties it
+        // with each chunk's commit. (SQLite defers the numbers to a sorted merge instead; PostgreSQL's index inserts are cheap
+        // enough in place, so duplicates are known chunk by chunk here and MergeNextAsync has nothing to do.)
         await ExecuteAsync(connection, """
             CREATE TEMPORARY TABLE IF NOT EXISTS import_contacts
-                (seq integer NOT NULL, id uuid NOT NULL, hmac bytea NOT NULL, phone bytea NOT NULL, name text, token bytea NOT NULL)
+                (seq integer NOT NULL, id uuid NOT NULL, hmac bytea NOT NULL, phone bytea NOT NULL, name text)
                 ON COMMIT DELETE ROWS
             """, ct);
         return new ContactWriter(db, connection, close, batch);
@@ -165,7 +167,7 @@ internal sealed class PostgresBulkSql : IBulkSql
             if (contacts.Count > 0)
             {
                 await using (var copy = await connection.BeginBinaryImportAsync(
-                    "COPY pg_temp.import_contacts (seq, id, hmac, phone, name, token) FROM STDIN (FORMAT BINARY)", ct))
+                    "COPY pg_temp.import_contacts (seq, id, hmac, phone, name) FROM STDIN (FORMAT BINARY)", ct))
                 {
                     for (var i = 0; i < contacts.Count; i++)
                     {
@@ -177,15 +179,19 @@ internal sealed class PostgresBulkSql : IBulkSql
                         await copy.WriteAsync(c.PhoneEncrypted, NpgsqlDbType.Bytea, ct);
                         if (c.DisplayName is null) await copy.WriteNullAsync(ct);
                         else await copy.WriteAsync(c.DisplayName, NpgsqlDbType.Text, ct);
-                        await copy.WriteAsync(c.InviteTokenHash, NpgsqlDbType.Bytea, ct);
                     }
                     await copy.CompleteAsync(ct);
                 }
                 // In the list's order, so of two rows with one number the first is kept (the later one is the duplicate).
                 await using var move = new NpgsqlCommand("""
-                    INSERT INTO "Contacts" ("Id", "NewsletterId", "ImportBatchId", "PhoneHmac", "PhoneEncrypted", "DisplayName", "InviteTokenHash", "TokenGeneration", "CreatedAtUtc")
-                    SELECT id, @newsletter, @batch, hmac, phone, name, token, 0, @created FROM pg_temp.import_contacts ORDER BY seq
-                    ON CONFLICT ("NewsletterId", "PhoneHmac") DO NOTHING
+                    WITH entered AS (
+                        INSERT INTO "ContactPhones" ("NewsletterId", "PhoneHmac", "ContactId")
+                        SELECT @newsletter, hmac, id FROM pg_temp.import_contacts ORDER BY seq
+                        ON CONFLICT ("NewsletterId", "PhoneHmac") DO NOTHING
+                        RETURNING "ContactId")
+                    INSERT INTO "Contacts" ("Id", "NewsletterId", "ImportBatchId", "PhoneHmac", "PhoneEncrypted", "DisplayName", "InviteRevoked", "TokenGeneration", "CreatedAtUtc")
+                    SELECT i.id, @newsletter, @batch, i.hmac, i.phone, i.name, false, 0, @created
+                    FROM pg_temp.import_contacts i JOIN entered e ON e."ContactId" = i.id ORDER BY i.seq
                     """, connection);
                 move.Parameters.Add(new NpgsqlParameter<int>("newsletter", batch.NewsletterId));
                 move.Parameters.Add(new NpgsqlParameter<int>("batch", batch.BatchId));
@@ -210,6 +216,8 @@ internal sealed class PostgresBulkSql : IBulkSql
             }
             return inserted;
         }
+
+        public Task<int?> MergeNextAsync(bool final, CancellationToken ct) => Task.FromResult<int?>(null);
 
         public async ValueTask DisposeAsync()
         {

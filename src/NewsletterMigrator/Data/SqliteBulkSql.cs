@@ -13,18 +13,8 @@ namespace NewsletterMigrator.Data;
 /// </summary>
 internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
 {
-    public async Task<IContactWriter> OpenContactWriterAsync(AppDbContext db, ContactBatch batch, CancellationToken ct)
-    {
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        var close = connection.State != ConnectionState.Open;
-        if (close) await db.Database.OpenConnectionAsync(ct);
-        // The duplicate index (newsletter, HMAC) has random keys: with SQLite's default 2 MB page cache most
-        // inserts would miss it, so this connection gets 64 MB while it imports. Each commit copies every page
-        // it touched into the WAL, and the default checkpoint (every 1,000 pages, with two fsyncs) then ran
-        // after almost every chunk; checkpointing every 64 MB of WAL instead took a third off a 1M-row import.
-        await ExecuteAsync(connection, "PRAGMA cache_size = -65536; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 16384;", ct);
-        return new ContactWriter(db, connection, close, batch);
-    }
+    public Task<IContactWriter> OpenContactWriterAsync(AppDbContext db, ContactBatch batch, CancellationToken ct) =>
+        SqliteContactWriter.OpenAsync(db, batch, ct);
 
     public IFanOutWriter OpenFanOut(AppDbContext db, FanOutSpec spec) => new FanOutWriter(db, spec);
 
@@ -97,81 +87,7 @@ internal sealed class SqliteBulkSql(TimeProvider clock) : IBulkSql
 
     public Task<DateTime> LeaseClockAsync(AppDbContext db, CancellationToken ct) => Task.FromResult(clock.GetUtcNow().UtcDateTime);
 
-    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
     private static SqliteTransaction CurrentTransaction(AppDbContext db) => (SqliteTransaction)db.RequireTransaction(BulkSql.NeedsTransaction);
-
-    /// <summary>INSERT OR IGNORE lets the unique index (newsletter, HMAC) find duplicates, in the file and against the newsletter, without holding every number in memory.</summary>
-    private sealed class ContactWriter(AppDbContext db, SqliteConnection connection, bool closeConnection, ContactBatch batch) : IContactWriter
-    {
-        private SqliteCommand? _contact;
-        private SqliteCommand? _issue;
-
-        public Task<int> WriteAsync(IReadOnlyList<NewContact> contacts, IReadOnlyList<NewImportIssue> issues, CancellationToken ct)
-        {
-            var transaction = CurrentTransaction(db);
-            // EF's SQLite provider stores Guids as upper-case text and DateTimes in the parameter's own format.
-            _contact ??= Prepare($"""
-                INSERT OR IGNORE INTO Contacts (Id, NewsletterId, ImportBatchId, PhoneHmac, PhoneEncrypted, DisplayName, InviteTokenHash, TokenGeneration, CreatedAtUtc)
-                VALUES ($id, {batch.NewsletterId}, {batch.BatchId}, $hmac, $phone, $name, $token, 0, $created)
-                """, ("$id", SqliteType.Text), ("$hmac", SqliteType.Blob), ("$phone", SqliteType.Blob), ("$name", SqliteType.Text), ("$token", SqliteType.Blob),
-                ("$created", SqliteType.Text));
-            _issue ??= Prepare($"""
-                INSERT INTO ImportIssues (ImportBatchId, Line, Reason, OriginalValue) VALUES ({batch.BatchId}, $line, $reason, $value)
-                """, ("$line", SqliteType.Integer), ("$reason", SqliteType.Text), ("$value", SqliteType.Text));
-            _contact.Transaction = _issue.Transaction = transaction;
-            _contact.Parameters[5].Value = batch.CreatedAtUtc;
-
-            var inserted = 0;
-            var ps = _contact.Parameters;
-            foreach (var c in contacts)
-            {
-                ct.ThrowIfCancellationRequested();
-                ps[0].Value = c.Id.ToString().ToUpperInvariant();
-                ps[1].Value = c.PhoneHmac;
-                ps[2].Value = c.PhoneEncrypted;
-                ps[3].Value = (object?)c.DisplayName ?? DBNull.Value;
-                ps[4].Value = c.InviteTokenHash;
-                inserted += _contact.ExecuteNonQuery();
-            }
-            foreach (var issue in issues)
-            {
-                _issue.Parameters[0].Value = issue.Line;
-                _issue.Parameters[1].Value = issue.Reason;
-                _issue.Parameters[2].Value = issue.OriginalValue;
-                _issue.ExecuteNonQuery();
-            }
-            return Task.FromResult(inserted);
-        }
-
-        private SqliteCommand Prepare(string sql, params (string Name, SqliteType Type)[] parameters)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, type) in parameters) command.Parameters.Add(name, type);
-            return command;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_contact is not null) await _contact.DisposeAsync();
-            if (_issue is not null) await _issue.DisposeAsync();
-            // The connection goes back to the pool: it must not keep the import's page cache (64 MB) or checkpoint interval.
-            // A failure here must not hide the one that ended the import; a broken connection is not reused anyway.
-            try
-            {
-                if (connection.State == ConnectionState.Open)
-                    await ExecuteAsync(connection, "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000; PRAGMA shrink_memory;", CancellationToken.None);
-            }
-            catch (SqliteException) { }
-            if (closeConnection) await db.Database.CloseConnectionAsync();
-        }
-    }
 
     /// <summary>
     /// Batches are ranges of SQLite's rowid, the trailing column of the (NewsletterId, Status) index, so each batch is an

@@ -6,8 +6,10 @@ namespace NewsletterMigrator.Importing;
 /// <summary>
 /// The hot path of an import: one short transaction per chunk, the rows written by the provider's bulk statements
 /// (<see cref="IBulkSql"/>: prepared commands on SQLite, binary COPY on PostgreSQL; EF's AddRange is about ten times
-/// slower). The unique index (newsletter, HMAC) finds duplicates, in the file and against the newsletter, without
-/// holding every number in memory. The batch stays Running, and its contacts invisible, until <see cref="CompleteAsync"/>.
+/// slower). The unique key of ContactPhones (newsletter, HMAC) finds duplicates, in the file and against the newsletter,
+/// without holding every number in memory; on SQLite partly only in the merge that <see cref="CompleteAsync"/> runs, so
+/// the counts of imported rows and duplicates are final only then. The batch stays Running, and its contacts invisible,
+/// until the merge is done.
 /// </summary>
 internal sealed class ChunkWriter : IAsyncDisposable
 {
@@ -49,7 +51,7 @@ internal sealed class ChunkWriter : IAsyncDisposable
                 continue;
             }
             _contacts.Add(new NewContact(p.Id, p.Hmac!, p.Encrypted!,
-                string.IsNullOrWhiteSpace(p.Row.Name) ? null : ContactImporter.Truncate(p.Row.Name.Trim(), 200), p.TokenHash!));
+                string.IsNullOrWhiteSpace(p.Row.Name) ? null : ContactImporter.Truncate(p.Row.Name.Trim(), 200)));
         }
         await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
         var inserted = await _writer.WriteAsync(_contacts, _issues, cancellationToken);
@@ -57,13 +59,33 @@ internal sealed class ChunkWriter : IAsyncDisposable
         counts.Duplicates += _contacts.Count - inserted;
         await UpdateBatchAsync(counts, ImportStatus.Running, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await MergeAsync(counts, final: false, cancellationToken);
     }
 
-    /// <summary>The one moment the batch's contacts become visible.</summary>
+    /// <summary>
+    /// Merges the numbers the chunks left for later (<see cref="IContactWriter.MergeNextAsync"/>), then makes the batch's
+    /// contacts visible: the one moment they become so.
+    /// </summary>
     public async Task CompleteAsync(ContactImporter.Counts counts, CancellationToken cancellationToken)
     {
+        await MergeAsync(counts, final: true, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         await UpdateBatchAsync(counts, ImportStatus.Completed, CancellationToken.None);
+    }
+
+    /// <summary>Each merge step in its own short transaction, with the counts it corrects.</summary>
+    private async Task MergeAsync(ContactImporter.Counts counts, bool final, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await using var transaction = await _db.Database.BeginTransactionAsync(cancellationToken);
+            if (await _writer.MergeNextAsync(final, cancellationToken) is not { } removed) return;
+            counts.Imported -= removed;
+            counts.Duplicates += removed;
+            await UpdateBatchAsync(counts, ImportStatus.Running, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     private void Issue(int line, string reason, string value) => _issues.Add(new NewImportIssue(line, reason, ContactImporter.Truncate(value, 100)));

@@ -31,7 +31,7 @@ public sealed record ImportStart(int BatchId, IReadOnlyList<ImportRefusal> Refus
 /// nothing is left behind (all or nothing). The batch is held by this process's lease (<see cref="ImportLeases"/>)
 /// from its start until it has ended, so another instance removes it only if this process dies.
 /// </summary>
-public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TokenService tokens, TimeProvider clock, IOptions<ImportOptions> options,
+public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, TimeProvider clock, IOptions<ImportOptions> options,
     ILogger<ContactImporter> logger, ReaderDataChanges readerData, IBulkSql bulk, ImportLeases leases)
 {
     private readonly SequentialIds _ids = new();
@@ -134,13 +134,13 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         var suppressed = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var hash in db.Suppressions.Where(s => s.Kind == SuppressionKind.Phone).Select(s => s.Hash).AsAsyncEnumerable().WithCancellation(cancellationToken))
             suppressed.Add(Convert.ToBase64String(hash));
-        // A dry run writes nothing, so it remembers the numbers itself; a real import lets the unique
-        // index (newsletter, HMAC) find duplicates, which keeps memory flat however long the list is.
+        // A dry run writes nothing, so it remembers the numbers itself; a real import lets the unique key of
+        // ContactPhones (newsletter, HMAC) find duplicates, which keeps memory flat however long the list is.
         HashSet<UInt128>? seen = null;
         if (dryRun)
         {
             seen = [];
-            await foreach (var hmac in db.Contacts.IgnoreQueryFilters().Where(c => c.NewsletterId == newsletterId).Select(c => c.PhoneHmac).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            await foreach (var hmac in db.ContactPhones.Where(p => p.NewsletterId == newsletterId).Select(p => p.PhoneHmac).AsAsyncEnumerable().WithCancellation(cancellationToken))
                 seen.Add(Key(hmac));
         }
 
@@ -193,6 +193,10 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         try
         {
             await db.ImportIssues.Where(i => i.ImportBatchId == batchId).ExecuteDeleteAsync(CancellationToken.None);
+            // The numbers the batch entered first: found through its contacts, which say which entries are theirs.
+            await db.ContactPhones.Where(p => db.Contacts.IgnoreQueryFilters()
+                    .Any(c => c.ImportBatchId == batchId && c.Id == p.ContactId && c.NewsletterId == p.NewsletterId && c.PhoneHmac == p.PhoneHmac))
+                .ExecuteDeleteAsync(CancellationToken.None);
             await db.Contacts.IgnoreQueryFilters().Where(c => c.ImportBatchId == batchId).ExecuteDeleteAsync(CancellationToken.None);
             var unfinished = db.ImportBatches.Where(b => b.Id == batchId && b.Status != ImportStatus.Completed);
             if (outcomeKey is null) await unfinished.ExecuteDeleteAsync(CancellationToken.None);
@@ -221,7 +225,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         catch (ObjectDisposedException) { return 0; }
     }
 
-    /// <summary>The per-row work (parse, HMAC, AES-GCM, token), spread over the cores.</summary>
+    /// <summary>The per-row work (parse, HMAC, AES-GCM), spread over the cores. No invitation token: its link is derived when shown.</summary>
     private PreparedRow[] Prepare(IEnumerator<ContactRow> rows, string region, HashSet<string> suppressed)
     {
         var chunk = new List<ContactRow>(ChunkSize);
@@ -230,29 +234,25 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         var ids = new Guid[chunk.Count];
         for (var i = 0; i < ids.Length; i++) ids[i] = _ids.Next();
         Parallel.For(0, chunk.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
-            () => (Phones: phones.CreateSession(), Tokens: tokens.CreateHashSession()),
-            (i, _, crypto) =>
+            phones.CreateSession,
+            (i, _, session) =>
             {
-                prepared[i] = PrepareRow(chunk[i], ids[i], region, suppressed, crypto.Phones, crypto.Tokens);
-                return crypto;
+                prepared[i] = PrepareRow(chunk[i], ids[i], region, suppressed, session);
+                return session;
             },
-            crypto =>
-            {
-                crypto.Phones.Dispose();
-                crypto.Tokens.Dispose();
-            });
+            session => session.Dispose());
         return prepared;
     }
 
-    private static PreparedRow PrepareRow(ContactRow row, Guid id, string region, HashSet<string> suppressed, PhoneProtector.Session phones, TokenService.HashSession tokens)
+    private static PreparedRow PrepareRow(ContactRow row, Guid id, string region, HashSet<string> suppressed, PhoneProtector.Session phones)
     {
         var result = PhoneNormalizer.Normalize(row.Phone, region);
-        if (!result.IsValid) return new PreparedRow(row, result.InvalidReason, null, null, null, Guid.Empty);
+        if (!result.IsValid) return new PreparedRow(row, result.InvalidReason, null, null, Guid.Empty);
         var hmac = phones.Hmac(result.E164!);
         // Suppression entries of kind Phone hold PhoneProtector.Hmac of the E.164 number (C18).
         if (suppressed.Count > 0 && suppressed.Contains(Convert.ToBase64String(hmac)))
-            return new PreparedRow(row, InvalidReason.Suppressed, null, null, null, Guid.Empty);
-        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), tokens.HashOfNewAddressed(TokenPurpose.Invitation, id, 0), id);
+            return new PreparedRow(row, InvalidReason.Suppressed, null, null, Guid.Empty);
+        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), id);
     }
 
     private static void Count(PreparedRow[] chunk, Counts counts, HashSet<UInt128> seen)
@@ -288,7 +288,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Toke
         }
     }
 
-    internal sealed record PreparedRow(ContactRow Row, string? Reason, byte[]? Hmac, byte[]? Encrypted, byte[]? TokenHash, Guid Id);
+    internal sealed record PreparedRow(ContactRow Row, string? Reason, byte[]? Hmac, byte[]? Encrypted, Guid Id);
 
     internal sealed class Counts
     {

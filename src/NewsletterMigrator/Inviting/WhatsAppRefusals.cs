@@ -86,7 +86,7 @@ public sealed class WhatsAppRefusals(AppDbContext db, WhatsAppAccounts accounts,
             await db.Contacts.Where(c => c.Id == message.ContactId && c.NotOnWhatsAppAtUtc == null)
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.NotOnWhatsAppAtUtc, now), ct);
         if (action == WhatsAppErrorAction.Objection
-            && await db.Contacts.Where(c => c.Id == message.ContactId).Select(c => c.PhoneHmac).SingleOrDefaultAsync(ct) is { } hmac)
+            && await db.Contacts.Where(c => c.Id == message.ContactId).Select(c => c.PhoneHmac).SingleOrDefaultAsync(ct) is { Length: > 0 } hmac)
             await objections.ObjectAsync(hmac, WithdrawalChannel.WhatsApp, "whatsapp", ct);
         if (transaction is not null) await transaction.CommitAsync(ct);
         return true;

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Consent;
@@ -91,17 +90,18 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
         return added ? ManualSuppression.Added : ManualSuppression.AlreadyListed;
     }
 
-    // The row stays for the funnel's counts; number, name, the HMAC that links it to a number and the
-    // invitation link go. Random values keep the unique indexes satisfied and match nothing.
+    // The row stays for the funnel's counts; number, name, the HMAC that links it to a number (and its entry among
+    // the newsletter's numbers) and the invitation link go.
     private async Task ScrubContactAsync(Guid contactId, DateTime now, CancellationToken ct)
     {
-        var randomHmac = RandomNumberGenerator.GetBytes(32);
-        var randomInvite = RandomNumberGenerator.GetBytes(32);
+        await db.ContactPhones.Where(p => p.ContactId == contactId
+                && db.Contacts.Any(c => c.Id == contactId && c.NewsletterId == p.NewsletterId && c.PhoneHmac == p.PhoneHmac))
+            .ExecuteDeleteAsync(ct);
         await db.Contacts.Where(c => c.Id == contactId).ExecuteUpdateAsync(u => u
             .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
             .SetProperty(c => c.DisplayName, (string?)null)
-            .SetProperty(c => c.PhoneHmac, randomHmac)
-            .SetProperty(c => c.InviteTokenHash, randomInvite)
+            .SetProperty(c => c.PhoneHmac, Array.Empty<byte>())
+            .SetProperty(c => c.InviteRevoked, true)
             .SetProperty(c => c.UnsubscribedAtUtc, c => c.UnsubscribedAtUtc ?? now), ct);
     }
 }

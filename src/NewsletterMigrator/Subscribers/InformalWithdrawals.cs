@@ -38,7 +38,7 @@ public sealed class InformalWithdrawals(AppDbContext db, UnsubscribeService unsu
         // One transaction: the subscriptions end, the number objects, the audit row says so, or none of it.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var newsletterIds = await db.Newsletters.Select(n => n.Id).ToListAsync(ct);
-        var contactIds = await db.Contacts.Where(c => newsletterIds.Contains(c.NewsletterId) && c.PhoneHmac == hmac).Select(c => c.Id).ToListAsync(ct);
+        var contactIds = await db.ContactPhones.Where(p => newsletterIds.Contains(p.NewsletterId) && p.PhoneHmac == hmac).Select(p => p.ContactId).ToListAsync(ct);
         var endedByNumber = await unsubscribes.WithdrawContactsAsync(contactIds, channel, ct);
         var objection = await objections.ObjectAsync(hmac, channel, staffUser, ct);
         db.Audit(staffUser, "withdrawal", $"number {Redact.Phone(number.E164)} via {channel}: {endedByNumber} subscriptions ended, number suppressed", clock.GetUtcNow().UtcDateTime);

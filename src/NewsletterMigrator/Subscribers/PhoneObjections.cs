@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
@@ -66,10 +65,11 @@ public sealed class PhoneObjections(AppDbContext db, SuppressionList suppression
     /// </summary>
     public async Task<List<Guid>> EndContactsAsync(byte[] phoneHmac, DateTime now, CancellationToken ct = default)
     {
-        // One seek of the (newsletter, HMAC) index per newsletter: the HMAC alone has no index of its own.
+        // One seek of the numbers' key (newsletter, HMAC) per newsletter: the HMAC alone has no index of its own.
         var contactIds = new List<Guid>();
         foreach (var newsletterId in await db.Newsletters.Select(n => n.Id).ToListAsync(ct))
-            contactIds.AddRange(await db.Contacts.Where(c => c.NewsletterId == newsletterId && c.PhoneHmac == phoneHmac && c.ObjectedAtUtc == null)
+            contactIds.AddRange(await db.Contacts.Where(c => c.ObjectedAtUtc == null
+                    && db.ContactPhones.Any(p => p.NewsletterId == newsletterId && p.PhoneHmac == phoneHmac && p.ContactId == c.Id))
                 .Select(c => c.Id).ToListAsync(ct));
         if (contactIds.Count == 0) return contactIds;
         await db.WhatsAppMessages
@@ -79,14 +79,12 @@ public sealed class PhoneObjections(AppDbContext db, SuppressionList suppression
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.Status, WhatsAppStatus.Cancelled), ct);
         foreach (var id in contactIds)
         {
-            // The HMAC stays (it is the suppression list's own hash) so the row is still known as this number's;
-            // the invitation link dies with a random hash, which keeps the unique index and matches no token.
-            var deadLink = RandomNumberGenerator.GetBytes(32);
+            // The HMAC stays (it is the suppression list's own hash) so the row is still known as this number's; the link ends.
             await db.Contacts.Where(c => c.Id == id).ExecuteUpdateAsync(u => u
                 .SetProperty(c => c.ObjectedAtUtc, now)
                 .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
                 .SetProperty(c => c.DisplayName, (string?)null)
-                .SetProperty(c => c.InviteTokenHash, deadLink), ct);
+                .SetProperty(c => c.InviteRevoked, true), ct);
         }
         return contactIds;
     }

@@ -142,17 +142,25 @@ public sealed class RetentionService(AppDbContext db, KeyRing keys, IOptions<Ret
 
     /// <summary>
     /// C16: once a newsletter's migration has ended, its contacts lose number and name. The row stays for the
-    /// funnel's counts; its phone HMAC takes the value of its (unique, meaningless) invitation token hash so
-    /// the unique index holds and nothing links the row to a number any more.
+    /// funnel's counts; its phone HMAC is emptied and its entry among the newsletter's numbers goes, so nothing links
+    /// the row to a number any more.
     /// </summary>
-    private async Task<int> DeleteEndedMigrationContactsAsync(DateTime now, CancellationToken ct) =>
-        await db.Contacts
+    private async Task<int> DeleteEndedMigrationContactsAsync(DateTime now, CancellationToken ct)
+    {
+        var none = Array.Empty<byte>();
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
+        await db.ContactPhones.Where(p => db.Newsletters.Any(n => n.Id == p.NewsletterId && n.MigrationEndsAtUtc != null && n.MigrationEndsAtUtc < now))
+            .ExecuteDeleteAsync(ct);
+        var scrubbed = await db.Contacts
             .Where(c => db.Newsletters.Any(n => n.Id == c.NewsletterId && n.MigrationEndsAtUtc != null && n.MigrationEndsAtUtc < now)
-                        && (c.PhoneEncrypted != null || c.DisplayName != null || c.PhoneHmac != c.InviteTokenHash))
+                        && (c.PhoneEncrypted != null || c.DisplayName != null || c.PhoneHmac != none))
             .ExecuteUpdateAsync(u => u
                 .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
                 .SetProperty(c => c.DisplayName, (string?)null)
-                .SetProperty(c => c.PhoneHmac, c => c.InviteTokenHash), ct);
+                .SetProperty(c => c.PhoneHmac, none), ct);
+        if (transaction is not null) await transaction.CommitAsync(ct);
+        return scrubbed;
+    }
 
     /// <summary>Delivered (or finally failed or cancelled) mail keeps its Message-ID and times, not the address or the server's reply.</summary>
     private async Task<int> ScrubOutboxAsync(DateTime now, CancellationToken ct)

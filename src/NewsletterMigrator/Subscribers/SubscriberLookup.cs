@@ -33,7 +33,7 @@ public sealed class SubscriberLookup(AppDbContext db, PhoneProtector phones)
             var result = PhoneNormalizer.Normalize(query, newsletter.DefaultRegion);
             if (!result.IsValid) continue;
             var hmac = phones.Hmac(result.E164!);
-            var contact = await db.Contacts.SingleOrDefaultAsync(c => c.NewsletterId == newsletter.Id && c.PhoneHmac == hmac, ct);
+            var contact = await db.Contacts.SingleOrDefaultAsync(c => db.ContactPhones.Any(p => p.NewsletterId == newsletter.Id && p.PhoneHmac == hmac && p.ContactId == c.Id), ct);
             if (contact is null) continue;
             var subscribers = await db.Subscribers.Where(s => s.ContactId == contact.Id).ToListAsync(ct);
             if (subscribers.Count == 0) matches.Add(new Match(newsletter, null, contact, []));

@@ -41,7 +41,7 @@ public sealed class DatabaseCopyTests
             await db.SaveChangesAsync();
             db.Contacts.Add(new Contact
             {
-                NewsletterId = newsletter.Id, ImportBatchId = batch.Id, PhoneHmac = [1, 2, 3], InviteTokenHash = [4, 5, 6], CreatedAtUtc = DateTime.UtcNow,
+                NewsletterId = newsletter.Id, ImportBatchId = batch.Id, PhoneHmac = [1, 2, 3], CreatedAtUtc = DateTime.UtcNow,
             });
             return await db.SaveChangesAsync();
         });

@@ -172,7 +172,7 @@ public sealed class ImportAcrossInstancesTests
     private static Contact Contact(int newsletterId, int batchId) => new()
     {
         Id = Guid.CreateVersion7(), NewsletterId = newsletterId, ImportBatchId = batchId, CreatedAtUtc = DateTime.UtcNow,
-        PhoneHmac = RandomNumberGenerator.GetBytes(32), InviteTokenHash = RandomNumberGenerator.GetBytes(32),
+        PhoneHmac = RandomNumberGenerator.GetBytes(32),
     };
 
     /// <summary>The editor an instance created, signed in on <paramref name="app"/> with cookies of its own (a browser behind a load balancer).</summary>

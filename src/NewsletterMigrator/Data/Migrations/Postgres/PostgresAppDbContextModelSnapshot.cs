@@ -535,9 +535,8 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.Property<int>("ImportBatchId")
                         .HasColumnType("integer");
 
-                    b.Property<byte[]>("InviteTokenHash")
-                        .IsRequired()
-                        .HasColumnType("bytea");
+                    b.Property<bool>("InviteRevoked")
+                        .HasColumnType("boolean");
 
                     b.Property<DateTime?>("InvitedAtUtc")
                         .HasColumnType("timestamp with time zone");
@@ -574,9 +573,6 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
                     b.HasIndex("ImportBatchId", "Id");
 
-                    b.HasIndex("NewsletterId", "PhoneHmac")
-                        .IsUnique();
-
                     b.HasIndex("ImportBatchId", "InvitedAtUtc", "Id");
 
                     b.HasIndex("NewsletterId", "Id", "ImportBatchId");
@@ -584,6 +580,22 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.HasIndex("NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId");
 
                     b.ToTable("Contacts");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ContactPhone", b =>
+                {
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("PhoneHmac")
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("ContactId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("NewsletterId", "PhoneHmac");
+
+                    b.ToTable("ContactPhones");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.DeliveryEvent", b =>
@@ -1829,6 +1841,15 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ContactPhone", b =>
+                {
                     b.HasOne("NewsletterMigrator.Data.Newsletter", null)
                         .WithMany()
                         .HasForeignKey("NewsletterId")

@@ -512,9 +512,8 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.Property<int>("ImportBatchId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<byte[]>("InviteTokenHash")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
+                    b.Property<bool>("InviteRevoked")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("InvitedAtUtc")
                         .HasColumnType("TEXT");
@@ -551,9 +550,6 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
                     b.HasIndex("ImportBatchId", "Id");
 
-                    b.HasIndex("NewsletterId", "PhoneHmac")
-                        .IsUnique();
-
                     b.HasIndex("ImportBatchId", "InvitedAtUtc", "Id");
 
                     b.HasIndex("NewsletterId", "Id", "ImportBatchId");
@@ -561,6 +557,22 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.HasIndex("NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId");
 
                     b.ToTable("Contacts");
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ContactPhone", b =>
+                {
+                    b.Property<int>("NewsletterId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("PhoneHmac")
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid>("ContactId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("NewsletterId", "PhoneHmac");
+
+                    b.ToTable("ContactPhones");
                 });
 
             modelBuilder.Entity("NewsletterMigrator.Data.DeliveryEvent", b =>
@@ -1780,6 +1792,15 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("NewsletterMigrator.Data.Newsletter", null)
+                        .WithMany()
+                        .HasForeignKey("NewsletterId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("NewsletterMigrator.Data.ContactPhone", b =>
+                {
                     b.HasOne("NewsletterMigrator.Data.Newsletter", null)
                         .WithMany()
                         .HasForeignKey("NewsletterId")

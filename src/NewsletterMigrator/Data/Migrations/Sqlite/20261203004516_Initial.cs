@@ -581,6 +581,25 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "ContactPhones",
+                columns: table => new
+                {
+                    NewsletterId = table.Column<int>(type: "INTEGER", nullable: false),
+                    PhoneHmac = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ContactId = table.Column<Guid>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ContactPhones", x => new { x.NewsletterId, x.PhoneHmac });
+                    table.ForeignKey(
+                        name: "FK_ContactPhones_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Feeds",
                 columns: table => new
                 {
@@ -779,7 +798,7 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     PhoneHmac = table.Column<byte[]>(type: "BLOB", nullable: false),
                     PhoneEncrypted = table.Column<byte[]>(type: "BLOB", nullable: true),
                     DisplayName = table.Column<string>(type: "TEXT", nullable: true),
-                    InviteTokenHash = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    InviteRevoked = table.Column<bool>(type: "INTEGER", nullable: false),
                     TokenGeneration = table.Column<int>(type: "INTEGER", nullable: false),
                     CreatedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
                     InvitedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
@@ -1038,12 +1057,6 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 columns: new[] { "NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Contacts_NewsletterId_PhoneHmac",
-                table: "Contacts",
-                columns: new[] { "NewsletterId", "PhoneHmac" },
-                unique: true);
-
-            migrationBuilder.CreateIndex(
                 name: "IX_DeliveryEvents_CampaignId_Kind_AtUtc",
                 table: "DeliveryEvents",
                 columns: new[] { "CampaignId", "Kind", "AtUtc" });
@@ -1277,6 +1290,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "ConsentTexts");
+
+            migrationBuilder.DropTable(
+                name: "ContactPhones");
 
             migrationBuilder.DropTable(
                 name: "DataProtectionKeys");

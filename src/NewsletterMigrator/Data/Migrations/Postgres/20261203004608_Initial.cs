@@ -582,6 +582,25 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "ContactPhones",
+                columns: table => new
+                {
+                    NewsletterId = table.Column<int>(type: "integer", nullable: false),
+                    PhoneHmac = table.Column<byte[]>(type: "bytea", nullable: false),
+                    ContactId = table.Column<Guid>(type: "uuid", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ContactPhones", x => new { x.NewsletterId, x.PhoneHmac });
+                    table.ForeignKey(
+                        name: "FK_ContactPhones_Newsletters_NewsletterId",
+                        column: x => x.NewsletterId,
+                        principalTable: "Newsletters",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Feeds",
                 columns: table => new
                 {
@@ -780,7 +799,7 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     PhoneHmac = table.Column<byte[]>(type: "bytea", nullable: false),
                     PhoneEncrypted = table.Column<byte[]>(type: "bytea", nullable: true),
                     DisplayName = table.Column<string>(type: "text", nullable: true),
-                    InviteTokenHash = table.Column<byte[]>(type: "bytea", nullable: false),
+                    InviteRevoked = table.Column<bool>(type: "boolean", nullable: false),
                     TokenGeneration = table.Column<int>(type: "integer", nullable: false),
                     CreatedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     InvitedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
@@ -1039,12 +1058,6 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 columns: new[] { "NewsletterId", "InvitedAtUtc", "Id", "ImportBatchId" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Contacts_NewsletterId_PhoneHmac",
-                table: "Contacts",
-                columns: new[] { "NewsletterId", "PhoneHmac" },
-                unique: true);
-
-            migrationBuilder.CreateIndex(
                 name: "IX_DeliveryEvents_CampaignId_Kind_AtUtc",
                 table: "DeliveryEvents",
                 columns: new[] { "CampaignId", "Kind", "AtUtc" });
@@ -1278,6 +1291,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "ConsentTexts");
+
+            migrationBuilder.DropTable(
+                name: "ContactPhones");
 
             migrationBuilder.DropTable(
                 name: "DataProtectionKeys");
