@@ -42,6 +42,7 @@ public sealed class PhoneChoiceTests
     {
         // "bitte erfragen" is no number: the cell is one (invalid) value, as before, with today's reason.
         Assert.Equal(InvalidReason.Letters, Cell("0171 2345678 / bitte erfragen").InvalidReason);
+        Assert.Equal(InvalidReason.Letters, Cell("0171 2345678 / 030 1234567 / bitte erfragen").InvalidReason);
     }
 
     [Theory]
