@@ -89,10 +89,18 @@ public readonly partial record struct PhoneChoice(string? E164, string? InvalidR
     private static readonly SearchValues<char> Separators = SearchValues.Create("/;|,&:\r\n");
 
     /// <summary>Cheap pre-check: without one of these the value is one number (or none), and is parsed as it is.</summary>
-    internal static bool MayHoldSeveral(string value) =>
-        value.AsSpan().IndexOfAny(Separators) >= 0
-        || value.Contains(" oder ", StringComparison.OrdinalIgnoreCase) || value.Contains(" or ", StringComparison.OrdinalIgnoreCase)
-        || value.Contains(" und ", StringComparison.OrdinalIgnoreCase);
+    internal static bool MayHoldSeveral(string value)
+    {
+        // One vectorised scan answers for almost every row; the joining words are looked for only where an 'o' or 'u' stands.
+        var span = value.AsSpan();
+        var at = span.IndexOfAny(SeparatorsAndWordLetters);
+        if (at < 0) return false;
+        if (span[at..].IndexOfAny(Separators) >= 0) return true;
+        return span.Contains(" oder ", StringComparison.OrdinalIgnoreCase) || span.Contains(" or ", StringComparison.OrdinalIgnoreCase)
+            || span.Contains(" und ", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static readonly SearchValues<char> SeparatorsAndWordLetters = SearchValues.Create("/;|,&:\r\noOuU");
 
     /// <summary>
     /// The numbers of a cell that holds several, or null when it holds one. The rule that tells <c>0171 2345678 / 030 1234567</c>
@@ -136,6 +144,8 @@ public readonly partial record struct PhoneChoice(string? E164, string? InvalidR
     /// </summary>
     internal static string WithoutLink(string value)
     {
+        // Most values with a '/' are German numbers (0171/2345678): no regex for them.
+        if (!value.Contains("wa.me", StringComparison.OrdinalIgnoreCase) && !value.Contains("whatsapp", StringComparison.OrdinalIgnoreCase)) return value;
         var match = WhatsAppLink().Match(value);
         return match.Success ? "+" + match.Groups[1].Value : value;
     }
