@@ -75,7 +75,7 @@ public sealed class ImportFormatTests : IAsyncLifetime
         Assert.Equal((3, 3, 0), (summary.Rows, summary.Imported, summary.Invalid));
         Assert.Equal([("+491601111111", "Jürgen Müller"), ("+491712222222", "Anna Beispiel"), ("+491753333333", "Ben")], await ContactsAsync());
         var landline = await _app.WithDbAsync(db => db.ImportIssues.SingleAsync(i => i.ImportBatchId == summary.BatchId));
-        Assert.Equal((InvalidReason.Landline, "+49 30 1234567"), (landline.Reason, landline.OriginalValue));
+        Assert.Equal((InvalidReason.Landline, "+49 30 1234567 (TEL;TYPE=WORK,VOICE)"), (landline.Reason, landline.OriginalValue));
     }
 
     [Fact]

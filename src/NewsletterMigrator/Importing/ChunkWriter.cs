@@ -40,9 +40,9 @@ internal sealed class ChunkWriter : IAsyncDisposable
         foreach (var p in chunk)
         {
             counts.Rows++;
-            if (p.Row.Skipped is { } skipped)
+            if (p.Notes is { } notes)
             {
-                foreach (var other in skipped) Issue(p.Row.Line, InvalidReason.Landline, other);
+                foreach (var note in notes) Issue(p.Row.Line, note.Reason, note.Value);
             }
             if (p.Reason is not null)
             {

@@ -246,13 +246,13 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Time
 
     private static PreparedRow PrepareRow(ContactRow row, Guid id, string region, HashSet<string> suppressed, PhoneProtector.Session phones)
     {
-        var result = PhoneNormalizer.Normalize(row.Phone, region);
-        if (!result.IsValid) return new PreparedRow(row, result.InvalidReason, null, null, Guid.Empty);
+        var result = PhoneChoice.Choose(row, region);
+        if (!result.IsValid) return new PreparedRow(row, result.InvalidReason, null, null, Guid.Empty, result.Notes);
         var hmac = phones.Hmac(result.E164!);
         // Suppression entries of kind Phone hold PhoneProtector.Hmac of the E.164 number (C18).
         if (suppressed.Count > 0 && suppressed.Contains(Convert.ToBase64String(hmac)))
-            return new PreparedRow(row, InvalidReason.Suppressed, null, null, Guid.Empty);
-        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), id);
+            return new PreparedRow(row, InvalidReason.Suppressed, null, null, Guid.Empty, result.Notes);
+        return new PreparedRow(row, null, hmac, phones.Encrypt(result.E164!), id, result.Notes);
     }
 
     private static void Count(PreparedRow[] chunk, Counts counts, HashSet<UInt128> seen)
@@ -288,7 +288,8 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Time
         }
     }
 
-    internal sealed record PreparedRow(ContactRow Row, string? Reason, byte[]? Hmac, byte[]? Encrypted, Guid Id);
+    /// <param name="Notes">The entry's further numbers that were not taken (<see cref="PhoneChoice"/>), for the row report; null for most rows.</param>
+    internal sealed record PreparedRow(ContactRow Row, string? Reason, byte[]? Hmac, byte[]? Encrypted, Guid Id, PhoneNote[]? Notes = null);
 
     internal sealed class Counts
     {

@@ -35,7 +35,7 @@ public static class ListReader
             if (format == ListFormat.VCard)
             {
                 using var text = TextDecoding.Reader(s, TextDecoding.Detect(s));
-                foreach (var card in VCardReader.Read(text)) yield return new TableRecord(card.Line, [card.Phone ?? ""]);
+                foreach (var card in VCardReader.Read(text)) yield return new TableRecord(card.Line, [card.PreferredPhone ?? ""]);
                 yield break;
             }
             foreach (var record in Records(s, format, null, budget, ImportLimits.MaxCellChars))
@@ -148,7 +148,8 @@ public static class ListReader
                 }
                 var fields = record.Fields;
                 if (fields.All(string.IsNullOrWhiteSpace)) continue;
-                yield return new ContactRow(record.Line, Field(fields, map!.PhoneColumn), ComposeName(fields, map));
+                yield return map!.PhoneFields is { } phones ? SeveralPhones(record.Line, fields, phones, ComposeName(fields, map))
+                    : new ContactRow(record.Line, Field(fields, map.PhoneColumn), ComposeName(fields, map));
             }
         }
         finally
@@ -334,6 +335,28 @@ public static class ListReader
 
     private static string? Field(string[] fields, int index) =>
         index >= 0 && index < fields.Length ? fields[index] : null;
+
+    /// <summary>
+    /// A row of an export with several phone columns (or a type column beside one): each non-empty value with its label (from
+    /// the type column when it has one, else from the header) and where it stood. A row with a single plain value is
+    /// an ordinary row.
+    /// </summary>
+    private static ContactRow SeveralPhones(int line, string[] fields, IReadOnlyList<PhoneField> phones, string? name)
+    {
+        List<PhoneCandidate>? candidates = null;
+        foreach (var phone in phones)
+        {
+            var value = Field(fields, phone.Column)?.Trim();
+            if (string.IsNullOrEmpty(value)) continue;
+            var type = Field(fields, phone.TypeColumn)?.Trim();
+            var label = string.IsNullOrEmpty(type) ? phone.Label : PhoneChoice.LabelOf(type) is var typed && typed != PhoneLabel.Unlabelled ? typed : PhoneLabel.Other;
+            (candidates ??= new List<PhoneCandidate>(phones.Count)).Add(new PhoneCandidate(value, label, string.IsNullOrEmpty(type) ? phone.Header : $"{phone.Header} ({type})"));
+        }
+        if (candidates is null) return new ContactRow(line, null, name);
+        // One value, not split later (a Google cell " ::: " keeps its type as a candidate): as plain as a one-column list.
+        if (candidates.Count == 1 && !PhoneChoice.MayHoldSeveral(candidates[0].Value)) return new ContactRow(line, candidates[0].Value, name);
+        return new ContactRow(line, ContactRow.Joined(candidates), name, candidates);
+    }
 
     private static string? ComposeName(string[] fields, ImportMapping map)
     {

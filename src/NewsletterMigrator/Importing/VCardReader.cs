@@ -2,7 +2,11 @@ using System.Text;
 
 namespace NewsletterMigrator.Importing;
 
-/// <summary>vCard 2.1, 3.0 and 4.0: one row per card with its mobile number; landlines are reported, not imported.</summary>
+/// <summary>
+/// vCard 2.1, 3.0 and 4.0: one row per card. A card with one TEL gives its number; a card with several gives them all as
+/// candidates with their labels (TYPE=CELL, 2.1's bare CELL, iPhone's type=IPHONE, WhatsApp's waid, or the X-ABLabel of
+/// the same itemN group, which Apple writes before or after its TEL), and <see cref="PhoneChoice"/> takes the mobile one.
+/// </summary>
 public static class VCardReader
 {
     public static IEnumerable<ContactRow> Read(string text) => Read(new StringReader(text));
@@ -10,7 +14,8 @@ public static class VCardReader
     public static IEnumerable<ContactRow> Read(TextReader text)
     {
         string? name = null, formatted = null;
-        var tels = new List<(string Value, bool Mobile, bool Typed)>();
+        var tels = new List<(string Value, string? Group, PhoneLabel Label, string Source)>();
+        var groupLabels = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var cardLine = 0;
         var inCard = false;
         foreach (var (content, line) in Unfold(text))
@@ -21,7 +26,12 @@ public static class VCardReader
             var value = content[(colon + 1)..];
             var parts = head.Split(';');
             var property = parts[0].Trim().ToUpperInvariant();
-            if (property.Contains('.')) property = property[(property.LastIndexOf('.') + 1)..];
+            string? group = null;
+            if (property.Contains('.'))
+            {
+                group = property[..property.LastIndexOf('.')];
+                property = property[(property.LastIndexOf('.') + 1)..];
+            }
             var parameters = parts.Skip(1).Select(p => p.Trim().ToUpperInvariant()).ToArray();
             if (parameters.Any(p => p.Contains("QUOTED-PRINTABLE"))) value = DecodeQuotedPrintable(value, parameters);
 
@@ -30,6 +40,7 @@ public static class VCardReader
                 case "BEGIN":
                     name = formatted = null;
                     tels.Clear();
+                    groupLabels.Clear();
                     cardLine = line;
                     inCard = true;
                     break;
@@ -40,30 +51,54 @@ public static class VCardReader
                     var n = value.Split(';');
                     name = Unescape($"{(n.Length > 1 ? n[1] : "")} {n[0]}").Trim();
                     break;
+                case "X-ABLABEL" when inCard && group is not null:
+                    groupLabels[group] = AppleLabel(Unescape(value).Trim());
+                    break;
                 case "TEL" when inCard:
-                    var types = string.Join(';', parameters);
-                    var mobile = types.Contains("CELL") || types.Contains("MOBILE") || types.Contains("IPHONE");
-                    var typed = types.Contains("TYPE=") || parameters.Any(p => p is "HOME" or "WORK" or "VOICE" or "FAX" or "PAGER") || mobile;
                     var number = value.Trim();
                     if (number.StartsWith("tel:", StringComparison.OrdinalIgnoreCase)) number = number[4..];
                     var semicolon = number.IndexOf(';'); // tel:+49...;ext=12
                     if (semicolon >= 0) number = number[..semicolon];
-                    tels.Add((number, mobile, typed));
+                    tels.Add((number, group, TypeLabel(parameters), head.Trim()));
                     break;
                 case "END" when inCard:
                     inCard = false;
                     var display = string.IsNullOrWhiteSpace(formatted) ? name : formatted;
-                    // The card's number: its mobile one, else its only untyped one; the others are reported.
-                    var chosen = tels.FindIndex(t => t.Mobile);
-                    if (chosen < 0 && tels.Count > 0 && !tels[0].Typed) chosen = 0;
-                    if (chosen < 0 && tels.Count > 0) chosen = 0; // reported as "not a mobile number"
-                    var skipped = tels.Where((_, i) => i != chosen).Select(t => t.Value).ToList();
-                    yield return new ContactRow(cardLine, chosen >= 0 ? tels[chosen].Value : null, string.IsNullOrWhiteSpace(display) ? null : display,
-                        skipped.Count > 0 ? skipped : null);
+                    display = string.IsNullOrWhiteSpace(display) ? null : display;
+                    if (tels.Count <= 1)
+                    {
+                        yield return new ContactRow(cardLine, tels.Count == 1 ? tels[0].Value : null, display);
+                        break;
+                    }
+                    var candidates = tels.Select(t => Candidate(t.Value, t.Group, t.Label, t.Source, groupLabels)).ToArray();
+                    yield return new ContactRow(cardLine, ContactRow.Joined(candidates), display, candidates);
                     break;
             }
         }
     }
+
+    /// <summary>An X-ABLabel of the TEL's group wins over its TYPE: Apple writes the label the person chose there.</summary>
+    private static PhoneCandidate Candidate(string value, string? group, PhoneLabel typed, string source, Dictionary<string, string> groupLabels)
+    {
+        if (group is null || !groupLabels.TryGetValue(group, out var label) || label.Length == 0) return new PhoneCandidate(value, typed, source);
+        var fromLabel = PhoneChoice.LabelOf(label);
+        return new PhoneCandidate(value, fromLabel == PhoneLabel.Unlabelled ? (typed == PhoneLabel.Unlabelled ? PhoneLabel.Other : typed) : fromLabel,
+            $"{source} (X-ABLabel: {label})");
+    }
+
+    /// <summary>TYPE=CELL (3.0/4.0), a bare CELL (2.1), type=IPHONE, a WhatsApp share's waid: mobile; HOME, WORK, FAX, PAGER…: other.</summary>
+    private static PhoneLabel TypeLabel(string[] parameters)
+    {
+        var types = string.Join(';', parameters);
+        if (types.Contains("CELL") || types.Contains("MOBILE") || types.Contains("IPHONE") || types.Contains("WAID=")) return PhoneLabel.Mobile;
+        if (types.Contains("HOME") || types.Contains("WORK") || types.Contains("FAX") || types.Contains("PAGER") || types.Contains("MAIN") || types.Contains("CAR"))
+            return PhoneLabel.Other;
+        return PhoneLabel.Unlabelled;
+    }
+
+    /// <summary>Apple's built-in labels are written as <c>_$!&lt;Mobile&gt;!$_</c>; a custom label as it was typed.</summary>
+    private static string AppleLabel(string label) =>
+        label.StartsWith("_$!<", StringComparison.Ordinal) && label.EndsWith(">!$_", StringComparison.Ordinal) ? label[4..^4] : label;
 
     private static string Unescape(string value) => value.Replace("\\,", ",").Replace("\\;", ";").Replace("\\n", " ").Replace("\\N", " ");
 

@@ -26,6 +26,8 @@ public sealed class ImportPreviewModel(ImportSpool spool, UploadPreviews preview
         if (Preview?.Mapping is { } m)
         {
             (PhoneColumn, NameColumn, FirstNameColumn, LastNameColumn, HasHeader) = (m.PhoneColumn, m.NameColumn, m.FirstNameColumn, m.LastNameColumn, m.HasHeader);
+            // Several phone columns: all of them by default, each row's mobile number taken; the editor may still pick one.
+            if (m.PhoneFields is not null) PhoneColumn = ImportMapping.AllPhoneColumns;
         }
         else if (Preview is { IsTable: true }) ModelState.AddModelError(nameof(PhoneColumn), text["Import_NoPhoneColumn"]);
         return Page();
@@ -39,14 +41,16 @@ public sealed class ImportPreviewModel(ImportSpool spool, UploadPreviews preview
         if (Preview.IsTable)
         {
             var columns = Math.Max(Preview.Headers.Count, 1);
-            if (PhoneColumn < 0 || PhoneColumn >= columns)
+            // The detected phone columns come from the kept preview, not from the form: the form only says "all of them".
+            var several = PhoneColumn == ImportMapping.AllPhoneColumns ? Preview.Mapping?.PhoneFields : null;
+            if (several is null && (PhoneColumn < 0 || PhoneColumn >= columns))
             {
                 ModelState.AddModelError(nameof(PhoneColumn), text["Import_ChoosePhoneColumn"]);
                 return Page();
             }
             int Column(int c) => c >= 0 && c < columns ? c : -1;
-            mapping = new ImportMapping(PhoneColumn, Column(NameColumn), Column(FirstNameColumn), Column(LastNameColumn), HasHeader,
-                Preview.Sheets.Contains(Sheet ?? "") ? Sheet : null);
+            mapping = new ImportMapping(several is null ? PhoneColumn : Preview.Mapping!.PhoneColumn, Column(NameColumn), Column(FirstNameColumn), Column(LastNameColumn), HasHeader,
+                Preview.Sheets.Contains(Sheet ?? "") ? Sheet : null, several);
         }
         var info = Info!;
         // The rules again: the end date may have passed, or been cleared, since the upload (C16, C36).
