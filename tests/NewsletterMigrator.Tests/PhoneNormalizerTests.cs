@@ -200,6 +200,9 @@ public sealed class PhoneNormalizerTests
     [InlineData("\u06F0\u06F1\u06F7\u06F1\u06F2\u06F3\u06F4\u06F5\u06F6\u06F7\u06F8")] // Persian digits
     [InlineData("Mobil:\u00A00171\u00A02345678")]
     [InlineData("0171 2345678\u00A0(privat)")]
+    [InlineData("Mobil\uFF1A0171 2345678")]         // full-width colon ends a label
+    [InlineData("0171 2345678 \uFF08privat\uFF09")]  // full-width brackets around a note
+    [InlineData("Handy\u2010Nr.: 0171 2345678")]     // a Unicode hyphen inside a label
     public void Unicode_spaces_dashes_and_digits_are_read_as_their_ASCII_counterparts(string raw)
     {
         Assert.Equal("+491712345678", PhoneNormalizer.Normalize(raw, "DE").E164);
@@ -222,6 +225,7 @@ public sealed class PhoneNormalizerTests
     [InlineData("+49 171 2345678", "US")]
     [InlineData("+ 49 171 2345678", "DE")]
     [InlineData("011 49 171 2345678", "US")] // 011 is the US exit code
+    [InlineData("\u0660\u0660\u0664\u0669 171 2345678", "US")] // 00 in Arabic-Indic digits is still 00
     public void International_prefixes_name_the_country(string raw, string region)
     {
         Assert.Equal("+491712345678", PhoneNormalizer.Normalize(raw, region).E164);
