@@ -39,7 +39,7 @@ public readonly partial record struct PhoneChoice(string? E164, string? InvalidR
             // German numbers (0171/2345678), so such a value is first parsed whole, as before, and split only if that fails.
             var phone = row.Phone;
             if (phone is null || !MayHoldSeveral(phone)) return From(PhoneNormalizer.Normalize(phone, region));
-            var whole = PhoneNormalizer.Normalize(WithoutLink(phone), region);
+            var whole = PhoneNormalizer.Normalize(phone, region);
             if (IsNumber(whole)) return From(whole);
             var parts = Split(phone, PhoneLabel.Unlabelled, "", region);
             return parts is null ? From(whole) : Choose(parts);
@@ -49,7 +49,7 @@ public readonly partial record struct PhoneChoice(string? E164, string? InvalidR
         foreach (var candidate in row.Candidates)
         {
             if (string.IsNullOrWhiteSpace(candidate.Value)) continue;
-            var result = PhoneNormalizer.Normalize(WithoutLink(candidate.Value), region);
+            var result = PhoneNormalizer.Normalize(candidate.Value, region);
             if (!IsNumber(result) && MayHoldSeveral(candidate.Value) && Split(candidate.Value, candidate.Label, candidate.Source, region) is { } parts)
                 all.AddRange(parts);
             else all.Add((candidate, result));
@@ -116,7 +116,7 @@ public readonly partial record struct PhoneChoice(string? E164, string? InvalidR
         {
             var part = piece.Trim();
             if (part.Length == 0) continue;
-            var result = PhoneNormalizer.Normalize(WithoutLink(part), region);
+            var result = PhoneNormalizer.Normalize(part, region);
             if (!IsNumber(result)) return null;
             // "privat: 030 …" next to "mobil: 0171 …": the words in the cell label the parts.
             parts.Add((new PhoneCandidate(part, LabelOf(part) is var own && own != PhoneLabel.Unlabelled ? own : label, source), result));
@@ -138,21 +138,7 @@ public readonly partial record struct PhoneChoice(string? E164, string? InvalidR
         return PhoneLabel.Unlabelled;
     }
 
-    /// <summary>
-    /// A WhatsApp chat link (<c>https://wa.me/491711234567</c>, <c>api.whatsapp.com/send?phone=…</c>, <c>whatsapp://send?phone=…</c>)
-    /// as WhatsApp Business export tools write it: its digits are the full international number.
-    /// </summary>
-    internal static string WithoutLink(string value)
-    {
-        // Most values with a '/' are German numbers (0171/2345678): no regex for them.
-        if (!value.Contains("wa.me", StringComparison.OrdinalIgnoreCase) && !value.Contains("whatsapp", StringComparison.OrdinalIgnoreCase)) return value;
-        var match = WhatsAppLink().Match(value);
-        return match.Success ? "+" + match.Groups[1].Value : value;
-    }
-
     [GeneratedRegex(@"\s*(?::::|[;/|,&\r\n]|\s(?:oder|or|und|and)\s)\s*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SeparatorPattern();
 
-    [GeneratedRegex(@"^\s*(?:https?://)?(?:wa\.me/|(?:api\.)?whatsapp\.com/send/?\?phone=|whatsapp://send/?\?phone=)\+?(\d{6,15})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex WhatsAppLink();
 }
