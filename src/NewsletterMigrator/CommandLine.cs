@@ -136,12 +136,15 @@ public static class CommandLine
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 rows = summary.Rows, imported = summary.Imported, duplicates = summary.Duplicates, invalid = summary.Invalid, reasons = summary.Reasons,
+                notes = summary.Notes,
             }));
         }
         else
         {
             Console.WriteLine($"{(dryRun ? "Dry run: " : "")}{summary.Rows} rows read, {summary.Imported} imported, {summary.Duplicates} duplicates, {summary.Invalid} invalid");
             foreach (var (reason, count) in summary.Reasons) Console.WriteLine($"  {reason}: {count}");
+            if (summary.Notes.Count > 0) Console.WriteLine("Noted in the report (further numbers of an entry, not imported):");
+            foreach (var (reason, count) in summary.Notes) Console.WriteLine($"  {reason}: {count}");
             if (!dryRun) Console.WriteLine($"Legal basis recorded: {basis.Kind}: {basis.Text}");
         }
         return 0;

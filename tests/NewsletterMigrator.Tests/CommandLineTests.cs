@@ -1,3 +1,4 @@
+using NewsletterMigrator.Importing;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -42,6 +43,29 @@ public sealed class CommandLineTests : IDisposable
 
         var again = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText]);
         Assert.Contains("0 imported", again.Output);
+    }
+
+    [Fact]
+    public async Task Import_json_counts_an_export_the_same_in_a_dry_run_and_for_real_with_its_reasons_and_notes()
+    {
+        Assert.Equal(0, (await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"])).ExitCode);
+        await SetMigrationEndAsync(DateTime.UtcNow.AddDays(60));
+        var fixture = Path.Combine(FixtureImportTests.FixtureFolder(), "google-contacts.csv");
+
+        var dry = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--dry-run", "--json"]);
+        var real = await RunAsync(["import", "--newsletter", "eilmeldungen", fixture, "--legal-basis", TestImports.LegalBasisText, "--json"]);
+        Assert.True(dry.ExitCode == 0 && real.ExitCode == 0, dry.Error + real.Error);
+        Assert.Equal(dry.Output, real.Output); // the same report, to the byte
+        using var json = JsonDocument.Parse(real.Output);
+        var root = json.RootElement;
+        Assert.Equal((12, 8, 1, 3), (root.GetProperty("rows").GetInt32(), root.GetProperty("imported").GetInt32(),
+            root.GetProperty("duplicates").GetInt32(), root.GetProperty("invalid").GetInt32()));
+        // The reason an entry with several numbers and no mobile one is refused, and the notes on the numbers not taken.
+        Assert.Equal(1, root.GetProperty("reasons").GetProperty(PhoneChoice.NoMobileNumber).GetInt32());
+        var notes = root.GetProperty("notes");
+        Assert.Equal((5, 1, 1), (notes.GetProperty(InvalidReason.Landline).GetInt32(), notes.GetProperty(PhoneChoice.OtherMobile).GetInt32(),
+            notes.GetProperty(PhoneChoice.OtherInvalid).GetInt32()));
+        Assert.Equal(8, await CountAsync("Contacts"));
     }
 
     [Fact]

@@ -182,11 +182,11 @@ internal sealed class PostgresBulkSql : IBulkSql
                     }
                     await copy.CompleteAsync(ct);
                 }
-                // In the list's order, so of two rows with one number the first is kept (the later one is the duplicate).
+                // By number, and of two rows with one number the first in the list first: it is kept, the later one is the duplicate.
                 await using var move = new NpgsqlCommand("""
                     WITH entered AS (
                         INSERT INTO "ContactPhones" ("NewsletterId", "PhoneHmac", "ContactId")
-                        SELECT @newsletter, hmac, id FROM pg_temp.import_contacts ORDER BY seq
+                        SELECT @newsletter, hmac, id FROM pg_temp.import_contacts ORDER BY hmac, seq
                         ON CONFLICT ("NewsletterId", "PhoneHmac") DO NOTHING
                         RETURNING "ContactId")
                     INSERT INTO "Contacts" ("Id", "NewsletterId", "ImportBatchId", "PhoneHmac", "PhoneEncrypted", "DisplayName", "InviteRevoked", "TokenGeneration", "CreatedAtUtc")

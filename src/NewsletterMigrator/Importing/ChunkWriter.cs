@@ -40,6 +40,7 @@ internal sealed class ChunkWriter : IAsyncDisposable
         foreach (var p in chunk)
         {
             counts.Rows++;
+            counts.Note(p.Notes);
             if (p.Notes is { } notes)
             {
                 foreach (var note in notes) Issue(p.Row.Line, note.Reason, note.Value);

@@ -8,6 +8,12 @@ namespace NewsletterMigrator.Importing;
 
 public sealed record ImportSummary(int BatchId, int Rows, int Imported, int Duplicates, int Invalid, IReadOnlyDictionary<string, int> Reasons)
 {
+    /// <summary>
+    /// The report's notes by reason: further numbers of an entry that were not taken (<see cref="PhoneChoice.NoteReasons"/>).
+    /// They annotate rows, imported or not, so they are not part of <see cref="Invalid"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Notes { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Why nothing was imported (C16, C36); empty when the import ran.</summary>
     public IReadOnlyList<ImportRefusal> Refusals { get; init; } = [];
 
@@ -180,7 +186,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Time
         }
         logger.LogInformation("Import into newsletter {NewsletterId}: {Rows} rows, {Imported} imported, {Duplicates} duplicates, {Invalid} invalid{DryRun}",
             newsletterId, counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount, dryRun ? " (dry run)" : "");
-        return new ImportSummary(batchId, counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount, counts.Reasons);
+        return new ImportSummary(batchId, counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount, counts.Reasons) { Notes = counts.Notes };
     }
 
     /// <summary>
@@ -260,6 +266,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Time
         foreach (var p in chunk)
         {
             counts.Rows++;
+            counts.Note(p.Notes);
             if (p.Reason is not null) counts.Invalid(p.Reason);
             else if (seen.Add(Key(p.Hmac!))) counts.Imported++;
             else counts.Duplicates++;
@@ -299,10 +306,18 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Time
         public Dictionary<string, int> Reasons { get; } = [];
         public int InvalidCount;
 
+        public Dictionary<string, int> Notes { get; } = [];
+
         public void Invalid(string reason)
         {
             InvalidCount++;
             Reasons[reason] = Reasons.GetValueOrDefault(reason) + 1;
+        }
+
+        public void Note(PhoneNote[]? notes)
+        {
+            if (notes is null) return;
+            foreach (var note in notes) Notes[note.Reason] = Notes.GetValueOrDefault(note.Reason) + 1;
         }
     }
 }
