@@ -164,6 +164,7 @@ public sealed class ReaderRightsTests : IAsyncLifetime
         Assert.Null(contact.PhoneEncrypted);
         Assert.Null(contact.DisplayName);
         Assert.NotEqual(_app.Service<PhoneProtector>().Hmac("+491602424240"), contact.PhoneHmac);
+        Assert.False(await _app.WithDbAsync(db => db.ContactPhones.AnyAsync())); // no longer found by the number
         var keys = _app.Service<KeyRing>();
         var emailHash = SuppressionHash.Email(keys, Address);
         Assert.True(await _app.WithDbAsync(db => db.Suppressions.AnyAsync(s => s.Kind == SuppressionKind.Email && s.Hash == emailHash)));

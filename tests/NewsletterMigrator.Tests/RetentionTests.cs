@@ -164,6 +164,7 @@ public sealed class RetentionTests : IAsyncLifetime
         Assert.All(contacts, c => Assert.Null(c.DisplayName));
         var hmac = _app.Services.GetRequiredService<Common.PhoneProtector>().Hmac("+491602424240");
         Assert.DoesNotContain(contacts, c => c.PhoneHmac.SequenceEqual(hmac));
+        Assert.Equal(0, await DbAsync(db => db.ContactPhones.CountAsync())); // no longer found by the number (C16)
         Assert.Equal(0, (await RunAsync()).PhoneNumbersDeleted); // nothing left to do
     }
 

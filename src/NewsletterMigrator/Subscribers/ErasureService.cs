@@ -94,9 +94,10 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
     // the newsletter's numbers) and the invitation link go.
     private async Task ScrubContactAsync(Guid contactId, DateTime now, CancellationToken ct)
     {
-        await db.ContactPhones.Where(p => p.ContactId == contactId
-                && db.Contacts.Any(c => c.Id == contactId && c.NewsletterId == p.NewsletterId && c.PhoneHmac == p.PhoneHmac))
-            .ExecuteDeleteAsync(ct);
+        // By the entry's key, read from the contact (ContactPhones has no index on the contact), and only if it is this contact's.
+        if (await db.Contacts.IgnoreQueryFilters().Where(c => c.Id == contactId).Select(c => new { c.NewsletterId, c.PhoneHmac }).SingleOrDefaultAsync(ct) is { } number)
+            await db.ContactPhones.Where(p => p.NewsletterId == number.NewsletterId && p.PhoneHmac == number.PhoneHmac && p.ContactId == contactId)
+                .ExecuteDeleteAsync(ct);
         await db.Contacts.Where(c => c.Id == contactId).ExecuteUpdateAsync(u => u
             .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
             .SetProperty(c => c.DisplayName, (string?)null)

@@ -65,12 +65,13 @@ public sealed class PhoneObjections(AppDbContext db, SuppressionList suppression
     /// </summary>
     public async Task<List<Guid>> EndContactsAsync(byte[] phoneHmac, DateTime now, CancellationToken ct = default)
     {
-        // One seek of the numbers' key (newsletter, HMAC) per newsletter: the HMAC alone has no index of its own.
-        var contactIds = new List<Guid>();
+        // One seek of the numbers' key (newsletter, HMAC) per newsletter (the HMAC alone has no index of its own), then the
+        // contacts by primary key.
+        var known = new List<Guid>();
         foreach (var newsletterId in await db.Newsletters.Select(n => n.Id).ToListAsync(ct))
-            contactIds.AddRange(await db.Contacts.Where(c => c.ObjectedAtUtc == null
-                    && db.ContactPhones.Any(p => p.NewsletterId == newsletterId && p.PhoneHmac == phoneHmac && p.ContactId == c.Id))
-                .Select(c => c.Id).ToListAsync(ct));
+            known.AddRange(await db.ContactPhones.Where(p => p.NewsletterId == newsletterId && p.PhoneHmac == phoneHmac).Select(p => p.ContactId).ToListAsync(ct));
+        var contactIds = known.Count == 0 ? known
+            : await db.Contacts.Where(c => known.Contains(c.Id) && c.ObjectedAtUtc == null).Select(c => c.Id).ToListAsync(ct);
         if (contactIds.Count == 0) return contactIds;
         await db.WhatsAppMessages
             .Where(m => contactIds.Contains(m.ContactId) && (m.Status == WhatsAppStatus.Queued || m.Status == WhatsAppStatus.Leased))

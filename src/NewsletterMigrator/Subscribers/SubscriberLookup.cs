@@ -33,7 +33,9 @@ public sealed class SubscriberLookup(AppDbContext db, PhoneProtector phones)
             var result = PhoneNormalizer.Normalize(query, newsletter.DefaultRegion);
             if (!result.IsValid) continue;
             var hmac = phones.Hmac(result.E164!);
-            var contact = await db.Contacts.SingleOrDefaultAsync(c => db.ContactPhones.Any(p => p.NewsletterId == newsletter.Id && p.PhoneHmac == hmac && p.ContactId == c.Id), ct);
+            // Two seeks by key: the number's entry, then its contact (a correlated EXISTS would walk every contact).
+            var contactId = await db.ContactPhones.Where(p => p.NewsletterId == newsletter.Id && p.PhoneHmac == hmac).Select(p => (Guid?)p.ContactId).SingleOrDefaultAsync(ct);
+            var contact = contactId is { } id ? await db.Contacts.SingleOrDefaultAsync(c => c.Id == id, ct) : null;
             if (contact is null) continue;
             var subscribers = await db.Subscribers.Where(s => s.ContactId == contact.Id).ToListAsync(ct);
             if (subscribers.Count == 0) matches.Add(new Match(newsletter, null, contact, []));
