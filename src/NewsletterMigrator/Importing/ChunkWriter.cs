@@ -93,10 +93,12 @@ internal sealed class ChunkWriter : IAsyncDisposable
 
     private async Task UpdateBatchAsync(ContactImporter.Counts counts, ImportStatus status, CancellationToken cancellationToken)
     {
-        var (rows, imported, duplicates, invalid) = (counts.Rows, counts.Imported, counts.Duplicates, counts.InvalidCount);
+        var (rows, bytes, imported, duplicates, invalid) = (counts.Rows, counts.BytesRead, counts.Imported, counts.Duplicates, counts.InvalidCount);
         var owner = _owner;
         var updated = await _db.ImportBatches.Where(b => b.Id == _batchId && b.LeaseOwner == owner).ExecuteUpdateAsync(u => u
-            .SetProperty(b => b.RowsRead, rows).SetProperty(b => b.Imported, imported).SetProperty(b => b.Duplicates, duplicates)
+            // The bytes read with the rows: the lease's renewal writes them only about every second, so a fast import's page on
+            // another instance showed rows read with 0 % of the file.
+            .SetProperty(b => b.RowsRead, rows).SetProperty(b => b.BytesRead, bytes).SetProperty(b => b.Imported, imported).SetProperty(b => b.Duplicates, duplicates)
             .SetProperty(b => b.Invalid, invalid).SetProperty(b => b.Status, status), cancellationToken);
         if (updated != 1) throw new InvalidOperationException($"Import batch {_batchId} no longer exists or is no longer this instance's.");
     }

@@ -164,6 +164,7 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Time
                 cancellationToken.ThrowIfCancellationRequested();
                 // Read and encrypt the next chunk while this one is written.
                 pending = Task.Run(() => Prepare(rows, newsletter.DefaultRegion, suppressed), cancellationToken);
+                counts.BytesRead = SafePosition(file);
                 if (writer is not null) await writer.WriteAsync(chunk, counts, cancellationToken);
                 else Count(chunk, counts, seen!);
                 progress?.Report(counts.Rows, SafePosition(file));
@@ -301,6 +302,8 @@ public sealed class ContactImporter(AppDbContext db, PhoneProtector phones, Time
     internal sealed class Counts
     {
         public int Rows;
+        /// <summary>How far into the file the rows counted so far reach, for the share read that every instance's progress page shows.</summary>
+        public long BytesRead;
         public int Imported;
         public int Duplicates;
         public Dictionary<string, int> Reasons { get; } = [];
