@@ -55,11 +55,8 @@ public static class VCardReader
                     groupLabels[group] = AppleLabel(Unescape(value).Trim());
                     break;
                 case "TEL" when inCard:
-                    var number = value.Trim();
-                    if (number.StartsWith("tel:", StringComparison.OrdinalIgnoreCase)) number = number[4..];
-                    var semicolon = number.IndexOf(';'); // tel:+49...;ext=12
-                    if (semicolon >= 0) number = number[..semicolon];
-                    tels.Add((number, group, TypeLabel(parameters), head.Trim()));
+                    // As written: a 4.0 card's tel: URI (with its phone-context and extension) is read by PhoneNormalizer.
+                    tels.Add((value.Trim(), group, TypeLabel(parameters), head.Trim()));
                     break;
                 case "END" when inCard:
                     inCard = false;

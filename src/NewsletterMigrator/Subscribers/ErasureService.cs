@@ -34,7 +34,7 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
         if (subscriber.ContactId is { } contactId && await db.Contacts.SingleOrDefaultAsync(c => c.Id == contactId, ct) is { } contact)
         {
             await suppressions.AddAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
-            await ScrubContactAsync(contactId, now, ct);
+            await ScrubContactAsync(contact, now, ct);
         }
 
         // The ledger rows stay as they are (append-only): this row says whose they were, as a keyed hash.
@@ -57,7 +57,7 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
         var now = clock.GetUtcNow().UtcDateTime;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await suppressions.AddAsync(SuppressionKind.Phone, contact.PhoneHmac, "erasure", now, ct);
-        await ScrubContactAsync(contact.Id, now, ct);
+        await ScrubContactAsync(contact, now, ct);
         db.Audit(staffUser, "erase", $"contact {contact.Id} of newsletter {contact.NewsletterId}", now);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
@@ -92,12 +92,11 @@ public sealed class ErasureService(AppDbContext db, KeyRing keys, SuppressionLis
 
     // The row stays for the funnel's counts; number, name, the HMAC that links it to a number (and its entry among
     // the newsletter's numbers) and the invitation link go.
-    private async Task ScrubContactAsync(Guid contactId, DateTime now, CancellationToken ct)
+    private async Task ScrubContactAsync(Contact contact, DateTime now, CancellationToken ct)
     {
-        // By the entry's key, read from the contact (ContactPhones has no index on the contact), and only if it is this contact's.
-        if (await db.Contacts.IgnoreQueryFilters().Where(c => c.Id == contactId).Select(c => new { c.NewsletterId, c.PhoneHmac }).SingleOrDefaultAsync(ct) is { } number)
-            await db.ContactPhones.Where(p => p.NewsletterId == number.NewsletterId && p.PhoneHmac == number.PhoneHmac && p.ContactId == contactId)
-                .ExecuteDeleteAsync(ct);
+        // By the entry's key, which the loaded contact gives (ContactPhones has no index on the contact), and only if it is this contact's.
+        var (contactId, newsletterId, hmac) = (contact.Id, contact.NewsletterId, contact.PhoneHmac);
+        await db.ContactPhones.Where(p => p.NewsletterId == newsletterId && p.PhoneHmac == hmac && p.ContactId == contactId).ExecuteDeleteAsync(ct);
         await db.Contacts.Where(c => c.Id == contactId).ExecuteUpdateAsync(u => u
             .SetProperty(c => c.PhoneEncrypted, (byte[]?)null)
             .SetProperty(c => c.DisplayName, (string?)null)
