@@ -63,6 +63,10 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
             e.Property(n => n.ReplyTo).HasMaxLength(320);
             e.Property(n => n.DefaultRegion).HasMaxLength(2);
             e.Property(n => n.DefaultLanguage).HasMaxLength(8);
+            e.Property(n => n.BrandColour).HasMaxLength(7);
+            e.Property(n => n.BrandFooter).HasMaxLength(300);
+            e.Property(n => n.WelcomeSubject).HasMaxLength(200);
+            e.Property(n => n.WelcomeSubjectEn).HasMaxLength(200);
         });
         builder.Entity<NewsletterLogo>(e =>
         {
@@ -143,6 +147,10 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
             // A feed's campaigns outlive the feed (they are the newsletter's record of what was sent).
             e.HasOne<Feed>().WithMany().HasForeignKey(c => c.FeedId).OnDelete(DeleteBehavior.SetNull);
             e.HasIndex(c => new { c.FeedId, c.CreatedAtUtc });
+            // An issue's archive address is unique within its newsletter (null until sending starts).
+            e.HasIndex(c => new { c.NewsletterId, c.ArchiveSlug }).IsUnique();
+            e.Property(c => c.ArchiveSlug).HasMaxLength(120);
+            e.Property(c => c.ArchiveWithdrawnBy).HasMaxLength(256);
         });
         FeedModel.Configure(builder);
         builder.Entity<OutboundMessage>(e =>

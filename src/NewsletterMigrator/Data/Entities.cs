@@ -53,7 +53,33 @@ public sealed class Newsletter
     /// <summary>The logo's pixel size, so the page reserves its space before it loads (no layout shift).</summary>
     public int LogoWidth { get; set; }
     public int LogoHeight { get; set; }
+
+    // The brand (issue 21): reader pages, the DOI mail (still neutral, C8) and every newsletter mail.
+    /// <summary>The primary colour as "#rrggbb" (lower case); empty: the default blue.</summary>
+    public string BrandColour { get; set; } = "";
+    /// <summary>A short line of the portal's own (e.g. "Tagblatt – Nachrichten aus der Region"), above the legal footer.</summary>
+    public string BrandFooter { get; set; } = "";
+
+    // The public archive (issue 21): sent issues without any personal link.
+    public ArchiveMode Archive { get; set; }
+    /// <summary>Search engines may index the archive; without it every archive page says noindex.</summary>
+    public bool ArchiveIndexable { get; set; }
+
+    // The welcome mail after a confirmed DOI (issue 21), never part of the DOI mail itself (C8).
+    public bool WelcomeEnabled { get; set; }
+    /// <summary>When the welcome mail was last switched on: readers confirmed before it do not get it.</summary>
+    public DateTime? WelcomeEnabledAtUtc { get; set; }
+    public string WelcomeSubject { get; set; } = "";
+    public string WelcomeSubjectEn { get; set; } = "";
+    public string WelcomeMarkdown { get; set; } = "";
+    /// <summary>The welcome text in English; empty: English readers get the German text.</summary>
+    public string WelcomeMarkdownEn { get; set; } = "";
+    /// <summary>How many of the latest archive issues the welcome mail lists (0: none; only with an archive).</summary>
+    public int WelcomeLatestIssues { get; set; } = 3;
 }
+
+/// <summary>Off: no archive, no "view in browser" link. Unlisted: each issue at its address, no list, no feed. Public: list and RSS feed too.</summary>
+public enum ArchiveMode { Off, Unlisted, Public }
 
 /// <summary>
 /// The newsletter's logo bytes, apart from <see cref="Newsletter"/> so that loading a newsletter never loads the image.
@@ -208,6 +234,8 @@ public sealed class Subscriber
     public DateTime? ConfirmedAtUtc { get; set; }
     public DateTime? UnsubscribedAtUtc { get; set; }
     public DateTime? FirstNewsletterSentAtUtc { get; set; }
+    /// <summary>When this subscriber's welcome mail was queued (issue 21): set once, in the confirmation's transaction, so it is never queued twice.</summary>
+    public DateTime? WelcomeQueuedAtUtc { get; set; }
 
     // C33: what reveals or changes personal data needs a fresh, short-lived link to the subscribed address.
     public int AccessGeneration { get; set; }
@@ -290,11 +318,17 @@ public sealed class Campaign
     public int? FeedId { get; set; }
     /// <summary>Breaking news: its mails overtake a digest or issue that is sending (<see cref="Sending.Outbox.BreakingPriority"/>).</summary>
     public bool Breaking { get; set; }
+    /// <summary>The issue's stable part of its archive address (/n/{slug}/archive/{ArchiveSlug}), set when sending starts.</summary>
+    public string? ArchiveSlug { get; set; }
+    /// <summary>When an admin took the issue out of the public archive; null: shown (while the archive is on).</summary>
+    public DateTime? ArchiveWithdrawnAtUtc { get; set; }
+    public string? ArchiveWithdrawnBy { get; set; }
 }
 
 /// <summary>WhatsAppPaused: the alert to every admin that the WhatsApp queue stopped by itself (issue 14).</summary>
 /// <summary>FeedDraftWaiting: the note to a newsletter's editors that a feed's campaign waits for approval (issue 19).</summary>
-public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange, WhatsAppPaused, FeedDraftWaiting }
+/// <summary>Welcome: the optional mail after a confirmed DOI (issue 21), once per subscriber.</summary>
+public enum MessageKind { DoubleOptIn, Campaign, Test, AccessLink, AddressChange, WhatsAppPaused, FeedDraftWaiting, Welcome }
 
 public enum MessageStatus { Queued, Leased, Sent, Failed, Cancelled }
 

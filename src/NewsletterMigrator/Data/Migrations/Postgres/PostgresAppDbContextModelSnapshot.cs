@@ -317,6 +317,17 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<string>("ArchiveSlug")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)");
+
+                    b.Property<DateTime?>("ArchiveWithdrawnAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ArchiveWithdrawnBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
                     b.Property<string>("BodyHtml")
                         .HasColumnType("text");
 
@@ -376,9 +387,10 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("NewsletterId");
-
                     b.HasIndex("FeedId", "CreatedAtUtc");
+
+                    b.HasIndex("NewsletterId", "ArchiveSlug")
+                        .IsUnique();
 
                     b.ToTable("Campaigns");
                 });
@@ -1085,6 +1097,22 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
 
+                    b.Property<int>("Archive")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("ArchiveIndexable")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("BrandColour")
+                        .IsRequired()
+                        .HasMaxLength(7)
+                        .HasColumnType("character varying(7)");
+
+                    b.Property<string>("BrandFooter")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<string>("ControllerAddress")
                         .IsRequired()
                         .HasColumnType("text");
@@ -1186,6 +1214,33 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.Property<string>("TestRecipients")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("WelcomeEnabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTime?>("WelcomeEnabledAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("WelcomeLatestIssues")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("WelcomeMarkdown")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("WelcomeMarkdownEn")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("WelcomeSubject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("WelcomeSubjectEn")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
 
                     b.HasKey("Id");
 
@@ -1554,6 +1609,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .HasColumnType("bytea");
 
                     b.Property<DateTime?>("UnsubscribedAtUtc")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("WelcomeQueuedAtUtc")
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");

@@ -298,6 +298,17 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ArchiveSlug")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ArchiveWithdrawnAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ArchiveWithdrawnBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BodyHtml")
                         .HasColumnType("TEXT");
 
@@ -357,9 +368,10 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("NewsletterId");
-
                     b.HasIndex("FeedId", "CreatedAtUtc");
+
+                    b.HasIndex("NewsletterId", "ArchiveSlug")
+                        .IsUnique();
 
                     b.ToTable("Campaigns");
                 });
@@ -1044,6 +1056,22 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Archive")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ArchiveIndexable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BrandColour")
+                        .IsRequired()
+                        .HasMaxLength(7)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BrandFooter")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ControllerAddress")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1144,6 +1172,33 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
                     b.Property<string>("TestRecipients")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("WelcomeEnabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("WelcomeEnabledAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("WelcomeLatestIssues")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("WelcomeMarkdown")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WelcomeMarkdownEn")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WelcomeSubject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WelcomeSubjectEn")
+                        .IsRequired()
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -1509,6 +1564,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.Property<DateTime?>("UnsubscribedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("WelcomeQueuedAtUtc")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");

@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261203004516_Initial")]
+    [Migration("20261203060415_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -301,6 +301,17 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ArchiveSlug")
+                        .HasMaxLength(120)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ArchiveWithdrawnAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ArchiveWithdrawnBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BodyHtml")
                         .HasColumnType("TEXT");
 
@@ -360,9 +371,10 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("NewsletterId");
-
                     b.HasIndex("FeedId", "CreatedAtUtc");
+
+                    b.HasIndex("NewsletterId", "ArchiveSlug")
+                        .IsUnique();
 
                     b.ToTable("Campaigns");
                 });
@@ -1047,6 +1059,22 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Archive")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("ArchiveIndexable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BrandColour")
+                        .IsRequired()
+                        .HasMaxLength(7)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BrandFooter")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ControllerAddress")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -1147,6 +1175,33 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
 
                     b.Property<string>("TestRecipients")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("WelcomeEnabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("WelcomeEnabledAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("WelcomeLatestIssues")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("WelcomeMarkdown")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WelcomeMarkdownEn")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WelcomeSubject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WelcomeSubjectEn")
+                        .IsRequired()
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -1512,6 +1567,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .HasColumnType("BLOB");
 
                     b.Property<DateTime?>("UnsubscribedAtUtc")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("WelcomeQueuedAtUtc")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");

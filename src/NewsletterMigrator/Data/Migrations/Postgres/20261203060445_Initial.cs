@@ -299,7 +299,18 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     EmbedOrigins = table.Column<string>(type: "text", nullable: false),
                     LogoSha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     LogoWidth = table.Column<int>(type: "integer", nullable: false),
-                    LogoHeight = table.Column<int>(type: "integer", nullable: false)
+                    LogoHeight = table.Column<int>(type: "integer", nullable: false),
+                    BrandColour = table.Column<string>(type: "character varying(7)", maxLength: 7, nullable: false),
+                    BrandFooter = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
+                    Archive = table.Column<int>(type: "integer", nullable: false),
+                    ArchiveIndexable = table.Column<bool>(type: "boolean", nullable: false),
+                    WelcomeEnabled = table.Column<bool>(type: "boolean", nullable: false),
+                    WelcomeEnabledAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    WelcomeSubject = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    WelcomeSubjectEn = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    WelcomeMarkdown = table.Column<string>(type: "text", nullable: false),
+                    WelcomeMarkdownEn = table.Column<string>(type: "text", nullable: false),
+                    WelcomeLatestIssues = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -742,7 +753,10 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     PausedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
                     ResumedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     FeedId = table.Column<int>(type: "integer", nullable: true),
-                    Breaking = table.Column<bool>(type: "boolean", nullable: false)
+                    Breaking = table.Column<bool>(type: "boolean", nullable: false),
+                    ArchiveSlug = table.Column<string>(type: "character varying(120)", maxLength: 120, nullable: true),
+                    ArchiveWithdrawnAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    ArchiveWithdrawnBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -870,6 +884,7 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     ConfirmedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     UnsubscribedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     FirstNewsletterSentAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    WelcomeQueuedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     AccessGeneration = table.Column<int>(type: "integer", nullable: false),
                     AccessTokenHash = table.Column<byte[]>(type: "bytea", nullable: true),
                     AccessTokenExpiresAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
@@ -1017,9 +1032,10 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                 columns: new[] { "FeedId", "CreatedAtUtc" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Campaigns_NewsletterId",
+                name: "IX_Campaigns_NewsletterId_ArchiveSlug",
                 table: "Campaigns",
-                column: "NewsletterId");
+                columns: new[] { "NewsletterId", "ArchiveSlug" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_ConsentEvents_CampaignId_Kind_OccurredAtUtc",

@@ -298,7 +298,18 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     EmbedOrigins = table.Column<string>(type: "TEXT", nullable: false),
                     LogoSha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     LogoWidth = table.Column<int>(type: "INTEGER", nullable: false),
-                    LogoHeight = table.Column<int>(type: "INTEGER", nullable: false)
+                    LogoHeight = table.Column<int>(type: "INTEGER", nullable: false),
+                    BrandColour = table.Column<string>(type: "TEXT", maxLength: 7, nullable: false),
+                    BrandFooter = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Archive = table.Column<int>(type: "INTEGER", nullable: false),
+                    ArchiveIndexable = table.Column<bool>(type: "INTEGER", nullable: false),
+                    WelcomeEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    WelcomeEnabledAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    WelcomeSubject = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    WelcomeSubjectEn = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    WelcomeMarkdown = table.Column<string>(type: "TEXT", nullable: false),
+                    WelcomeMarkdownEn = table.Column<string>(type: "TEXT", nullable: false),
+                    WelcomeLatestIssues = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -741,7 +752,10 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     PausedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
                     ResumedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     FeedId = table.Column<int>(type: "INTEGER", nullable: true),
-                    Breaking = table.Column<bool>(type: "INTEGER", nullable: false)
+                    Breaking = table.Column<bool>(type: "INTEGER", nullable: false),
+                    ArchiveSlug = table.Column<string>(type: "TEXT", maxLength: 120, nullable: true),
+                    ArchiveWithdrawnAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ArchiveWithdrawnBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -869,6 +883,7 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     ConfirmedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     UnsubscribedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     FirstNewsletterSentAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    WelcomeQueuedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
                     AccessGeneration = table.Column<int>(type: "INTEGER", nullable: false),
                     AccessTokenHash = table.Column<byte[]>(type: "BLOB", nullable: true),
                     AccessTokenExpiresAtUtc = table.Column<DateTime>(type: "TEXT", nullable: true),
@@ -1016,9 +1031,10 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                 columns: new[] { "FeedId", "CreatedAtUtc" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_Campaigns_NewsletterId",
+                name: "IX_Campaigns_NewsletterId_ArchiveSlug",
                 table: "Campaigns",
-                column: "NewsletterId");
+                columns: new[] { "NewsletterId", "ArchiveSlug" },
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_ConsentEvents_CampaignId_Kind_OccurredAtUtc",
