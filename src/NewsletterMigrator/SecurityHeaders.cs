@@ -14,6 +14,13 @@ public sealed class SecurityHeaders(RequestDelegate next)
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
     private const string FramedKey = "SecurityHeaders.Framed";
+    private const string StyleKey = "SecurityHeaders.Style";
+
+    /// <summary>
+    /// Allows one style element by its hash on this response (the reader pages' brand colour, issue 21); the page's
+    /// policy otherwise stays as it is, inline styles in general stay forbidden.
+    /// </summary>
+    public static void AllowStyle(HttpContext context, string css) => context.Items[StyleKey] = Pages.Shared.BrandStyle.HashSource(css);
 
     /// <summary>The same policy with frame-ancestors set to <paramref name="origins"/> ('none' for none).</summary>
     public static string PolicyFramedBy(IReadOnlyList<string> origins) =>
@@ -61,6 +68,8 @@ public sealed class SecurityHeaders(RequestDelegate next)
             // everything else is never framed.
             if (!headers.ContainsKey("X-Frame-Options") && !context.Items.ContainsKey(FramedKey)) headers.XFrameOptions = "DENY";
             if (!headers.ContainsKey("Content-Security-Policy")) headers.ContentSecurityPolicy = Policy;
+            if (context.Items[StyleKey] is string styleHash)
+                headers.ContentSecurityPolicy = headers.ContentSecurityPolicy.ToString().Replace("style-src 'self';", $"style-src 'self' {styleHash};", StringComparison.Ordinal);
         });
         return next(context);
     }

@@ -91,6 +91,23 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_newsletter_sets_the_brand_colour_and_footer_line_and_a_wrong_value_changes_nothing()
+    {
+        Assert.Equal(0, (await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"])).ExitCode);
+        var refused = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt Eilmeldungen", "--colour", "rot"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--colour: 'rot' is not a colour", refused.Error);
+        var tooLong = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--footer-text", new string('x', 301)]);
+        Assert.NotEqual(0, tooLong.ExitCode);
+        Assert.Contains("--footer-text: one line of at most 300 characters", tooLong.Error);
+        Assert.Equal(["Tagblatt", "", ""], await NewsletterColumnsAsync("Name", "BrandColour", "BrandFooter"));
+
+        var set = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--colour", "#C8102E", "--footer-text", "Tagblatt – Nachrichten aus der Region"]);
+        Assert.True(set.ExitCode == 0, set.Error);
+        Assert.Equal(["#c8102e", "Tagblatt – Nachrichten aus der Region"], await NewsletterColumnsAsync("BrandColour", "BrandFooter"));
+    }
+
+    [Fact]
     public async Task Create_newsletter_without_legal_identity_creates_it_not_open_and_says_what_is_missing_C38()
     {
         var created = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);

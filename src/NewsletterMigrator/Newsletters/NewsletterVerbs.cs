@@ -15,7 +15,7 @@ public static class NewsletterVerbs
     public const string Usage =
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
-        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png>]";
+        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png>] [--colour <#rrggbb>] [--footer-text \"<one line>\"]";
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -124,6 +124,17 @@ public static class NewsletterVerbs
                 return $"--embed-origins: not a valid origin: {string.Join(", ", parsed.Invalid)}. Give https://host or https://host:port, comma-separated, "
                        + "without a path, query or fragment (http only for localhost and 127.0.0.1, not in Production); nothing was saved.";
             n.EmbedOrigins = parsed.Text;
+        }
+        // issue 21: the brand colour and footer line, checked as the settings page checks them.
+        if ((CommandLine.Option(args, "--colour") ?? CommandLine.Option(args, "--color")) is { } colour)
+        {
+            if (!NewsletterBrand.TryColour(colour, out var storedColour)) return $"--colour: '{colour}' is not a colour; give #rrggbb (e.g. #c8102e), or \"\" for the default; nothing was saved.";
+            n.BrandColour = storedColour;
+        }
+        if (CommandLine.Option(args, "--footer-text") is { } footer)
+        {
+            if (!NewsletterBrand.TryFooter(footer, out var storedFooter)) return $"--footer-text: one line of at most {NewsletterBrand.MaxFooterLength} characters; nothing was saved.";
+            n.BrandFooter = storedFooter;
         }
         if (CommandLine.Option(args, "--migration-end") is { } end)
         {

@@ -35,7 +35,7 @@ public sealed record DoiMailText(
     /// <summary>The HTML body (inside <see cref="MailLayout.Html"/>); the same sentences as <see cref="Plain"/>.</summary>
     public string BodyHtml(string confirmUrl) => $"""
         <p>{Enc(Request)}</p>
-        <p style="margin:24px 0;"><a href="{Enc(confirmUrl)}" style="background:#0d3b66;color:#ffffff;padding:12px 20px;border-radius:4px;text-decoration:none;display:inline-block;">{Enc(Button)}</a></p>
+        {MailLayout.Button(confirmUrl, Button)}
         <p>{Enc(LinkFallback)}<br><a href="{Enc(confirmUrl)}">{Enc(confirmUrl)}</a></p>
         {(ValidUntil is null ? "" : $"<p>{Enc(ValidUntil)}</p>")}
         <p>{Enc(Ignore)}</p>

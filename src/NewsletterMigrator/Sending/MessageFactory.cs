@@ -58,7 +58,8 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         var token = subscriber is null ? "test" : tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
         var unsubscribeUrl = app.Value.Link($"u/{token}");
         var manageUrl = app.Value.Link($"manage/{token}");
-        var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl, manageUrl);
+        var viewUrl = IssueUrl(newsletter, campaign);
+        var (_, footerText) = layout.Footer(newsletter, unsubscribeUrl, manageUrl);
         var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
         var message = Envelope(row, newsletter, subject);
         // RFC 8058 one-click unsubscribe (C21) and RFC 2919 List-Id (C23).
@@ -67,11 +68,49 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         message.Headers.Add(HeaderId.ListId, $"{newsletter.Name.Replace('"', '\'')} <{newsletter.Slug}.{app.Value.BaseUri.Host}>");
         message.Body = new BodyBuilder
         {
-            TextBody = $"{body.Text}\n\n-- \n{footerText}",
-            HtmlBody = layout.Html(newsletter, campaign.Preheader, body.Html, footerHtml),
+            TextBody = $"{layout.ViewInBrowserText(viewUrl)}{body.Text}\n\n-- \n{footerText}",
+            HtmlBody = CampaignFrame(newsletter, campaign, row.Language, body.Html, viewUrl)
+                .Replace(UnsubscribeMarker, Enc(unsubscribeUrl), StringComparison.Ordinal)
+                .Replace(ManageMarker, Enc(manageUrl), StringComparison.Ordinal),
         }.ToMessageBody();
         return message;
     }
+
+    // A campaign's HTML with its styles inlined, and markers where each reader's own links go. Inlining parses the
+    // whole mail, so a started campaign's frame is made once per language and newsletter settings, not once per mail.
+    private const string UnsubscribeMarker = "https://unsubscribe.marker.invalid/";
+    private const string ManageMarker = "https://manage.marker.invalid/";
+    private readonly ConcurrentDictionary<(int Campaign, string Language, int Settings), string> _campaignFrames = new();
+
+    private string CampaignFrame(Newsletter newsletter, Campaign campaign, string language, string bodyHtml, string? viewUrl)
+    {
+        string Make()
+        {
+            var (footerHtml, _) = layout.Footer(newsletter, UnsubscribeMarker, ManageMarker);
+            return layout.Html(newsletter, campaign.Preheader, bodyHtml, footerHtml, viewUrl);
+        }
+        if (campaign.BodyHtml is null) return Make();
+        return _campaignFrames.GetOrAdd((campaign.Id, language, FrameSettings(newsletter, viewUrl)), _ => Make());
+    }
+
+    // What of the newsletter shows in a campaign's frame: a change to any of it (a new logo during a long send) makes a new frame.
+    private static int FrameSettings(Newsletter n, string? viewUrl)
+    {
+        var hash = new HashCode();
+        foreach (var value in (ReadOnlySpan<string?>)[n.Name, n.BrandColour, n.BrandFooter, n.LogoSha256, n.SenderName, n.SenderAddress,
+            n.ControllerName, n.ControllerAddress, n.ControllerEmail, n.Impressum, n.ImpressumUrl, viewUrl])
+            hash.Add(value, StringComparer.Ordinal);
+        return hash.ToHashCode();
+    }
+
+    /// <summary>
+    /// The public copy of an issue in the newsletter's archive, for the "view in browser" link: only when the archive is
+    /// on and the issue was started (it has its archive address) and not withdrawn. The copy carries no personal link.
+    /// </summary>
+    private string? IssueUrl(Newsletter newsletter, Campaign campaign) =>
+        newsletter.Archive == ArchiveMode.Off || campaign.ArchiveSlug is null || campaign.ArchiveWithdrawnAtUtc is not null
+            ? null
+            : app.Value.Link($"n/{Uri.EscapeDataString(newsletter.Slug)}/archive/{Uri.EscapeDataString(campaign.ArchiveSlug)}");
 
     /// <summary>
     /// The https link first (RFC 8058 one-click, what providers use), then the mailto for clients that only
@@ -134,7 +173,7 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl: null);
         var bodyHtml = $"""
             <p>{Enc(intro)}</p>
-            <p style="margin:24px 0;"><a href="{Enc(url)}" style="background:#0d3b66;color:#ffffff;padding:12px 20px;border-radius:4px;text-decoration:none;display:inline-block;">{Enc(button)}</a></p>
+            {Button(url, button)}
             <p>{Enc(text["Doi_LinkFallback"])}<br><a href="{Enc(url)}">{Enc(url)}</a></p>
             <p>{Enc(ignore)}</p>
             """;
@@ -146,12 +185,16 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         }.ToMessageBody();
         return message;
     }
-    /// <summary>The HTML exactly as a reader sees it (layout, header, unsubscribe link, Impressum), for the editor's preview.</summary>
-    public string PreviewHtml(Newsletter newsletter, Campaign campaign, string language)
+    /// <summary>
+    /// The HTML exactly as a reader sees it (layout, header, unsubscribe link, Impressum), for the editor's preview; with
+    /// <paramref name="dark"/> as a mail client in dark mode shows it.
+    /// </summary>
+    public string PreviewHtml(Newsletter newsletter, Campaign campaign, string language, bool dark = false)
     {
         using var culture = new CultureScope(language);
-        var (footerHtml, _) = layout.Footer(newsletter, app.Value.Link("u/test"));
-        return layout.Html(newsletter, campaign.Preheader, Body(campaign).Html, footerHtml);
+        var (footerHtml, _) = layout.Footer(newsletter, app.Value.Link("u/test"), app.Value.Link("manage/test"));
+        var html = layout.Html(newsletter, campaign.Preheader, Body(campaign).Html, footerHtml, IssueUrl(newsletter, campaign));
+        return dark ? MailInliner.AsDark(html) : html;
     }
 
     // A started campaign's body is fixed and cached; a draft can still change (test mails, preview), so it is rendered afresh.
@@ -159,7 +202,12 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         ? (MarkdownRenderer.ToHtml(campaign.BodyMarkdown), campaign.BodyMarkdown)
         : _campaignBodies.GetOrAdd(campaign.Id, _ => (campaign.BodyHtml, campaign.BodyMarkdown));
 
-    public void ForgetCampaign(int campaignId) => _campaignBodies.TryRemove(campaignId, out _);
+    public void ForgetCampaign(int campaignId)
+    {
+        _campaignBodies.TryRemove(campaignId, out _);
+        foreach (var key in _campaignFrames.Keys)
+            if (key.Campaign == campaignId) _campaignFrames.TryRemove(key, out _);
+    }
 
     private static MimeMessage Envelope(OutboundMessage row, Newsletter newsletter, string subject)
     {

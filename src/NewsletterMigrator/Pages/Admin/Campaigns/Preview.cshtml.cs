@@ -14,12 +14,13 @@ namespace NewsletterMigrator.Pages.Admin.Campaigns;
 /// </summary>
 public sealed class PreviewModel(AppDbContext db, CampaignService campaigns, MessageFactory messages) : PageModel
 {
-    public async Task<IActionResult> OnGetAsync(int newsletterId, int id)
+    /// <param name="scheme">"dark": the mail as a client in dark mode shows it.</param>
+    public async Task<IActionResult> OnGetAsync(int newsletterId, int id, string? scheme)
     {
         var campaign = await campaigns.FindAsync(newsletterId, id);
         var newsletter = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(n => n.Id == newsletterId);
         if (campaign is null || newsletter is null) return NotFound();
         SecurityHeaders.ForMailPreview(Response);
-        return Content(messages.PreviewHtml(newsletter, campaign, newsletter.DefaultLanguage), "text/html; charset=utf-8");
+        return Content(messages.PreviewHtml(newsletter, campaign, newsletter.DefaultLanguage, dark: scheme == "dark"), "text/html; charset=utf-8");
     }
 }

@@ -46,6 +46,7 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
             InvitationMessage = n.InvitationMessage, InvitationMessageEn = n.InvitationMessageEn,
             MigrationEndDate = n.MigrationEndsAtUtc is { } end ? DateOnly.FromDateTime(Berlin.ToLocal(end)) : null,
             EmbedOrigins = n.EmbedOrigins,
+            BrandColour = n.BrandColour, BrandFooter = n.BrandFooter,
         };
         Missing = LegalReadiness.Missing(n);
         ShowLogo(n);
@@ -88,6 +89,11 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         var embedOrigins = EmbedOrigins.ParseInput(Input.EmbedOrigins, environment);
         if (!embedOrigins.IsValid)
             ModelState.AddModelError("Input.EmbedOrigins", text["Embed_OriginsInvalid", string.Join(", ", embedOrigins.Invalid)]);
+        // issue 21: the brand colour (any colour; contrast is taken care of when it is used) and a one-line footer.
+        if (!NewsletterBrand.TryColour(Input.BrandColour, out var brandColour)) ModelState.AddModelError("Input.BrandColour", text["Brand_ColourInvalid"]);
+        if (!NewsletterBrand.TryFooter(Input.BrandFooter, out var brandFooter)) ModelState.AddModelError("Input.BrandFooter", text["Brand_FooterInvalid"]);
+        Input.BrandColour = brandColour;
+        Input.BrandFooter = brandFooter;
         // issue 12 (C16): the migration end moves only while it has not passed, is not removed, and a new one lies ahead.
         var endChange = MigrationEnd.CheckChange(stored?.MigrationEndsAtUtc, Input.MigrationEndDate is { } proposed ? Berlin.EndOfDayUtc(proposed) : null, clock.GetUtcNow().UtcDateTime);
         if (endChange != MigrationEndChange.Allowed) ModelState.AddModelError("Input.MigrationEndDate", text[MigrationEnd.ChangeMessageKey(endChange)]);
@@ -220,6 +226,8 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         n.InvitationMessageEn = Input.InvitationMessageEn?.Trim().ReplaceLineEndings("\n") ?? "";
         n.MigrationEndsAtUtc = endsAt;
         n.EmbedOrigins = EmbedOrigins.Parse(Input.EmbedOrigins).Text; // validated above; stored one normalized origin a line
+        n.BrandColour = Input.BrandColour ?? ""; // normalised above
+        n.BrandFooter = Input.BrandFooter ?? "";
     }
 
     private void FillPreviews()
@@ -249,6 +257,8 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
 
 public sealed class NewsletterInput
 {
+    public string? BrandColour { get; set; }
+    public string? BrandFooter { get; set; }
     [Required(ErrorMessage = "Required"), StringLength(200)] public string? Name { get; set; }
     [Required(ErrorMessage = "Required"), StringLength(64)] public string? Slug { get; set; }
     [Required(ErrorMessage = "Required"), StringLength(200)] public string? SenderName { get; set; }
