@@ -12,14 +12,17 @@ WORKDIR /src
 # package references change.
 COPY NewsletterMigrator.sln Directory.Build.props Directory.Packages.props ./
 COPY src/NewsletterMigrator/NewsletterMigrator.csproj src/NewsletterMigrator/
-RUN dotnet restore src/NewsletterMigrator/NewsletterMigrator.csproj
+# For the target's architecture only (BuildKit sets TARGETARCH): SkiaSharp and HarfBuzzSharp (the SVG logo's mail
+# raster) ship native libraries for about twenty platforms, about 600 MB in all, of which the image needs one.
+ARG TARGETARCH
+RUN dotnet restore src/NewsletterMigrator/NewsletterMigrator.csproj -a $TARGETARCH
 
 # Copy the rest of the sources (filtered by .dockerignore) and publish.
 # The publish output already contains appsettings.json and wwwroot, which the
 # project links from the repository root.
 COPY . .
 RUN dotnet publish src/NewsletterMigrator/NewsletterMigrator.csproj \
-        -c Release -o /app --no-restore
+        -c Release -o /app --no-restore -a $TARGETARCH --self-contained false
 
 # ---------- Runtime stage ----------
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
@@ -27,6 +30,12 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS final
 # The aspnet image already ships a non-root user `app` (UID 1654) exposed as
 # $APP_UID. Create the data volume directory owned by it while still root.
 RUN mkdir /data && chown $APP_UID /data
+
+# Fonts for text in an SVG logo's mail PNG (Skia's NoDependencies build finds none by itself; see LogoFonts):
+# Liberation has the metrics of Arial, Times and Courier, DejaVu covers further scripts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-liberation fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 COPY --from=build /app .

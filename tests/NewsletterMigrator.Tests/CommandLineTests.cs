@@ -108,6 +108,28 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_newsletter_takes_an_SVG_logo_by_its_content_cleans_it_and_reports_the_mail_PNG()
+    {
+        Assert.Equal(0, (await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"])).ExitCode);
+        var bad = Path.Combine(_data, "logo-bad.svg");
+        await File.WriteAllTextAsync(bad, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\"><rect width=\"5\" height=\"5\"/></svg>");
+        var refused = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--logo", bad]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--logo: The SVG file gives no size", refused.Error);
+        Assert.Equal([""], await NewsletterColumnsAsync("LogoSha256"));
+
+        // An SVG under a .png name: the content decides.
+        var good = Path.Combine(_data, "logo.png");
+        await File.WriteAllTextAsync(good, TestSvgs.Illustrator);
+        var set = await RunAsync(["update-newsletter", "--slug", "eilmeldungen", "--logo", good]);
+        Assert.True(set.ExitCode == 0, set.Error);
+        Assert.Matches("Logo: SVG, shown as 320x80 pixels, served at /n/eilmeldungen/logo/[0-9a-f]{64}\\.svg", set.Output);
+        Assert.Matches("Mail logo: PNG 320x80 pixels at /n/eilmeldungen/logo/[0-9a-f]{64}\\.png", set.Output);
+        Assert.Contains("Removed 2 attributes or style declarations that do not draw.", set.Output); // Illustrator's data-name layer names
+        Assert.Equal(["1", "320", "80"], await NewsletterColumnsAsync("LogoSvg", "LogoMailWidth", "LogoMailHeight"));
+    }
+
+    [Fact]
     public async Task Create_newsletter_without_legal_identity_creates_it_not_open_and_says_what_is_missing_C38()
     {
         var created = await RunAsync(["create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test"]);

@@ -53,6 +53,11 @@ public sealed class Newsletter
     /// <summary>The logo's pixel size, so the page reserves its space before it loads (no layout shift).</summary>
     public int LogoWidth { get; set; }
     public int LogoHeight { get; set; }
+    /// <summary>The logo is an SVG (served as .svg on pages); its PNG raster for mails is <see cref="NewsletterLogo.MailPng"/>.</summary>
+    public bool LogoSvg { get; set; }
+    /// <summary>An SVG logo's mail PNG size; 0 when it has none (mails then show the name). A PNG logo is its own mail image.</summary>
+    public int LogoMailWidth { get; set; }
+    public int LogoMailHeight { get; set; }
 
     // The brand (issue 21): reader pages, the DOI mail (still neutral, C8) and every newsletter mail.
     /// <summary>The primary colour as "#rrggbb" (lower case); empty: the default blue.</summary>
@@ -93,6 +98,8 @@ public sealed class NewsletterLogo
     public required string ContentType { get; set; }
     public required string Sha256 { get; set; }
     public DateTime UploadedAtUtc { get; set; }
+    /// <summary>For an SVG logo: its PNG raster for mail clients that show no SVG (Gmail, Outlook); null for a PNG logo or when none could be drawn.</summary>
+    public byte[]? MailPng { get; set; }
 }
 
 /// <summary>One immutable version of the consent statement and Art. 13 block as rendered (C7).</summary>

@@ -6,55 +6,124 @@ using NewsletterMigrator.Data;
 
 namespace NewsletterMigrator.Newsletters;
 
-/// <summary>What became of an uploaded logo: stored, or refused with the message to show (nothing changed).</summary>
+/// <summary>
+/// What became of an uploaded logo: stored, or refused with the message to show (nothing changed). A stored SVG may
+/// carry notes for the editor: what the cleaning took out, and why mails show the name when no PNG could be drawn.
+/// </summary>
 public sealed record LogoOutcome(bool Stored, string? MessageKey = null, object[]? MessageArgs = null)
 {
     public static readonly LogoOutcome Done = new(true);
+
+    public IReadOnlyList<(string Key, object[] Args)> Notes { get; init; } = [];
 }
 
+/// <summary>The logo as a mail shows it: always a PNG (mail clients show no SVG), with its pixel size; the URL relative to the site.</summary>
+public sealed record MailLogo(string Url, int Width, int Height);
+
 /// <summary>
-/// A newsletter's optional logo: checked and cleaned by <see cref="NewsletterLogoPng"/>, stored in
-/// <see cref="NewsletterLogo"/> with its size and hash on the newsletter, removable. The admin page and the
-/// <c>update-newsletter --logo</c> verb both come through here.
+/// A newsletter's optional logo, PNG or SVG as its content says (not its name): a PNG checked and cleaned by
+/// <see cref="NewsletterLogoPng"/>, an SVG cleaned by <see cref="NewsletterLogoSvg"/> and drawn as a PNG for mails by
+/// <see cref="NewsletterLogoRaster"/>. Stored in <see cref="NewsletterLogo"/> with its size, kind and hash on the
+/// newsletter, removable. The admin page and the <c>update-newsletter --logo</c> verb both come through here.
 /// </summary>
-public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock)
+public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, ILogger<NewsletterLogos> logger)
 {
-    /// <summary>The fingerprinted address of the newsletter's logo, or null when it has none.</summary>
+    /// <summary>The largest upload read at all: the larger of the two formats' upload limits.</summary>
+    public static readonly int MaxUploadBytes = Math.Max(NewsletterLogoPng.MaxUploadBytes, NewsletterLogoSvg.MaxUploadBytes);
+
+    /// <summary>The fingerprinted address of the newsletter's logo for pages (.svg for an SVG logo, else .png), or null when it has none.</summary>
     public static string? UrlFor(Newsletter n) =>
-        string.IsNullOrEmpty(n.LogoSha256) ? null : $"/n/{Uri.EscapeDataString(n.Slug)}/logo/{n.LogoSha256}.png";
+        string.IsNullOrEmpty(n.LogoSha256) ? null : $"/n/{Uri.EscapeDataString(n.Slug)}/logo/{n.LogoSha256}.{(n.LogoSvg ? "svg" : "png")}";
+
+    /// <summary>The logo's PNG address for mails (the PNG itself, or an SVG's raster), relative; null when there is none.</summary>
+    public static string? MailUrlFor(Newsletter n) => MailLogoFor(n)?.Url;
+
+    /// <summary>The logo as mails show it, with the size for the img's width and height; null: mails show the name as text.</summary>
+    public static MailLogo? MailLogoFor(Newsletter n)
+    {
+        if (string.IsNullOrEmpty(n.LogoSha256)) return null;
+        var (width, height) = n.LogoSvg ? (n.LogoMailWidth, n.LogoMailHeight) : (n.LogoWidth, n.LogoHeight);
+        return width > 0 && height > 0 ? new MailLogo($"/n/{Uri.EscapeDataString(n.Slug)}/logo/{n.LogoSha256}.png", width, height) : null;
+    }
 
     public async Task<LogoOutcome> SetAsync(int newsletterId, Stream file, long length, string user)
     {
-        if (length > NewsletterLogoPng.MaxUploadBytes) return Refused(LogoRefusal.TooLarge, (int)Math.Min(length / 1024, int.MaxValue), 0, 0);
+        if (length > MaxUploadBytes) return Refused(LogoRefusal.TooLarge, (int)Math.Min(length / 1024, int.MaxValue), 0, 0);
         using var buffer = new MemoryStream();
         await file.CopyToAsync(buffer);
-        var (logo, refusal, width, height) = NewsletterLogoPng.Clean(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-        if (logo is null) return Refused(refusal!.Value, (int)(buffer.Length / 1024), width, height);
+        if (buffer.Length > MaxUploadBytes) return Refused(LogoRefusal.TooLarge, (int)(buffer.Length / 1024), 0, 0);
+        var bytes = buffer.ToArray();
+        if (NewsletterLogoSvg.LooksLikeXml(bytes)) return await SetSvgAsync(newsletterId, bytes, user);
+
+        var (logo, refusal, width, height) = NewsletterLogoPng.Clean(bytes);
+        if (logo is null) return Refused(refusal!.Value, bytes.Length / 1024, width, height);
+        var newsletter = await db.Newsletters.SingleAsync(n => n.Id == newsletterId);
+        var now = await StoreAsync(newsletter, logo.Content, NewsletterLogoPng.ContentType, mailPng: null);
+        newsletter.LogoSvg = false;
+        newsletter.LogoWidth = logo.Width;
+        newsletter.LogoHeight = logo.Height;
+        newsletter.LogoMailWidth = 0;
+        newsletter.LogoMailHeight = 0;
+        db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} set ({logo.Width}x{logo.Height}, {logo.Content.Length} bytes)", now);
+        await db.SaveChangesAsync();
+        return LogoOutcome.Done;
+    }
+
+    private async Task<LogoOutcome> SetSvgAsync(int newsletterId, byte[] bytes, string user)
+    {
+        var (svg, refusal, detail) = NewsletterLogoSvg.Clean(bytes);
+        if (svg is null) return RefusedSvg(refusal!.Value, detail);
+        var (png, problem) = NewsletterLogoRaster.Render(svg);
+        if (problem == LogoRasterProblem.NoRenderer)
+            logger.LogWarning("SVG logo stored without a mail PNG: Skia's native library does not load on this machine; mails show the newsletter's name instead.");
 
         var newsletter = await db.Newsletters.SingleAsync(n => n.Id == newsletterId);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(logo.Content));
+        var now = await StoreAsync(newsletter, svg.Content, NewsletterLogoSvg.ContentType, png?.Content);
+        var (width, height) = svg.PixelSize;
+        newsletter.LogoSvg = true;
+        newsletter.LogoWidth = width;
+        newsletter.LogoHeight = height;
+        newsletter.LogoMailWidth = png?.Width ?? 0;
+        newsletter.LogoMailHeight = png?.Height ?? 0;
+        var removed = svg.RemovedElements.Count > 0 || svg.RemovedAttributes > 0
+            ? $"; removed elements: {(svg.RemovedElements.Count > 0 ? string.Join(", ", svg.RemovedElements) : "none")}, attributes or declarations: {svg.RemovedAttributes}"
+            : "";
+        var mail = png is not null ? $"mail PNG {png.Width}x{png.Height}, {png.Content.Length} bytes" : $"no mail PNG ({problem})";
+        db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} set (SVG {svg.Content.Length} bytes, {mail}{removed})", now);
+        await db.SaveChangesAsync();
+
+        var notes = new List<(string, object[])>();
+        if (svg.RemovedElements.Count > 0)
+            notes.Add(("LogoSvg_Cleaned", [string.Join(", ", svg.RemovedElements.Take(8)) + (svg.RemovedElements.Count > 8 ? ", …" : ""), svg.RemovedAttributes]));
+        else if (svg.RemovedAttributes > 0)
+            notes.Add(("LogoSvg_CleanedAttributes", [svg.RemovedAttributes]));
+        if (problem is { } p) notes.Add(($"LogoSvg_NoMailPng{p}", [NewsletterLogoPng.MaxStoredBytes / 1024]));
+        return LogoOutcome.Done with { Notes = notes };
+    }
+
+    /// <summary>Writes the logo row (new or replaced) and its hash onto the newsletter; returns the time of the change.</summary>
+    private async Task<DateTime> StoreAsync(Newsletter newsletter, byte[] content, string contentType, byte[]? mailPng)
+    {
+        var sha = Convert.ToHexStringLower(SHA256.HashData(content));
         var now = clock.GetUtcNow().UtcDateTime;
-        var stored = await db.NewsletterLogos.SingleOrDefaultAsync(l => l.NewsletterId == newsletterId);
+        var stored = await db.NewsletterLogos.SingleOrDefaultAsync(l => l.NewsletterId == newsletter.Id);
         if (stored is null)
         {
             db.NewsletterLogos.Add(new NewsletterLogo
             {
-                NewsletterId = newsletterId, Content = logo.Content, ContentType = NewsletterLogoPng.ContentType, Sha256 = sha, UploadedAtUtc = now,
+                NewsletterId = newsletter.Id, Content = content, ContentType = contentType, Sha256 = sha, UploadedAtUtc = now, MailPng = mailPng,
             });
         }
         else
         {
-            stored.Content = logo.Content;
-            stored.ContentType = NewsletterLogoPng.ContentType;
+            stored.Content = content;
+            stored.ContentType = contentType;
             stored.Sha256 = sha;
             stored.UploadedAtUtc = now;
+            stored.MailPng = mailPng;
         }
         newsletter.LogoSha256 = sha;
-        newsletter.LogoWidth = logo.Width;
-        newsletter.LogoHeight = logo.Height;
-        db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} set ({logo.Width}x{logo.Height}, {logo.Content.Length} bytes)", now);
-        await db.SaveChangesAsync();
-        return LogoOutcome.Done;
+        return now;
     }
 
     /// <summary>Removes the logo; false when there was none.</summary>
@@ -67,6 +136,9 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock)
         newsletter.LogoSha256 = null;
         newsletter.LogoWidth = 0;
         newsletter.LogoHeight = 0;
+        newsletter.LogoSvg = false;
+        newsletter.LogoMailWidth = 0;
+        newsletter.LogoMailHeight = 0;
         db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} removed", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
         return true;
@@ -74,11 +146,19 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock)
 
     private static LogoOutcome Refused(LogoRefusal refusal, int kilobytes, int width, int height) => refusal switch
     {
-        LogoRefusal.NoFile => new(false, "Logo_NoFile"),
-        LogoRefusal.NotPng => new(false, "Logo_NotPng"),
+        LogoRefusal.NoFile => new(false, "LogoSvg_NoFile"),
+        LogoRefusal.NotPng => new(false, "LogoSvg_NotImage"),
         LogoRefusal.Broken => new(false, "Logo_Broken"),
         LogoRefusal.TooManyPixels => new(false, "Logo_TooManyPixels", [width, height, NewsletterLogoPng.MaxSide, NewsletterLogoPng.MaxPixels.ToString("N0")]),
         _ => new(false, "Logo_TooLarge", [kilobytes, NewsletterLogoPng.MaxStoredBytes / 1024]),
+    };
+
+    private static LogoOutcome RefusedSvg(LogoSvgRefusal refusal, int detail) => refusal switch
+    {
+        LogoSvgRefusal.Broken => new(false, "LogoSvg_Broken", [detail]),
+        LogoSvgRefusal.TooLarge => new(false, "LogoSvg_TooLarge", [detail, NewsletterLogoSvg.MaxStoredBytes / 1024]),
+        LogoSvgRefusal.TooComplex => new(false, "LogoSvg_TooComplex", [detail.ToString("N0"), NewsletterLogoSvg.MaxElements.ToString("N0")]),
+        _ => new(false, $"LogoSvg_{refusal}"),
     };
 }
 
@@ -86,7 +166,7 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock)
 /// The logo bytes the endpoint serves, keyed by their SHA-256: the key is the content, so an entry can never be stale.
 /// Which logo a newsletter shows now is not decided here but by its <see cref="Newsletter.LogoSha256"/> in
 /// <c>Consent.ReaderCache</c>, which a change on this instance updates at once (its save passes the reader-data
-/// interceptor). Capped at 1 MB: about 40 logos at the 24 KB limit.
+/// interceptor). Capped at 1 MB: about 20 SVG logos with their mail PNGs at the 24 KB limits, 40 PNG logos.
 /// </summary>
 public sealed class LogoBytesCache : IDisposable
 {
@@ -98,7 +178,7 @@ public sealed class LogoBytesCache : IDisposable
         var logo = await db.NewsletterLogos.AsNoTracking().SingleOrDefaultAsync(l => l.NewsletterId == newsletterId && l.Sha256 == sha256);
         // Only logos that exist are kept; a replaced one leaves after an hour unasked.
         if (logo is not null)
-            _cache.Set(sha256, logo, new MemoryCacheEntryOptions { Size = logo.Content.Length, SlidingExpiration = TimeSpan.FromHours(1) });
+            _cache.Set(sha256, logo, new MemoryCacheEntryOptions { Size = logo.Content.Length + (logo.MailPng?.Length ?? 0), SlidingExpiration = TimeSpan.FromHours(1) });
         return logo;
     }
 

@@ -15,7 +15,7 @@ public static class NewsletterVerbs
     public const string Usage =
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
-        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png>] [--colour <#rrggbb>] [--footer-text \"<one line>\"]";
+        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png|file.svg>] [--colour <#rrggbb>] [--footer-text \"<one line>\"]";
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -51,27 +51,34 @@ public static class NewsletterVerbs
         var clock = services.GetRequiredService<TimeProvider>();
         if (Apply(newsletter, args, clock, services.GetRequiredService<IHostEnvironment>()) is { } error) return Fail(errors, error);
         db.Audit("command line", "settings", $"edited newsletter {slug}", clock.GetUtcNow().UtcDateTime);
-        // The logo is saved together with the other changes, or refused with nothing saved.
+        // The logo (PNG or SVG, by content) is saved together with the other changes, or refused with nothing saved.
+        var logoNotes = new List<string>();
         if (CommandLine.Option(args, "--logo") is { } logo)
         {
-            if (await SetLogoAsync(services, newsletter.Id, logo) is { } logoError) return Fail(errors, logoError);
+            if (await SetLogoAsync(services, newsletter.Id, logo, logoNotes) is { } logoError) return Fail(errors, logoError);
         }
         else await db.SaveChangesAsync();
         output.WriteLine($"Newsletter '{slug}' updated.");
         if (NewsletterLogos.UrlFor(newsletter) is { } logoUrl && CommandLine.Option(args, "--logo") is not null)
-            output.WriteLine($"Logo: {newsletter.LogoWidth}x{newsletter.LogoHeight} pixels, served at {logoUrl}");
+        {
+            output.WriteLine($"Logo: {(newsletter.LogoSvg ? "SVG, shown as " : "")}{newsletter.LogoWidth}x{newsletter.LogoHeight} pixels, served at {logoUrl}");
+            if (newsletter.LogoSvg)
+                output.WriteLine(NewsletterLogos.MailLogoFor(newsletter) is { } mail ? $"Mail logo: PNG {mail.Width}x{mail.Height} pixels at {mail.Url}" : "Mail logo: none, mails show the name.");
+            foreach (var note in logoNotes) output.WriteLine(note);
+        }
         return Report(newsletter, output);
     }
 
-    /// <summary>The same checks and cleaning as the settings page; the refusal in English.</summary>
-    private static async Task<string?> SetLogoAsync(IServiceProvider services, int newsletterId, string file)
+    /// <summary>The same checks and cleaning as the settings page; the refusal (and an SVG's notes) in English.</summary>
+    private static async Task<string?> SetLogoAsync(IServiceProvider services, int newsletterId, string file, List<string> notes)
     {
         if (!File.Exists(file)) return $"--logo: file not found: {file}; nothing was saved.";
         await using var stream = File.OpenRead(file);
         var outcome = await services.GetRequiredService<NewsletterLogos>().SetAsync(newsletterId, stream, stream.Length, "command line");
-        if (outcome.Stored) return null;
         using var english = new CultureScope("en");
         var text = services.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<SharedResource>>();
+        notes.AddRange(outcome.Notes.Select(n => text[n.Key, n.Args].Value));
+        if (outcome.Stored) return null;
         return $"--logo: {text[outcome.MessageKey!, outcome.MessageArgs ?? []]} Nothing was saved.";
     }
 

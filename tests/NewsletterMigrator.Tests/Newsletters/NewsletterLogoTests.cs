@@ -121,13 +121,13 @@ public sealed class NewsletterLogoTests : IAsyncLifetime
 
     public static TheoryData<string, string, string> BadFiles() => new()
     {
-        { "not a PNG", "gif", "Die Datei ist kein PNG-Bild." },
+        { "neither a PNG nor an SVG", "gif", "Die Datei ist weder ein PNG- noch ein SVG-Bild." },
         { "truncated", "truncated", "Die PNG-Datei ist beschädigt oder unvollständig" },
         { "a wrong CRC", "crc", "Die PNG-Datei ist beschädigt oder unvollständig" },
         { "fewer rows than its header promises", "rows", "Die PNG-Datei ist beschädigt oder unvollständig" },
         { "more than 24 KB after cleaning", "large", "ein Logo darf höchstens 24 KB haben" },
         { "too many pixels for its few bytes", "pixels", "Das Bild hat 2000 × 2000 Pixel; erlaubt sind höchstens 1000 Pixel je Seite" },
-        { "no file at all", "none", "Bitte wählen Sie eine PNG-Datei aus." },
+        { "no file at all", "none", "Bitte wählen Sie eine PNG- oder SVG-Datei aus." },
     };
 
     [Theory]
@@ -171,7 +171,7 @@ public sealed class NewsletterLogoTests : IAsyncLifetime
         var page = await (await UploadAsync(TestPngs.Huge(1200, 300))).Content.ReadAsStringAsync();
         Assert.Contains("The image has 1200 × 300 pixels; at most 1000 pixels per side", LogoError(page));
         page = await (await UploadAsync(Encoding.ASCII.GetBytes("<svg xmlns=\"http://www.w3.org/2000/svg\"/>"), "logo.svg")).Content.ReadAsStringAsync();
-        Assert.Contains("The file is not a PNG image.", LogoError(page));
+        Assert.Contains("The SVG file gives no size: it needs a viewBox", LogoError(page));
         Assert.Null((await StoredAsync()).Logo);
     }
 

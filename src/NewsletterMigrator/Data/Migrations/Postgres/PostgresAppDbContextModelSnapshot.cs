@@ -1165,9 +1165,18 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.Property<int>("LogoHeight")
                         .HasColumnType("integer");
 
+                    b.Property<int>("LogoMailHeight")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LogoMailWidth")
+                        .HasColumnType("integer");
+
                     b.Property<string>("LogoSha256")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("LogoSvg")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("LogoWidth")
                         .HasColumnType("integer");
@@ -1263,6 +1272,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("MailPng")
+                        .HasColumnType("bytea");
 
                     b.Property<string>("Sha256")
                         .IsRequired()

@@ -1124,9 +1124,18 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.Property<int>("LogoHeight")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("LogoMailHeight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LogoMailWidth")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LogoSha256")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("LogoSvg")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("LogoWidth")
                         .HasColumnType("INTEGER");
@@ -1222,6 +1231,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("MailPng")
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Sha256")
                         .IsRequired()

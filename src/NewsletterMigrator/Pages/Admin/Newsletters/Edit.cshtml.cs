@@ -28,6 +28,9 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
     public string? LogoUrl { get; private set; }
     public int LogoWidth { get; private set; }
     public int LogoHeight { get; private set; }
+    /// <summary>issue 21: the logo as mails show it (a PNG; an SVG's raster); null: mails show the name. <see cref="LogoIsSvg"/>: it is an SVG.</summary>
+    public MailLogo? MailLogo { get; private set; }
+    public bool LogoIsSvg { get; private set; }
     /// <summary>The logo upload, a form of its own (multipart) apart from the settings form.</summary>
     [BindProperty] public IFormFile? Logo { get; set; }
 
@@ -147,11 +150,12 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
     {
         if (Id is null || !await db.Newsletters.AnyAsync(x => x.Id == Id)) return NotFound();
         var outcome = Logo is null
-            ? new LogoOutcome(false, "Logo_NoFile")
+            ? new LogoOutcome(false, "LogoSvg_NoFile")
             : await UploadAsync(logos, Logo);
         if (outcome.Stored)
         {
-            TempData["Message"] = text["Logo_Saved"].Value;
+            // issue 21: an SVG's notes (what the cleaning took out, a missing mail PNG) follow the confirmation.
+            TempData["Message"] = string.Join(" ", outcome.Notes.Select(n => text[n.Key, n.Args].Value).Prepend(text["Logo_Saved"].Value));
             return RedirectToPage(null, null, new { id = Id }, "logo");
         }
         return await ShowLogoRefusalAsync(text[outcome.MessageKey!, outcome.MessageArgs ?? []]);
@@ -185,6 +189,8 @@ public sealed class EditModel(AppDbContext db, NewsletterService newsletters, Co
         LogoUrl = NewsletterLogos.UrlFor(n);
         LogoWidth = n.LogoWidth;
         LogoHeight = n.LogoHeight;
+        MailLogo = NewsletterLogos.MailLogoFor(n);
+        LogoIsSvg = n.LogoSvg;
     }
 
     /// <summary>

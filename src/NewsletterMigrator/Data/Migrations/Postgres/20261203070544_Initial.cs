@@ -300,6 +300,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     LogoSha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     LogoWidth = table.Column<int>(type: "integer", nullable: false),
                     LogoHeight = table.Column<int>(type: "integer", nullable: false),
+                    LogoSvg = table.Column<bool>(type: "boolean", nullable: false),
+                    LogoMailWidth = table.Column<int>(type: "integer", nullable: false),
+                    LogoMailHeight = table.Column<int>(type: "integer", nullable: false),
                     BrandColour = table.Column<string>(type: "character varying(7)", maxLength: 7, nullable: false),
                     BrandFooter = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
                     Archive = table.Column<int>(type: "integer", nullable: false),
@@ -694,7 +697,8 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     Content = table.Column<byte[]>(type: "bytea", nullable: false),
                     ContentType = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    UploadedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                    UploadedAtUtc = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    MailPng = table.Column<byte[]>(type: "bytea", nullable: true)
                 },
                 constraints: table =>
                 {

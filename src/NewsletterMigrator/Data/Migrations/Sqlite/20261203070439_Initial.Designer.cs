@@ -11,7 +11,7 @@ using NewsletterMigrator.Data;
 namespace NewsletterMigrator.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261203060415_Initial")]
+    [Migration("20261203070439_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1127,9 +1127,18 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     b.Property<int>("LogoHeight")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("LogoMailHeight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LogoMailWidth")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("LogoSha256")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("LogoSvg")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("LogoWidth")
                         .HasColumnType("INTEGER");
@@ -1225,6 +1234,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("MailPng")
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("Sha256")
                         .IsRequired()

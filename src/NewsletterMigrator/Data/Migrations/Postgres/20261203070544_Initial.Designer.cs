@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace NewsletterMigrator.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261203060445_Initial")]
+    [Migration("20261203070544_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -1168,9 +1168,18 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                     b.Property<int>("LogoHeight")
                         .HasColumnType("integer");
 
+                    b.Property<int>("LogoMailHeight")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LogoMailWidth")
+                        .HasColumnType("integer");
+
                     b.Property<string>("LogoSha256")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<bool>("LogoSvg")
+                        .HasColumnType("boolean");
 
                     b.Property<int>("LogoWidth")
                         .HasColumnType("integer");
@@ -1266,6 +1275,9 @@ namespace NewsletterMigrator.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("MailPng")
+                        .HasColumnType("bytea");
 
                     b.Property<string>("Sha256")
                         .IsRequired()

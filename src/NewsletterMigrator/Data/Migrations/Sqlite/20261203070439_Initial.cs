@@ -299,6 +299,9 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     LogoSha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     LogoWidth = table.Column<int>(type: "INTEGER", nullable: false),
                     LogoHeight = table.Column<int>(type: "INTEGER", nullable: false),
+                    LogoSvg = table.Column<bool>(type: "INTEGER", nullable: false),
+                    LogoMailWidth = table.Column<int>(type: "INTEGER", nullable: false),
+                    LogoMailHeight = table.Column<int>(type: "INTEGER", nullable: false),
                     BrandColour = table.Column<string>(type: "TEXT", maxLength: 7, nullable: false),
                     BrandFooter = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
                     Archive = table.Column<int>(type: "INTEGER", nullable: false),
@@ -693,7 +696,8 @@ namespace NewsletterMigrator.Data.Migrations.Sqlite
                     Content = table.Column<byte[]>(type: "BLOB", nullable: false),
                     ContentType = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     Sha256 = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    UploadedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    UploadedAtUtc = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    MailPng = table.Column<byte[]>(type: "BLOB", nullable: true)
                 },
                 constraints: table =>
                 {
