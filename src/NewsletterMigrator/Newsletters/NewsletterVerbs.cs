@@ -15,7 +15,8 @@ public static class NewsletterVerbs
     public const string Usage =
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
-        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png>]";
+        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png>] " +
+        Archive.ArchiveCommandLine.Usage;
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -51,6 +52,7 @@ public static class NewsletterVerbs
         var clock = services.GetRequiredService<TimeProvider>();
         if (Apply(newsletter, args, clock, services.GetRequiredService<IHostEnvironment>()) is { } error) return Fail(errors, error);
         db.Audit("command line", "settings", $"edited newsletter {slug}", clock.GetUtcNow().UtcDateTime);
+        if (Archive.ArchiveCommandLine.Given(args)) db.Audit("command line", "archive-settings", Archive.ArchiveService.Describe(newsletter), clock.GetUtcNow().UtcDateTime);
         // The logo is saved together with the other changes, or refused with nothing saved.
         if (CommandLine.Option(args, "--logo") is { } logo)
         {
@@ -125,6 +127,7 @@ public static class NewsletterVerbs
                        + "without a path, query or fragment (http only for localhost and 127.0.0.1, not in Production); nothing was saved.";
             n.EmbedOrigins = parsed.Text;
         }
+        if (Archive.ArchiveCommandLine.Apply(n, args) is { } archiveError) return archiveError;
         if (CommandLine.Option(args, "--migration-end") is { } end)
         {
             if (!DateOnly.TryParseExact(end, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
@@ -157,6 +160,7 @@ public static class NewsletterVerbs
         output.WriteLine(embedOrigins.Count == 0
             ? $"Embed page /n/{newsletter.Slug}/embed: no portal may frame it (--embed-origins)."
             : $"Embed page /n/{newsletter.Slug}/embed: may be framed by {string.Join(", ", embedOrigins)}.");
+        output.WriteLine(Archive.ArchiveCommandLine.Describe(newsletter));
         return 0;
     }
 
