@@ -74,10 +74,13 @@ public static class ArchiveSlugs
     /// <summary>The subject's words in lower-case ASCII, joined by single hyphens.</summary>
     private static string Words(string subject)
     {
-        var ascii = new StringBuilder(subject.Length);
-        foreach (var c in subject.Normalize(NormalizationForm.FormC))
+        // By code point, not char: an emoji is two chars, and either half alone cannot be normalised (it throws). A broken
+        // surrogate becomes U+FFFD on the way, so any string the editor saved gives an address.
+        var whole = string.Concat(subject.EnumerateRunes().Select(r => r.ToString())).Normalize(NormalizationForm.FormC);
+        var ascii = new StringBuilder(whole.Length);
+        foreach (var rune in whole.EnumerateRunes())
         {
-            switch (c)
+            switch (rune.Value)
             {
                 case 'ä' or 'Ä': ascii.Append("ae"); break;
                 case 'ö' or 'Ö': ascii.Append("oe"); break;
@@ -85,7 +88,7 @@ public static class ArchiveSlugs
                 case 'ß' or 'ẞ': ascii.Append("ss"); break;
                 default:
                     // Other accents lose their mark (é -> e); what has no ASCII letter in it becomes a separator.
-                    foreach (var d in c.ToString().Normalize(NormalizationForm.FormD))
+                    foreach (var d in rune.ToString().Normalize(NormalizationForm.FormD))
                         if (CharUnicodeInfo.GetUnicodeCategory(d) != UnicodeCategory.NonSpacingMark) ascii.Append(d);
                     break;
             }
