@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using NewsletterMigrator.Data;
 using Microsoft.Extensions.Localization;
 using NewsletterMigrator.Archive;
 using NewsletterMigrator.Staff;
@@ -16,6 +18,12 @@ public sealed class ArchiveModel(ArchiveService archive, IStringLocalizer<Shared
 {
     [FromRoute] public int NewsletterId { get; set; }
     [FromRoute] public int Id { get; set; }
+
+    /// <summary>Nothing of its own to show: its address leads to the campaign's report, where the archive section is.</summary>
+    public async Task<IActionResult> OnGetAsync([FromServices] AppDbContext db) =>
+        await db.Campaigns.Of(NewsletterId, Id).AnyAsync()
+            ? RedirectToPage("Report", null, new { newsletterId = NewsletterId, id = Id }, "archive")
+            : NotFound();
 
     public Task<IActionResult> OnPostWithdrawAsync() => ActAsync(withdraw: true);
 
