@@ -1,4 +1,5 @@
 using NewsletterMigrator.Api;
+using NewsletterMigrator.Archive;
 using NewsletterMigrator.Backups;
 using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Consent;
@@ -25,6 +26,7 @@ public static class FeatureSetup
         services.AddSingleton<Pages.Join.EmbedForm>(); // the embed page's cookie-free CSRF check (issue 17)
         services.AddCampaigns();
         services.AddFeeds();
+        services.AddArchive();
         services.AddScoped<UnsubscribeService>();
         services.AddInviting();
         services.AddSending();

@@ -125,6 +125,7 @@ public static class WebSetup
         app.MapGet("/language/{culture}", SetLanguage);
         app.MapInviting();
         app.MapNewsletterLogos();
+        NewsletterMigrator.Archive.ArchiveSetup.MapArchive(app); // the archive's RSS feed (issue 21); its pages are Razor pages
         if (app.Environment.IsDevelopment()) app.MapDevMailbox();
 
         if (app.Services.GetRequiredService<IOptions<SmtpOptions>>().Value.UsesPickup)

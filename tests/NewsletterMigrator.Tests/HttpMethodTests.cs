@@ -169,6 +169,7 @@ public sealed class HttpMethodTests
             "format" => "png",
             "name" => "mail.eml",
             "sha256" => new string('a', 64),
+            "archiveSlug" => "2026-12-03-eilmeldung", // issue 21: an archived issue's address
             _ => throw new InvalidOperationException($"HttpMethodTests needs a plausible value for the route parameter '{parameter.Name}'."),
         };
     }

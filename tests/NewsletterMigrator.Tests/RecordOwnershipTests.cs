@@ -201,6 +201,9 @@ public sealed partial class RecordOwnershipTests : IAsyncLifetime
         ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Pause"] = "a draft is not sending",
         ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Resume"] = "a draft is not paused",
         ["POST /admin/campaigns/{newsletterId:int}/report/{id:int} Cancel"] = "a draft cannot be cancelled",
+        // Issue 21: A's campaign is a draft, which has no archive address yet: withdrawing or restoring it is refused in words.
+        ["POST /admin/campaigns/{newsletterId:int}/archive/{id:int} Withdraw"] = "a draft is not in the archive",
+        ["POST /admin/campaigns/{newsletterId:int}/archive/{id:int} Restore"] = "a draft is not in the archive",
         // A's import has completed: the batch is found (a 404 otherwise), and cancelling a finished import changes nothing.
         ["POST /admin/import/{newsletterId:int}/batch/{batchId:int} Cancel"] = "the import has finished",
         // The WhatsApp queue is the portfolio's, not a newsletter's: the page is found (a 404 otherwise), and with nothing

@@ -120,7 +120,9 @@ public sealed class CampaignService(AppDbContext db, Outbox outbox, CampaignFanO
                 campaign.Status = CampaignStatus.Preparing;
                 campaign.StartedAtUtc = now;
                 db.Audit(userName, "send", $"campaign {campaignId}", now);
-                await db.SaveChangesAsync(token);
+                // Its public archive address is fixed with the start, whatever the archive's setting (issue 21): turned on
+                // later, the archive shows the issues sent before under the addresses they have had all along.
+                await Archive.ArchiveSlugs.SaveWithSlugAsync(db, campaign, token);
                 await transaction.CommitAsync(token);
             }
             recipients = await fanOut.CompleteAsync(campaignId, afterBatch, token);

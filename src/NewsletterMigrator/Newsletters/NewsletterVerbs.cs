@@ -15,7 +15,8 @@ public static class NewsletterVerbs
     public const string Usage =
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
-        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png|file.svg>] [--colour <#rrggbb>] [--footer-text \"<one line>\"]";
+        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png|file.svg>] [--colour <#rrggbb>] [--footer-text \"<one line>\"] " +
+        Archive.ArchiveCommandLine.Usage;
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -51,6 +52,7 @@ public static class NewsletterVerbs
         var clock = services.GetRequiredService<TimeProvider>();
         if (Apply(newsletter, args, clock, services.GetRequiredService<IHostEnvironment>()) is { } error) return Fail(errors, error);
         db.Audit("command line", "settings", $"edited newsletter {slug}", clock.GetUtcNow().UtcDateTime);
+        if (Archive.ArchiveCommandLine.Given(args)) db.Audit("command line", "archive-settings", Archive.ArchiveService.Describe(newsletter), clock.GetUtcNow().UtcDateTime);
         // The logo (PNG or SVG, by content) is saved together with the other changes, or refused with nothing saved.
         var logoNotes = new List<string>();
         if (CommandLine.Option(args, "--logo") is { } logo)
@@ -143,6 +145,7 @@ public static class NewsletterVerbs
             if (!NewsletterBrand.TryFooter(footer, out var storedFooter)) return $"--footer-text: one line of at most {NewsletterBrand.MaxFooterLength} characters; nothing was saved.";
             n.BrandFooter = storedFooter;
         }
+        if (Archive.ArchiveCommandLine.Apply(n, args) is { } archiveError) return archiveError;
         if (CommandLine.Option(args, "--migration-end") is { } end)
         {
             if (!DateOnly.TryParseExact(end, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
@@ -175,6 +178,7 @@ public static class NewsletterVerbs
         output.WriteLine(embedOrigins.Count == 0
             ? $"Embed page /n/{newsletter.Slug}/embed: no portal may frame it (--embed-origins)."
             : $"Embed page /n/{newsletter.Slug}/embed: may be framed by {string.Join(", ", embedOrigins)}.");
+        output.WriteLine(Archive.ArchiveCommandLine.Describe(newsletter));
         return 0;
     }
 

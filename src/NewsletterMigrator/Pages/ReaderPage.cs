@@ -12,6 +12,12 @@ public static class ReaderPage
 {
     public const string NewsletterKey = "ReaderNewsletter";
 
+    /// <summary>Set by the one kind of reader page search engines may index (an archive the newsletter opted in, issue 21).</summary>
+    public const string IndexableKey = "ReaderIndexable";
+
+    /// <summary>The layout leaves out its robots noindex: only for a public archive whose newsletter opted in.</summary>
+    public static void AllowIndexing(this PageModel page) => page.ViewData[IndexableKey] = true;
+
     public static void Show(this PageModel page, Newsletter newsletter)
     {
         page.ViewData["Brand"] = newsletter.Name;
