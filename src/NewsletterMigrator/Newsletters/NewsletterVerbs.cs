@@ -15,7 +15,7 @@ public static class NewsletterVerbs
     public const string Usage =
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
-        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png>]";
+        "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png>] " + WelcomeVerbOptions.Usage;
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -50,6 +50,8 @@ public static class NewsletterVerbs
         }
         var clock = services.GetRequiredService<TimeProvider>();
         if (Apply(newsletter, args, clock, services.GetRequiredService<IHostEnvironment>()) is { } error) return Fail(errors, error);
+        // issue 21: the welcome mail after a confirmed DOI; refused with nothing saved, like every option here.
+        if (WelcomeVerbOptions.Apply(services, newsletter, args, clock.GetUtcNow().UtcDateTime) is { } welcomeError) return Fail(errors, welcomeError);
         db.Audit("command line", "settings", $"edited newsletter {slug}", clock.GetUtcNow().UtcDateTime);
         // The logo is saved together with the other changes, or refused with nothing saved.
         if (CommandLine.Option(args, "--logo") is { } logo)
@@ -60,6 +62,7 @@ public static class NewsletterVerbs
         output.WriteLine($"Newsletter '{slug}' updated.");
         if (NewsletterLogos.UrlFor(newsletter) is { } logoUrl && CommandLine.Option(args, "--logo") is not null)
             output.WriteLine($"Logo: {newsletter.LogoWidth}x{newsletter.LogoHeight} pixels, served at {logoUrl}");
+        output.WriteLine(WelcomeVerbOptions.Summary(newsletter));
         return Report(newsletter, output);
     }
 

@@ -54,12 +54,23 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
     {
         using var culture = new CultureScope(row.Language);
         var body = Body(campaign);
+        var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
+        return NewsletterMail(row, newsletter, subscriber, subject, campaign.Preheader, body.Html, body.Text);
+    }
+
+    /// <summary>
+    /// What every mail to a subscriber as such carries (a campaign, its test, the welcome): the personal unsubscribe and
+    /// manage links with the Art. 21 note and the Impressum in the footer (C22, C4, C25), the one-click and List-Id headers
+    /// (C21, C23), and the plain-text part beside the HTML (C23). In the current culture: the reader's language.
+    /// </summary>
+    private MimeMessage NewsletterMail(OutboundMessage row, Newsletter newsletter, Subscriber? subscriber, string subject, string preheader,
+        string bodyHtml, string bodyText)
+    {
         // A test mail has no subscriber: its unsubscribe link leads to a page that explains it was a test.
         var token = subscriber is null ? "test" : tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
         var unsubscribeUrl = app.Value.Link($"u/{token}");
         var manageUrl = app.Value.Link($"manage/{token}");
         var (footerHtml, footerText) = layout.Footer(newsletter, unsubscribeUrl, manageUrl);
-        var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
         var message = Envelope(row, newsletter, subject);
         // RFC 8058 one-click unsubscribe (C21) and RFC 2919 List-Id (C23).
         message.Headers.Add("List-Unsubscribe", ListUnsubscribe(unsubscribeUrl, token));
@@ -67,10 +78,56 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         message.Headers.Add(HeaderId.ListId, $"{newsletter.Name.Replace('"', '\'')} <{newsletter.Slug}.{app.Value.BaseUri.Host}>");
         message.Body = new BodyBuilder
         {
-            TextBody = $"{body.Text}\n\n-- \n{footerText}",
-            HtmlBody = layout.Html(newsletter, campaign.Preheader, body.Html, footerHtml),
+            TextBody = $"{bodyText}\n\n-- \n{footerText}",
+            HtmlBody = layout.Html(newsletter, preheader, bodyHtml, footerHtml),
         }.ToMessageBody();
         return message;
+    }
+
+    /// <summary>
+    /// The welcome after a confirmed DOI (issue 21): a newsletter mail like a campaign (<see cref="NewsletterMail"/>), the
+    /// editor's Markdown rendered and sanitised, then the archive's latest issues when the newsletter lists some. Never part
+    /// of the DOI mail, which stays neutral (C8).
+    /// </summary>
+    public MimeMessage Welcome(OutboundMessage row, Newsletter newsletter, Subscriber subscriber, IReadOnlyList<ArchivedIssue> latest)
+    {
+        using var culture = new CultureScope(row.Language);
+        var (subject, html, plain) = WelcomeBody(newsletter, row.Language, latest);
+        return NewsletterMail(row, newsletter, subscriber, subject, subject, html, plain);
+    }
+
+    /// <summary>The welcome's HTML as a reader of <paramref name="language"/> sees it, for the settings page's preview.</summary>
+    public string WelcomePreviewHtml(Newsletter newsletter, string language, IReadOnlyList<ArchivedIssue> latest)
+    {
+        using var culture = new CultureScope(language);
+        var (subject, html, _) = WelcomeBody(newsletter, language, latest);
+        var (footerHtml, _) = layout.Footer(newsletter, app.Value.Link("u/test"));
+        return layout.Html(newsletter, subject, html, footerHtml);
+    }
+
+    private (string Subject, string Html, string Text) WelcomeBody(Newsletter newsletter, string readerLanguage, IReadOnlyList<ArchivedIssue> latest)
+    {
+        var welcome = WelcomeText.For(newsletter, readerLanguage);
+        using var culture = new CultureScope(welcome.Language);
+        var subject = welcome.Subject.Length > 0 ? welcome.Subject : text["Welcome_DefaultSubject", newsletter.Name].Value;
+        var html = new System.Text.StringBuilder(MarkdownRenderer.ToHtml(welcome.Markdown));
+        var plain = new System.Text.StringBuilder(welcome.Markdown.Trim());
+        if (latest.Count > 0)
+        {
+            var heading = text["Welcome_LatestIssues"].Value;
+            html.Append($"""<h2 style="font-size:18px;margin:24px 0 8px;">{Enc(heading)}</h2><ul style="margin:0;padding-left:20px;">""");
+            plain.Append($"\n\n{heading}:\n");
+            foreach (var issue in latest)
+            {
+                var date = Berlin.ToLocal(issue.SentAtUtc).ToString(welcome.Language == "en" ? "d MMMM yyyy" : "d. MMMM yyyy", System.Globalization.CultureInfo.CurrentCulture);
+                html.Append($"""<li style="margin:0 0 6px;"><a href="{Enc(issue.Url)}" style="color:#0d3b66;">{Enc(issue.Subject)}</a> <span style="color:#4b5563;font-size:14px;">({Enc(date)})</span></li>""");
+                plain.Append($"- {issue.Subject} ({date})\n  {issue.Url}\n");
+            }
+            html.Append("</ul>");
+        }
+        // English readers of a German-only welcome: the frame says "en", the text says what it is (screen readers).
+        var body = welcome.Language == Languages.Normalize(readerLanguage) ? html.ToString() : $"""<div lang="{welcome.Language}">{html}</div>""";
+        return (subject, body, plain.ToString().TrimEnd());
     }
 
     /// <summary>
