@@ -20,6 +20,7 @@ public static class FeatureSetup
     {
         var services = builder.Services;
         services.AddScoped<NewsletterService>();
+        services.AddScoped<WelcomeSettings>(); // the welcome mail's settings (issue 21), for the settings page and update-newsletter
         services.AddNewsletterLogos();
         services.AddImporting();
         services.AddConsent(Data.StorageSetup.ProviderOf(builder.Configuration));

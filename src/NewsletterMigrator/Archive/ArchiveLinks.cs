@@ -11,7 +11,7 @@ public static class ArchiveLinks
 {
     public static string ListPath(string newsletterSlug) => $"/n/{Uri.EscapeDataString(newsletterSlug)}/archive";
 
-    public static string IssuePath(string newsletterSlug, string archiveSlug) => $"{ListPath(newsletterSlug)}/{Uri.EscapeDataString(archiveSlug)}";
+    public static string IssuePath(string newsletterSlug, string archiveSlug) => ArchiveAddress.IssuePath(newsletterSlug, archiveSlug);
 
     public static string FeedPath(string newsletterSlug) => $"{ListPath(newsletterSlug)}/feed.xml";
 
@@ -23,9 +23,7 @@ public static class ArchiveLinks
     /// off, the issue has no archive address (not started, or a test mail of a draft) or an admin withdrew it.
     /// </summary>
     public static string? IssueUrl(AppOptions app, Newsletter newsletter, Campaign campaign) =>
-        newsletter.Archive == ArchiveMode.Off || campaign.ArchiveSlug is null || campaign.ArchiveWithdrawnAtUtc is not null
-            ? null
-            : app.Link(IssuePath(newsletter.Slug, campaign.ArchiveSlug));
+        ArchiveAddress.PublicIssuePath(newsletter, campaign) is { } path ? app.Link(path) : null;
 
     public static string ListUrl(AppOptions app, Newsletter newsletter) => app.Link(ListPath(newsletter.Slug));
 

@@ -49,6 +49,7 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
         if (state != ConfirmState.Ready || subscriber is null) return state;
 
         var now = clock.GetUtcNow().UtcDateTime;
+        var confirmedBefore = subscriber.ConfirmedAtUtc;
         subscriber.Status = SubscriberStatus.Confirmed;
         subscriber.ConfirmedAtUtc = now;
         subscriber.ConfirmTokenExpiresAtUtc = now; // used once: a second click only reads "already confirmed"
@@ -64,8 +65,12 @@ public sealed class ConfirmationService(AppDbContext db, SignUpService signUps, 
             await db.Contacts.Where(c => c.Id == contactId)
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.PhoneEncrypted, (byte[]?)null).SetProperty(c => c.ConfirmedAtUtc, now), ct);
         }
+        // The welcome (issue 21), queued with the confirmation or not at all; a mail of its own after the DOI mail (C8).
+        var newsletter = await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == subscriber.NewsletterId, ct);
+        var welcomeQueued = WelcomeQueue.QueueIfDue(outbox, newsletter, subscriber, confirmedBefore, now);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+        if (welcomeQueued) outbox.Wake();
         logger.LogInformation("Subscriber {SubscriberId} confirmed", subscriber.Id);
         return ConfirmState.Ready;
     }

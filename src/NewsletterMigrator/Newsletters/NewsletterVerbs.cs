@@ -16,7 +16,7 @@ public static class NewsletterVerbs
         "create-newsletter --slug <slug> --name <name> --from <address> [--controller \"<name, address>\"] [--contact <address>] " +
         "[--impressum-url <url> | --impressum-file <file>] [--privacy-url <url>] [--privacy-version <label>] [--migration-end <yyyy-mm-dd>] " +
         "[--controller-name \"<name>\" --controller-address \"<address>\"] [--dpo \"<name, contact>\"] [--supervisory-authority \"<name>\"] [--embed-origins <https://origin,...>];  update-newsletter --slug <slug> [the same options] [--logo <file.png|file.svg>] [--colour <#rrggbb>] [--footer-text \"<one line>\"] " +
-        Archive.ArchiveCommandLine.Usage;
+        Archive.ArchiveCommandLine.Usage + " " + WelcomeVerbOptions.Usage;
 
     public static async Task<int> CreateAsync(IServiceProvider services, string[] args, TextWriter output, TextWriter errors)
     {
@@ -51,6 +51,8 @@ public static class NewsletterVerbs
         }
         var clock = services.GetRequiredService<TimeProvider>();
         if (Apply(newsletter, args, clock, services.GetRequiredService<IHostEnvironment>()) is { } error) return Fail(errors, error);
+        // issue 21: the welcome mail after a confirmed DOI; refused with nothing saved, like every option here.
+        if (WelcomeVerbOptions.Apply(services, newsletter, args, clock.GetUtcNow().UtcDateTime) is { } welcomeError) return Fail(errors, welcomeError);
         db.Audit("command line", "settings", $"edited newsletter {slug}", clock.GetUtcNow().UtcDateTime);
         if (Archive.ArchiveCommandLine.Given(args)) db.Audit("command line", "archive-settings", Archive.ArchiveService.Describe(newsletter), clock.GetUtcNow().UtcDateTime);
         // The logo (PNG or SVG, by content) is saved together with the other changes, or refused with nothing saved.
@@ -68,6 +70,7 @@ public static class NewsletterVerbs
                 output.WriteLine(NewsletterLogos.MailLogoFor(newsletter) is { } mail ? $"Mail logo: PNG {mail.Width}x{mail.Height} pixels at {mail.Url}" : "Mail logo: none, mails show the name.");
             foreach (var note in logoNotes) output.WriteLine(note);
         }
+        output.WriteLine(WelcomeVerbOptions.Summary(newsletter));
         return Report(newsletter, output);
     }
 

@@ -155,13 +155,19 @@ public sealed class DeliveryWorker(
             return;
         }
         var newsletter = batch.Newsletters[row.NewsletterId];
-        if (row.Kind is MessageKind.Campaign or MessageKind.DoubleOptIn or MessageKind.AddressChange && !LegalReadiness.IsOpen(newsletter))
+        if (row.Kind is MessageKind.Campaign or MessageKind.DoubleOptIn or MessageKind.AddressChange or MessageKind.Welcome && !LegalReadiness.IsOpen(newsletter))
         {
             // C38 also while live: when the legal identity was emptied after the mail was queued, nothing goes out
             // without it. The campaign pauses with a reason the editor sees; a DOI mail waits, and is dropped once
-            // its link has expired (a reader must never get a link that is dead on arrival).
+            // its link has expired (a reader must never get a link that is dead on arrival); a welcome waits as long as
+            // a deferred mail would (Sending:GiveUpAfter): days late it is no welcome.
             var held = row.SubscriberId is { } heldId ? batch.Subscribers.GetValueOrDefault(heldId) : null;
-            var linkExpiresAt = row.Kind == MessageKind.AddressChange ? held?.ChangeTokenExpiresAtUtc : held?.ConfirmTokenExpiresAtUtc;
+            var linkExpiresAt = row.Kind switch
+            {
+                MessageKind.AddressChange => held?.ChangeTokenExpiresAtUtc,
+                MessageKind.Welcome => row.CreatedAtUtc + sending.Value.GiveUpAfter,
+                _ => held?.ConfirmTokenExpiresAtUtc,
+            };
             var dead = row.Kind != MessageKind.Campaign && (held is null || linkExpiresAt <= now);
             results.Add(dead
                 ? new RowResult(row, MessageStatus.Cancelled, null, now, null, CountsAsAttempt: false)
@@ -180,7 +186,12 @@ public sealed class DeliveryWorker(
         // The WhatsApp alert says what holds the queue when it goes, or nothing when the pause was lifted meanwhile.
         var pause = row.Kind == MessageKind.WhatsAppPaused
             ? await slot.Db.WhatsAppAccounts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == WhatsAppAccount.SingleId, ct) : null;
-        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber, doi, pause);
+        // The welcome lists the archive's latest issues as they are when it goes (issue 21). The archive feature implements
+        // ILatestIssues; without it (or with its archive off) the welcome goes without the list.
+        IReadOnlyList<ArchivedIssue> latest = row.Kind == MessageKind.Welcome && subscriber is { Status: SubscriberStatus.Confirmed }
+            && newsletter is { WelcomeEnabled: true, WelcomeLatestIssues: > 0 } && slot.Scope.ServiceProvider.GetService<ILatestIssues>() is { } archive
+            ? await archive.LatestAsync(newsletter, newsletter.WelcomeLatestIssues, ct) : [];
+        var message = BuildIfStillWanted(row, newsletter, campaign, subscriber, doi, pause, latest);
         if (message is null)
         {
             results.Add(new RowResult(row, MessageStatus.Cancelled, null, now, null, CountsAsAttempt: false));
@@ -251,8 +262,10 @@ public sealed class DeliveryWorker(
     public const string PauseActor = "delivery";
 
     private MimeMessage? BuildIfStillWanted(OutboundMessage row, Newsletter newsletter, Campaign? campaign, Subscriber? subscriber, DoiMailText? doi,
-        WhatsAppAccount? pause) => row.Kind switch
+        WhatsAppAccount? pause, IReadOnlyList<ArchivedIssue> latest) => row.Kind switch
     {
+        // Only while the reader is subscribed (C1, C12) and the newsletter still has its welcome switched on.
+        MessageKind.Welcome when subscriber is { Status: SubscriberStatus.Confirmed } && newsletter.WelcomeEnabled => messages.Welcome(row, newsletter, subscriber, latest),
         MessageKind.WhatsAppPaused when pause is { PausedAtUtc: not null } => messages.WhatsAppPaused(row, newsletter, pause),
         MessageKind.FeedDraftWaiting when campaign is { Status: CampaignStatus.Draft } => messages.FeedDraftWaiting(row, newsletter, campaign),
         MessageKind.DoubleOptIn when subscriber is { Status: SubscriberStatus.Pending } && doi is not null => messages.DoubleOptIn(row, newsletter, subscriber, doi),

@@ -71,10 +71,11 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text, IOptions<A
     // The logo when there is one (alt: the newsletter's name, shown when images are blocked), else the name as text.
     private string Header(Newsletter newsletter)
     {
-        if (Newsletters.NewsletterLogos.UrlFor(newsletter) is not { } logo || newsletter.LogoHeight <= 0)
+        // Always a PNG (an SVG logo's is drawn from it): Gmail and Outlook show no SVG.
+        if (Newsletters.NewsletterLogos.MailLogoFor(newsletter) is not { } logo)
             return $"""<span class="name">{Enc(newsletter.Name)}</span>""";
-        var (width, height) = LogoSize(newsletter.LogoWidth, newsletter.LogoHeight);
-        return $"""<img class="logo" src="{Enc(app.Value.Link(logo.TrimStart('/')))}" width="{width}" height="{height}" alt="{Enc(newsletter.Name)}">""";
+        var (width, height) = LogoSize(logo.Width, logo.Height);
+        return $"""<img class="logo" src="{Enc(app.Value.Link(logo.Url))}" width="{width}" height="{height}" alt="{Enc(newsletter.Name)}">""";
     }
 
     /// <summary>The logo's shown size: 40 pixels high, at most 280 wide; the width and height attributes are what Outlook uses.</summary>
@@ -117,6 +118,7 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text, IOptions<A
         .content a { color: {{colour.OnWhite}}; text-decoration: underline; }
         .content img { max-width: 100%; border: 0; }
         .content blockquote { margin: 0 0 16px; padding: 4px 0 4px 16px; border-left: 4px solid {{colour.Hex}}; color: #374151; }
+        .issue-date { font-size: 14px; color: #4b5563; }
         .content hr { border: 0; border-top: 1px solid #e5e7eb; margin: 24px 0; }
         .button-table { margin: 24px 0; }
         .button-cell { background-color: {{colour.OnWhite}}; border-radius: 4px; }
@@ -146,7 +148,7 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text, IOptions<A
         {{scope}}body, {{scope}}.page { background-color: #111827 !important; color: #e5e7eb !important; }
           {{scope}}.card { background-color: {{BrandColour.DarkCard}} !important; }
           {{scope}}.content, {{scope}}.content h1, {{scope}}.content h2, {{scope}}.content h3 { color: #f3f4f6 !important; }
-          {{scope}}.content blockquote { color: #d1d5db !important; }
+          {{scope}}.content blockquote, {{scope}}.issue-date { color: #d1d5db !important; }
           {{scope}}.content a, {{scope}}.footer a, {{scope}}.name { color: {{colour.OnDark}} !important; }
           {{scope}}.footer, {{scope}}.brand-line, {{scope}}.browser-link, {{scope}}.browser-link a { color: #d1d5db !important; }
           {{scope}}.footer { border-top-color: #374151 !important; }

@@ -54,13 +54,25 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
     {
         using var culture = new CultureScope(row.Language);
         var body = Body(campaign);
+        var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
+        var viewUrl = IssueUrl(newsletter, campaign);
+        return NewsletterMail(row, newsletter, subscriber, subject, CampaignFrame(newsletter, campaign, row.Language, body.Html, viewUrl),
+            layout.ViewInBrowserText(viewUrl) + body.Text);
+    }
+
+    /// <summary>
+    /// What every mail to a subscriber as such carries (a campaign, its test, the welcome): the personal unsubscribe and
+    /// manage links with the Art. 21 note and the Impressum in the footer (C22, C4, C25), the one-click and List-Id headers
+    /// (C21, C23), and the plain-text part beside the HTML (C23). In the current culture: the reader's language.
+    /// <paramref name="frame"/> is the inlined HTML with markers for the personal links (<see cref="Frame"/>).
+    /// </summary>
+    private MimeMessage NewsletterMail(OutboundMessage row, Newsletter newsletter, Subscriber? subscriber, string subject, string frame, string bodyText)
+    {
         // A test mail has no subscriber: its unsubscribe link leads to a page that explains it was a test.
         var token = subscriber is null ? "test" : tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
         var unsubscribeUrl = app.Value.Link($"u/{token}");
         var manageUrl = app.Value.Link($"manage/{token}");
-        var viewUrl = IssueUrl(newsletter, campaign);
         var (_, footerText) = layout.Footer(newsletter, unsubscribeUrl, manageUrl);
-        var subject = row.Kind == MessageKind.Test ? $"[{text["Test"]}] {campaign.Subject}" : campaign.Subject;
         var message = Envelope(row, newsletter, subject);
         // RFC 8058 one-click unsubscribe (C21) and RFC 2919 List-Id (C23).
         message.Headers.Add("List-Unsubscribe", ListUnsubscribe(unsubscribeUrl, token));
@@ -68,12 +80,19 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         message.Headers.Add(HeaderId.ListId, $"{newsletter.Name.Replace('"', '\'')} <{newsletter.Slug}.{app.Value.BaseUri.Host}>");
         message.Body = new BodyBuilder
         {
-            TextBody = $"{layout.ViewInBrowserText(viewUrl)}{body.Text}\n\n-- \n{footerText}",
-            HtmlBody = CampaignFrame(newsletter, campaign, row.Language, body.Html, viewUrl)
+            TextBody = $"{bodyText}\n\n-- \n{footerText}",
+            HtmlBody = frame
                 .Replace(UnsubscribeMarker, Enc(unsubscribeUrl), StringComparison.Ordinal)
                 .Replace(ManageMarker, Enc(manageUrl), StringComparison.Ordinal),
         }.ToMessageBody();
         return message;
+    }
+
+    /// <summary>A mail to a subscriber with its styles inlined, and markers where the reader's own links go (<see cref="NewsletterMail"/>).</summary>
+    private string Frame(Newsletter newsletter, string preheader, string bodyHtml, string? viewUrl)
+    {
+        var (footerHtml, _) = layout.Footer(newsletter, UnsubscribeMarker, ManageMarker);
+        return layout.Html(newsletter, preheader, bodyHtml, footerHtml, viewUrl);
     }
 
     // A campaign's HTML with its styles inlined, and markers where each reader's own links go. Inlining parses the
@@ -82,35 +101,73 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
     private const string ManageMarker = "https://manage.marker.invalid/";
     private readonly ConcurrentDictionary<(int Campaign, string Language, int Settings), string> _campaignFrames = new();
 
-    private string CampaignFrame(Newsletter newsletter, Campaign campaign, string language, string bodyHtml, string? viewUrl)
-    {
-        string Make()
-        {
-            var (footerHtml, _) = layout.Footer(newsletter, UnsubscribeMarker, ManageMarker);
-            return layout.Html(newsletter, campaign.Preheader, bodyHtml, footerHtml, viewUrl);
-        }
-        if (campaign.BodyHtml is null) return Make();
-        return _campaignFrames.GetOrAdd((campaign.Id, language, FrameSettings(newsletter, viewUrl)), _ => Make());
-    }
+    private string CampaignFrame(Newsletter newsletter, Campaign campaign, string language, string bodyHtml, string? viewUrl) =>
+        campaign.BodyHtml is null
+            ? Frame(newsletter, campaign.Preheader, bodyHtml, viewUrl)
+            : _campaignFrames.GetOrAdd((campaign.Id, language, FrameSettings(newsletter, viewUrl)), _ => Frame(newsletter, campaign.Preheader, bodyHtml, viewUrl));
 
     // What of the newsletter shows in a campaign's frame: a change to any of it (a new logo during a long send) makes a new frame.
     private static int FrameSettings(Newsletter n, string? viewUrl)
     {
         var hash = new HashCode();
-        foreach (var value in (ReadOnlySpan<string?>)[n.Name, n.BrandColour, n.BrandFooter, n.LogoSha256, n.SenderName, n.SenderAddress,
+        foreach (var value in (ReadOnlySpan<string?>)[n.Name, n.BrandColour, n.BrandFooter, n.LogoSha256, n.LogoSvg ? "svg" : "png", n.LogoMailWidth.ToString(), n.SenderName, n.SenderAddress,
             n.ControllerName, n.ControllerAddress, n.ControllerEmail, n.Impressum, n.ImpressumUrl, viewUrl])
             hash.Add(value, StringComparer.Ordinal);
         return hash.ToHashCode();
     }
 
     /// <summary>
-    /// The public copy of an issue in the newsletter's archive, for the "view in browser" link: only when the archive is
-    /// on and the issue was started (it has its archive address) and not withdrawn. The copy carries no personal link.
+    /// The public copy of an issue in the newsletter's archive, for the "view in browser" link; null while it has none
+    /// (<see cref="ArchiveAddress.PublicIssuePath"/>). The copy carries no personal link.
     /// </summary>
     private string? IssueUrl(Newsletter newsletter, Campaign campaign) =>
-        newsletter.Archive == ArchiveMode.Off || campaign.ArchiveSlug is null || campaign.ArchiveWithdrawnAtUtc is not null
-            ? null
-            : app.Value.Link($"n/{Uri.EscapeDataString(newsletter.Slug)}/archive/{Uri.EscapeDataString(campaign.ArchiveSlug)}");
+        ArchiveAddress.PublicIssuePath(newsletter, campaign) is { } path ? app.Value.Link(path) : null;
+
+    /// <summary>
+    /// The welcome after a confirmed DOI (issue 21): a newsletter mail like a campaign (<see cref="NewsletterMail"/>), the
+    /// editor's Markdown rendered and sanitised, then the archive's latest issues when the newsletter lists some. Never part
+    /// of the DOI mail, which stays neutral (C8).
+    /// </summary>
+    public MimeMessage Welcome(OutboundMessage row, Newsletter newsletter, Subscriber subscriber, IReadOnlyList<ArchivedIssue> latest)
+    {
+        using var culture = new CultureScope(row.Language);
+        var (subject, html, plain) = WelcomeBody(newsletter, row.Language, latest);
+        return NewsletterMail(row, newsletter, subscriber, subject, Frame(newsletter, subject, html, viewUrl: null), plain);
+    }
+
+    /// <summary>The welcome's HTML as a reader of <paramref name="language"/> sees it, for the settings page's preview.</summary>
+    public string WelcomePreviewHtml(Newsletter newsletter, string language, IReadOnlyList<ArchivedIssue> latest)
+    {
+        using var culture = new CultureScope(language);
+        var (subject, html, _) = WelcomeBody(newsletter, language, latest);
+        var (footerHtml, _) = layout.Footer(newsletter, app.Value.Link("u/test"), app.Value.Link("manage/test"));
+        return layout.Html(newsletter, subject, html, footerHtml);
+    }
+
+    private (string Subject, string Html, string Text) WelcomeBody(Newsletter newsletter, string readerLanguage, IReadOnlyList<ArchivedIssue> latest)
+    {
+        var welcome = WelcomeText.For(newsletter, readerLanguage);
+        using var culture = new CultureScope(welcome.Language);
+        var subject = welcome.Subject.Length > 0 ? welcome.Subject : text["Welcome_DefaultSubject", newsletter.Name].Value;
+        var html = new System.Text.StringBuilder(MarkdownRenderer.ToHtml(welcome.Markdown));
+        var plain = new System.Text.StringBuilder(welcome.Markdown.Trim());
+        if (latest.Count > 0)
+        {
+            var heading = text["Welcome_LatestIssues"].Value;
+            html.Append($"""<h2>{Enc(heading)}</h2><ul>""");
+            plain.Append($"\n\n{heading}:\n");
+            foreach (var issue in latest)
+            {
+                var date = Berlin.ToLocal(issue.SentAtUtc).ToString(welcome.Language == "en" ? "d MMMM yyyy" : "d. MMMM yyyy", System.Globalization.CultureInfo.CurrentCulture);
+                html.Append($"""<li><a href="{Enc(issue.Url)}">{Enc(issue.Subject)}</a> <span class="issue-date">({Enc(date)})</span></li>""");
+                plain.Append($"- {issue.Subject} ({date})\n  {issue.Url}\n");
+            }
+            html.Append("</ul>");
+        }
+        // English readers of a German-only welcome: the frame says "en", the text says what it is (screen readers).
+        var body = welcome.Language == Languages.Normalize(readerLanguage) ? html.ToString() : $"""<div lang="{welcome.Language}">{html}</div>""";
+        return (subject, body, plain.ToString().TrimEnd());
+    }
 
     /// <summary>
     /// The https link first (RFC 8058 one-click, what providers use), then the mailto for clients that only

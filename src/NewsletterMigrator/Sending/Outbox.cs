@@ -12,6 +12,11 @@ namespace NewsletterMigrator.Sending;
 public sealed class Outbox(AppDbContext db, OutboxSignal signal, IOptions<AppOptions> app, TimeProvider clock)
 {
     public const int UrgentPriority = 0;
+    /// <summary>
+    /// The welcome after a confirmed DOI (issue 21): after DOI, test and access mails (a link someone waits for right now),
+    /// before any campaign row, breaking news included, so a new reader hears the welcome before the first issue.
+    /// </summary>
+    public const int WelcomePriority = 2;
     /// <summary>Breaking news (issue 19): after DOI and test mails, before the rows of a digest or issue already sending.</summary>
     public const int BreakingPriority = 5;
     public const int BulkPriority = 10;
@@ -23,7 +28,7 @@ public sealed class Outbox(AppDbContext db, OutboxSignal signal, IOptions<AppOpt
         var message = new OutboundMessage
         {
             Kind = kind,
-            Priority = kind == MessageKind.Campaign ? BulkPriority : UrgentPriority,
+            Priority = kind switch { MessageKind.Campaign => BulkPriority, MessageKind.Welcome => WelcomePriority, _ => UrgentPriority },
             Status = MessageStatus.Queued,
             NewsletterId = newsletterId,
             CampaignId = campaignId,

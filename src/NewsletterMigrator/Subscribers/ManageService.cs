@@ -146,7 +146,7 @@ public sealed class ManageService(AppDbContext db, Outbox outbox, TokenService t
         await db.Suppressions.Where(s => s.Kind == SuppressionKind.Email && s.Hash == hash).ExecuteDeleteAsync(ct);
         // Mail already queued for the old address goes to the new one.
         var email = subscriber.Email;
-        await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && m.Kind == MessageKind.Campaign
+        await db.OutboundMessages.Where(m => m.SubscriberId == subscriber.Id && (m.Kind == MessageKind.Campaign || m.Kind == MessageKind.Welcome)
                 && (m.Status == MessageStatus.Queued || m.Status == MessageStatus.Leased))
             .ExecuteUpdateAsync(u => u.SetProperty(m => m.ToAddress, email), ct);
         await transaction.CommitAsync(ct);

@@ -1,0 +1,71 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Localization;
+using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
+
+namespace NewsletterMigrator.Pages.Admin.Newsletters;
+
+/// <summary>
+/// The welcome mail after a confirmed DOI (issue 21): on or off, its German (required) and English (optional) Markdown with
+/// the campaign editor's rendering, subjects, and how many latest archive issues it lists; the rules are WelcomeSettings'.
+/// </summary>
+public sealed class WelcomeModel(AppDbContext db, WelcomeSettings welcome, IStringLocalizer<SharedResource> text) : PageModel
+{
+    [FromRoute] public int Id { get; set; }
+    [BindProperty] public WelcomeInput Input { get; set; } = new();
+    public string NewsletterName { get; private set; } = "";
+    /// <summary>When the welcome was switched on while it is on: who confirmed before did not get it.</summary>
+    public DateTime? EnabledSinceUtc { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync()
+    {
+        var n = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(x => x.Id == Id);
+        if (n is null) return NotFound();
+        Show(n);
+        Input = new WelcomeInput
+        {
+            Enabled = n.WelcomeEnabled, Subject = n.WelcomeSubject, SubjectEn = n.WelcomeSubjectEn,
+            Markdown = n.WelcomeMarkdown, MarkdownEn = n.WelcomeMarkdownEn, LatestIssues = n.WelcomeLatestIssues,
+        };
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync()
+    {
+        var n = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(x => x.Id == Id);
+        if (n is null) return NotFound();
+        if (ModelState.IsValid)
+        {
+            var refusal = await welcome.SaveAsync(Id, new WelcomeChange(Input.Enabled, Input.Subject ?? "", Input.SubjectEn ?? "",
+                Input.Markdown ?? "", Input.MarkdownEn ?? "", Input.LatestIssues), User.Identity!.Name!);
+            if (refusal is null) return NotFound();
+            if (refusal == WelcomeRefusal.None)
+            {
+                TempData["Message"] = text["Saved"].Value;
+                return RedirectToPage(new { id = Id });
+            }
+            ModelState.AddModelError(refusal == WelcomeRefusal.GermanTextRequired ? "Input.Markdown" : "", text[$"Welcome_Refusal_{refusal}"]);
+        }
+        Show(n);
+        return Page();
+    }
+
+    private void Show(Newsletter n)
+    {
+        NewsletterName = n.Name;
+        EnabledSinceUtc = n.WelcomeEnabled ? n.WelcomeEnabledAtUtc : null;
+    }
+}
+
+public sealed class WelcomeInput
+{
+    public bool Enabled { get; set; }
+    [StringLength(WelcomeSettings.MaxSubjectLength, ErrorMessage = "Field_TooLong")] public string? Subject { get; set; }
+    [StringLength(WelcomeSettings.MaxSubjectLength, ErrorMessage = "Field_TooLong")] public string? SubjectEn { get; set; }
+    public string? Markdown { get; set; }
+    public string? MarkdownEn { get; set; }
+    [Range(0, WelcomeSettings.MaxLatestIssues, ErrorMessage = "Welcome_Refusal_LatestIssuesOutOfRange")] public int LatestIssues { get; set; }
+}
