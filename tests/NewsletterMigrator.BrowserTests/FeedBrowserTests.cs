@@ -47,7 +47,7 @@ public sealed class FeedBrowserTests() : BrowserTest(FastPolling)
 
         await Assertions.Expect(page.Locator("#feed-draft")).ToContainTextAsync("Eilmeldung aus dem Feed");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Eilmeldung: Brücke nach Unfall gesperrt");
-        await Assertions.Expect(page.FrameLocator("iframe.campaign-preview-frame").Locator("body")).ToContainTextAsync("Die Polizei leitet den Verkehr um.");
+        await Assertions.Expect(page.FrameLocator("iframe.campaign-preview-frame >> nth=0").Locator("body")).ToContainTextAsync("Die Polizei leitet den Verkehr um.");
         await page.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("feed-draft-waiting"), FullPage = true });
         await page.GetByRole(AriaRole.Button, new() { Name = "Freigeben und jetzt an 1 Abonnenten senden" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("/report/"));

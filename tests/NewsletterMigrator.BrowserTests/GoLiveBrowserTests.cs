@@ -45,7 +45,7 @@ public sealed class GoLiveBrowserTests : BrowserTest
         await admin.GetByLabel("Impressum *", new() { Exact = true }).FillAsync(LegalIdentity.ImpressumText);
         await admin.GetByLabel("Link zur Datenschutzerklärung", new() { Exact = false }).FillAsync(LegalIdentity.PrivacyUrl);
         await admin.GetByLabel("Version der Datenschutzerklärung *").FillAsync(LegalIdentity.PrivacyVersion);
-        await admin.GetByRole(AriaRole.Button, new() { Name = "Speichern" }).ClickAsync();
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Speichern", Exact = true }).ClickAsync();
         await Assertions.Expect(admin.Locator(".legal-ready")).ToContainTextAsync("Startklar");
         await admin.ScreenshotAsync(new() { Path = Browser.ScreenshotPath("golive-2-settings-ready"), FullPage = true });
 

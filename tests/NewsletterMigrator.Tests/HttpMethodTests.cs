@@ -170,6 +170,7 @@ public sealed class HttpMethodTests
             "name" => "mail.eml",
             "sha256" => new string('a', 64),
             "archiveSlug" => "2026-12-03-eilmeldung", // issue 21: an archived issue's address
+            "language" => "de", // issue 21: the welcome preview per language
             _ => throw new InvalidOperationException($"HttpMethodTests needs a plausible value for the route parameter '{parameter.Name}'."),
         };
     }
