@@ -96,7 +96,7 @@ public sealed class MailLayout(IStringLocalizer<SharedResource> text, IOptions<A
     /// </summary>
     private static string StyleSheet(BrandColour colour) => $$"""
         body { margin: 0; padding: 0; background-color: #f3f4f6; color: #111827; font-family: Arial, Helvetica, sans-serif; -webkit-text-size-adjust: 100%; }
-        .preheader { display: none; max-height: 0; max-width: 0; opacity: 0; overflow: hidden; mso-hide: all; font-size: 1px; line-height: 1px; color: #f3f4f6; }
+        .preheader { display: none; max-height: 0; max-width: 0; opacity: 0; overflow: hidden; mso-hide: all; font-size: 1px; line-height: 1px; }
         .page { background-color: #f3f4f6; }
         .page-cell { padding: 16px 8px; }
         .container { max-width: 600px; margin: 0 auto; }

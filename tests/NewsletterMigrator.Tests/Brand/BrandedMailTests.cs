@@ -46,6 +46,9 @@ public sealed class BrandedMailTests
         await app.WaitForCampaignAsync(id, CampaignStatus.Sent);
         var mail = app.Smtp.Received("Hochwasser")["leserin@example.test"].Single();
 
+        // Kept as test output, for a look in a mail client or a spam filter (../shared/tools/judge_mail.py).
+        var output = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "mails")).FullName;
+        await mail.WriteToAsync(Path.Combine(output, "branded-campaign.eml"));
         Assert.Equal("multipart/alternative", mail.Body!.ContentType.MimeType);
         var document = new HtmlParser().ParseDocument(mail.HtmlBody!);
 

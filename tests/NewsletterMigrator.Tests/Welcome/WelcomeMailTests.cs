@@ -192,6 +192,9 @@ public sealed class WelcomeMailTests : IAsyncLifetime
         await _app.Smtp.StopAsync();
         foreach (var (reader, doi) in signedUp) await WelcomeSteps.ConfirmAsync(reader, doi);
         Assert.Equal(3, (await _app.WelcomeRowsAsync()).Count(r => r.Status is MessageStatus.Queued or MessageStatus.Leased));
+        // Each row back in the queue and due only later, so no worker holds one while the readers leave: a mail already handed
+        // to a connection cannot be called back, and the worker's re-check before sending is what this test is about.
+        await HoldWelcomesAsync(DateTime.UtcNow.AddHours(1));
         await _app.UnsubscribeOneClickAsync("geht@example.test");
         await using (var scope = _app.Services.CreateAsyncScope())
         {
@@ -200,6 +203,9 @@ public sealed class WelcomeMailTests : IAsyncLifetime
             await scope.ServiceProvider.GetRequiredService<ErasureService>().EraseAsync(erased, "admin", "admin@example.test");
         }
         _app.Smtp.Start();
+        await _app.WithDbAsync(db => db.OutboundMessages.Where(m => m.Kind == MessageKind.Welcome && m.Status == MessageStatus.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(m => m.NextAttemptAtUtc, DateTime.UtcNow)));
+        _app.Service<OutboxSignal>().Notify();
 
         await _app.Smtp.WaitForAsync("bleibt@example.test", "Willkommen", TimeSpan.FromSeconds(60));
         await _app.OutboxIdleAsync();
@@ -209,6 +215,22 @@ public sealed class WelcomeMailTests : IAsyncLifetime
                                                         && m.Subject!.Contains("Willkommen"));
         var rows = await _app.WelcomeRowsAsync();
         Assert.Equal([MessageStatus.Sent, MessageStatus.Cancelled, MessageStatus.Cancelled], rows.Select(r => r.Status));
+    }
+
+    // Puts every queued welcome's next attempt at the given time, until none is leased (a leased one comes back queued
+    // after its failed attempt against the stopped server).
+    private async Task HoldWelcomesAsync(DateTime until)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            await _app.WithDbAsync(db => db.OutboundMessages.Where(m => m.Kind == MessageKind.Welcome && m.Status == MessageStatus.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(m => m.NextAttemptAtUtc, until)));
+            var rows = await _app.WelcomeRowsAsync();
+            if (rows.All(r => r.Status == MessageStatus.Queued && r.NextAttemptAtUtc > until.AddMinutes(-1))) return;
+            Assert.True(DateTime.UtcNow < deadline, "a welcome stayed leased");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
