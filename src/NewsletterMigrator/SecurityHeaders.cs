@@ -13,6 +13,14 @@ public sealed class SecurityHeaders(RequestDelegate next)
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
+    /// <summary>
+    /// The house policy with images from any https origin, for the archive's issue pages (issue 21): an issue's body may
+    /// show pictures from the portal's own site (a feed item's image, issue 19). Still no inline script or style, no framing.
+    /// </summary>
+    internal const string PolicyWithRemoteImages =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; font-src 'self'; " +
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+
     private const string FramedKey = "SecurityHeaders.Framed";
     private const string StyleKey = "SecurityHeaders.Style";
 
@@ -20,7 +28,8 @@ public sealed class SecurityHeaders(RequestDelegate next)
     /// Allows one style element by its hash on this response (the reader pages' brand colour, issue 21); the page's
     /// policy otherwise stays as it is, inline styles in general stay forbidden.
     /// </summary>
-    public static void AllowStyle(HttpContext context, string css) => context.Items[StyleKey] = Pages.Shared.BrandStyle.HashSource(css);
+    public static void AllowStyle(HttpContext context, string css) =>
+        context.Items[StyleKey] = $"'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(css)))}'";
 
     /// <summary>The same policy with frame-ancestors set to <paramref name="origins"/> ('none' for none).</summary>
     public static string PolicyFramedBy(IReadOnlyList<string> origins) =>

@@ -55,15 +55,8 @@ public sealed class MailScreenshotTests : BrowserTest
     private async Task<string> SentMailAsync()
     {
         await App.NewsletterAsync();
-        var newsletter = await App.WithDbAsync(db => db.Newsletters.AsNoTracking().SingleAsync());
-        await using (var scope = App.Services.CreateAsyncScope())
-        {
-            using var logo = new MemoryStream(TestPngs.Logo(320, 80));
-            Assert.True((await scope.ServiceProvider.GetRequiredService<NewsletterLogos>().SetAsync(newsletter.Id, logo, logo.Length, "test")).Stored);
-            await scope.ServiceProvider.GetRequiredService<AppDbContext>().Newsletters.Where(n => n.Id == newsletter.Id).ExecuteUpdateAsync(u => u
-                .SetProperty(n => n.BrandColour, "#c8102e").SetProperty(n => n.BrandFooter, "Tagblatt – Nachrichten aus der Region"));
-        }
-        newsletter = await App.WithDbAsync(db => db.Newsletters.AsNoTracking().SingleAsync());
+        var newsletter = await App.BrandAsync((await App.WithDbAsync(db => db.Newsletters.AsNoTracking().SingleAsync())).Id,
+            "#c8102e", "Tagblatt – Nachrichten aus der Region");
         await App.ConfirmedReadersAsync(newsletter, "leserin@example.test");
         var id = await App.CampaignAsync(newsletter, "Hochwasser", Body);
         await App.WaitForCampaignAsync(id, CampaignStatus.Sent);

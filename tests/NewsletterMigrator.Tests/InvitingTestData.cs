@@ -30,9 +30,10 @@ public static class InvitingTestData
 
     public static DateOnly InAMonth => DateOnly.FromDateTime(DateTime.UtcNow.AddDays(30));
 
-    public static async Task<HttpClient> SignedInAsync(this AppFactory app, string role)
+    /// <summary>A staff browser (redirects not followed), signed in; <paramref name="email"/> for tests that read it back from the audit trail.</summary>
+    public static async Task<HttpClient> SignedInAsync(this AppFactory app, string role, string? email = null)
     {
-        var email = $"{role.ToLowerInvariant()}@example.test";
+        email ??= $"{role.ToLowerInvariant()}@example.test";
         await app.StaffAsync(email, "long enough password", role);
         var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         var response = await client.SignInAsync(email, "long enough password");

@@ -50,9 +50,9 @@ public static class ReaderSteps
     public static string PathOf(MimeMessage mail, string segment) =>
         new Uri(Html.Links(mail.HtmlBody).First(l => l.Contains(segment))).AbsolutePath;
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true in time.");

@@ -5,6 +5,7 @@ using NewsletterMigrator.Campaigns;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Consent;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Newsletters;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests;
@@ -14,6 +15,19 @@ public static class SendingTestData
 {
     public static string[] Addresses(int count, string prefix = "leser") =>
         Enumerable.Range(1, count).Select(i => $"{prefix}{i:D3}@example.test").ToArray();
+
+    /// <summary>Gives the newsletter the brand of issue 21: a 320×80 PNG logo (stored through the app's own checks), a colour and a footer line.</summary>
+    public static async Task<Newsletter> BrandAsync(this AppFactory app, int newsletterId, string colour, string footerLine)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        using var logo = new MemoryStream(TestPngs.Logo(320, 80));
+        var stored = await scope.ServiceProvider.GetRequiredService<NewsletterLogos>().SetAsync(newsletterId, logo, logo.Length, "test");
+        Assert.True(stored.Stored, stored.MessageKey);
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.Newsletters.Where(n => n.Id == newsletterId)
+            .ExecuteUpdateAsync(u => u.SetProperty(n => n.BrandColour, colour).SetProperty(n => n.BrandFooter, footerLine));
+        return await db.Newsletters.AsNoTracking().SingleAsync(n => n.Id == newsletterId);
+    }
 
     /// <summary>Signs the readers up, lets their DOI mails go out, then confirms each one.</summary>
     public static async Task ConfirmedReadersAsync(this AppFactory app, Newsletter newsletter, params string[] emails)

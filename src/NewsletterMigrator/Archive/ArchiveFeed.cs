@@ -43,7 +43,7 @@ public static class ArchiveFeed
         feed.AttributeExtensions.Add(new XmlQualifiedName("content", XNamespace.Xmlns.NamespaceName), Content.NamespaceName);
         feed.Items = issues.Select(issue =>
         {
-            var url = app.Link(ArchiveLinks.IssuePath(newsletter.Slug, issue.ArchiveSlug));
+            var url = app.Link(ArchiveAddress.IssuePath(newsletter.Slug, issue.ArchiveSlug));
             var item = new SyndicationItem(issue.Subject, Description(issue), new Uri(url), url, Utc(issue.SentAtUtc))
             {
                 PublishDate = Utc(issue.SentAtUtc),

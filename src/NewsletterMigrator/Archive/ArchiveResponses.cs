@@ -24,10 +24,7 @@ public static class ArchiveResponses
         if (byLanguage) response.Headers.Append("Vary", "Accept-Language, Cookie");
     }
 
-    /// <summary>
-    /// The house policy, but images from any https origin: an issue's body may show pictures from the portal's own site
-    /// (a feed item's image, issue 19). Still no inline script or style, no framing.
-    /// </summary>
+    /// <summary>The house policy, but images from any https origin (<see cref="SecurityHeaders.PolicyWithRemoteImages"/>).</summary>
     public static void AllowRemoteImages(HttpResponse response) =>
-        response.Headers.ContentSecurityPolicy = SecurityHeaders.Policy.Replace("img-src 'self' data:", "img-src 'self' data: https:", StringComparison.Ordinal);
+        response.Headers.ContentSecurityPolicy = SecurityHeaders.PolicyWithRemoteImages;
 }

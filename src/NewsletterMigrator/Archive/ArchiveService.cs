@@ -38,7 +38,7 @@ public sealed class ArchiveService(AppDbContext db, ReaderCache cache, TimeProvi
         if (newsletter is not { Archive: not ArchiveMode.Off }) return new IssueLookup(IssueState.NotFound);
         var campaign = await db.Campaigns.AsNoTracking()
             .Where(c => c.NewsletterId == newsletter.Id && c.ArchiveSlug == archiveSlug && c.Status != CampaignStatus.Cancelled)
-            .Select(c => new { Entry = new ArchiveEntry(c.Id, c.ArchiveSlug!, c.Subject, c.Preheader, c.StartedAtUtc ?? c.CreatedAtUtc, c.BodyHtml, c.BodyMarkdown), c.ArchiveWithdrawnAtUtc })
+            .Select(c => new { Entry = new ArchiveEntry(c.Id, c.ArchiveSlug!, c.Subject, c.Preheader, c.StartedAtUtc!.Value, c.BodyHtml, c.BodyMarkdown), c.ArchiveWithdrawnAtUtc })
             .SingleOrDefaultAsync(ct);
         if (campaign is null) return new IssueLookup(IssueState.NotFound);
         return campaign.ArchiveWithdrawnAtUtc is null
@@ -52,9 +52,7 @@ public sealed class ArchiveService(AppDbContext db, ReaderCache cache, TimeProvi
         var newsletter = await cache.NewsletterBySlugAsync(newsletterSlug);
         if (newsletter is not { Archive: ArchiveMode.Public } || page < 1 || page > 100_000) return null;
         // The list needs no bodies: one row per issue of a few hundred bytes.
-        var rows = await Shown(newsletter.Id).Skip((page - 1) * PageSize).Take(PageSize + 1)
-            .Select(c => new ArchiveEntry(c.Id, c.ArchiveSlug!, c.Subject, c.Preheader, c.StartedAtUtc!.Value, null, ""))
-            .ToListAsync(ct);
+        var rows = await Shown(newsletter.Id).Skip((page - 1) * PageSize).Take(PageSize + 1).Select(Summary).ToListAsync(ct);
         if (rows.Count == 0 && page > 1) return null;
         return new ArchivePage(newsletter, rows.Take(PageSize).ToList(), page, rows.Count > PageSize);
     }
@@ -72,10 +70,14 @@ public sealed class ArchiveService(AppDbContext db, ReaderCache cache, TimeProvi
     {
         if (newsletter.Archive == ArchiveMode.Off || count <= 0) return [];
         var shown = Shown(newsletter.Id).Take(count);
-        return withBodies
-            ? await shown.Select(c => new ArchiveEntry(c.Id, c.ArchiveSlug!, c.Subject, c.Preheader, c.StartedAtUtc!.Value, c.BodyHtml, c.BodyMarkdown)).ToListAsync(ct)
-            : await shown.Select(c => new ArchiveEntry(c.Id, c.ArchiveSlug!, c.Subject, c.Preheader, c.StartedAtUtc!.Value, null, "")).ToListAsync(ct);
+        return await shown.Select(withBodies ? WithBody : Summary).ToListAsync(ct);
     }
+
+    // An issue for the list (no body: a few hundred bytes per row) or for its page and the feed.
+    private static readonly System.Linq.Expressions.Expression<Func<Campaign, ArchiveEntry>> Summary =
+        c => new ArchiveEntry(c.Id, c.ArchiveSlug!, c.Subject, c.Preheader, c.StartedAtUtc!.Value, null, "");
+    private static readonly System.Linq.Expressions.Expression<Func<Campaign, ArchiveEntry>> WithBody =
+        c => new ArchiveEntry(c.Id, c.ArchiveSlug!, c.Subject, c.Preheader, c.StartedAtUtc!.Value, c.BodyHtml, c.BodyMarkdown);
 
     /// <summary>An admin takes a sent issue out of the archive: its address answers 410 Gone, list and feed drop it. Audited.</summary>
     public Task<WithdrawOutcome> WithdrawAsync(int newsletterId, int campaignId, string userName, CancellationToken ct = default) =>
@@ -116,10 +118,12 @@ public sealed class ArchiveService(AppDbContext db, ReaderCache cache, TimeProvi
     public static string Describe(Newsletter newsletter) =>
         $"newsletter {newsletter.Slug}: archive {newsletter.Archive.ToString().ToLowerInvariant()}, indexing {(newsletter.ArchiveIndexable ? "on" : "off")}";
 
-    /// <summary>Started, not cancelled, not withdrawn; newest first.</summary>
+    /// <summary>
+    /// Started (an archive address is given only by the start, with the start time and the fixed body: CampaignService),
+    /// not cancelled, not withdrawn; newest first.
+    /// </summary>
     private IQueryable<Campaign> Shown(int newsletterId) =>
         db.Campaigns.AsNoTracking()
-            .Where(c => c.NewsletterId == newsletterId && c.ArchiveSlug != null && c.StartedAtUtc != null
-                        && c.Status != CampaignStatus.Cancelled && c.ArchiveWithdrawnAtUtc == null)
+            .Where(c => c.NewsletterId == newsletterId && c.ArchiveSlug != null && c.Status != CampaignStatus.Cancelled && c.ArchiveWithdrawnAtUtc == null)
             .OrderByDescending(c => c.StartedAtUtc).ThenByDescending(c => c.Id);
 }

@@ -14,6 +14,6 @@ public sealed class LatestArchiveIssues(ArchiveService archive, IOptions<AppOpti
 {
     public async Task<IReadOnlyList<ArchivedIssue>> LatestAsync(Newsletter newsletter, int count, CancellationToken ct = default) =>
         (await archive.LatestAsync(newsletter, count, withBodies: false, ct))
-        .Select(i => new ArchivedIssue(i.Subject, app.Value.Link(ArchiveLinks.IssuePath(newsletter.Slug, i.ArchiveSlug)), i.SentAtUtc))
+        .Select(i => new ArchivedIssue(i.Subject, app.Value.Link(ArchiveAddress.IssuePath(newsletter.Slug, i.ArchiveSlug)), i.SentAtUtc))
         .ToList();
 }

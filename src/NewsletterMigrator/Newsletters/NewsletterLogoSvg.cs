@@ -126,7 +126,7 @@ public static partial class NewsletterLogoSvg
 
         if (root is null) return (null, LogoSvgRefusal.NotSvg, 0);
         if (ViewBox(root) is not { } view) return (null, LogoSvgRefusal.NoSize, 0);
-        ApplyStyleSheets(root, reading);
+        if (!ApplyStyleSheets(root, reading)) return (null, LogoSvgRefusal.TooComplex, reading.Elements);
         var ids = IndexIds(root, reading);
         DropDanglingUses(root, ids, reading);
         var drawn = DrawnCount(root, ids);
@@ -333,8 +333,12 @@ public static partial class NewsletterLogoSvg
 
     private static string Number(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
 
-    /// <summary>Each kept &lt;style&gt; sheet's rules: kept on the style node, and their url(#…) counted as references of the elements they match.</summary>
-    private static void ApplyStyleSheets(Node root, Reading reading)
+    /// <summary>
+    /// Each kept &lt;style&gt; sheet's rules: kept on the style node, and their url(#…) counted as references of the elements they
+    /// match. False when matching would cost more than <see cref="MaxSelectorChecks"/>: rules times elements, which a 512 KB
+    /// sheet over thousands of elements could push to hundreds of millions.
+    /// </summary>
+    private static bool ApplyStyleSheets(Node root, Reading reading)
     {
         var rules = new List<StyleRule>();
         foreach (var style in All(root).Where(n => n.Name == "style"))
@@ -345,10 +349,21 @@ public static partial class NewsletterLogoSvg
             reading.RemovedAttributes += dropped;
             rules.AddRange(style.Rules);
         }
-        foreach (var rule in rules.Where(r => r.References.Count > 0))
-            foreach (var node in All(root).Where(n => rule.Selectors.Any(s => NewsletterLogoSvgCss.Matches(s, n.Name, n.Id, n.Classes))))
+        var referring = rules.Where(r => r.References.Count > 0).ToList();
+        if (referring.Count == 0) return true;
+        var elements = All(root).ToList();
+        if ((long)referring.Count * elements.Count > MaxSelectorChecks) return false;
+        foreach (var rule in referring)
+        {
+            var selectors = rule.Selectors.Select(NewsletterLogoSvgCss.Parse).ToList();
+            foreach (var node in elements.Where(n => selectors.Any(s => s.Matches(n.Name, n.Id, n.Classes))))
                 node.References.AddRange(rule.References);
+        }
+        return true;
     }
+
+    /// <summary>Far above any logo (a few dozen rules with url() over at most <see cref="MaxElements"/> elements).</summary>
+    private const long MaxSelectorChecks = 2_000_000;
 
     /// <summary>The elements by id (the first of a duplicate keeps it, as in browsers); ids are written from here.</summary>
     private static Dictionary<string, Node> IndexIds(Node root, Reading reading)

@@ -161,17 +161,13 @@ internal static partial class NewsletterLogoSvgCss
         return -1;
     }
 
-    /// <summary>Whether a simple selector (type, .class, #id, compounded, no combinators) matches an element.</summary>
-    internal static bool Matches(string selector, string element, string? id, IReadOnlyCollection<string> classes)
+    /// <summary>A simple selector (type, .class, #id, compounded, no combinators) read once, to be matched against every element.</summary>
+    internal static SimpleSelectorParts Parse(string selector)
     {
         var m = SimpleSelector().Match(selector);
-        if (m.Groups["type"].Success && m.Groups["type"].Value.Length > 0 && m.Groups["type"].Value != element && m.Groups["type"].Value != "*") return false;
-        foreach (Capture part in m.Groups["part"].Captures)
-        {
-            var name = part.Value[1..];
-            if (part.Value[0] == '.' ? !classes.Contains(name) : name != id) return false;
-        }
-        return true;
+        var type = m.Groups["type"].Value is { Length: > 0 } t && t != "*" ? t : null;
+        var parts = m.Groups["part"].Captures.Select(c => c.Value).ToList();
+        return new SimpleSelectorParts(type, [.. parts.Where(p => p[0] == '#').Select(p => p[1..])], [.. parts.Where(p => p[0] == '.').Select(p => p[1..])]);
     }
 
     [GeneratedRegex(@"url\(\s*['""]?#([A-Za-z_][\w.\-]*)['""]?\s*\)", RegexOptions.IgnoreCase)]
@@ -182,6 +178,13 @@ internal static partial class NewsletterLogoSvgCss
 
     [GeneratedRegex(@"^(?<type>\*|[A-Za-z][\w\-]*)?(?<part>[.#][A-Za-z_\-][\w\-]*)*$")]
     private static partial Regex SimpleSelector();
+}
+
+/// <summary>A simple selector's parts; it matches an element that has the type (when given), every id and every class.</summary>
+internal sealed record SimpleSelectorParts(string? Type, IReadOnlyList<string> Ids, IReadOnlyList<string> Classes)
+{
+    public bool Matches(string element, string? id, IReadOnlyCollection<string> classes) =>
+        (Type is null || Type == element) && Ids.All(i => i == id) && Classes.All(classes.Contains);
 }
 
 /// <summary>One kept rule of a &lt;style&gt; sheet: its simple selectors, its declarations as written, the ids its url()s name.</summary>

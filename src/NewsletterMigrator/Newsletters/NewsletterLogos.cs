@@ -32,18 +32,16 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, ILogger
     public static readonly int MaxUploadBytes = Math.Max(NewsletterLogoPng.MaxUploadBytes, NewsletterLogoSvg.MaxUploadBytes);
 
     /// <summary>The fingerprinted address of the newsletter's logo for pages (.svg for an SVG logo, else .png), or null when it has none.</summary>
-    public static string? UrlFor(Newsletter n) =>
-        string.IsNullOrEmpty(n.LogoSha256) ? null : $"/n/{Uri.EscapeDataString(n.Slug)}/logo/{n.LogoSha256}.{(n.LogoSvg ? "svg" : "png")}";
+    public static string? UrlFor(Newsletter n) => string.IsNullOrEmpty(n.LogoSha256) ? null : LogoPath(n, n.LogoSvg ? "svg" : "png");
 
-    /// <summary>The logo's PNG address for mails (the PNG itself, or an SVG's raster), relative; null when there is none.</summary>
-    public static string? MailUrlFor(Newsletter n) => MailLogoFor(n)?.Url;
+    private static string LogoPath(Newsletter n, string extension) => $"/n/{Uri.EscapeDataString(n.Slug)}/logo/{n.LogoSha256}.{extension}";
 
     /// <summary>The logo as mails show it, with the size for the img's width and height; null: mails show the name as text.</summary>
     public static MailLogo? MailLogoFor(Newsletter n)
     {
         if (string.IsNullOrEmpty(n.LogoSha256)) return null;
         var (width, height) = n.LogoSvg ? (n.LogoMailWidth, n.LogoMailHeight) : (n.LogoWidth, n.LogoHeight);
-        return width > 0 && height > 0 ? new MailLogo($"/n/{Uri.EscapeDataString(n.Slug)}/logo/{n.LogoSha256}.png", width, height) : null;
+        return width > 0 && height > 0 ? new MailLogo(LogoPath(n, "png"), width, height) : null;
     }
 
     public async Task<LogoOutcome> SetAsync(int newsletterId, Stream file, long length, string user)
@@ -59,11 +57,7 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, ILogger
         if (logo is null) return Refused(refusal!.Value, bytes.Length / 1024, width, height);
         var newsletter = await db.Newsletters.SingleAsync(n => n.Id == newsletterId);
         var now = await StoreAsync(newsletter, logo.Content, NewsletterLogoPng.ContentType, mailPng: null);
-        newsletter.LogoSvg = false;
-        newsletter.LogoWidth = logo.Width;
-        newsletter.LogoHeight = logo.Height;
-        newsletter.LogoMailWidth = 0;
-        newsletter.LogoMailHeight = 0;
+        SetShape(newsletter, svg: false, logo.Width, logo.Height, mailWidth: 0, mailHeight: 0);
         db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} set ({logo.Width}x{logo.Height}, {logo.Content.Length} bytes)", now);
         await db.SaveChangesAsync();
         return LogoOutcome.Done;
@@ -80,11 +74,7 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, ILogger
         var newsletter = await db.Newsletters.SingleAsync(n => n.Id == newsletterId);
         var now = await StoreAsync(newsletter, svg.Content, NewsletterLogoSvg.ContentType, png?.Content);
         var (width, height) = svg.PixelSize;
-        newsletter.LogoSvg = true;
-        newsletter.LogoWidth = width;
-        newsletter.LogoHeight = height;
-        newsletter.LogoMailWidth = png?.Width ?? 0;
-        newsletter.LogoMailHeight = png?.Height ?? 0;
+        SetShape(newsletter, svg: true, width, height, png?.Width ?? 0, png?.Height ?? 0);
         var removed = svg.RemovedElements.Count > 0 || svg.RemovedAttributes > 0
             ? $"; removed elements: {(svg.RemovedElements.Count > 0 ? string.Join(", ", svg.RemovedElements) : "none")}, attributes or declarations: {svg.RemovedAttributes}"
             : "";
@@ -126,6 +116,16 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, ILogger
         return now;
     }
 
+    /// <summary>What the newsletter keeps of its logo besides the hash: its kind, its size for pages, and its mail PNG's size (an SVG's raster; 0: none or a PNG logo).</summary>
+    private static void SetShape(Newsletter newsletter, bool svg, int width, int height, int mailWidth, int mailHeight)
+    {
+        newsletter.LogoSvg = svg;
+        newsletter.LogoWidth = width;
+        newsletter.LogoHeight = height;
+        newsletter.LogoMailWidth = mailWidth;
+        newsletter.LogoMailHeight = mailHeight;
+    }
+
     /// <summary>Removes the logo; false when there was none.</summary>
     public async Task<bool> RemoveAsync(int newsletterId, string user)
     {
@@ -134,11 +134,7 @@ public sealed class NewsletterLogos(AppDbContext db, TimeProvider clock, ILogger
         if (stored is null && newsletter.LogoSha256 is null) return false;
         if (stored is not null) db.NewsletterLogos.Remove(stored);
         newsletter.LogoSha256 = null;
-        newsletter.LogoWidth = 0;
-        newsletter.LogoHeight = 0;
-        newsletter.LogoSvg = false;
-        newsletter.LogoMailWidth = 0;
-        newsletter.LogoMailHeight = 0;
+        SetShape(newsletter, svg: false, 0, 0, 0, 0);
         db.Audit(user, "settings", $"logo of newsletter {newsletter.Slug} removed", clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync();
         return true;

@@ -64,15 +64,14 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
     /// What every mail to a subscriber as such carries (a campaign, its test, the welcome): the personal unsubscribe and
     /// manage links with the Art. 21 note and the Impressum in the footer (C22, C4, C25), the one-click and List-Id headers
     /// (C21, C23), and the plain-text part beside the HTML (C23). In the current culture: the reader's language.
-    /// <paramref name="frame"/> is the inlined HTML with markers for the personal links (<see cref="Frame"/>).
+    /// <paramref name="frame"/> holds the inlined HTML and the footer text with markers for the personal links (<see cref="Frame"/>).
     /// </summary>
-    private MimeMessage NewsletterMail(OutboundMessage row, Newsletter newsletter, Subscriber? subscriber, string subject, string frame, string bodyText)
+    private MimeMessage NewsletterMail(OutboundMessage row, Newsletter newsletter, Subscriber? subscriber, string subject, MailFrame frame, string bodyText)
     {
         // A test mail has no subscriber: its unsubscribe link leads to a page that explains it was a test.
         var token = subscriber is null ? "test" : tokens.Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
         var unsubscribeUrl = app.Value.Link($"u/{token}");
         var manageUrl = app.Value.Link($"manage/{token}");
-        var (_, footerText) = layout.Footer(newsletter, unsubscribeUrl, manageUrl);
         var message = Envelope(row, newsletter, subject);
         // RFC 8058 one-click unsubscribe (C21) and RFC 2919 List-Id (C23).
         message.Headers.Add("List-Unsubscribe", ListUnsubscribe(unsubscribeUrl, token));
@@ -80,28 +79,39 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         message.Headers.Add(HeaderId.ListId, $"{newsletter.Name.Replace('"', '\'')} <{newsletter.Slug}.{app.Value.BaseUri.Host}>");
         message.Body = new BodyBuilder
         {
-            TextBody = $"{bodyText}\n\n-- \n{footerText}",
-            HtmlBody = frame
-                .Replace(UnsubscribeMarker, Enc(unsubscribeUrl), StringComparison.Ordinal)
-                .Replace(ManageMarker, Enc(manageUrl), StringComparison.Ordinal),
+            TextBody = $"{bodyText}\n\n-- \n{WithLinks(frame.FooterText, unsubscribeUrl, manageUrl)}",
+            HtmlBody = WithLinks(frame.Html, Enc(unsubscribeUrl), Enc(manageUrl)),
         }.ToMessageBody();
         return message;
     }
 
-    /// <summary>A mail to a subscriber with its styles inlined, and markers where the reader's own links go (<see cref="NewsletterMail"/>).</summary>
-    private string Frame(Newsletter newsletter, string preheader, string bodyHtml, string? viewUrl)
+    /// <summary>
+    /// A mail to a subscriber with its styles inlined, and its footer's text, with markers where the reader's own links go
+    /// (<see cref="NewsletterMail"/>): the footer is built with the frame, not once per mail.
+    /// </summary>
+    private sealed record MailFrame(string Html, string FooterText);
+
+    private MailFrame Frame(Newsletter newsletter, string preheader, string bodyHtml, string? viewUrl)
     {
-        var (footerHtml, _) = layout.Footer(newsletter, UnsubscribeMarker, ManageMarker);
-        return layout.Html(newsletter, preheader, bodyHtml, footerHtml, viewUrl);
+        var (footerHtml, footerText) = layout.Footer(newsletter, UnsubscribeMarker, ManageMarker);
+        return new MailFrame(layout.Html(newsletter, preheader, bodyHtml, footerHtml, viewUrl), footerText);
     }
+
+    /// <summary>A mail to a subscriber as the editor's previews show it, with links to the test pages in place of a reader's.</summary>
+    private string PreviewFrame(Newsletter newsletter, string preheader, string bodyHtml, string? viewUrl) =>
+        WithLinks(Frame(newsletter, preheader, bodyHtml, viewUrl).Html, Enc(app.Value.Link("u/test")), Enc(app.Value.Link("manage/test")));
+
+    private static string WithLinks(string frame, string unsubscribeUrl, string manageUrl) => frame
+        .Replace(UnsubscribeMarker, unsubscribeUrl, StringComparison.Ordinal)
+        .Replace(ManageMarker, manageUrl, StringComparison.Ordinal);
 
     // A campaign's HTML with its styles inlined, and markers where each reader's own links go. Inlining parses the
     // whole mail, so a started campaign's frame is made once per language and newsletter settings, not once per mail.
     private const string UnsubscribeMarker = "https://unsubscribe.marker.invalid/";
     private const string ManageMarker = "https://manage.marker.invalid/";
-    private readonly ConcurrentDictionary<(int Campaign, string Language, int Settings), string> _campaignFrames = new();
+    private readonly ConcurrentDictionary<(int Campaign, string Language, int Settings), MailFrame> _campaignFrames = new();
 
-    private string CampaignFrame(Newsletter newsletter, Campaign campaign, string language, string bodyHtml, string? viewUrl) =>
+    private MailFrame CampaignFrame(Newsletter newsletter, Campaign campaign, string language, string bodyHtml, string? viewUrl) =>
         campaign.BodyHtml is null
             ? Frame(newsletter, campaign.Preheader, bodyHtml, viewUrl)
             : _campaignFrames.GetOrAdd((campaign.Id, language, FrameSettings(newsletter, viewUrl)), _ => Frame(newsletter, campaign.Preheader, bodyHtml, viewUrl));
@@ -135,13 +145,16 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
         return NewsletterMail(row, newsletter, subscriber, subject, Frame(newsletter, subject, html, viewUrl: null), plain);
     }
 
-    /// <summary>The welcome's HTML as a reader of <paramref name="language"/> sees it, for the settings page's preview.</summary>
-    public string WelcomePreviewHtml(Newsletter newsletter, string language, IReadOnlyList<ArchivedIssue> latest)
+    /// <summary>
+    /// The welcome's HTML as a reader of <paramref name="language"/> sees it, for the settings page's preview; with
+    /// <paramref name="dark"/> as a mail client in dark mode shows it.
+    /// </summary>
+    public string WelcomePreviewHtml(Newsletter newsletter, string language, IReadOnlyList<ArchivedIssue> latest, bool dark = false)
     {
         using var culture = new CultureScope(language);
         var (subject, html, _) = WelcomeBody(newsletter, language, latest);
-        var (footerHtml, _) = layout.Footer(newsletter, app.Value.Link("u/test"), app.Value.Link("manage/test"));
-        return layout.Html(newsletter, subject, html, footerHtml);
+        var preview = PreviewFrame(newsletter, subject, html, viewUrl: null);
+        return dark ? MailInliner.AsDark(preview) : preview;
     }
 
     private (string Subject, string Html, string Text) WelcomeBody(Newsletter newsletter, string readerLanguage, IReadOnlyList<ArchivedIssue> latest)
@@ -249,8 +262,7 @@ public sealed class MessageFactory(MailLayout layout, TokenService tokens, IOpti
     public string PreviewHtml(Newsletter newsletter, Campaign campaign, string language, bool dark = false)
     {
         using var culture = new CultureScope(language);
-        var (footerHtml, _) = layout.Footer(newsletter, app.Value.Link("u/test"), app.Value.Link("manage/test"));
-        var html = layout.Html(newsletter, campaign.Preheader, Body(campaign).Html, footerHtml, IssueUrl(newsletter, campaign));
+        var html = PreviewFrame(newsletter, campaign.Preheader, Body(campaign).Html, IssueUrl(newsletter, campaign));
         return dark ? MailInliner.AsDark(html) : html;
     }
 

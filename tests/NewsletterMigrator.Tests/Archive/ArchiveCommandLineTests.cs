@@ -1,18 +1,11 @@
-using System.Security.Cryptography;
-using NewsletterMigrator.Testing;
-
 namespace NewsletterMigrator.Tests.Archive;
 
 /// <summary>Issue 21: <c>update-newsletter --archive public|unlisted|off [--archive-indexing on|off]</c>, run as the real program.</summary>
 public sealed class ArchiveCommandLineTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("nm-cli-archive-").FullName;
-    private readonly string _masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    private readonly CliInstallation _cli = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _cli.Dispose();
 
     [Fact]
     public async Task Update_newsletter_sets_the_archive_audited_and_refuses_a_bad_value_saving_nothing()
@@ -43,25 +36,7 @@ public sealed class ArchiveCommandLineTests : IDisposable
         Assert.Contains("[--archive public|unlisted|off] [--archive-indexing on|off]", (await RunAsync(["update-newsletter"])).Error);
     }
 
-    private async Task<string[]> QueryAsync(string sql)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data, "cli.db")};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync());
-        return [.. Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture) ?? "")];
-    }
+    private Task<string[]> QueryAsync(string sql) => _cli.RowAsync(sql);
 
-    private Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args) =>
-        AppProcess.RunAsync(args, new Dictionary<string, string?>
-        {
-            ["DOTNET_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["App__DataDirectory"] = _data,
-            ["App__MasterKey"] = _masterKey,
-            ["Database__ConnectionString"] = $"Data Source={Path.Combine(_data, "cli.db")}",
-            ["Smtp__PickupDirectory"] = Path.Combine(_data, "pickup"),
-        }, _data);
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args) => _cli.RunAsync(args);
 }

@@ -201,12 +201,12 @@ public sealed class ArchivePagesTests
         Assert.Equal(["Zweite Ausgabe", "Erste Ausgabe"], latest.Select(i => i.Subject));
         Assert.Equal($"http://localhost/n/eilmeldungen/archive/{second.ArchiveSlug}", latest[0].Url);
         newsletter.Archive = ArchiveMode.Unlisted; // as stored by SetArchiveAsync
-        Assert.Equal(latest[0].Url, ArchiveLinks.IssueUrl(options, newsletter, second));
+        Assert.Equal(latest[0].Url, options.Link(ArchiveAddress.PublicIssuePath(newsletter, second)!));
         Assert.Single(await LatestAsync(1));
 
         await app.SetArchiveAsync(newsletter, ArchiveMode.Off);
         Assert.Empty(await LatestAsync(5));
         newsletter.Archive = ArchiveMode.Off;
-        Assert.Null(ArchiveLinks.IssueUrl(options, newsletter, first));
+        Assert.Null(ArchiveAddress.PublicIssuePath(newsletter, first));
     }
 }

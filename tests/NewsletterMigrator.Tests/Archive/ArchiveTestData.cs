@@ -37,7 +37,7 @@ public static partial class ArchiveTestData
         return (campaign, await app.Smtp.WaitForAsync(Reader, subject));
     }
 
-    public static string IssuePath(Newsletter newsletter, Campaign campaign) => ArchiveLinks.IssuePath(newsletter.Slug, campaign.ArchiveSlug!);
+    public static string IssuePath(Newsletter newsletter, Campaign campaign) => ArchiveAddress.IssuePath(newsletter.Slug, campaign.ArchiveSlug!);
 
     /// <summary>The reader's own tokens in the mail: every link with a token (unsubscribe, preferences) in its headers and HTML.</summary>
     public static IReadOnlyList<string> PersonalTokens(MimeMessage mail)
@@ -58,15 +58,6 @@ public static partial class ArchiveTestData
     public static IReadOnlyList<string> TokenShapes(string text) =>
         TokenShape().Matches(Uri.UnescapeDataString(System.Net.WebUtility.HtmlDecode(Fingerprint().Replace(text, ""))))
             .Select(m => m.Value).ToList();
-
-    /// <summary>An admin's browser (redirects not followed), signed in.</summary>
-    public static async Task<HttpClient> AdminClientAsync(this AppFactory app, string email = "redaktion@example.test")
-    {
-        await app.StaffAsync(email, "correct horse battery", "Admin");
-        var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        await client.SignInAsync(email, "correct horse battery");
-        return client;
-    }
 
     /// <summary>Asserts that the page or feed carries no token and no link to a page that takes one.</summary>
     public static void AssertNoToken(string text, IEnumerable<string> realTokens, string what)

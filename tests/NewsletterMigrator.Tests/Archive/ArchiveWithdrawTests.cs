@@ -3,6 +3,7 @@ using System.ServiceModel.Syndication;
 using System.Xml;
 using Microsoft.EntityFrameworkCore;
 using NewsletterMigrator.Data;
+using NewsletterMigrator.Staff;
 using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests.Archive;
@@ -10,7 +11,6 @@ namespace NewsletterMigrator.Tests.Archive;
 /// <summary>Issue 21: an admin withdraws an issue from the archive and restores it; the archive's settings on the settings page.</summary>
 public sealed class ArchiveWithdrawTests
 {
-    private const string Password = "correct horse battery";
 
     [Fact]
     public async Task An_admin_withdraws_an_issue_from_its_report_it_answers_410_and_leaves_list_and_feed_and_a_restore_brings_it_back()
@@ -20,7 +20,7 @@ public sealed class ArchiveWithdrawTests
         var (campaign, _) = await app.SentIssueAsync(newsletter);
         var issue = ArchiveTestData.IssuePath(newsletter, campaign);
         var reader = app.ReaderClient();
-        var admin = await app.AdminClientAsync();
+        var admin = await app.SignedInAsync(Roles.Admin, "redaktion@example.test");
         var report = $"/admin/campaigns/{newsletter.Id}/report/{campaign.Id}";
 
         var page = await admin.GetStringAsync(report);
@@ -62,9 +62,7 @@ public sealed class ArchiveWithdrawTests
         await using var app = new AppFactory();
         var newsletter = await app.ArchivedNewsletterAsync(ArchiveMode.Public);
         var (campaign, _) = await app.SentIssueAsync(newsletter);
-        await app.StaffAsync("volontaer@example.test", Password, "Editor");
-        var editor = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        await editor.SignInAsync("volontaer@example.test", Password);
+        var editor = await app.SignedInAsync(Roles.Editor, "volontaer@example.test");
 
         var page = await editor.GetStringAsync($"/admin/campaigns/{newsletter.Id}/report/{campaign.Id}");
         Assert.Contains("Im Archiv unter", page);
@@ -80,7 +78,7 @@ public sealed class ArchiveWithdrawTests
     {
         await using var app = new AppFactory();
         var newsletter = await app.NewsletterAsync();
-        var admin = await app.AdminClientAsync();
+        var admin = await app.SignedInAsync(Roles.Admin, "redaktion@example.test");
         var edit = $"/admin/newsletters/edit/{newsletter.Id}";
         var action = $"/admin/newsletters/{newsletter.Id}/archive";
 

@@ -69,6 +69,10 @@ public sealed class NewsletterLogoSvgTests
         { "no viewBox and a size in percent", "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%\" height=\"100%\">" + Drawing + "</svg>", LogoSvgRefusal.NoSize },
         { "nothing drawable left", Open + "<script>alert(1)</script><image href=\"logo.png\" width=\"200\" height=\"50\"/><defs><rect id=\"x\" width=\"1\" height=\"1\"/></defs></svg>", LogoSvgRefusal.NothingDrawable },
         { "a use bomb (ten uses of ten uses of …)", UseBomb, LogoSvgRefusal.TooComplex },
+        // Every rule with url(#…) is matched against every element: 1,000 rules over 3,000 elements is refused before that work.
+        { "a style sheet of many rules with url() over many elements", Open + "<defs><linearGradient id=\"g\"/></defs><style>"
+            + string.Concat(Enumerable.Range(0, 1000).Select(i => $".c{i}{{fill:url(#g)}}")) + "</style>"
+            + string.Concat(Enumerable.Range(0, 3000).Select(_ => "<path d=\"M0 0L1 1\"/>")) + "</svg>", LogoSvgRefusal.TooComplex },
         { "a clip path clipped by itself", Open + "<clipPath id=\"c\"><rect width=\"5\" height=\"5\" clip-path=\"url(#c)\"/></clipPath>" + Drawing.Replace("/>", " clip-path=\"url(#c)\"/>") + "</svg>", LogoSvgRefusal.CircularReference },
         { "a use of its own group", Open + "<g id=\"loop\">" + Drawing + "<use href=\"#loop\"/></g></svg>", LogoSvgRefusal.CircularReference },
         { "more than 24 KB after cleaning", Open + string.Concat(Enumerable.Range(0, 600).Select(i => $"<path d=\"M{i} 0L{i} 50L{i + 1} 25Z\" fill=\"#{i:x6}\"/>")) + "</svg>", LogoSvgRefusal.TooLarge },

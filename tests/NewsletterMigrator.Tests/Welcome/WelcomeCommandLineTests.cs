@@ -1,19 +1,13 @@
-using System.Security.Cryptography;
 using System.Text;
-using NewsletterMigrator.Testing;
 
 namespace NewsletterMigrator.Tests.Welcome;
 
 /// <summary>Issue 21, point 4: <c>update-newsletter --welcome-file</c> and friends, run as the real program in its own process.</summary>
 public sealed class WelcomeCommandLineTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("nm-cli-welcome-").FullName;
-    private readonly string _masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    private readonly CliInstallation _cli = new();
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _cli.Dispose();
 
     [Fact]
     public async Task A_welcome_file_switches_the_welcome_on_a_bad_file_is_refused_with_nothing_saved_and_off_switches_it_off()
@@ -21,7 +15,7 @@ public sealed class WelcomeCommandLineTests : IDisposable
         Assert.Equal(0, (await RunAsync("create-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt", "--from", "news@example.test")).ExitCode);
 
         // Refused, each with its reason and nothing saved (the name given beside it neither).
-        var missing = await RunAsync("update-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt Eilmeldungen", "--welcome-file", Path.Combine(_data, "fehlt.md"));
+        var missing = await RunAsync("update-newsletter", "--slug", "eilmeldungen", "--name", "Tagblatt Eilmeldungen", "--welcome-file", Path.Combine(_cli.DataFolder, "fehlt.md"));
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains("--welcome-file: file not found", missing.Error);
         Assert.Contains("nothing was saved", missing.Error);
@@ -31,7 +25,7 @@ public sealed class WelcomeCommandLineTests : IDisposable
         var tooLarge = await RunAsync("update-newsletter", "--slug", "eilmeldungen", "--welcome-file", large);
         Assert.NotEqual(0, tooLarge.ExitCode);
         Assert.Contains("at most 50 KB", tooLarge.Error);
-        var latin1 = Path.Combine(_data, "latin1.md");
+        var latin1 = Path.Combine(_cli.DataFolder, "latin1.md");
         await File.WriteAllBytesAsync(latin1, Encoding.Latin1.GetBytes("Schön, dass Sie da sind"));
         Assert.Contains("is not UTF-8", (await RunAsync("update-newsletter", "--slug", "eilmeldungen", "--welcome-file", latin1)).Error);
         var good = await FileAsync("willkommen.md", "\uFEFFSchön, dass Sie **dabei** sind!\n");
@@ -64,29 +58,12 @@ public sealed class WelcomeCommandLineTests : IDisposable
 
     private async Task<string> FileAsync(string name, string content)
     {
-        var path = Path.Combine(_data, name);
+        var path = Path.Combine(_cli.DataFolder, name);
         await File.WriteAllTextAsync(path, content, new UTF8Encoding(false));
         return path;
     }
 
-    private Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => AppProcess.RunAsync(args, new Dictionary<string, string?>
-    {
-        ["DOTNET_ENVIRONMENT"] = "Production",
-        ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        ["App__DataDirectory"] = _data,
-        ["App__MasterKey"] = _masterKey,
-        ["Database__ConnectionString"] = $"Data Source={Path.Combine(_data, "cli.db")}",
-        ["Smtp__PickupDirectory"] = Path.Combine(_data, "pickup"),
-    }, _data, null);
+    private Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => _cli.RunAsync(args);
 
-    private async Task<string[]> ColumnsAsync(params string[] columns)
-    {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_data, "cli.db")};Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {string.Join(", ", columns)} FROM Newsletters";
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync());
-        return [.. columns.Select((_, i) => reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture)!)];
-    }
+    private Task<string[]> ColumnsAsync(params string[] columns) => _cli.RowAsync($"SELECT {string.Join(", ", columns)} FROM Newsletters");
 }

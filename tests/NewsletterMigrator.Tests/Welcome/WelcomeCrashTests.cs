@@ -23,7 +23,7 @@ public sealed class WelcomeCrashTests
         await using var first = new AppFactory(settings: settings, provider: database);
         var newsletter = await first.NewsletterAsync();
         await first.WelcomeAsync(newsletter);
-        var (reader, doi) = await first.SignUpAsync("leserin@example.test");
+        var (reader, doi) = await first.SignUpWithDoiAsync("leserin@example.test");
         // The server defers the reader's mail from now on: the confirmation commits with its welcome, which cannot leave.
         first.Smtp.Refuse["leserin@example.test"] = TestSmtpServer.Reply(451, "4.3.0 try again later");
         await WelcomeSteps.ConfirmAsync(reader, doi);
@@ -58,7 +58,7 @@ public sealed class WelcomeCrashTests
         await using var first = new AppFactory(settings: settings, provider: database);
         var newsletter = await first.NewsletterAsync();
         await first.WelcomeAsync(newsletter);
-        var (reader, doi) = await first.SignUpAsync("leserin@example.test");
+        var (reader, doi) = await first.SignUpWithDoiAsync("leserin@example.test");
         await first.OutboxIdleAsync();
 
         // A slow server: the first instance hands the welcome over and waits for the answer.
@@ -92,13 +92,5 @@ public sealed class WelcomeCrashTests
     }
 
     /// <summary>Generous: a second host starting on a busy machine takes seconds; nothing here measures speed.</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The condition did not become true in time.");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition) => ReaderSteps.WaitUntilAsync(condition, TimeSpan.FromSeconds(60));
 }

@@ -10,7 +10,6 @@ namespace NewsletterMigrator.Tests.Welcome;
 public sealed class WelcomeSettingsPageTests : IAsyncLifetime
 {
     private const string Admin = "chefin@example.test";
-    private const string Password = "ein langes Passwort für Tests";
     private readonly AppFactory _app = new();
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -21,9 +20,7 @@ public sealed class WelcomeSettingsPageTests : IAsyncLifetime
     public async Task An_admin_switches_the_welcome_on_with_German_text_required_previews_it_and_switching_on_again_starts_it_anew()
     {
         var newsletter = await _app.NewsletterAsync();
-        await _app.StaffAsync(Admin, Password, Roles.Admin);
-        var staff = _app.ReaderClient();
-        Assert.Equal(HttpStatusCode.Redirect, (await staff.SignInAsync(Admin, Password)).StatusCode);
+        var staff = await _app.SignedInAsync(Roles.Admin, Admin);
         var settings = await staff.GetStringAsync($"/admin/newsletters/edit/{newsletter.Id}");
         Assert.Contains($"href=\"/admin/newsletters/{newsletter.Id}/welcome\"", settings);
         var path = $"/admin/newsletters/{newsletter.Id}/welcome";
@@ -63,6 +60,13 @@ public sealed class WelcomeSettingsPageTests : IAsyncLifetime
         var htmlEn = await staff.GetStringAsync($"{path}/preview/en");
         Assert.Contains("<strong>das Wichtigste</strong>", htmlEn);
         Assert.Contains("Unsubscribe from this newsletter", htmlEn);
+        // Light and dark, as the campaign editor shows a campaign (issue 21: "Preview shows light and dark").
+        Assert.Contains($"src=\"{path}/preview/de?scheme=dark\"", page);
+        Assert.Contains("@media (prefers-color-scheme: dark)", htmlDe);
+        var darkDe = await staff.GetStringAsync($"{path}/preview/de?scheme=dark");
+        Assert.DoesNotContain("prefers-color-scheme", darkDe);
+        Assert.Contains("@media all", darkDe);
+        Assert.Contains("<strong>das Wichtigste</strong>", darkDe);
 
         // Editing the text keeps the start; switching off and on again starts it anew.
         var firstStart = stored.WelcomeEnabledAtUtc;

@@ -25,7 +25,7 @@ public static class WelcomeSteps
     }
 
     /// <summary>Signs up on the newsletter's page in <paramref name="language"/> and waits for the DOI mail that arrives after now.</summary>
-    public static async Task<(HttpClient Reader, MimeMessage Doi)> SignUpAsync(this AppFactory app, string email, string? language = null)
+    public static async Task<(HttpClient Reader, MimeMessage Doi)> SignUpWithDoiAsync(this AppFactory app, string email, string? language = null)
     {
         var before = app.Smtp.Messages.Count;
         var reader = app.ReaderClient(language);
@@ -44,9 +44,9 @@ public static class WelcomeSteps
         return await (await reader.PostFormAsync(path, page, [])).Content.ReadAsStringAsync();
     }
 
-    public static async Task<(HttpClient Reader, MimeMessage Doi)> ConfirmedAsync(this AppFactory app, string email, string? language = null)
+    public static async Task<(HttpClient Reader, MimeMessage Doi)> ConfirmedWithDoiAsync(this AppFactory app, string email, string? language = null)
     {
-        var (reader, doi) = await app.SignUpAsync(email, language);
+        var (reader, doi) = await app.SignUpWithDoiAsync(email, language);
         await ConfirmAsync(reader, doi);
         return (reader, doi);
     }
@@ -69,8 +69,14 @@ public static class WelcomeSteps
     {
         var subscriber = await app.WithDbAsync(db => db.Subscribers.AsNoTracking().SingleAsync(s => s.EmailKey == EmailAddress.Key(email)));
         var token = app.Service<TokenService>().Create(TokenPurpose.Unsubscribe, subscriber.Id, subscriber.TokenGeneration);
+        await app.OneClickAsync($"/u/{token}");
+    }
+
+    /// <summary>The POST a mailbox provider sends for a one-click unsubscribe (RFC 8058) to <paramref name="path"/>; it must be answered 200.</summary>
+    public static async Task OneClickAsync(this AppFactory app, string path)
+    {
         using var provider = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
-        var response = await provider.PostAsync($"/u/{token}", new StringContent("List-Unsubscribe=One-Click", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
+        var response = await provider.PostAsync(path, new StringContent("List-Unsubscribe=One-Click", System.Text.Encoding.ASCII, "application/x-www-form-urlencoded"));
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
     }
 }

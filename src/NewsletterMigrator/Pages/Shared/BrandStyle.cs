@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using NewsletterMigrator.Common;
 using NewsletterMigrator.Data;
 
@@ -19,7 +17,4 @@ public static class BrandStyle
         var colour = BrandColour.Of(newsletter.BrandColour);
         return $":root{{--brand:{colour.Hex};--brand-ink:{colour.OnColour};--brand-strong:{colour.OnWhite}}}";
     }
-
-    /// <summary>The CSP source that allows exactly this style element.</summary>
-    public static string HashSource(string css) => $"'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(css)))}'";
 }

@@ -14,13 +14,14 @@ public sealed class ArchiveIssueViewComponent(AppDbContext db, IOptions<AppOptio
 
     public async Task<IViewComponentResult> InvokeAsync(int newsletterId, int campaignId)
     {
+        // The archive columns only: the campaign's bodies are the report page's business, not this section's.
         var row = await db.Campaigns.AsNoTracking().Of(newsletterId, campaignId)
-            .Join(db.Newsletters, c => c.NewsletterId, n => n.Id, (c, n) => new { Campaign = c, Newsletter = n })
+            .Join(db.Newsletters, c => c.NewsletterId, n => n.Id,
+                (c, n) => new { c.ArchiveSlug, c.ArchiveWithdrawnAtUtc, c.ArchiveWithdrawnBy, c.Status, n.Archive, NewsletterSlug = n.Slug })
             .SingleOrDefaultAsync();
         // A draft, a scheduled campaign or a test mail has no archive address yet: nothing to show.
-        if (row?.Campaign.ArchiveSlug is not { } slug) return Content("");
-        var c = row.Campaign;
-        return View(new Model(newsletterId, campaignId, row.Newsletter.Archive,
-            app.Value.Link(ArchiveLinks.IssuePath(row.Newsletter.Slug, slug)), c.ArchiveWithdrawnAtUtc, c.ArchiveWithdrawnBy, c.Status == CampaignStatus.Cancelled));
+        if (row?.ArchiveSlug is not { } slug) return Content("");
+        return View(new Model(newsletterId, campaignId, row.Archive,
+            app.Value.Link(ArchiveAddress.IssuePath(row.NewsletterSlug, slug)), row.ArchiveWithdrawnAtUtc, row.ArchiveWithdrawnBy, row.Status == CampaignStatus.Cancelled));
     }
 }

@@ -19,11 +19,11 @@ public sealed class ArchiveModel(ArchiveService archive, IStringLocalizer<Shared
     public async Task<IActionResult> OnPostAsync(string? mode, bool indexable)
     {
         // A value the form cannot send (a forged post): nothing is saved, the section says why.
-        if (!Enum.TryParse<ArchiveMode>(mode, ignoreCase: false, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(mode, out _))
+        if (mode is null || !Enum.GetNames<ArchiveMode>().Contains(mode))
         {
             TempData[ErrorKey] = text["Archive_ModeInvalid"].Value;
         }
-        else if (!await archive.SaveSettingsAsync(Id, parsed, indexable, User.Identity!.Name!))
+        else if (!await archive.SaveSettingsAsync(Id, Enum.Parse<ArchiveMode>(mode), indexable, User.Identity!.Name!))
         {
             return NotFound();
         }

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -25,18 +24,18 @@ public sealed class WelcomeModel(AppDbContext db, WelcomeSettings welcome, IStri
         var n = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(x => x.Id == Id);
         if (n is null) return NotFound();
         Show(n);
+        var stored = WelcomeSettings.Of(n);
         Input = new WelcomeInput
         {
-            Enabled = n.WelcomeEnabled, Subject = n.WelcomeSubject, SubjectEn = n.WelcomeSubjectEn,
-            Markdown = n.WelcomeMarkdown, MarkdownEn = n.WelcomeMarkdownEn, LatestIssues = n.WelcomeLatestIssues,
+            Enabled = stored.Enabled, Subject = stored.Subject, SubjectEn = stored.SubjectEn,
+            Markdown = stored.Markdown, MarkdownEn = stored.MarkdownEn, LatestIssues = stored.LatestIssues,
         };
         return Page();
     }
 
+    // The sizes and the number of issues are WelcomeSettings.Check's, the same for this page and the command line.
     public async Task<IActionResult> OnPostAsync()
     {
-        var n = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(x => x.Id == Id);
-        if (n is null) return NotFound();
         if (ModelState.IsValid)
         {
             var refusal = await welcome.SaveAsync(Id, new WelcomeChange(Input.Enabled, Input.Subject ?? "", Input.SubjectEn ?? "",
@@ -49,6 +48,8 @@ public sealed class WelcomeModel(AppDbContext db, WelcomeSettings welcome, IStri
             }
             ModelState.AddModelError(refusal == WelcomeRefusal.GermanTextRequired ? "Input.Markdown" : "", text[$"Welcome_Refusal_{refusal}"]);
         }
+        var n = await db.Newsletters.AsNoTracking().SingleOrDefaultAsync(x => x.Id == Id);
+        if (n is null) return NotFound();
         Show(n);
         return Page();
     }
@@ -63,9 +64,9 @@ public sealed class WelcomeModel(AppDbContext db, WelcomeSettings welcome, IStri
 public sealed class WelcomeInput
 {
     public bool Enabled { get; set; }
-    [StringLength(WelcomeSettings.MaxSubjectLength, ErrorMessage = "Field_TooLong")] public string? Subject { get; set; }
-    [StringLength(WelcomeSettings.MaxSubjectLength, ErrorMessage = "Field_TooLong")] public string? SubjectEn { get; set; }
+    public string? Subject { get; set; }
+    public string? SubjectEn { get; set; }
     public string? Markdown { get; set; }
     public string? MarkdownEn { get; set; }
-    [Range(0, WelcomeSettings.MaxLatestIssues, ErrorMessage = "Welcome_Refusal_LatestIssuesOutOfRange")] public int LatestIssues { get; set; }
+    public int LatestIssues { get; set; }
 }
